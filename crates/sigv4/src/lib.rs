@@ -1,0 +1,1 @@
+//! sluice-sigv4
