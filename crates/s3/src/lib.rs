@@ -1,1 +1,16 @@
-//! sluice-s3
+//! The S3 protocol: routing, operations, S3 error codes and XML documents.
+//!
+//! This crate knows the wire format of S3 and nothing about storage or policy.
+
+pub mod bucket_name;
+pub mod endpoint;
+pub mod error;
+pub mod query;
+pub mod route;
+pub mod xml;
+pub mod xml_writer;
+
+pub use endpoint::Endpoint;
+pub use error::S3Error;
+pub use query::QueryParams;
+pub use route::{route, RouteInput, Routed};

@@ -1,0 +1,187 @@
+//! The operations Sluice understands, decided from method, path and query.
+
+/// One S3 (or Sluice service) operation with the names it needs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Endpoint {
+    /// `GET /`
+    ListBuckets,
+    /// `PUT /bucket`
+    CreateBucket { bucket: String },
+    /// `HEAD /bucket`
+    HeadBucket { bucket: String },
+    /// `DELETE /bucket`
+    DeleteBucket { bucket: String },
+    /// `GET /bucket?location`
+    GetBucketLocation { bucket: String },
+    /// `GET /bucket?versioning`
+    GetBucketVersioning { bucket: String },
+    /// `GET /bucket` (v1 listing)
+    ListObjects { bucket: String },
+    /// `GET /bucket?list-type=2`
+    ListObjectsV2 { bucket: String },
+    /// `GET /bucket?versions`
+    ListObjectVersions { bucket: String },
+    /// `GET /bucket?uploads`
+    ListMultipartUploads { bucket: String },
+    /// `POST /bucket?delete`
+    DeleteObjects { bucket: String },
+    /// `PUT /bucket/key`
+    PutObject { bucket: String, key: String },
+    /// `PUT /bucket/key` with `x-amz-copy-source`
+    CopyObject { bucket: String, key: String },
+    /// `GET /bucket/key`
+    GetObject { bucket: String, key: String },
+    /// `HEAD /bucket/key`
+    HeadObject { bucket: String, key: String },
+    /// `DELETE /bucket/key`
+    DeleteObject { bucket: String, key: String },
+    /// `POST /bucket/key?uploads`
+    CreateMultipartUpload { bucket: String, key: String },
+    /// `PUT /bucket/key?partNumber&uploadId`
+    UploadPart {
+        bucket: String,
+        key: String,
+        part_number: String,
+        upload_id: String,
+    },
+    /// `PUT /bucket/key?partNumber&uploadId` with `x-amz-copy-source`
+    UploadPartCopy {
+        bucket: String,
+        key: String,
+        part_number: String,
+        upload_id: String,
+    },
+    /// `POST /bucket/key?uploadId`
+    CompleteMultipartUpload {
+        bucket: String,
+        key: String,
+        upload_id: String,
+    },
+    /// `DELETE /bucket/key?uploadId`
+    AbortMultipartUpload {
+        bucket: String,
+        key: String,
+        upload_id: String,
+    },
+    /// `GET /bucket/key?uploadId`
+    ListParts {
+        bucket: String,
+        key: String,
+        upload_id: String,
+    },
+    /// A Sluice service path under `/_sluice/`: the rest of the path after the prefix.
+    Service { path: String },
+    /// A bucket or object sub-resource Sluice does not implement (`?cors`, `?tagging`, ...).
+    Unsupported {
+        bucket: Option<String>,
+        key: Option<String>,
+        subresource: String,
+    },
+}
+
+impl Endpoint {
+    /// The operation name as AWS documents it (used in logs and metrics).
+    pub fn name(&self) -> &'static str {
+        match self {
+            Endpoint::ListBuckets => "ListBuckets",
+            Endpoint::CreateBucket { .. } => "CreateBucket",
+            Endpoint::HeadBucket { .. } => "HeadBucket",
+            Endpoint::DeleteBucket { .. } => "DeleteBucket",
+            Endpoint::GetBucketLocation { .. } => "GetBucketLocation",
+            Endpoint::GetBucketVersioning { .. } => "GetBucketVersioning",
+            Endpoint::ListObjects { .. } => "ListObjects",
+            Endpoint::ListObjectsV2 { .. } => "ListObjectsV2",
+            Endpoint::ListObjectVersions { .. } => "ListObjectVersions",
+            Endpoint::ListMultipartUploads { .. } => "ListMultipartUploads",
+            Endpoint::DeleteObjects { .. } => "DeleteObjects",
+            Endpoint::PutObject { .. } => "PutObject",
+            Endpoint::CopyObject { .. } => "CopyObject",
+            Endpoint::GetObject { .. } => "GetObject",
+            Endpoint::HeadObject { .. } => "HeadObject",
+            Endpoint::DeleteObject { .. } => "DeleteObject",
+            Endpoint::CreateMultipartUpload { .. } => "CreateMultipartUpload",
+            Endpoint::UploadPart { .. } => "UploadPart",
+            Endpoint::UploadPartCopy { .. } => "UploadPartCopy",
+            Endpoint::CompleteMultipartUpload { .. } => "CompleteMultipartUpload",
+            Endpoint::AbortMultipartUpload { .. } => "AbortMultipartUpload",
+            Endpoint::ListParts { .. } => "ListParts",
+            Endpoint::Service { .. } => "Service",
+            Endpoint::Unsupported { .. } => "Unsupported",
+        }
+    }
+
+    /// The IAM action this operation needs (`s3:PutObject`, ...).
+    pub fn action(&self) -> &'static str {
+        match self {
+            Endpoint::ListBuckets => "s3:ListAllMyBuckets",
+            Endpoint::CreateBucket { .. } => "s3:CreateBucket",
+            Endpoint::HeadBucket { .. } => "s3:ListBucket",
+            Endpoint::DeleteBucket { .. } => "s3:DeleteBucket",
+            Endpoint::GetBucketLocation { .. } => "s3:GetBucketLocation",
+            Endpoint::GetBucketVersioning { .. } => "s3:GetBucketVersioning",
+            Endpoint::ListObjects { .. } | Endpoint::ListObjectsV2 { .. } => "s3:ListBucket",
+            Endpoint::ListObjectVersions { .. } => "s3:ListBucketVersions",
+            Endpoint::ListMultipartUploads { .. } => "s3:ListBucketMultipartUploads",
+            Endpoint::DeleteObjects { .. } | Endpoint::DeleteObject { .. } => "s3:DeleteObject",
+            Endpoint::PutObject { .. }
+            | Endpoint::CopyObject { .. }
+            | Endpoint::CreateMultipartUpload { .. }
+            | Endpoint::UploadPart { .. }
+            | Endpoint::UploadPartCopy { .. }
+            | Endpoint::CompleteMultipartUpload { .. } => "s3:PutObject",
+            Endpoint::GetObject { .. } | Endpoint::HeadObject { .. } => "s3:GetObject",
+            Endpoint::AbortMultipartUpload { .. } => "s3:AbortMultipartUpload",
+            Endpoint::ListParts { .. } => "s3:ListMultipartUploadParts",
+            Endpoint::Service { .. } => "sluice:Service",
+            Endpoint::Unsupported { .. } => "s3:Unsupported",
+        }
+    }
+
+    /// The bucket this operation addresses, if any.
+    pub fn bucket(&self) -> Option<&str> {
+        match self {
+            Endpoint::ListBuckets | Endpoint::Service { .. } => None,
+            Endpoint::Unsupported { bucket, .. } => bucket.as_deref(),
+            Endpoint::CreateBucket { bucket }
+            | Endpoint::HeadBucket { bucket }
+            | Endpoint::DeleteBucket { bucket }
+            | Endpoint::GetBucketLocation { bucket }
+            | Endpoint::GetBucketVersioning { bucket }
+            | Endpoint::ListObjects { bucket }
+            | Endpoint::ListObjectsV2 { bucket }
+            | Endpoint::ListObjectVersions { bucket }
+            | Endpoint::ListMultipartUploads { bucket }
+            | Endpoint::DeleteObjects { bucket }
+            | Endpoint::PutObject { bucket, .. }
+            | Endpoint::CopyObject { bucket, .. }
+            | Endpoint::GetObject { bucket, .. }
+            | Endpoint::HeadObject { bucket, .. }
+            | Endpoint::DeleteObject { bucket, .. }
+            | Endpoint::CreateMultipartUpload { bucket, .. }
+            | Endpoint::UploadPart { bucket, .. }
+            | Endpoint::UploadPartCopy { bucket, .. }
+            | Endpoint::CompleteMultipartUpload { bucket, .. }
+            | Endpoint::AbortMultipartUpload { bucket, .. }
+            | Endpoint::ListParts { bucket, .. } => Some(bucket),
+        }
+    }
+
+    /// The object key this operation addresses, if any.
+    pub fn key(&self) -> Option<&str> {
+        match self {
+            Endpoint::Unsupported { key, .. } => key.as_deref(),
+            Endpoint::PutObject { key, .. }
+            | Endpoint::CopyObject { key, .. }
+            | Endpoint::GetObject { key, .. }
+            | Endpoint::HeadObject { key, .. }
+            | Endpoint::DeleteObject { key, .. }
+            | Endpoint::CreateMultipartUpload { key, .. }
+            | Endpoint::UploadPart { key, .. }
+            | Endpoint::UploadPartCopy { key, .. }
+            | Endpoint::CompleteMultipartUpload { key, .. }
+            | Endpoint::AbortMultipartUpload { key, .. }
+            | Endpoint::ListParts { key, .. } => Some(key),
+            _ => None,
+        }
+    }
+}

@@ -1,0 +1,19 @@
+//! S3 XML documents: responses Sluice writes and request bodies it reads.
+
+mod copy;
+mod delete;
+mod list_buckets;
+mod list_objects;
+mod location;
+mod request_bodies;
+mod timefmt;
+
+pub use copy::CopyObjectResult;
+pub use delete::{DeleteError, DeleteResult};
+pub use list_buckets::{BucketEntry, ListAllMyBucketsResult};
+pub use list_objects::{ListObjectsPage, ListStyle, ObjectEntry};
+pub use location::{location_constraint_xml, versioning_configuration_xml};
+pub use request_bodies::{
+    parse_create_bucket_configuration, parse_delete_request, DeleteRequest, ObjectIdentifier,
+};
+pub use timefmt::{http_date, iso8601_millis};
