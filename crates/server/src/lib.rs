@@ -1,1 +1,25 @@
-//! sluice-server
+//! The Sluice server: the hyper service that walks every request through
+//! route -> authenticate -> authorize -> handle -> store -> respond.
+//!
+//! Read [`service::handle_request`] top to bottom for the whole story.
+
+pub mod auth_error;
+pub mod authn;
+pub mod authz;
+pub mod body_in;
+pub mod checksum;
+pub mod clock;
+pub mod config;
+pub mod headers;
+pub mod listener;
+pub mod ops;
+pub mod request_id;
+pub mod response;
+pub mod root_credentials;
+pub mod service;
+pub mod state;
+
+pub use clock::Clock;
+pub use config::ServerConfig;
+pub use listener::{start, RunningServer, StartError};
+pub use root_credentials::{RootCredentials, RootSource};

@@ -1,0 +1,134 @@
+//! Reading request bodies: plain or aws-chunked, with the SigV4 payload hash checked at the end.
+
+use crate::auth_error::auth_error_to_s3;
+use bytes::Bytes;
+use http_body_util::BodyExt;
+use hyper::body::Incoming;
+use sha2::{Digest, Sha256};
+use sluice_s3::S3Error;
+use sluice_sigv4::{check_payload_sha256, ChunkedDecoder, PayloadCheck};
+
+/// A request body decoded to payload bytes, verified as it streams.
+pub struct BodyReader {
+    incoming: Incoming,
+    decoder: Option<ChunkedDecoder>,
+    expected_sha256: Option<[u8; 32]>,
+    sha256: Option<Sha256>,
+    declared_len: Option<u64>,
+    received: u64,
+    finished: bool,
+    trailers: Vec<(String, String)>,
+}
+
+impl BodyReader {
+    /// Wraps a body. `declared_len` is the payload length the client announced
+    /// (`Content-Length`, or `x-amz-decoded-content-length` for aws-chunked).
+    pub fn new(incoming: Incoming, payload: PayloadCheck, declared_len: Option<u64>) -> Self {
+        let (decoder, expected_sha256) = match payload {
+            PayloadCheck::Unsigned => (None, None),
+            PayloadCheck::Sha256(h) => (None, Some(h)),
+            PayloadCheck::Chunked(d) => (Some(d), None),
+        };
+        BodyReader {
+            incoming,
+            decoder,
+            sha256: expected_sha256.map(|_| Sha256::new()),
+            expected_sha256,
+            declared_len,
+            received: 0,
+            finished: false,
+            trailers: Vec::new(),
+        }
+    }
+
+    /// Whether the body is aws-chunked.
+    pub fn is_chunked(&self) -> bool {
+        self.decoder.is_some()
+    }
+
+    /// Payload bytes received so far.
+    pub fn received(&self) -> u64 {
+        self.received
+    }
+
+    /// Trailing headers (aws-chunked with trailer), available after the last chunk.
+    pub fn trailers(&self) -> &[(String, String)] {
+        &self.trailers
+    }
+
+    /// The next slice of payload, or `None` at the verified end of the body.
+    pub async fn next_chunk(&mut self) -> Result<Option<Bytes>, S3Error> {
+        loop {
+            if self.finished {
+                return Ok(None);
+            }
+            let frame = match self.incoming.frame().await {
+                None => {
+                    self.finish()?;
+                    return Ok(None);
+                }
+                Some(Err(_)) => return Err(S3Error::incomplete_body()),
+                Some(Ok(frame)) => frame,
+            };
+            let Ok(data) = frame.into_data() else {
+                continue;
+            };
+            let out = match &mut self.decoder {
+                None => data,
+                Some(decoder) => {
+                    let mut out = Vec::with_capacity(data.len());
+                    decoder
+                        .feed(&data, &mut out)
+                        .map_err(|e| auth_error_to_s3(&e))?;
+                    Bytes::from(out)
+                }
+            };
+            if out.is_empty() {
+                continue;
+            }
+            self.received += out.len() as u64;
+            if let Some(declared) = self.declared_len {
+                if self.received > declared {
+                    return Err(S3Error::incomplete_body());
+                }
+            }
+            if let Some(h) = &mut self.sha256 {
+                h.update(&out);
+            }
+            return Ok(Some(out));
+        }
+    }
+
+    fn finish(&mut self) -> Result<(), S3Error> {
+        self.finished = true;
+        if let Some(decoder) = &mut self.decoder {
+            self.trailers = decoder.finish().map_err(|e| auth_error_to_s3(&e))?;
+        }
+        if let Some(declared) = self.declared_len {
+            if self.received != declared {
+                return Err(S3Error::incomplete_body());
+            }
+        }
+        if let (Some(expected), Some(h)) = (self.expected_sha256, self.sha256.take()) {
+            let computed: [u8; 32] = h.finalize().into();
+            check_payload_sha256(&expected, &computed).map_err(|e| auth_error_to_s3(&e))?;
+        }
+        Ok(())
+    }
+
+    /// Reads the whole (small) body, refusing more than `limit` bytes.
+    pub async fn read_to_end(&mut self, limit: usize) -> Result<Vec<u8>, S3Error> {
+        let mut out = Vec::new();
+        while let Some(chunk) = self.next_chunk().await? {
+            if out.len() + chunk.len() > limit {
+                return Err(S3Error::new(
+                    "MaxMessageLengthExceeded",
+                    400,
+                    "Your request was too big.",
+                ));
+            }
+            out.extend_from_slice(&chunk);
+        }
+        Ok(out)
+    }
+}

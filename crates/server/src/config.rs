@@ -1,0 +1,45 @@
+//! Server configuration (already merged from flags, environment and config file by the binary).
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+/// Everything `sluice serve` needs to run.
+#[derive(Debug, Clone)]
+pub struct ServerConfig {
+    /// Directory holding metadata and object bytes.
+    pub data_dir: PathBuf,
+    /// Address to listen on for the S3 API.
+    pub listen: SocketAddr,
+    /// Region this server answers for (credential scopes must name it).
+    pub region: String,
+    /// Domain enabling virtual-host style buckets (`bucket.DOMAIN`).
+    pub domain: Option<String>,
+    /// Root access key id; generated and stored in the data dir when absent.
+    pub root_access_key: Option<String>,
+    /// Root secret key; generated and stored in the data dir when absent.
+    pub root_secret_key: Option<String>,
+    /// Whether SigV2 (legacy) signatures are accepted.
+    pub allow_sigv2: bool,
+    /// Largest allowed clock difference for header-signed requests.
+    pub max_clock_skew: Duration,
+    /// How long shutdown waits for in-flight requests.
+    pub shutdown_grace: Duration,
+}
+
+impl ServerConfig {
+    /// A configuration with the documented defaults for a data dir.
+    pub fn with_data_dir(data_dir: impl Into<PathBuf>) -> Self {
+        ServerConfig {
+            data_dir: data_dir.into(),
+            listen: SocketAddr::from(([127, 0, 0, 1], 9000)),
+            region: "us-east-1".into(),
+            domain: None,
+            root_access_key: None,
+            root_secret_key: None,
+            allow_sigv2: true,
+            max_clock_skew: Duration::from_secs(15 * 60),
+            shutdown_grace: Duration::from_secs(30),
+        }
+    }
+}

@@ -1,0 +1,172 @@
+//! Starting the server: open storage, bind, accept connections, shut down gracefully.
+
+use crate::clock::Clock;
+use crate::config::ServerConfig;
+use crate::root_credentials::{load_or_create, RootCredentials, RootCredentialsError, RootSource};
+use crate::service::handle_request;
+use crate::state::AppState;
+use hyper::server::conn::http1;
+use hyper::service::service_fn;
+use hyper_util::rt::TokioIo;
+use hyper_util::server::graceful::GracefulShutdown;
+use sluice_sigv4::SigningKeyCache;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::{Duration, SystemTime};
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+
+/// Why the server could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    /// The data dir or stores could not be opened.
+    #[error("opening storage in {dir}: {source}")]
+    Storage {
+        /// Data directory.
+        dir: String,
+        /// Cause.
+        source: sluice_store::StoreError,
+    },
+    /// Root credentials problem.
+    #[error(transparent)]
+    Root(#[from] RootCredentialsError),
+    /// Could not bind the listen address.
+    #[error("cannot listen on {addr}: {source}")]
+    Bind {
+        /// Address.
+        addr: SocketAddr,
+        /// Cause.
+        source: std::io::Error,
+    },
+}
+
+/// A running server.
+pub struct RunningServer {
+    /// The address actually bound (useful with port 0).
+    pub local_addr: SocketAddr,
+    /// The server's clock (tests shift it).
+    pub clock: Clock,
+    /// Root credentials in force.
+    pub root: RootCredentials,
+    /// Where they came from (the binary prints generated ones once).
+    pub root_source: RootSource,
+    shutdown: watch::Sender<bool>,
+    task: JoinHandle<()>,
+}
+
+impl RunningServer {
+    /// Stops accepting, lets in-flight requests finish (bounded by the grace period), returns.
+    pub async fn shutdown(self) {
+        let _ = self.shutdown.send(true);
+        let _ = self.task.await;
+    }
+
+    /// Waits until the server stops (after [`RunningServer::shutdown`] from elsewhere or a fatal error).
+    pub async fn wait(self) {
+        let _ = self.task.await;
+    }
+
+    /// A handle that triggers shutdown.
+    pub fn shutdown_trigger(&self) -> watch::Sender<bool> {
+        self.shutdown.clone()
+    }
+}
+
+/// Opens storage, binds the listener and starts serving in the background.
+pub async fn start(config: ServerConfig) -> Result<RunningServer, StartError> {
+    let dir = config.data_dir.display().to_string();
+    let (meta, blobs) = sluice_store::open_embedded(&config.data_dir)
+        .await
+        .map_err(|source| StartError::Storage { dir: dir.clone(), source })?;
+    let (root, root_source) = load_or_create(
+        &config.data_dir,
+        config.root_access_key.as_deref(),
+        config.root_secret_key.as_deref(),
+    )?;
+    let listener = TcpListener::bind(config.listen)
+        .await
+        .map_err(|source| StartError::Bind { addr: config.listen, source })?;
+    let local_addr = listener.local_addr().map_err(|source| StartError::Bind { addr: config.listen, source })?;
+    let clock = Clock::system();
+    let grace = config.shutdown_grace;
+    let state = Arc::new(AppState {
+        config,
+        meta,
+        blobs,
+        clock: clock.clone(),
+        key_cache: SigningKeyCache::new(1024),
+        root: root.clone(),
+    });
+    spawn_orphan_sweep(state.clone());
+    let (shutdown_tx, shutdown_rx) = watch::channel(false);
+    let task = tokio::spawn(accept_loop(listener, state, shutdown_rx, grace));
+    Ok(RunningServer {
+        local_addr,
+        clock,
+        root,
+        root_source,
+        shutdown: shutdown_tx,
+        task,
+    })
+}
+
+async fn accept_loop(
+    listener: TcpListener,
+    state: Arc<AppState>,
+    mut shutdown: watch::Receiver<bool>,
+    grace: Duration,
+) {
+    let graceful = GracefulShutdown::new();
+    loop {
+        tokio::select! {
+            accepted = listener.accept() => {
+                let (stream, remote) = match accepted {
+                    Ok(a) => a,
+                    Err(e) => {
+                        tracing::warn!(error = %e, "accept failed");
+                        tokio::time::sleep(Duration::from_millis(50)).await;
+                        continue;
+                    }
+                };
+                let _ = stream.set_nodelay(true);
+                let state = state.clone();
+                let service = service_fn(move |req| {
+                    let state = state.clone();
+                    async move { Ok::<_, std::convert::Infallible>(handle_request(&state, req, remote).await) }
+                });
+                let conn = http1::Builder::new()
+                    .keep_alive(true)
+                    .serve_connection(TokioIo::new(stream), service);
+                let conn = graceful.watch(conn);
+                tokio::spawn(async move {
+                    if let Err(e) = conn.await {
+                        tracing::debug!(error = %e, "connection ended with error");
+                    }
+                });
+            }
+            _ = shutdown.changed() => break,
+        }
+    }
+    drop(listener);
+    tracing::info!("shutting down: waiting for in-flight requests");
+    tokio::select! {
+        _ = graceful.shutdown() => tracing::info!("all connections closed"),
+        _ = tokio::time::sleep(grace) => tracing::warn!("grace period over; closing remaining connections"),
+    }
+}
+
+/// Removes blobs no object references, once at start (for blobs older than the start) and hourly.
+fn spawn_orphan_sweep(state: Arc<AppState>) {
+    tokio::spawn(async move {
+        loop {
+            let cutoff = SystemTime::now() - Duration::from_secs(60);
+            match sluice_store::sweep_orphans(&*state.meta, &*state.blobs, cutoff).await {
+                Ok(0) => {}
+                Ok(n) => tracing::info!(removed = n, "orphan blobs removed"),
+                Err(e) => tracing::warn!(error = %e, "orphan sweep failed"),
+            }
+            tokio::time::sleep(Duration::from_secs(3600)).await;
+        }
+    });
+}

@@ -1,0 +1,132 @@
+//! Bucket operations: ListBuckets, CreateBucket, HeadBucket, DeleteBucket, location, versioning.
+
+use crate::body_in::BodyReader;
+use crate::ops::RequestCtx;
+use crate::response::{self, ResponseBody};
+use http::Response;
+use sluice_s3::bucket_name::is_valid_bucket_name;
+use sluice_s3::xml::{
+    location_constraint_xml, parse_create_bucket_configuration, versioning_configuration_xml,
+    BucketEntry, ListAllMyBucketsResult,
+};
+use sluice_s3::S3Error;
+use sluice_store::{BucketMeta, StoreError};
+
+/// Largest CreateBucket body accepted.
+const MAX_CREATE_BUCKET_BODY: usize = 64 * 1024;
+
+/// `GET /`
+pub async fn list_buckets(ctx: &RequestCtx<'_>) -> Result<Response<ResponseBody>, S3Error> {
+    let buckets = ctx.state.meta.list_buckets().await.map_err(store_err)?;
+    let (owner_id, owner_name) = ctx.state.owner();
+    let doc = ListAllMyBucketsResult {
+        owner_id,
+        owner_name,
+        buckets: buckets
+            .into_iter()
+            .map(|b| BucketEntry {
+                name: b.name,
+                created_ms: b.created_ms,
+            })
+            .collect(),
+    };
+    Ok(response::xml(doc.to_xml()))
+}
+
+/// `PUT /bucket`
+pub async fn create_bucket(
+    ctx: &RequestCtx<'_>,
+    bucket: &str,
+    body: &mut BodyReader,
+) -> Result<Response<ResponseBody>, S3Error> {
+    if !is_valid_bucket_name(bucket) {
+        return Err(S3Error::invalid_bucket_name(bucket));
+    }
+    let raw = body.read_to_end(MAX_CREATE_BUCKET_BODY).await?;
+    if let Some(location) = parse_create_bucket_configuration(&raw)? {
+        if location != ctx.state.config.region {
+            return Err(S3Error::illegal_location_constraint(
+                &location,
+                &ctx.state.config.region,
+            ));
+        }
+    }
+    let meta = BucketMeta {
+        name: bucket.to_string(),
+        created_ms: ctx.state.clock.now_ms(),
+        owner: ctx.state.owner().0,
+    };
+    match ctx.state.meta.create_bucket(&meta).await {
+        Ok(()) => {
+            let mut r = response::empty(200);
+            response::set_header(&mut r, "location", &format!("/{bucket}"));
+            Ok(r)
+        }
+        Err(StoreError::BucketExists) => Err(S3Error::bucket_already_owned_by_you(bucket)),
+        Err(e) => Err(store_err(e)),
+    }
+}
+
+/// Fails with `NoSuchBucket` unless the bucket exists.
+pub async fn require_bucket(ctx: &RequestCtx<'_>, bucket: &str) -> Result<BucketMeta, S3Error> {
+    ctx.state
+        .meta
+        .get_bucket(bucket)
+        .await
+        .map_err(store_err)?
+        .ok_or_else(|| S3Error::no_such_bucket(bucket))
+}
+
+/// `HEAD /bucket`
+pub async fn head_bucket(
+    ctx: &RequestCtx<'_>,
+    bucket: &str,
+) -> Result<Response<ResponseBody>, S3Error> {
+    require_bucket(ctx, bucket).await?;
+    let mut r = response::empty(200);
+    response::set_header(&mut r, "x-amz-bucket-region", &ctx.state.config.region);
+    Ok(r)
+}
+
+/// `DELETE /bucket`
+pub async fn delete_bucket(
+    ctx: &RequestCtx<'_>,
+    bucket: &str,
+) -> Result<Response<ResponseBody>, S3Error> {
+    match ctx.state.meta.delete_bucket(bucket).await {
+        Ok(()) => Ok(response::empty(204)),
+        Err(StoreError::NoSuchBucket) => Err(S3Error::no_such_bucket(bucket)),
+        Err(StoreError::BucketNotEmpty) => Err(S3Error::bucket_not_empty(bucket)),
+        Err(e) => Err(store_err(e)),
+    }
+}
+
+/// `GET /bucket?location`
+pub async fn get_bucket_location(
+    ctx: &RequestCtx<'_>,
+    bucket: &str,
+) -> Result<Response<ResponseBody>, S3Error> {
+    require_bucket(ctx, bucket).await?;
+    Ok(response::xml(location_constraint_xml(&ctx.state.config.region)))
+}
+
+/// `GET /bucket?versioning`: Sluice buckets are never versioned.
+pub async fn get_bucket_versioning(
+    ctx: &RequestCtx<'_>,
+    bucket: &str,
+) -> Result<Response<ResponseBody>, S3Error> {
+    require_bucket(ctx, bucket).await?;
+    Ok(response::xml(versioning_configuration_xml()))
+}
+
+/// Maps a store failure to an S3 error, logging the cause (never shown to clients).
+pub fn store_err(e: StoreError) -> S3Error {
+    match e {
+        StoreError::NoSuchBucket => S3Error::new("NoSuchBucket", 404, "The specified bucket does not exist"),
+        StoreError::BucketNotEmpty => S3Error::new("BucketNotEmpty", 409, "The bucket you tried to delete is not empty"),
+        other => {
+            tracing::error!(error = %other, "storage failure");
+            S3Error::internal_error()
+        }
+    }
+}

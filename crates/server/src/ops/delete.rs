@@ -1,0 +1,86 @@
+//! DeleteObject and DeleteObjects.
+
+use crate::body_in::BodyReader;
+use crate::headers::header;
+use crate::ops::buckets::{require_bucket, store_err};
+use crate::ops::put_object::free_object_blobs;
+use crate::ops::RequestCtx;
+use crate::response::{self, ResponseBody};
+use http::Response;
+use sluice_s3::xml::{parse_delete_request, DeleteError, DeleteResult};
+use sluice_s3::S3Error;
+
+/// Largest DeleteObjects body accepted (1000 keys of 1024 bytes and their XML).
+const MAX_DELETE_BODY: usize = 2 * 1024 * 1024;
+
+/// `DELETE /bucket/key`: 204 whether or not the key existed, as S3 answers.
+pub async fn delete_object(
+    ctx: &RequestCtx<'_>,
+    bucket: &str,
+    key: &str,
+) -> Result<Response<ResponseBody>, S3Error> {
+    if let Some(v) = ctx.query.get("versionId") {
+        if v != "null" {
+            return Err(S3Error::invalid_argument_named("Invalid version id specified", "versionId", v));
+        }
+    }
+    match ctx.state.meta.delete_object(bucket, key).await.map_err(store_err)? {
+        Some(old) => free_object_blobs(ctx, &old).await,
+        None => {
+            require_bucket(ctx, bucket).await?;
+        }
+    }
+    Ok(response::empty(204))
+}
+
+/// `POST /bucket?delete`
+pub async fn delete_objects(
+    ctx: &RequestCtx<'_>,
+    bucket: &str,
+    body: &mut BodyReader,
+) -> Result<Response<ResponseBody>, S3Error> {
+    let has_integrity = header(ctx.parts, "content-md5").is_some()
+        || ctx.parts.headers.keys().any(|k| k.as_str().starts_with("x-amz-checksum-"))
+        || header(ctx.parts, "x-amz-sdk-checksum-algorithm").is_some();
+    if !has_integrity {
+        return Err(S3Error::invalid_request(
+            "Missing required header for this request: Content-MD5",
+        ));
+    }
+    let plan = crate::ops::put_object::integrity_plan(ctx.parts)?;
+    let raw = body.read_to_end(MAX_DELETE_BODY).await?;
+    crate::ops::body_check::verify_small_body(&raw, &plan, body.trailers())?;
+    let request = parse_delete_request(&raw)?;
+    require_bucket(ctx, bucket).await?;
+    let mut result = DeleteResult {
+        quiet: request.quiet,
+        ..Default::default()
+    };
+    for obj in request.objects {
+        if obj.version_id.as_deref().is_some_and(|v| v != "null") {
+            result.errors.push(DeleteError {
+                key: obj.key,
+                code: "NoSuchVersion".into(),
+                message: "The specified version does not exist.".into(),
+            });
+            continue;
+        }
+        match ctx.state.meta.delete_object(bucket, &obj.key).await {
+            Ok(old) => {
+                if let Some(old) = old {
+                    free_object_blobs(ctx, &old).await;
+                }
+                result.deleted.push(obj.key);
+            }
+            Err(e) => {
+                let err = store_err(e);
+                result.errors.push(DeleteError {
+                    key: obj.key,
+                    code: err.code.to_string(),
+                    message: err.message,
+                });
+            }
+        }
+    }
+    Ok(response::xml(result.to_xml()))
+}

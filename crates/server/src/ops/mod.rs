@@ -1,0 +1,69 @@
+//! S3 operation handlers, one module per operation group, and the dispatch table.
+
+pub mod body_check;
+pub mod buckets;
+pub mod conditions;
+pub mod copy_object;
+pub mod delete;
+pub mod get_object;
+pub mod list;
+pub mod put_object;
+
+use crate::authn::Caller;
+use crate::body_in::BodyReader;
+use crate::response::ResponseBody;
+use crate::state::AppState;
+use http::request::Parts;
+use http::Response;
+use list::ListApi;
+use sluice_s3::{Endpoint, QueryParams, S3Error};
+
+/// What every handler may read about the request.
+pub struct RequestCtx<'a> {
+    /// Shared state.
+    pub state: &'a AppState,
+    /// Method, URI and headers.
+    pub parts: &'a Parts,
+    /// Decoded query.
+    pub query: &'a QueryParams,
+    /// The authenticated caller.
+    pub caller: &'a Caller,
+}
+
+/// Runs the handler for an S3 endpoint.
+pub async fn dispatch(
+    ctx: &RequestCtx<'_>,
+    endpoint: &Endpoint,
+    body: &mut BodyReader,
+) -> Result<Response<ResponseBody>, S3Error> {
+    match endpoint {
+        Endpoint::ListBuckets => buckets::list_buckets(ctx).await,
+        Endpoint::CreateBucket { bucket } => buckets::create_bucket(ctx, bucket, body).await,
+        Endpoint::HeadBucket { bucket } => buckets::head_bucket(ctx, bucket).await,
+        Endpoint::DeleteBucket { bucket } => buckets::delete_bucket(ctx, bucket).await,
+        Endpoint::GetBucketLocation { bucket } => buckets::get_bucket_location(ctx, bucket).await,
+        Endpoint::GetBucketVersioning { bucket } => {
+            buckets::get_bucket_versioning(ctx, bucket).await
+        }
+        Endpoint::ListObjects { bucket } => list::list_objects(ctx, bucket, ListApi::V1).await,
+        Endpoint::ListObjectsV2 { bucket } => list::list_objects(ctx, bucket, ListApi::V2).await,
+        Endpoint::ListObjectVersions { bucket } => {
+            list::list_objects(ctx, bucket, ListApi::Versions).await
+        }
+        Endpoint::DeleteObjects { bucket } => delete::delete_objects(ctx, bucket, body).await,
+        Endpoint::PutObject { bucket, key } => put_object::put_object(ctx, bucket, key, body).await,
+        Endpoint::CopyObject { bucket, key } => copy_object::copy_object(ctx, bucket, key).await,
+        Endpoint::GetObject { bucket, key } => get_object::get_object(ctx, bucket, key, false).await,
+        Endpoint::HeadObject { bucket, key } => get_object::get_object(ctx, bucket, key, true).await,
+        Endpoint::DeleteObject { bucket, key } => delete::delete_object(ctx, bucket, key).await,
+        Endpoint::ListMultipartUploads { .. }
+        | Endpoint::CreateMultipartUpload { .. }
+        | Endpoint::UploadPart { .. }
+        | Endpoint::UploadPartCopy { .. }
+        | Endpoint::CompleteMultipartUpload { .. }
+        | Endpoint::AbortMultipartUpload { .. }
+        | Endpoint::ListParts { .. }
+        | Endpoint::Unsupported { .. } => Err(S3Error::not_implemented()),
+        Endpoint::Service { .. } => Err(S3Error::new("NotFound", 404, "Not Found")),
+    }
+}

@@ -1,0 +1,310 @@
+//! PutObject: stream the body through the hashers into a temp blob, verify, commit, record.
+
+use crate::body_in::BodyReader;
+use crate::checksum::{BodyHasher, ChecksumAlgorithm, ALL_ALGORITHMS};
+use crate::headers::{header, standard_headers, user_metadata};
+use crate::ops::buckets::{require_bucket, store_err};
+use crate::ops::RequestCtx;
+use crate::response::{self, ResponseBody};
+use base64::engine::general_purpose::STANDARD as B64;
+use base64::Engine;
+use http::request::Parts;
+use http::Response;
+use sluice_s3::S3Error;
+use sluice_store::{BlobWriter, Checksums, ObjectMeta};
+
+/// Largest single PUT S3 accepts (5 GiB).
+pub const MAX_PUT_SIZE: u64 = 5 * 1024 * 1024 * 1024;
+
+/// Where the expected value of the object checksum comes from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ExpectedChecksum {
+    /// Nothing declared: compute the default algorithm, check nothing.
+    None,
+    /// A header gave the value up front.
+    Header(String),
+    /// The value arrives as an aws-chunked trailer.
+    Trailer,
+}
+
+/// How the body's integrity is to be checked, read from the request headers.
+#[derive(Debug, Clone)]
+pub struct IntegrityPlan {
+    /// Decoded Content-MD5, if sent.
+    pub content_md5: Option<[u8; 16]>,
+    /// The checksum algorithm to compute.
+    pub algorithm: ChecksumAlgorithm,
+    /// Whether the client asked for (or supplied) this checksum.
+    pub requested: bool,
+    /// The expected value source.
+    pub expected: ExpectedChecksum,
+}
+
+/// Reads Content-MD5 and the `x-amz-checksum-*` / `x-amz-trailer` / `x-amz-sdk-checksum-algorithm` headers.
+pub fn integrity_plan(parts: &Parts) -> Result<IntegrityPlan, S3Error> {
+    let content_md5 = match header(parts, "content-md5") {
+        None => None,
+        Some(v) => match B64.decode(v.trim()) {
+            Ok(raw) if raw.len() == 16 => {
+                let mut md5 = [0u8; 16];
+                md5.copy_from_slice(&raw);
+                Some(md5)
+            }
+            _ => return Err(S3Error::invalid_digest()),
+        },
+    };
+    let mut from_header: Option<(ChecksumAlgorithm, String)> = None;
+    for alg in ALL_ALGORITHMS {
+        if let Some(v) = header(parts, alg.header()) {
+            if from_header.is_some() {
+                return Err(S3Error::invalid_request(
+                    "Expecting a single x-amz-checksum- header. Multiple checksum Types are not allowed.",
+                ));
+            }
+            alg.validate_value(v)?;
+            from_header = Some((alg, v.trim().to_string()));
+        }
+    }
+    let trailer = match header(parts, "x-amz-trailer") {
+        None => None,
+        Some(t) => {
+            let name = t.trim().to_ascii_lowercase();
+            let alg = name
+                .strip_prefix("x-amz-checksum-")
+                .and_then(ChecksumAlgorithm::from_name)
+                .ok_or_else(|| {
+                    S3Error::invalid_request(format!("The value specified in the x-amz-trailer header is not supported: {t}"))
+                })?;
+            Some(alg)
+        }
+    };
+    let sdk_alg = match header(parts, "x-amz-sdk-checksum-algorithm") {
+        None => None,
+        Some(v) => Some(ChecksumAlgorithm::from_name(v).ok_or_else(|| {
+            S3Error::invalid_request(
+                "Checksum algorithm provided is unsupported. Please try again with any of the valid types: [CRC32, CRC32C, CRC64NVME, SHA1, SHA256]",
+            )
+        })?),
+    };
+    let plan = match (from_header, trailer) {
+        (Some(_), Some(_)) => {
+            return Err(S3Error::invalid_request(
+                "Expecting a single x-amz-checksum- header. Multiple checksum Types are not allowed.",
+            ))
+        }
+        (Some((alg, v)), None) => IntegrityPlan {
+            content_md5,
+            algorithm: alg,
+            requested: true,
+            expected: ExpectedChecksum::Header(v),
+        },
+        (None, Some(alg)) => IntegrityPlan {
+            content_md5,
+            algorithm: alg,
+            requested: true,
+            expected: ExpectedChecksum::Trailer,
+        },
+        (None, None) => IntegrityPlan {
+            content_md5,
+            algorithm: sdk_alg.unwrap_or(ChecksumAlgorithm::Crc64Nvme),
+            requested: sdk_alg.is_some(),
+            expected: ExpectedChecksum::None,
+        },
+    };
+    if let (Some(sdk), false) = (sdk_alg, plan.expected == ExpectedChecksum::None) {
+        if sdk != plan.algorithm {
+            return Err(S3Error::invalid_request(
+                "Value for x-amz-sdk-checksum-algorithm header is invalid.",
+            ));
+        }
+    }
+    Ok(plan)
+}
+
+/// The result of streaming a body into a committed blob.
+pub struct StoredBody {
+    /// The committed blob.
+    pub blob: sluice_store::BlobRef,
+    /// Payload size.
+    pub size: u64,
+    /// MD5 as hex (the ETag of a single PUT).
+    pub md5_hex: String,
+    /// Checksums to store.
+    pub checksums: Checksums,
+    /// The checksum to echo in the response, when the client asked for one.
+    pub echo: Option<(ChecksumAlgorithm, String)>,
+}
+
+/// Streams a request body into a new blob through the hashers, verifies every digest,
+/// then commits the blob (fsync + rename). Nothing is committed if any check fails.
+pub async fn store_body(
+    ctx: &RequestCtx<'_>,
+    body: &mut BodyReader,
+    plan: &IntegrityPlan,
+    max_size: u64,
+) -> Result<StoredBody, S3Error> {
+    let mut writer = ctx.state.blobs.create().await.map_err(store_err)?;
+    match stream_into(&mut *writer, body, plan, max_size).await {
+        Ok((digests_md5, checksum)) => {
+            let blob = writer.commit().await.map_err(store_err)?;
+            let mut checksums = Checksums::default();
+            plan.algorithm.store(&mut checksums, checksum.clone());
+            Ok(StoredBody {
+                blob,
+                size: body.received(),
+                md5_hex: hex::encode(digests_md5),
+                checksums,
+                echo: plan.requested.then(|| (plan.algorithm, checksum)),
+            })
+        }
+        Err(e) => {
+            writer.abort().await;
+            Err(e)
+        }
+    }
+}
+
+async fn stream_into(
+    writer: &mut dyn BlobWriter,
+    body: &mut BodyReader,
+    plan: &IntegrityPlan,
+    max_size: u64,
+) -> Result<([u8; 16], String), S3Error> {
+    let mut hasher = BodyHasher::new(Some(plan.algorithm), false);
+    while let Some(chunk) = body.next_chunk().await? {
+        if body.received() > max_size {
+            return Err(S3Error::entity_too_large(max_size));
+        }
+        hasher.update(&chunk);
+        writer.write(&chunk).await.map_err(store_err)?;
+    }
+    let digests = hasher.finish();
+    if let Some(expected) = plan.content_md5 {
+        if expected != digests.md5 {
+            return Err(S3Error::bad_digest_md5(
+                &B64.encode(expected),
+                &B64.encode(digests.md5),
+            ));
+        }
+    }
+    let computed = digests
+        .checksum
+        .map(|(_, v)| v)
+        .ok_or_else(S3Error::internal_error)?;
+    let expected = match &plan.expected {
+        ExpectedChecksum::None => None,
+        ExpectedChecksum::Header(v) => Some(v.clone()),
+        ExpectedChecksum::Trailer => {
+            let name = plan.algorithm.header();
+            let value = body
+                .trailers()
+                .iter()
+                .find(|(k, _)| k == name)
+                .map(|(_, v)| v.trim().to_string())
+                .ok_or_else(|| {
+                    S3Error::invalid_request(format!(
+                        "x-amz-trailer named {name} but the trailer did not carry it"
+                    ))
+                })?;
+            plan.algorithm.validate_value(&value)?;
+            Some(value)
+        }
+    };
+    if let Some(expected) = expected {
+        if expected != computed {
+            return Err(S3Error::bad_digest_checksum(plan.algorithm.name()));
+        }
+    }
+    Ok((digests.md5, computed))
+}
+
+/// `PUT /bucket/key`
+pub async fn put_object(
+    ctx: &RequestCtx<'_>,
+    bucket: &str,
+    key: &str,
+    body: &mut BodyReader,
+) -> Result<Response<ResponseBody>, S3Error> {
+    let parts = ctx.parts;
+    let plan = integrity_plan(parts)?;
+    let headers = standard_headers(parts);
+    let user_metadata = user_metadata(parts)?;
+    require_bucket(ctx, bucket).await?;
+    check_write_conditions(ctx, bucket, key).await?;
+    let stored = store_body(ctx, body, &plan, MAX_PUT_SIZE).await?;
+    let meta = ObjectMeta {
+        bucket: bucket.to_string(),
+        key: key.to_string(),
+        size: stored.size,
+        etag: stored.md5_hex.clone(),
+        last_modified_ms: ctx.state.clock.now_ms(),
+        headers,
+        user_metadata,
+        checksums: stored.checksums,
+        blob: stored.blob.clone(),
+        parts: None,
+    };
+    commit_object(ctx, &meta).await?;
+    let mut r = response::empty(200);
+    response::set_header(&mut r, "etag", &format!("\"{}\"", stored.md5_hex));
+    if let Some((alg, value)) = &stored.echo {
+        response::set_header(&mut r, alg.header(), value);
+    }
+    Ok(r)
+}
+
+/// Records an object whose blob is committed; frees the replaced object's blobs afterwards.
+/// If the metadata commit fails the new blob is removed again.
+pub async fn commit_object(ctx: &RequestCtx<'_>, meta: &ObjectMeta) -> Result<(), S3Error> {
+    match ctx.state.meta.put_object(meta).await {
+        Ok(Some(old)) => {
+            free_object_blobs(ctx, &old).await;
+            Ok(())
+        }
+        Ok(None) => Ok(()),
+        Err(e) => {
+            let _ = ctx.state.blobs.delete(&meta.blob).await;
+            Err(store_err(e))
+        }
+    }
+}
+
+/// Deletes the blobs of a removed or replaced object (best effort; the orphan sweep catches misses).
+pub async fn free_object_blobs(ctx: &RequestCtx<'_>, old: &ObjectMeta) {
+    if let Err(e) = ctx.state.blobs.delete(&old.blob).await {
+        tracing::warn!(error = %e, blob = old.blob.as_str(), "could not free blob");
+    }
+    for p in old.parts.iter().flatten() {
+        if p.blob != old.blob {
+            let _ = ctx.state.blobs.delete(&p.blob).await;
+        }
+    }
+}
+
+/// Conditional writes: `If-None-Match: *` refuses to overwrite, `If-Match` requires the ETag.
+async fn check_write_conditions(ctx: &RequestCtx<'_>, bucket: &str, key: &str) -> Result<(), S3Error> {
+    let if_none_match = header(ctx.parts, "if-none-match");
+    let if_match = header(ctx.parts, "if-match");
+    if if_none_match.is_none() && if_match.is_none() {
+        return Ok(());
+    }
+    let current = ctx.state.meta.get_object(bucket, key).await.map_err(store_err)?;
+    if let Some(v) = if_none_match {
+        if v.trim() != "*" {
+            return Err(S3Error::not_implemented());
+        }
+        if current.is_some() {
+            return Err(S3Error::precondition_failed("If-None-Match"));
+        }
+    }
+    if let Some(v) = if_match {
+        match current {
+            None => return Err(S3Error::no_such_key(key)),
+            Some(m) if !crate::ops::conditions::etag_matches(v, &m.etag) => {
+                return Err(S3Error::precondition_failed("If-Match"))
+            }
+            Some(_) => {}
+        }
+    }
+    Ok(())
+}

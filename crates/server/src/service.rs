@@ -1,0 +1,149 @@
+//! The one path every request walks: route, authenticate, authorize, handle, respond, log.
+
+use crate::authn::authenticate;
+use crate::authz::require_allowed;
+use crate::body_in::BodyReader;
+use crate::headers::header;
+use crate::ops::{dispatch, RequestCtx};
+use crate::request_id::new_request_id;
+use crate::response::{self, set_header, ResponseBody};
+use crate::state::AppState;
+use http::{Request, Response};
+use hyper::body::Incoming;
+use sluice_s3::{route, QueryParams, RouteInput, S3Error};
+use sluice_sigv4::{PayloadCheck, RequestView};
+use std::net::SocketAddr;
+use std::time::Instant;
+
+/// Facts about a request gathered for its access-log line.
+#[derive(Debug, Default)]
+struct LogFields {
+    operation: &'static str,
+    bucket: String,
+    key: String,
+    auth: &'static str,
+    access_key: String,
+}
+
+/// Handles one HTTP request end to end. Never fails: errors become S3 error responses.
+pub async fn handle_request(
+    state: &AppState,
+    req: Request<Incoming>,
+    remote: SocketAddr,
+) -> Response<ResponseBody> {
+    let started = Instant::now();
+    let request_id = new_request_id();
+    let (parts, body) = req.into_parts();
+    let is_head = parts.method == http::Method::HEAD;
+    let mut log = LogFields::default();
+    let mut resp = match serve(state, &parts, body, &mut log).await {
+        Ok(r) => r,
+        Err(e) => {
+            if e.status >= 500 {
+                tracing::error!(request_id, code = e.code, message = %e.message, "request failed");
+            }
+            response::error(&e, &request_id, is_head)
+        }
+    };
+    set_header(&mut resp, "x-amz-request-id", &request_id);
+    set_header(&mut resp, "x-amz-id-2", &request_id);
+    set_header(&mut resp, "server", "Sluice");
+    let bytes_out = resp
+        .headers()
+        .get(http::header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("0")
+        .to_string();
+    tracing::info!(
+        target: "sluice::access",
+        request_id,
+        remote = %remote,
+        method = %parts.method,
+        operation = log.operation,
+        bucket = log.bucket,
+        key = log.key,
+        status = resp.status().as_u16(),
+        bytes_in = header(&parts, "content-length").unwrap_or("0"),
+        bytes_out,
+        duration_ms = started.elapsed().as_secs_f64() * 1000.0,
+        auth = log.auth,
+        access_key = log.access_key,
+    );
+    resp
+}
+
+async fn serve(
+    state: &AppState,
+    parts: &http::request::Parts,
+    body: Incoming,
+    log: &mut LogFields,
+) -> Result<Response<ResponseBody>, S3Error> {
+    let raw_path = parts.uri.path();
+    let raw_query = parts.uri.query().unwrap_or("");
+    let query = QueryParams::parse(raw_query);
+    let routed = route(&RouteInput {
+        method: parts.method.as_str(),
+        host: header(parts, "host"),
+        raw_path,
+        query: &query,
+        has_copy_source: parts.headers.contains_key("x-amz-copy-source"),
+        domain: state.config.domain.as_deref(),
+    })?;
+    let endpoint = &routed.endpoint;
+    log.operation = endpoint.name();
+    log.bucket = endpoint.bucket().unwrap_or_default().to_string();
+    log.key = endpoint.key().unwrap_or_default().to_string();
+
+    let headers: Vec<(String, String)> = parts
+        .headers
+        .iter()
+        .map(|(k, v)| (k.as_str().to_string(), String::from_utf8_lossy(v.as_bytes()).into_owned()))
+        .collect();
+    let view = RequestView {
+        method: parts.method.as_str(),
+        raw_path,
+        raw_query,
+        headers: &headers,
+    };
+    let (caller, payload) = authenticate(state, &view, routed.virtual_host_bucket.as_deref())?;
+    log.auth = caller.auth_type();
+    log.access_key = caller.access_key_id().unwrap_or_default().to_string();
+
+    require_allowed(&caller, endpoint.action(), endpoint.bucket(), endpoint.key())?;
+
+    let declared_len = declared_payload_length(parts, &payload)?;
+    let mut body = BodyReader::new(body, payload, declared_len);
+    let ctx = RequestCtx {
+        state,
+        parts,
+        query: &query,
+        caller: &caller,
+    };
+    dispatch(&ctx, endpoint, &mut body).await
+}
+
+/// The payload length the client announced: `x-amz-decoded-content-length` for aws-chunked
+/// bodies, `Content-Length` otherwise (None for HTTP chunked transfer without a length).
+fn declared_payload_length(
+    parts: &http::request::Parts,
+    payload: &PayloadCheck,
+) -> Result<Option<u64>, S3Error> {
+    let parse = |name: &str| -> Result<Option<u64>, S3Error> {
+        match header(parts, name) {
+            None => Ok(None),
+            Some(v) => v
+                .trim()
+                .parse::<u64>()
+                .map(Some)
+                .map_err(|_| S3Error::invalid_argument_named("Invalid value for header", name, v)),
+        }
+    };
+    if matches!(payload, PayloadCheck::Chunked(_)) {
+        match parse("x-amz-decoded-content-length")? {
+            Some(n) => Ok(Some(n)),
+            None => Err(S3Error::missing_content_length()),
+        }
+    } else {
+        parse("content-length")
+    }
+}
