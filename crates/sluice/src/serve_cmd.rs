@@ -1,0 +1,45 @@
+//! `sluice serve`: run the server until SIGTERM or SIGINT.
+
+use crate::cli::ServeArgs;
+use crate::serve_config::merge;
+use anyhow::Result;
+use sluice_server::RootSource;
+
+/// Runs the server in the foreground.
+pub async fn run(args: ServeArgs) -> Result<()> {
+    let config = merge(args)?;
+    let data_dir = config.data_dir.clone();
+    let server = sluice_server::start(config).await?;
+    if server.root_source == RootSource::Generated {
+        eprintln!();
+        eprintln!("  Generated root credentials (shown once; also stored in {}/root-credentials.json, mode 0600):", data_dir.display());
+        eprintln!("    AWS_ACCESS_KEY_ID={}", server.root.access_key_id);
+        eprintln!("    AWS_SECRET_ACCESS_KEY={}", server.root.secret_access_key);
+        eprintln!();
+    }
+    tracing::info!(addr = %server.local_addr, data_dir = %data_dir.display(), "sluice listening");
+    println!("sluice listening on http://{}", server.local_addr);
+    let trigger = server.shutdown_trigger();
+    tokio::spawn(async move {
+        wait_for_signal().await;
+        tracing::info!("signal received, shutting down");
+        let _ = trigger.send(true);
+    });
+    server.wait().await;
+    Ok(())
+}
+
+async fn wait_for_signal() {
+    use tokio::signal::unix::{signal, SignalKind};
+    match (signal(SignalKind::terminate()), signal(SignalKind::interrupt())) {
+        (Ok(mut term), Ok(mut int)) => {
+            tokio::select! {
+                _ = term.recv() => {}
+                _ = int.recv() => {}
+            }
+        }
+        _ => {
+            let _ = tokio::signal::ctrl_c().await;
+        }
+    }
+}

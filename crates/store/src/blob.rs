@@ -1,0 +1,74 @@
+//! The blob store contract: immutable byte blobs written once through a temp file.
+
+use std::time::SystemTime;
+
+use async_trait::async_trait;
+
+use crate::error::StoreError;
+use crate::model::BlobRef;
+
+/// Storage for object and part bytes. Blobs are immutable once committed.
+#[async_trait]
+pub trait BlobStore: Send + Sync + 'static {
+    /// Starts a new blob in a temp file.
+    async fn create(&self) -> Result<Box<dyn BlobWriter>, StoreError>;
+
+    /// Opens a committed blob; [`StoreError::BlobMissing`] if it does not exist.
+    async fn open(&self, blob: &BlobRef) -> Result<Box<dyn BlobReader>, StoreError>;
+
+    /// Deletes a committed blob; a missing blob is not an error.
+    async fn delete(&self, blob: &BlobRef) -> Result<(), StoreError>;
+
+    /// Committed blobs last written before `cutoff` (candidates for the orphan sweep).
+    async fn list_blobs_older_than(&self, cutoff: SystemTime) -> Result<Vec<BlobRef>, StoreError>;
+
+    /// Removes every leftover temp file (startup); returns how many entries were removed.
+    async fn clean_temp(&self) -> Result<usize, StoreError>;
+}
+
+/// An in-progress blob. Dropping it without [`BlobWriter::commit`] or [`BlobWriter::abort`]
+/// removes the temp file (best effort, synchronously).
+#[async_trait]
+pub trait BlobWriter: Send {
+    /// Appends bytes. Memory stays bounded (one internal buffer) whatever the blob size.
+    async fn write(&mut self, data: &[u8]) -> Result<(), StoreError>;
+
+    /// Bytes written so far.
+    fn written(&self) -> u64;
+
+    /// Makes the blob durable: fsync the file, rename it into place, fsync the directory.
+    /// Returns the blob id; only after this returns may metadata reference it.
+    async fn commit(self: Box<Self>) -> Result<BlobRef, StoreError>;
+
+    /// Discards the blob and removes the temp file.
+    async fn abort(self: Box<Self>);
+}
+
+/// A committed blob opened for reading. Reads are positional, so one reader can serve
+/// several ranges; memory per call is bounded by the requested length.
+#[async_trait]
+pub trait BlobReader: Send + Sync {
+    /// Size in bytes.
+    fn len(&self) -> u64;
+
+    /// True for a zero-length blob.
+    fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The underlying file, if the backend is a local file (for sendfile-style paths).
+    fn file(&self) -> Option<&std::fs::File>;
+
+    /// Reads up to `max_len` bytes at `offset` into a new buffer; shorter only at end of
+    /// blob, empty at or past the end. Stream a range by calling this with 256 KiB..1 MiB
+    /// chunks; the returned `Vec` converts to `bytes::Bytes` without copying.
+    async fn read_chunk(&self, offset: u64, max_len: usize) -> Result<Vec<u8>, StoreError>;
+
+    /// Reads into `buf` at `offset`; returns the bytes read (fewer only at end of blob).
+    async fn read_at(&self, offset: u64, buf: &mut [u8]) -> Result<usize, StoreError> {
+        let chunk = self.read_chunk(offset, buf.len()).await?;
+        let n = chunk.len().min(buf.len());
+        buf[..n].copy_from_slice(&chunk[..n]);
+        Ok(n)
+    }
+}

@@ -1,0 +1,358 @@
+//! [`BlobStore`] on the local file system.
+//!
+//! Layout under the data directory:
+//! - `tmp/<id>`: blobs being written; anything here at startup is garbage.
+//! - `blobs/<id[0..2]>/<id[2..4]>/<id>`: committed, immutable blobs.
+//!
+//! Write path: buffered writes to the temp file on the blocking pool, then `fsync(file)`,
+//! `rename` into place, `fsync(directory)`. A crash before the rename leaves only a temp file;
+//! after it, a complete blob (an orphan until metadata references it).
+
+use std::fs::{self, File, OpenOptions};
+use std::io::{self, Write};
+use std::os::unix::fs::FileExt;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::SystemTime;
+
+use async_trait::async_trait;
+
+use crate::blob::{BlobReader, BlobStore, BlobWriter};
+use crate::error::{blocking, StoreError};
+use crate::model::{is_blob_id, BlobRef};
+
+/// Bytes buffered in memory before a write hits the file.
+const WRITE_BUFFER: usize = 1 << 20;
+
+/// Directory of committed blobs inside the data directory.
+pub const BLOBS_DIR: &str = "blobs";
+/// Directory of in-progress blobs inside the data directory.
+pub const TMP_DIR: &str = "tmp";
+
+/// Blobs as plain files under a data directory.
+#[derive(Clone, Debug)]
+pub struct LocalBlobStore {
+    blobs: PathBuf,
+    tmp: PathBuf,
+}
+
+impl LocalBlobStore {
+    /// Creates `blobs/` and `tmp/` under `data_dir` if needed. Blocking (two `mkdir`s).
+    pub fn open(data_dir: &Path) -> Result<Self, StoreError> {
+        let blobs = data_dir.join(BLOBS_DIR);
+        let tmp = data_dir.join(TMP_DIR);
+        fs::create_dir_all(&blobs)?;
+        fs::create_dir_all(&tmp)?;
+        Ok(LocalBlobStore { blobs, tmp })
+    }
+
+    /// Final path of a blob; rejects ids that are not 32 lowercase hex characters.
+    pub fn blob_path(&self, blob: &BlobRef) -> Result<PathBuf, StoreError> {
+        blob.validate()?;
+        Ok(fan_out_dir(&self.blobs, blob.as_str()).join(blob.as_str()))
+    }
+
+    /// The temp directory (for tests and diagnostics).
+    pub fn tmp_dir(&self) -> &Path {
+        &self.tmp
+    }
+}
+
+/// `blobs/ab/cd` for id `abcd...` (the id is validated by the caller).
+fn fan_out_dir(blobs: &Path, id: &str) -> PathBuf {
+    blobs.join(&id[0..2]).join(&id[2..4])
+}
+
+fn sync_dir(dir: &Path) -> io::Result<()> {
+    File::open(dir)?.sync_all()
+}
+
+#[async_trait]
+impl BlobStore for LocalBlobStore {
+    async fn create(&self) -> Result<Box<dyn BlobWriter>, StoreError> {
+        let id = BlobRef::random();
+        let tmp_path = self.tmp.join(id.as_str());
+        let path = tmp_path.clone();
+        let file = blocking(move || {
+            Ok(OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .open(&path)?)
+        })
+        .await?;
+        Ok(Box::new(LocalBlobWriter {
+            dest_dir: fan_out_dir(&self.blobs, id.as_str()),
+            blobs_root: self.blobs.clone(),
+            id,
+            tmp_path,
+            file: Some(file),
+            buf: Vec::new(),
+            written: 0,
+            finished: false,
+        }))
+    }
+
+    async fn open(&self, blob: &BlobRef) -> Result<Box<dyn BlobReader>, StoreError> {
+        let path = self.blob_path(blob)?;
+        let id = blob.0.clone();
+        let (file, len) = blocking(move || {
+            let file = File::open(&path).map_err(|e| match e.kind() {
+                io::ErrorKind::NotFound => StoreError::BlobMissing(id),
+                _ => StoreError::Io(e),
+            })?;
+            let len = file.metadata()?.len();
+            Ok((file, len))
+        })
+        .await?;
+        Ok(Box::new(LocalBlobReader {
+            file: Arc::new(file),
+            len,
+        }))
+    }
+
+    async fn delete(&self, blob: &BlobRef) -> Result<(), StoreError> {
+        let path = self.blob_path(blob)?;
+        blocking(move || match fs::remove_file(&path) {
+            Err(e) if e.kind() != io::ErrorKind::NotFound => Err(e.into()),
+            _ => Ok(()),
+        })
+        .await
+    }
+
+    async fn list_blobs_older_than(&self, cutoff: SystemTime) -> Result<Vec<BlobRef>, StoreError> {
+        let blobs = self.blobs.clone();
+        blocking(move || list_older_than(&blobs, cutoff)).await
+    }
+
+    async fn clean_temp(&self) -> Result<usize, StoreError> {
+        let tmp = self.tmp.clone();
+        blocking(move || {
+            let mut removed = 0;
+            for entry in fs::read_dir(&tmp)? {
+                let entry = entry?;
+                let result = if entry.file_type()?.is_dir() {
+                    fs::remove_dir_all(entry.path())
+                } else {
+                    fs::remove_file(entry.path())
+                };
+                match result {
+                    Ok(()) => removed += 1,
+                    Err(e) if e.kind() == io::ErrorKind::NotFound => {}
+                    Err(e) => return Err(e.into()),
+                }
+            }
+            if removed > 0 {
+                tracing::info!(removed, "removed leftover temp blobs");
+            }
+            Ok(removed)
+        })
+        .await
+    }
+}
+
+/// Walks the two fan-out levels; entries vanishing concurrently are skipped.
+fn list_older_than(blobs: &Path, cutoff: SystemTime) -> Result<Vec<BlobRef>, StoreError> {
+    let mut out = Vec::new();
+    for level1 in sub_dirs(blobs)? {
+        for level2 in sub_dirs(&level1)? {
+            let entries = match fs::read_dir(&level2) {
+                Ok(entries) => entries,
+                Err(e) if e.kind() == io::ErrorKind::NotFound => continue,
+                Err(e) => return Err(e.into()),
+            };
+            for entry in entries {
+                let entry = entry?;
+                let Some(name) = entry.file_name().to_str().map(str::to_owned) else {
+                    continue;
+                };
+                if !is_blob_id(&name) {
+                    continue;
+                }
+                let modified = match entry.metadata().and_then(|m| m.modified()) {
+                    Ok(t) => t,
+                    Err(e) if e.kind() == io::ErrorKind::NotFound => continue,
+                    Err(e) => return Err(e.into()),
+                };
+                if modified < cutoff {
+                    out.push(BlobRef(name));
+                }
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// Two-hex-character subdirectories of `dir`.
+fn sub_dirs(dir: &Path) -> Result<Vec<PathBuf>, StoreError> {
+    let entries = match fs::read_dir(dir) {
+        Ok(entries) => entries,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(e) => return Err(e.into()),
+    };
+    let mut out = Vec::new();
+    for entry in entries {
+        let entry = entry?;
+        let is_fan_out = entry.file_name().to_str().is_some_and(|n| {
+            n.len() == 2
+                && n.bytes()
+                    .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+        });
+        if is_fan_out && entry.file_type()?.is_dir() {
+            out.push(entry.path());
+        }
+    }
+    Ok(out)
+}
+
+fn broken_writer() -> StoreError {
+    StoreError::Io(io::Error::other(
+        "blob writer unusable after a failed write",
+    ))
+}
+
+/// A blob being written to `tmp/<id>`.
+struct LocalBlobWriter {
+    id: BlobRef,
+    tmp_path: PathBuf,
+    dest_dir: PathBuf,
+    blobs_root: PathBuf,
+    /// `None` while a write runs on the blocking pool, or after a failed write.
+    file: Option<File>,
+    buf: Vec<u8>,
+    written: u64,
+    /// Set once committed or aborted, so `Drop` leaves the file alone.
+    finished: bool,
+}
+
+impl LocalBlobWriter {
+    fn take_file(&mut self) -> Result<File, StoreError> {
+        self.file.take().ok_or_else(broken_writer)
+    }
+
+    async fn flush_buffer(&mut self) -> Result<(), StoreError> {
+        let mut file = self.take_file()?;
+        let buf = std::mem::take(&mut self.buf);
+        let (file, mut buf) = blocking(move || {
+            file.write_all(&buf)?;
+            Ok((file, buf))
+        })
+        .await?;
+        buf.clear();
+        self.buf = buf;
+        self.file = Some(file);
+        Ok(())
+    }
+}
+
+#[async_trait]
+impl BlobWriter for LocalBlobWriter {
+    async fn write(&mut self, data: &[u8]) -> Result<(), StoreError> {
+        if self.file.is_none() {
+            return Err(broken_writer());
+        }
+        if self.buf.capacity() == 0 {
+            self.buf.reserve(WRITE_BUFFER.max(data.len()));
+        }
+        self.buf.extend_from_slice(data);
+        self.written += data.len() as u64;
+        if self.buf.len() >= WRITE_BUFFER {
+            self.flush_buffer().await?;
+        }
+        Ok(())
+    }
+
+    fn written(&self) -> u64 {
+        self.written
+    }
+
+    async fn commit(mut self: Box<Self>) -> Result<BlobRef, StoreError> {
+        let mut file = self.take_file()?;
+        let buf = std::mem::take(&mut self.buf);
+        let tmp_path = self.tmp_path.clone();
+        let dest_dir = self.dest_dir.clone();
+        let blobs_root = self.blobs_root.clone();
+        let dest = dest_dir.join(self.id.as_str());
+        blocking(move || {
+            file.write_all(&buf)?;
+            file.sync_all()?;
+            drop(file);
+            if !dest_dir.is_dir() {
+                fs::create_dir_all(&dest_dir)?;
+                // Make the new fan-out directories themselves durable.
+                if let Some(level1) = dest_dir.parent() {
+                    sync_dir(level1)?;
+                }
+                sync_dir(&blobs_root)?;
+            }
+            fs::rename(&tmp_path, &dest)?;
+            sync_dir(&dest_dir)?;
+            Ok(())
+        })
+        .await?;
+        // Only now is the temp file gone; a failure above leaves it for Drop to remove.
+        self.finished = true;
+        Ok(self.id.clone())
+    }
+
+    async fn abort(mut self: Box<Self>) {
+        self.finished = true;
+        self.file = None;
+        let path = self.tmp_path.clone();
+        let result = blocking(move || Ok(fs::remove_file(&path)?)).await;
+        if let Err(e) = result {
+            tracing::warn!(error = %e, blob = %self.id, "could not remove aborted temp blob");
+        }
+    }
+}
+
+impl Drop for LocalBlobWriter {
+    fn drop(&mut self) {
+        if !self.finished {
+            // Best effort; leftovers are removed by `clean_temp` at the next start.
+            let _ = fs::remove_file(&self.tmp_path);
+        }
+    }
+}
+
+/// A committed blob file, read with positional reads on the blocking pool.
+struct LocalBlobReader {
+    file: Arc<File>,
+    len: u64,
+}
+
+#[async_trait]
+impl BlobReader for LocalBlobReader {
+    fn len(&self) -> u64 {
+        self.len
+    }
+
+    fn file(&self) -> Option<&File> {
+        Some(&self.file)
+    }
+
+    async fn read_chunk(&self, offset: u64, max_len: usize) -> Result<Vec<u8>, StoreError> {
+        let remaining = self.len.saturating_sub(offset);
+        let want = usize::try_from(remaining)
+            .unwrap_or(usize::MAX)
+            .min(max_len);
+        if want == 0 {
+            return Ok(Vec::new());
+        }
+        let file = Arc::clone(&self.file);
+        blocking(move || {
+            let mut buf = vec![0u8; want];
+            let mut filled = 0;
+            while filled < want {
+                match file.read_at(&mut buf[filled..], offset + filled as u64) {
+                    Ok(0) => break,
+                    Ok(n) => filled += n,
+                    Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                    Err(e) => return Err(e.into()),
+                }
+            }
+            buf.truncate(filled);
+            Ok(buf)
+        })
+        .await
+    }
+}

@@ -1,0 +1,174 @@
+//! The embedded SQLite metadata backend.
+//!
+//! One writer connection behind a mutex (SQLite allows a single writer anyway) and a small
+//! pool of read-only connections; WAL mode lets readers run concurrently with the writer.
+//! Every call runs on the blocking thread pool, never on the async runtime.
+
+mod buckets;
+mod listing;
+mod objects;
+pub mod schema;
+
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use async_trait::async_trait;
+use rusqlite::{Connection, OpenFlags};
+
+use crate::error::{blocking, StoreError};
+use crate::meta::{BucketUsage, ListPage, ListQuery, MetaStore};
+use crate::model::{BlobRef, BucketMeta, ObjectMeta};
+
+/// Idle reader connections kept for reuse; more may be open briefly under load.
+const MAX_IDLE_READERS: usize = 4;
+
+/// File name of the metadata database inside the data directory.
+pub const META_FILE_NAME: &str = "meta.sqlite";
+
+/// [`MetaStore`] backed by one SQLite file.
+#[derive(Clone)]
+pub struct SqliteMetaStore {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    path: PathBuf,
+    writer: Mutex<Connection>,
+    readers: Mutex<Vec<Connection>>,
+}
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    // A panic while holding the lock leaves the connection usable: any open transaction was
+    // rolled back when its guard dropped.
+    m.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+impl SqliteMetaStore {
+    /// Opens (creating if needed) the database at `path` and runs pending migrations.
+    /// Blocking: call from `spawn_blocking` or at startup before serving.
+    pub fn open(path: &Path) -> Result<Self, StoreError> {
+        let mut writer = Connection::open(path)?;
+        schema::configure(&writer, false)?;
+        schema::migrate(&mut writer)?;
+        Ok(SqliteMetaStore {
+            inner: Arc::new(Inner {
+                path: path.to_path_buf(),
+                writer: Mutex::new(writer),
+                readers: Mutex::new(Vec::new()),
+            }),
+        })
+    }
+
+    /// The database file path.
+    pub fn path(&self) -> &Path {
+        &self.inner.path
+    }
+
+    /// Runs `f` with the writer connection on the blocking pool.
+    async fn write<T, F>(&self, f: F) -> Result<T, StoreError>
+    where
+        F: FnOnce(&mut Connection) -> Result<T, StoreError> + Send + 'static,
+        T: Send + 'static,
+    {
+        let inner = Arc::clone(&self.inner);
+        blocking(move || f(&mut lock(&inner.writer))).await
+    }
+
+    /// Runs `f` with a pooled read-only connection on the blocking pool.
+    async fn read<T, F>(&self, f: F) -> Result<T, StoreError>
+    where
+        F: FnOnce(&mut Connection) -> Result<T, StoreError> + Send + 'static,
+        T: Send + 'static,
+    {
+        let inner = Arc::clone(&self.inner);
+        blocking(move || {
+            let pooled = lock(&inner.readers).pop();
+            let mut conn = match pooled {
+                Some(c) => c,
+                None => open_reader(&inner.path)?,
+            };
+            let result = f(&mut conn);
+            // A connection left inside a transaction (only possible after a failed rollback)
+            // is not returned to the pool.
+            if conn.is_autocommit() {
+                let mut idle = lock(&inner.readers);
+                if idle.len() < MAX_IDLE_READERS {
+                    idle.push(conn);
+                }
+            }
+            result
+        })
+        .await
+    }
+}
+
+fn open_reader(path: &Path) -> Result<Connection, StoreError> {
+    let conn = Connection::open_with_flags(
+        path,
+        OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+    )?;
+    schema::configure(&conn, true)?;
+    Ok(conn)
+}
+
+#[async_trait]
+impl MetaStore for SqliteMetaStore {
+    async fn create_bucket(&self, b: &BucketMeta) -> Result<(), StoreError> {
+        let b = b.clone();
+        self.write(move |c| buckets::create(c, &b)).await
+    }
+
+    async fn get_bucket(&self, name: &str) -> Result<Option<BucketMeta>, StoreError> {
+        let name = name.to_owned();
+        self.read(move |c| buckets::get(c, &name)).await
+    }
+
+    async fn list_buckets(&self) -> Result<Vec<BucketMeta>, StoreError> {
+        self.read(|c| buckets::list(c)).await
+    }
+
+    async fn delete_bucket(&self, name: &str) -> Result<(), StoreError> {
+        let name = name.to_owned();
+        self.write(move |c| buckets::delete(c, &name)).await
+    }
+
+    async fn put_object(&self, meta: &ObjectMeta) -> Result<Option<ObjectMeta>, StoreError> {
+        let mut meta = meta.clone();
+        meta.user_metadata.sort();
+        self.write(move |c| objects::put(c, &meta)).await
+    }
+
+    async fn get_object(&self, bucket: &str, key: &str) -> Result<Option<ObjectMeta>, StoreError> {
+        let (bucket, key) = (bucket.to_owned(), key.to_owned());
+        self.read(move |c| objects::get(c, &bucket, &key)).await
+    }
+
+    async fn delete_object(
+        &self,
+        bucket: &str,
+        key: &str,
+    ) -> Result<Option<ObjectMeta>, StoreError> {
+        let (bucket, key) = (bucket.to_owned(), key.to_owned());
+        self.write(move |c| objects::delete(c, &bucket, &key)).await
+    }
+
+    async fn list_objects(&self, bucket: &str, q: &ListQuery<'_>) -> Result<ListPage, StoreError> {
+        let bucket = bucket.to_owned();
+        let q = listing::OwnedQuery::from(q);
+        self.read(move |c| listing::list(c, &bucket, &q)).await
+    }
+
+    async fn blob_in_use(&self, blobs: &[BlobRef]) -> Result<Vec<bool>, StoreError> {
+        let blobs = blobs.to_vec();
+        self.read(move |c| objects::blobs_in_use(c, &blobs)).await
+    }
+
+    async fn object_count(&self) -> Result<u64, StoreError> {
+        self.read(|c| buckets::total_objects(c)).await
+    }
+
+    async fn bucket_usage(&self, name: &str) -> Result<Option<BucketUsage>, StoreError> {
+        let name = name.to_owned();
+        self.read(move |c| buckets::usage(c, &name)).await
+    }
+}

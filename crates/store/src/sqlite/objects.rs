@@ -1,0 +1,150 @@
+//! Object rows: encode/decode, put (insert or replace), get, delete, blob references.
+
+use rusqlite::{params, Connection, Row, TransactionBehavior};
+
+use super::buckets;
+use crate::error::StoreError;
+use crate::model::{BlobRef, ObjectMeta};
+
+/// Column list every object SELECT uses, in the order [`row_to_object`] decodes.
+pub(super) const OBJECT_COLUMNS: &str = "bucket, key, size, etag, last_modified_ms, headers, \
+                                         user_metadata, checksums, blob, parts";
+
+/// Decodes a row selected with [`OBJECT_COLUMNS`].
+pub(super) fn row_to_object(r: &Row<'_>) -> Result<ObjectMeta, StoreError> {
+    let key: Vec<u8> = r.get(1)?;
+    let key = String::from_utf8(key)
+        .map_err(|e| StoreError::Corrupt(format!("object key is not UTF-8: {e}")))?;
+    let size: i64 = r.get(2)?;
+    let size = u64::try_from(size)
+        .map_err(|_| StoreError::Corrupt(format!("negative size {size} for key {key:?}")))?;
+    let parts: Option<String> = r.get(9)?;
+    Ok(ObjectMeta {
+        bucket: r.get(0)?,
+        size,
+        etag: r.get(3)?,
+        last_modified_ms: r.get(4)?,
+        headers: from_json(&r.get::<_, String>(5)?, "headers")?,
+        user_metadata: from_json(&r.get::<_, String>(6)?, "user_metadata")?,
+        checksums: from_json(&r.get::<_, String>(7)?, "checksums")?,
+        blob: BlobRef(r.get(8)?),
+        parts: parts.map(|p| from_json(&p, "parts")).transpose()?,
+        key,
+    })
+}
+
+fn from_json<T: serde::de::DeserializeOwned>(s: &str, what: &str) -> Result<T, StoreError> {
+    serde_json::from_str(s).map_err(|e| StoreError::Corrupt(format!("bad {what} JSON: {e}")))
+}
+
+fn to_json<T: serde::Serialize>(v: &T) -> Result<String, StoreError> {
+    serde_json::to_string(v).map_err(|e| StoreError::Corrupt(format!("cannot encode JSON: {e}")))
+}
+
+fn size_as_i64(size: u64) -> Result<i64, StoreError> {
+    i64::try_from(size).map_err(|_| StoreError::InvalidArgument(format!("size {size} too large")))
+}
+
+pub(super) fn get(
+    conn: &Connection,
+    bucket: &str,
+    key: &str,
+) -> Result<Option<ObjectMeta>, StoreError> {
+    let sql = format!("SELECT {OBJECT_COLUMNS} FROM objects WHERE bucket = ?1 AND key = ?2");
+    let mut stmt = conn.prepare_cached(&sql)?;
+    let mut rows = stmt.query(params![bucket, key.as_bytes()])?;
+    match rows.next()? {
+        Some(row) => Ok(Some(row_to_object(row)?)),
+        None => Ok(None),
+    }
+}
+
+/// Insert or replace in one IMMEDIATE transaction (one WAL fsync at commit).
+pub(super) fn put(conn: &mut Connection, m: &ObjectMeta) -> Result<Option<ObjectMeta>, StoreError> {
+    let size = size_as_i64(m.size)?;
+    let headers = to_json(&m.headers)?;
+    let user_metadata = to_json(&m.user_metadata)?;
+    let checksums = to_json(&m.checksums)?;
+    let parts = m.parts.as_ref().map(to_json).transpose()?;
+
+    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    if !buckets::exists(&tx, &m.bucket)? {
+        return Err(StoreError::NoSuchBucket);
+    }
+    let old = remove_row(&tx, &m.bucket, &m.key)?;
+    tx.prepare_cached(
+        "INSERT INTO objects (bucket, key, size, etag, last_modified_ms, headers, \
+         user_metadata, checksums, blob, parts) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+    )?
+    .execute(params![
+        m.bucket,
+        m.key.as_bytes(),
+        size,
+        m.etag,
+        m.last_modified_ms,
+        headers,
+        user_metadata,
+        checksums,
+        m.blob.0,
+        parts,
+    ])?;
+    if let Some(parts) = &m.parts {
+        let mut stmt = tx.prepare_cached(
+            "INSERT OR IGNORE INTO object_part_blobs (bucket, key, blob) VALUES (?1, ?2, ?3)",
+        )?;
+        for p in parts {
+            stmt.execute(params![m.bucket, m.key.as_bytes(), p.blob.0])?;
+        }
+    }
+    buckets::add_usage(&tx, &m.bucket, 1, size)?;
+    tx.commit()?;
+    Ok(old)
+}
+
+pub(super) fn delete(
+    conn: &mut Connection,
+    bucket: &str,
+    key: &str,
+) -> Result<Option<ObjectMeta>, StoreError> {
+    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    let old = remove_row(&tx, bucket, key)?;
+    tx.commit()?;
+    Ok(old)
+}
+
+/// Deletes a row (cascading to its part blob index) and its usage; returns what was there.
+fn remove_row(
+    conn: &Connection,
+    bucket: &str,
+    key: &str,
+) -> Result<Option<ObjectMeta>, StoreError> {
+    let Some(old) = get(conn, bucket, key)? else {
+        return Ok(None);
+    };
+    conn.prepare_cached("DELETE FROM objects WHERE bucket = ?1 AND key = ?2")?
+        .execute(params![bucket, key.as_bytes()])?;
+    buckets::add_usage(conn, bucket, -1, -size_as_i64(old.size)?)?;
+    Ok(Some(old))
+}
+
+/// Index lookups per blob, all inside one read transaction.
+pub(super) fn blobs_in_use(
+    conn: &mut Connection,
+    blobs: &[BlobRef],
+) -> Result<Vec<bool>, StoreError> {
+    let tx = conn.transaction()?;
+    let mut out = Vec::with_capacity(blobs.len());
+    {
+        let mut stmt = tx.prepare_cached(
+            "SELECT EXISTS (SELECT 1 FROM objects WHERE blob = ?1) \
+             OR EXISTS (SELECT 1 FROM object_part_blobs WHERE blob = ?1)",
+        )?;
+        for b in blobs {
+            let used: bool = stmt.query_row([&b.0], |r| r.get(0))?;
+            out.push(used);
+        }
+    }
+    tx.commit()?;
+    Ok(out)
+}

@@ -1,0 +1,90 @@
+//! Connection settings and versioned schema migrations (tracked in `PRAGMA user_version`).
+
+use std::time::Duration;
+
+use rusqlite::{Connection, TransactionBehavior};
+
+use crate::error::StoreError;
+
+/// How long a connection waits for a lock before failing with `SQLITE_BUSY`.
+const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Migration `i` brings the schema from version `i` to `i + 1`. Append only; never edit.
+const MIGRATIONS: &[&str] = &[
+    // 1: buckets, objects (key stored as BLOB so ordering is byte-wise), part blob index.
+    r#"
+    CREATE TABLE buckets (
+        name         TEXT    NOT NULL PRIMARY KEY,
+        created_ms   INTEGER NOT NULL,
+        owner        TEXT    NOT NULL,
+        object_count INTEGER NOT NULL DEFAULT 0,
+        bytes_used   INTEGER NOT NULL DEFAULT 0
+    );
+    CREATE TABLE objects (
+        bucket           TEXT    NOT NULL REFERENCES buckets(name),
+        key              BLOB    NOT NULL,
+        size             INTEGER NOT NULL,
+        etag             TEXT    NOT NULL,
+        last_modified_ms INTEGER NOT NULL,
+        headers          TEXT    NOT NULL,
+        user_metadata    TEXT    NOT NULL,
+        checksums        TEXT    NOT NULL,
+        blob             TEXT    NOT NULL,
+        parts            TEXT,
+        PRIMARY KEY (bucket, key)
+    ) WITHOUT ROWID;
+    CREATE INDEX objects_by_blob ON objects(blob);
+    CREATE TABLE object_part_blobs (
+        bucket TEXT NOT NULL,
+        key    BLOB NOT NULL,
+        blob   TEXT NOT NULL,
+        PRIMARY KEY (bucket, key, blob),
+        FOREIGN KEY (bucket, key) REFERENCES objects(bucket, key) ON DELETE CASCADE
+    ) WITHOUT ROWID;
+    CREATE INDEX object_part_blobs_by_blob ON object_part_blobs(blob);
+    "#,
+];
+
+/// The schema version this build writes.
+pub const SCHEMA_VERSION: u32 = MIGRATIONS.len() as u32;
+
+/// Applies the pragmas every connection needs.
+pub(crate) fn configure(conn: &Connection, read_only: bool) -> Result<(), StoreError> {
+    conn.busy_timeout(BUSY_TIMEOUT)?;
+    let mode: String = conn.query_row("PRAGMA journal_mode=WAL", [], |r| r.get(0))?;
+    if !mode.eq_ignore_ascii_case("wal") {
+        return Err(StoreError::Corrupt(format!(
+            "could not enable WAL journal mode (got {mode})"
+        )));
+    }
+    conn.execute_batch("PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;")?;
+    if read_only {
+        conn.execute_batch("PRAGMA query_only=ON;")?;
+    }
+    Ok(())
+}
+
+/// Brings the schema up to [`SCHEMA_VERSION`], one transaction per migration.
+/// Refuses a database written by a newer build.
+pub(crate) fn migrate(conn: &mut Connection) -> Result<(), StoreError> {
+    loop {
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let current: u32 = tx.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+        if current > SCHEMA_VERSION {
+            return Err(StoreError::Corrupt(format!(
+                "database schema version {current} is newer than supported {SCHEMA_VERSION}"
+            )));
+        }
+        let Some(sql) = MIGRATIONS.get(current as usize) else {
+            return Ok(());
+        };
+        tracing::info!(
+            from = current,
+            to = current + 1,
+            "migrating metadata schema"
+        );
+        tx.execute_batch(sql)?;
+        tx.pragma_update(None, "user_version", current + 1)?;
+        tx.commit()?;
+    }
+}

@@ -1,0 +1,185 @@
+//! Local blob store: write paths, reads, temp-file hygiene.
+
+mod common;
+
+use std::path::Path;
+use std::time::{Duration, SystemTime};
+
+use common::env;
+use sluice_store::{BlobRef, BlobStore, LocalBlobStore, StoreError, BLOBS_DIR, TMP_DIR};
+
+fn tmp_entries(data: &Path) -> usize {
+    std::fs::read_dir(data.join(TMP_DIR)).unwrap().count()
+}
+
+fn pattern(len: usize) -> Vec<u8> {
+    (0..len).map(|i| (i * 31 % 251) as u8).collect()
+}
+
+#[tokio::test]
+async fn write_commit_read() {
+    let env = env().await;
+    let data = pattern(3 * 1024 * 1024 + 12345);
+    let mut w = env.blobs.create().await.unwrap();
+    assert_eq!(tmp_entries(env.dir.path()), 1);
+    for chunk in data.chunks(64 * 1024 + 7) {
+        w.write(chunk).await.unwrap();
+    }
+    assert_eq!(w.written(), data.len() as u64);
+    let id = w.commit().await.unwrap();
+    assert!(id.is_well_formed());
+    assert_eq!(tmp_entries(env.dir.path()), 0, "tmp empty after commit");
+
+    // Fan-out layout blobs/ab/cd/<id>.
+    let path = env
+        .dir
+        .path()
+        .join(BLOBS_DIR)
+        .join(&id.0[0..2])
+        .join(&id.0[2..4])
+        .join(&id.0);
+    assert_eq!(std::fs::read(&path).unwrap(), data);
+
+    let r = env.blobs.open(&id).await.unwrap();
+    assert_eq!(r.len(), data.len() as u64);
+    assert!(r.file().is_some());
+    // Stream in chunks with bounded buffers.
+    let mut out = Vec::new();
+    let mut offset = 0u64;
+    loop {
+        let chunk = r.read_chunk(offset, 256 * 1024).await.unwrap();
+        if chunk.is_empty() {
+            break;
+        }
+        offset += chunk.len() as u64;
+        out.extend_from_slice(&chunk);
+    }
+    assert_eq!(out, data);
+    // Range reads.
+    let mut buf = [0u8; 100];
+    assert_eq!(r.read_at(1000, &mut buf).await.unwrap(), 100);
+    assert_eq!(&buf[..], &data[1000..1100]);
+    let tail = r.read_chunk(data.len() as u64 - 10, 1 << 20).await.unwrap();
+    assert_eq!(tail, &data[data.len() - 10..]);
+    assert!(r
+        .read_chunk(data.len() as u64 + 5, 10)
+        .await
+        .unwrap()
+        .is_empty());
+}
+
+#[tokio::test]
+async fn empty_blob() {
+    let env = env().await;
+    let w = env.blobs.create().await.unwrap();
+    let id = w.commit().await.unwrap();
+    let r = env.blobs.open(&id).await.unwrap();
+    assert!(r.is_empty());
+    assert!(r.read_chunk(0, 10).await.unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn abort_and_drop_leave_no_temp_file() {
+    let env = env().await;
+    let mut w = env.blobs.create().await.unwrap();
+    w.write(&pattern(2 * 1024 * 1024)).await.unwrap();
+    w.abort().await;
+    assert_eq!(tmp_entries(env.dir.path()), 0, "tmp empty after abort");
+
+    let mut w = env.blobs.create().await.unwrap();
+    w.write(b"partial").await.unwrap();
+    assert_eq!(tmp_entries(env.dir.path()), 1);
+    drop(w);
+    assert_eq!(tmp_entries(env.dir.path()), 0, "tmp empty after drop");
+
+    assert!(env
+        .blobs
+        .list_blobs_older_than(SystemTime::now() + Duration::from_secs(60))
+        .await
+        .unwrap()
+        .is_empty());
+}
+
+#[tokio::test]
+async fn open_missing_and_delete_idempotent() {
+    let env = env().await;
+    let ghost = BlobRef::random();
+    assert!(matches!(
+        env.blobs.open(&ghost).await.err(),
+        Some(StoreError::BlobMissing(id)) if id == ghost.0
+    ));
+    env.blobs.delete(&ghost).await.unwrap();
+
+    let mut w = env.blobs.create().await.unwrap();
+    w.write(b"bytes").await.unwrap();
+    let id = w.commit().await.unwrap();
+    env.blobs.delete(&id).await.unwrap();
+    env.blobs.delete(&id).await.unwrap();
+    assert!(matches!(
+        env.blobs.open(&id).await.err(),
+        Some(StoreError::BlobMissing(_))
+    ));
+}
+
+#[tokio::test]
+async fn rejects_malformed_ids() {
+    let env = env().await;
+    for bad in [
+        "../../etc/passwd",
+        "",
+        "ABCDEF0123456789ABCDEF0123456789",
+        "abc",
+    ] {
+        let r = BlobRef(bad.to_owned());
+        assert!(matches!(
+            env.blobs.open(&r).await.err(),
+            Some(StoreError::InvalidBlobRef(_))
+        ));
+        assert!(matches!(
+            env.blobs.delete(&r).await,
+            Err(StoreError::InvalidBlobRef(_))
+        ));
+    }
+}
+
+#[tokio::test]
+async fn clean_temp_removes_leftovers() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = LocalBlobStore::open(dir.path()).unwrap();
+    std::fs::write(dir.path().join(TMP_DIR).join("stale1"), b"x").unwrap();
+    std::fs::write(dir.path().join(TMP_DIR).join("stale2"), b"y").unwrap();
+    std::fs::create_dir(dir.path().join(TMP_DIR).join("subdir")).unwrap();
+    assert_eq!(store.clean_temp().await.unwrap(), 3);
+    assert_eq!(tmp_entries(dir.path()), 0);
+    assert_eq!(store.clean_temp().await.unwrap(), 0);
+
+    // open_embedded cleans tmp at startup.
+    std::fs::write(dir.path().join(TMP_DIR).join("stale3"), b"z").unwrap();
+    let _ = sluice_store::open_embedded(dir.path()).await.unwrap();
+    assert_eq!(tmp_entries(dir.path()), 0);
+}
+
+#[tokio::test]
+async fn list_blobs_older_than_respects_cutoff() {
+    let env = env().await;
+    let mut ids = Vec::new();
+    for _ in 0..5 {
+        let mut w = env.blobs.create().await.unwrap();
+        w.write(b"x").await.unwrap();
+        ids.push(w.commit().await.unwrap());
+    }
+    let mut listed = env
+        .blobs
+        .list_blobs_older_than(SystemTime::now() + Duration::from_secs(60))
+        .await
+        .unwrap();
+    listed.sort();
+    ids.sort();
+    assert_eq!(listed, ids);
+    assert!(env
+        .blobs
+        .list_blobs_older_than(SystemTime::now() - Duration::from_secs(3600))
+        .await
+        .unwrap()
+        .is_empty());
+}
