@@ -33,10 +33,10 @@ pub async fn handle_request(
 ) -> Response<ResponseBody> {
     let started = Instant::now();
     let request_id = new_request_id();
-    let (parts, body) = req.into_parts();
+    let (mut parts, body) = req.into_parts();
     let is_head = parts.method == http::Method::HEAD;
     let mut log = LogFields::default();
-    let mut resp = match serve(state, &parts, body, &mut log).await {
+    let mut resp = match serve(state, &mut parts, body, &mut log).await {
         Ok(r) => r,
         Err(e) => {
             if e.status >= 500 {
@@ -74,12 +74,13 @@ pub async fn handle_request(
 
 async fn serve(
     state: &AppState,
-    parts: &http::request::Parts,
+    parts: &mut http::request::Parts,
     body: Incoming,
     log: &mut LogFields,
 ) -> Result<Response<ResponseBody>, S3Error> {
-    let raw_path = parts.uri.path();
-    let raw_query = parts.uri.query().unwrap_or("");
+    let uri = parts.uri.clone();
+    let raw_path = uri.path();
+    let raw_query = uri.query().unwrap_or("");
     let query = QueryParams::parse(raw_query);
     let routed = route(&RouteInput {
         method: parts.method.as_str(),
@@ -110,6 +111,10 @@ async fn serve(
     log.access_key = caller.access_key_id().unwrap_or_default().to_string();
 
     require_allowed(&caller, endpoint.action(), endpoint.bucket(), endpoint.key())?;
+    if caller.auth.as_ref().is_some_and(|a| a.kind.is_presigned()) {
+        promote_signed_query_headers(parts, &query);
+    }
+    let parts = &*parts;
 
     let declared_len = declared_payload_length(parts, &payload)?;
     let mut body = BodyReader::new(body, payload, declared_len);
@@ -145,5 +150,31 @@ fn declared_payload_length(
         }
     } else {
         parse("content-length")
+    }
+}
+
+/// Query parameters of a presigned URL that name `x-amz-*` headers (`x-amz-acl`,
+/// `x-amz-meta-*`, checksums, ...) were covered by the signature; S3 treats them as headers.
+fn promote_signed_query_headers(parts: &mut http::request::Parts, query: &QueryParams) {
+    const AUTH_PARAMS: [&str; 7] = [
+        "x-amz-algorithm",
+        "x-amz-credential",
+        "x-amz-date",
+        "x-amz-expires",
+        "x-amz-signedheaders",
+        "x-amz-signature",
+        "x-amz-security-token",
+    ];
+    for (name, value) in query.pairs() {
+        let lower = name.to_ascii_lowercase();
+        if !lower.starts_with("x-amz-") || AUTH_PARAMS.contains(&lower.as_str()) {
+            continue;
+        }
+        if let (Ok(n), Ok(v)) = (
+            http::header::HeaderName::from_bytes(lower.as_bytes()),
+            http::HeaderValue::from_str(value),
+        ) {
+            parts.headers.entry(n).or_insert(v);
+        }
     }
 }
