@@ -1,6 +1,8 @@
 //! Test harness: a real Sluice server on a loopback port, real clients talking to it.
 #![allow(dead_code)]
 
+pub mod process;
+
 use aws_credential_types::Credentials as SdkCredentials;
 use aws_sdk_s3::config::{BehaviorVersion, Region};
 use sluice_server::{RunningServer, ServerConfig};
