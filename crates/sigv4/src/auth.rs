@@ -1,0 +1,576 @@
+//! Detecting which auth mechanism a request uses and parsing its parameters
+//! (no secret, no clock: everything that can be checked from the request alone).
+
+use time::OffsetDateTime;
+
+use crate::canonical::{ALGORITHM, SCOPE_TERMINATOR};
+use crate::datetime::{format_date_stamp, parse_amz_date};
+use crate::error::AuthError;
+use crate::request::{parse_query, QueryParam, RequestView};
+
+/// The only service this crate verifies.
+pub(crate) const SERVICE: &str = "s3";
+
+/// Longest accepted `X-Amz-Expires`, in seconds (one week).
+pub const MAX_PRESIGN_EXPIRES: u64 = 604_800;
+
+/// Where a request carries its signature.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum AuthKind {
+    /// `Authorization: AWS4-HMAC-SHA256 ...`.
+    HeaderV4,
+    /// Presigned URL with `X-Amz-Algorithm=AWS4-HMAC-SHA256`.
+    QueryV4,
+    /// `Authorization: AWS AKID:signature` (legacy).
+    HeaderV2,
+    /// Presigned URL with `AWSAccessKeyId`, `Expires`, `Signature` (legacy).
+    QueryV2,
+}
+
+impl AuthKind {
+    /// The signature version of this mechanism.
+    pub fn signature_version(self) -> SignatureVersion {
+        match self {
+            AuthKind::HeaderV4 | AuthKind::QueryV4 => SignatureVersion::V4,
+            AuthKind::HeaderV2 | AuthKind::QueryV2 => SignatureVersion::V2,
+        }
+    }
+
+    /// True for presigned (query-string) mechanisms.
+    pub fn is_presigned(self) -> bool {
+        matches!(self, AuthKind::QueryV4 | AuthKind::QueryV2)
+    }
+}
+
+/// AWS signature version.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum SignatureVersion {
+    /// Legacy HMAC-SHA1 signatures.
+    V2,
+    /// `AWS4-HMAC-SHA256`.
+    V4,
+}
+
+/// The parsed `Credential` of a SigV4 request: `AKID/yyyyMMdd/region/s3/aws4_request`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CredentialScope {
+    /// Access key id.
+    pub access_key_id: String,
+    /// Scope date, `yyyyMMdd`.
+    pub date: String,
+    /// Scope region.
+    pub region: String,
+    /// Scope service (must be `s3` to verify).
+    pub service: String,
+}
+
+impl CredentialScope {
+    /// `yyyyMMdd/region/service/aws4_request`.
+    pub fn scope(&self) -> String {
+        crate::canonical::credential_scope(&self.date, &self.region, &self.service)
+    }
+}
+
+/// Presigned-URL specific SigV4 parameters.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct QueryV4Params {
+    pub amz_date: OffsetDateTime,
+    pub expires_in: u64,
+    pub security_token: Option<String>,
+}
+
+/// SigV4 parameters common to header and query forms.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct V4Params {
+    pub credential: CredentialScope,
+    pub signed_headers: Vec<String>,
+    pub signature: String,
+    pub query: Option<QueryV4Params>,
+}
+
+/// SigV2 parameters.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct V2Params {
+    pub signature: String,
+    /// `Expires` (epoch seconds) of a presigned V2 URL, parsed and as sent.
+    pub expires: Option<(i64, String)>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Params {
+    V4(V4Params),
+    V2(V2Params),
+}
+
+/// Parsed, unverified credentials of a request. `None` from [`parse_auth`] means anonymous.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ParsedAuth {
+    pub(crate) kind: AuthKind,
+    pub(crate) access_key_id: String,
+    pub(crate) params: Params,
+}
+
+impl ParsedAuth {
+    /// The access key id the request claims (look the secret up with it).
+    pub fn access_key_id(&self) -> &str {
+        &self.access_key_id
+    }
+
+    /// Where the signature was found.
+    pub fn kind(&self) -> AuthKind {
+        self.kind
+    }
+
+    /// V2 or V4.
+    pub fn signature_version(&self) -> SignatureVersion {
+        self.kind.signature_version()
+    }
+
+    /// The signature as sent (hex for V4, base64 for V2).
+    pub fn signature(&self) -> &str {
+        match &self.params {
+            Params::V4(v4) => &v4.signature,
+            Params::V2(v2) => &v2.signature,
+        }
+    }
+
+    /// The credential scope (SigV4 only).
+    pub fn credential(&self) -> Option<&CredentialScope> {
+        match &self.params {
+            Params::V4(v4) => Some(&v4.credential),
+            Params::V2(_) => None,
+        }
+    }
+
+    /// `SignedHeaders` as sent, lowercased (SigV4 only; empty for V2).
+    pub fn signed_headers(&self) -> &[String] {
+        match &self.params {
+            Params::V4(v4) => &v4.signed_headers,
+            Params::V2(_) => &[],
+        }
+    }
+}
+
+const ONLY_ONE: &str = "Only one auth mechanism allowed; only the X-Amz-Algorithm query parameter, Signature query string parameter or the Authorization header should be specified";
+const QUERY_V4_REQUIRED: &str = "Query-string authentication version 4 requires the X-Amz-Algorithm, X-Amz-Credential, X-Amz-Signature, X-Amz-Date, X-Amz-SignedHeaders, and X-Amz-Expires parameters.";
+const QUERY_V2_REQUIRED: &str =
+    "Query-string authentication requires the Signature, Expires and AWSAccessKeyId parameters";
+const HEADER_THREE_COMPONENTS: &str = "The authorization header is malformed; the authorization header requires three components: Credential, SignedHeaders, and Signature.";
+const V2_HEADER_INVALID: &str =
+    "AWS authorization header is invalid.  Expected AwsAccessKeyId:signature";
+
+/// Detects the auth mechanism of a request and parses its parameters.
+///
+/// Returns `Ok(None)` for anonymous requests. Errors cover everything that can
+/// be decided without the secret or the clock: two mechanisms at once, missing
+/// or malformed parameters, wrong algorithm or service, bad `X-Amz-Expires`.
+pub fn parse_auth(req: &RequestView) -> Result<Option<ParsedAuth>, AuthError> {
+    let authorization: Vec<&str> = req.header_values("authorization").collect();
+    let query = parse_query(req.raw_query);
+    let has = |name: &str| query.iter().any(|p| p.name == name);
+    let v4_query = has("X-Amz-Algorithm") || has("X-Amz-Credential") || has("X-Amz-Signature");
+    let v2_query = has("AWSAccessKeyId") || has("Signature");
+
+    let mechanisms =
+        usize::from(!authorization.is_empty()) + usize::from(v4_query) + usize::from(v2_query);
+    if mechanisms > 1 || authorization.len() > 1 {
+        return Err(AuthError::InvalidArgument(ONLY_ONE.to_owned()));
+    }
+    if let Some(value) = authorization.first() {
+        return parse_authorization_header(value).map(Some);
+    }
+    if v4_query {
+        return parse_query_v4(&query).map(Some);
+    }
+    if v2_query {
+        return parse_query_v2(&query).map(Some);
+    }
+    Ok(None)
+}
+
+fn parse_authorization_header(value: &str) -> Result<ParsedAuth, AuthError> {
+    let value = value.trim();
+    if let Some(rest) = strip_scheme(value, ALGORITHM) {
+        return parse_header_v4(rest);
+    }
+    if let Some(rest) = strip_scheme(value, "AWS") {
+        let (access_key_id, signature) = rest
+            .trim()
+            .rsplit_once(':')
+            .filter(|(ak, sig)| !ak.is_empty() && !sig.is_empty())
+            .ok_or_else(|| AuthError::InvalidArgument(V2_HEADER_INVALID.to_owned()))?;
+        return Ok(ParsedAuth {
+            kind: AuthKind::HeaderV2,
+            access_key_id: access_key_id.to_owned(),
+            params: Params::V2(V2Params {
+                signature: signature.to_owned(),
+                expires: None,
+            }),
+        });
+    }
+    Err(AuthError::InvalidArgument(
+        "Unsupported Authorization Type".to_owned(),
+    ))
+}
+
+/// Strips `scheme` followed by at least one space or tab.
+fn strip_scheme<'v>(value: &'v str, scheme: &str) -> Option<&'v str> {
+    let rest = value.strip_prefix(scheme)?;
+    let trimmed = rest.trim_start_matches([' ', '\t']);
+    (trimmed.len() < rest.len()).then_some(trimmed)
+}
+
+/// Flavour of a SigV4 parse error: header or query form word their errors differently.
+#[derive(Clone, Copy)]
+pub(crate) enum Flavor {
+    Header,
+    Query,
+    /// Browser-based POST upload form fields.
+    Post,
+}
+
+impl Flavor {
+    /// An error about the credential (AWS prefixes these per form).
+    pub(crate) fn credential_error(self, msg: &str) -> AuthError {
+        match self {
+            Flavor::Header => AuthError::AuthorizationHeaderMalformed(format!(
+                "The authorization header is malformed; {msg}"
+            )),
+            Flavor::Query => AuthError::AuthorizationQueryParametersError(format!(
+                "Error parsing the X-Amz-Credential parameter; {msg}"
+            )),
+            Flavor::Post => AuthError::InvalidArgument(format!(
+                "Error parsing the X-Amz-Credential parameter; {msg}"
+            )),
+        }
+    }
+
+    /// A generic malformed-parameters error.
+    pub(crate) fn error(self, msg: &str) -> AuthError {
+        match self {
+            Flavor::Header => AuthError::AuthorizationHeaderMalformed(format!(
+                "The authorization header is malformed; {msg}"
+            )),
+            Flavor::Query => AuthError::AuthorizationQueryParametersError(msg.to_owned()),
+            Flavor::Post => AuthError::InvalidArgument(msg.to_owned()),
+        }
+    }
+}
+
+fn parse_header_v4(rest: &str) -> Result<ParsedAuth, AuthError> {
+    let (mut credential, mut signed_headers, mut signature) = (None, None, None);
+    for component in rest.split(',') {
+        let component = component.trim();
+        if component.is_empty() {
+            continue;
+        }
+        let (name, value) = component.split_once('=').ok_or_else(|| {
+            AuthError::AuthorizationHeaderMalformed(format!(
+                "The authorization header is malformed; the authorization component \"{component}\" is malformed."
+            ))
+        })?;
+        let slot = match name.trim() {
+            "Credential" => &mut credential,
+            "SignedHeaders" => &mut signed_headers,
+            "Signature" => &mut signature,
+            _ => {
+                return Err(AuthError::AuthorizationHeaderMalformed(format!(
+                    "The authorization header is malformed; the authorization component \"{component}\" is malformed."
+                )))
+            }
+        };
+        if slot.replace(value.trim()).is_some() {
+            return Err(AuthError::AuthorizationHeaderMalformed(
+                HEADER_THREE_COMPONENTS.to_owned(),
+            ));
+        }
+    }
+    let (Some(credential), Some(signed_headers), Some(signature)) =
+        (credential, signed_headers, signature)
+    else {
+        return Err(AuthError::AuthorizationHeaderMalformed(
+            HEADER_THREE_COMPONENTS.to_owned(),
+        ));
+    };
+    let credential = parse_credential(credential, Flavor::Header)?;
+    let signed_headers = parse_signed_headers(signed_headers, Flavor::Header)?;
+    Ok(ParsedAuth {
+        kind: AuthKind::HeaderV4,
+        access_key_id: credential.access_key_id.clone(),
+        params: Params::V4(V4Params {
+            credential,
+            signed_headers,
+            signature: signature.to_owned(),
+            query: None,
+        }),
+    })
+}
+
+/// Parses `AKID/yyyyMMdd/region/service/aws4_request` (the key id may hold `/`).
+pub(crate) fn parse_credential(value: &str, flavor: Flavor) -> Result<CredentialScope, AuthError> {
+    let malformed = || {
+        flavor.credential_error(
+            "the Credential is mal-formed; expecting \"<YOUR-AKID>/YYYYMMDD/REGION/SERVICE/aws4_request\".",
+        )
+    };
+    let mut parts = value.rsplitn(5, '/');
+    let (Some(terminal), Some(service), Some(region), Some(date), Some(access_key_id)) = (
+        parts.next(),
+        parts.next(),
+        parts.next(),
+        parts.next(),
+        parts.next(),
+    ) else {
+        return Err(malformed());
+    };
+    if access_key_id.is_empty()
+        || region.is_empty()
+        || date.len() != 8
+        || !date.bytes().all(|b| b.is_ascii_digit())
+    {
+        return Err(malformed());
+    }
+    if terminal != SCOPE_TERMINATOR {
+        return Err(flavor.credential_error(&format!(
+            "incorrect terminal \"{terminal}\". This endpoint uses \"{SCOPE_TERMINATOR}\"."
+        )));
+    }
+    Ok(CredentialScope {
+        access_key_id: access_key_id.to_owned(),
+        date: date.to_owned(),
+        region: region.to_owned(),
+        service: service.to_owned(),
+    })
+}
+
+/// Parses `a;b;c` into lowercase names; `host` must be among them.
+pub(crate) fn parse_signed_headers(value: &str, flavor: Flavor) -> Result<Vec<String>, AuthError> {
+    let names: Vec<String> = value
+        .split(';')
+        .map(|n| n.trim().to_ascii_lowercase())
+        .collect();
+    if names
+        .iter()
+        .any(|n| n.is_empty() || !n.bytes().all(is_token_byte))
+    {
+        return Err(flavor.error("the SignedHeaders component is malformed."));
+    }
+    if !names.iter().any(|n| n == "host") {
+        return Err(flavor.error("the host header must be signed."));
+    }
+    Ok(names)
+}
+
+/// RFC 9110 token characters (header names).
+fn is_token_byte(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b)
+}
+
+/// The value of a query parameter that must appear at most once.
+fn single<'q>(query: &'q [QueryParam], name: &str) -> Result<Option<&'q str>, AuthError> {
+    let mut found = query.iter().filter(|p| p.name == name);
+    let first = found.next();
+    if found.next().is_some() {
+        return Err(AuthError::AuthorizationQueryParametersError(format!(
+            "The {name} parameter may only be specified once."
+        )));
+    }
+    Ok(first.map(|p| p.value.as_str()))
+}
+
+fn parse_query_v4(query: &[QueryParam]) -> Result<ParsedAuth, AuthError> {
+    let required = || AuthError::AuthorizationQueryParametersError(QUERY_V4_REQUIRED.to_owned());
+    let algorithm = single(query, "X-Amz-Algorithm")?;
+    let credential = single(query, "X-Amz-Credential")?;
+    let signature = single(query, "X-Amz-Signature")?;
+    let date = single(query, "X-Amz-Date")?;
+    let signed_headers = single(query, "X-Amz-SignedHeaders")?;
+    let expires = single(query, "X-Amz-Expires")?;
+    let security_token = single(query, "X-Amz-Security-Token")?;
+    single(query, "X-Amz-Content-Sha256")?;
+    let (
+        Some(algorithm),
+        Some(credential),
+        Some(signature),
+        Some(date),
+        Some(signed_headers),
+        Some(expires),
+    ) = (
+        algorithm,
+        credential,
+        signature,
+        date,
+        signed_headers,
+        expires,
+    )
+    else {
+        return Err(required());
+    };
+    if algorithm != ALGORITHM {
+        return Err(AuthError::AuthorizationQueryParametersError(format!(
+            "X-Amz-Algorithm only supports \"{ALGORITHM}\""
+        )));
+    }
+    let credential = parse_credential(credential, Flavor::Query)?;
+    let amz_date = parse_amz_date(date).ok_or_else(|| {
+        AuthError::AuthorizationQueryParametersError(
+            "X-Amz-Date must be in the ISO8601 Long Format \"yyyyMMdd'T'HHmmss'Z'\"".to_owned(),
+        )
+    })?;
+    if format_date_stamp(amz_date) != credential.date {
+        return Err(Flavor::Query
+            .credential_error("Invalid credential date. Date is not the same as X-Amz-Date."));
+    }
+    let expires_in = parse_expires(expires)?;
+    let signed_headers = parse_signed_headers(signed_headers, Flavor::Query)?;
+    Ok(ParsedAuth {
+        kind: AuthKind::QueryV4,
+        access_key_id: credential.access_key_id.clone(),
+        params: Params::V4(V4Params {
+            credential,
+            signed_headers,
+            signature: signature.to_owned(),
+            query: Some(QueryV4Params {
+                amz_date,
+                expires_in,
+                security_token: security_token.map(str::to_owned),
+            }),
+        }),
+    })
+}
+
+/// Validates `X-Amz-Expires`: a decimal number of seconds in `1..=604800`.
+fn parse_expires(value: &str) -> Result<u64, AuthError> {
+    let err = |msg: &str| AuthError::AuthorizationQueryParametersError(msg.to_owned());
+    let (negative, digits) = match value.strip_prefix('-') {
+        Some(rest) => (true, rest),
+        None => (false, value),
+    };
+    if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(err("X-Amz-Expires should be a number"));
+    }
+    if negative {
+        return Err(err("X-Amz-Expires must be non-negative"));
+    }
+    // Digits only, so the only possible parse failure is overflow: more than a week.
+    let seconds = digits.parse::<u64>().unwrap_or(u64::MAX);
+    if seconds == 0 {
+        return Err(err("X-Amz-Expires must be greater than 0"));
+    }
+    if seconds > MAX_PRESIGN_EXPIRES {
+        return Err(err(
+            "X-Amz-Expires must be less than a week (in seconds) that is; 604800",
+        ));
+    }
+    Ok(seconds)
+}
+
+fn parse_query_v2(query: &[QueryParam]) -> Result<ParsedAuth, AuthError> {
+    let required = || AuthError::AccessDenied(QUERY_V2_REQUIRED.to_owned());
+    let dup = |name: &str| {
+        AuthError::AccessDenied(format!("The {name} parameter may only be specified once."))
+    };
+    let one = |name: &str| -> Result<Option<String>, AuthError> {
+        let mut found = query.iter().filter(|p| p.name == name);
+        let first = found.next().map(|p| p.value.clone());
+        if found.next().is_some() {
+            return Err(dup(name));
+        }
+        Ok(first)
+    };
+    let (Some(access_key_id), Some(signature), Some(expires)) =
+        (one("AWSAccessKeyId")?, one("Signature")?, one("Expires")?)
+    else {
+        return Err(required());
+    };
+    if access_key_id.is_empty() || signature.is_empty() {
+        return Err(required());
+    }
+    let expires_at = expires
+        .parse::<i64>()
+        .ok()
+        .filter(|_| expires.bytes().all(|b| b.is_ascii_digit()))
+        .ok_or_else(|| {
+            AuthError::AccessDenied(format!(
+                "Invalid date (should be seconds since epoch): {expires}"
+            ))
+        })?;
+    Ok(ParsedAuth {
+        kind: AuthKind::QueryV2,
+        access_key_id,
+        params: Params::V2(V2Params {
+            signature,
+            expires: Some((expires_at, expires)),
+        }),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn expires_rules() {
+        assert_eq!(parse_expires("1"), Ok(1));
+        assert_eq!(parse_expires("604800"), Ok(604_800));
+        for bad in [
+            "0",
+            "-1",
+            "604801",
+            "abc",
+            "",
+            "+5",
+            "1.5",
+            "99999999999999999999999",
+        ] {
+            let err = parse_expires(bad).unwrap_err();
+            assert_eq!(err.code(), "AuthorizationQueryParametersError", "{bad}");
+        }
+        assert_eq!(
+            parse_expires("-1").unwrap_err().to_string(),
+            "X-Amz-Expires must be non-negative"
+        );
+        assert_eq!(
+            parse_expires("604801").unwrap_err().to_string(),
+            "X-Amz-Expires must be less than a week (in seconds) that is; 604800"
+        );
+    }
+
+    #[test]
+    fn credential_with_slash_in_key() {
+        let c =
+            parse_credential("AK/X/20130524/us-east-1/s3/aws4_request", Flavor::Header).unwrap();
+        assert_eq!(c.access_key_id, "AK/X");
+        assert_eq!(c.scope(), "20130524/us-east-1/s3/aws4_request");
+    }
+
+    #[test]
+    fn credential_errors() {
+        for bad in [
+            "",
+            "AK",
+            "AK/20130524/us-east-1/s3",
+            "/20130524/us-east-1/s3/aws4_request",
+            "AK/2013052/us-east-1/s3/aws4_request",
+            "AK/2013052x/us-east-1/s3/aws4_request",
+            "AK/20130524//s3/aws4_request",
+        ] {
+            let e = parse_credential(bad, Flavor::Header).unwrap_err();
+            assert!(
+                e.to_string().contains("Credential is mal-formed"),
+                "{bad}: {e}"
+            );
+        }
+        let e =
+            parse_credential("AK/20130524/us-east-1/s3/aws5_request", Flavor::Header).unwrap_err();
+        assert!(e.to_string().contains("incorrect terminal"));
+    }
+
+    #[test]
+    fn kinds() {
+        assert_eq!(AuthKind::QueryV4.signature_version(), SignatureVersion::V4);
+        assert_eq!(AuthKind::HeaderV2.signature_version(), SignatureVersion::V2);
+        assert!(AuthKind::QueryV2.is_presigned());
+        assert!(!AuthKind::HeaderV4.is_presigned());
+    }
+}

@@ -1,0 +1,230 @@
+//! Canonical request and string-to-sign construction (SigV4).
+//!
+//! S3 uses the path as sent: no dot-segment removal, no slash merging, single
+//! encoding. Each piece is re-encoded byte by byte (decode escapes, then
+//! [`uri_encode`](crate::uri_encode)) so that equivalent spellings of the same
+//! bytes (`%c3` vs `%C3`, a literal space vs `%20`) canonicalise identically.
+
+use crate::crypto::sha256_hex;
+use crate::encoding::{reencode, uri_encode};
+use crate::request::{parse_query, push_trimmed_collapsed, RequestView};
+
+/// The SigV4 algorithm name.
+pub const ALGORITHM: &str = "AWS4-HMAC-SHA256";
+/// The credential scope terminator.
+pub const SCOPE_TERMINATOR: &str = "aws4_request";
+/// Payload hash value for unsigned payloads.
+pub const UNSIGNED_PAYLOAD: &str = "UNSIGNED-PAYLOAD";
+
+/// Canonical URI of a raw (on-the-wire) path, S3 style: escapes decoded and every
+/// byte re-encoded with `/` kept; an empty path becomes `/`.
+pub fn canonical_uri(raw_path: &str) -> String {
+    if raw_path.is_empty() {
+        return "/".to_owned();
+    }
+    reencode(raw_path, false)
+}
+
+/// General-service path normalisation (not used by S3): removes `.` and `..`
+/// segments (RFC 3986 §5.2.4) and merges repeated slashes, keeping a trailing
+/// slash. The result always starts with `/`.
+pub fn normalize_path(path: &str) -> String {
+    let mut segments: Vec<&str> = Vec::new();
+    for segment in path.split('/') {
+        match segment {
+            "" | "." => {}
+            ".." => {
+                segments.pop();
+            }
+            other => segments.push(other),
+        }
+    }
+    let mut out = String::with_capacity(path.len() + 1);
+    for segment in &segments {
+        out.push('/');
+        out.push_str(segment);
+    }
+    let trailing = path.ends_with('/')
+        || path.ends_with("/.")
+        || path.ends_with("/..")
+        || path == "."
+        || path == "..";
+    if out.is_empty() || (trailing && !out.ends_with('/')) {
+        out.push('/');
+    }
+    out
+}
+
+/// Canonical query string of a raw query: each name and value percent-decoded
+/// then re-encoded (`+` is a literal plus, encoded `%2B`), pairs sorted by name
+/// then value, a name without `=` gets an empty value. Parameters whose decoded
+/// name is in `exclude` (e.g. `X-Amz-Signature`) are dropped.
+pub fn canonical_query_string(raw_query: &str, exclude: &[&str]) -> String {
+    let mut pairs: Vec<(String, String)> = parse_query(raw_query)
+        .into_iter()
+        .filter(|p| !exclude.contains(&p.name.as_str()))
+        .map(|p| (reencode(p.raw_name, true), reencode(p.raw_value, true)))
+        .collect();
+    join_sorted(&mut pairs)
+}
+
+/// Canonical query string of unencoded `(name, value)` pairs.
+pub fn canonical_query_from_pairs(pairs: &[(String, String)]) -> String {
+    let mut encoded: Vec<(String, String)> = pairs
+        .iter()
+        .map(|(n, v)| (uri_encode(n, true), uri_encode(v, true)))
+        .collect();
+    join_sorted(&mut encoded)
+}
+
+fn join_sorted(pairs: &mut [(String, String)]) -> String {
+    pairs.sort();
+    let mut out = String::new();
+    for (i, (name, value)) in pairs.iter().enumerate() {
+        if i > 0 {
+            out.push('&');
+        }
+        out.push_str(name);
+        out.push('=');
+        out.push_str(value);
+    }
+    out
+}
+
+/// Builds the canonical headers block (`name:value\n` per signed header, in the
+/// order given) from the request's headers. Returns the first signed header that
+/// is absent from the request as `Err`.
+pub fn canonical_headers_block<'n>(
+    req: &RequestView,
+    signed_headers: &'n [String],
+) -> Result<String, &'n str> {
+    let mut out = String::new();
+    for name in signed_headers {
+        let value = req.canonical_header_value(name).ok_or(name.as_str())?;
+        out.push_str(&name.to_ascii_lowercase());
+        out.push(':');
+        out.push_str(&value);
+        out.push('\n');
+    }
+    Ok(out)
+}
+
+/// Canonical headers block from explicit `(name, value)` pairs (signing side):
+/// names lowercased, sorted, repeats joined with `,` in order. Returns the block
+/// and the `SignedHeaders` list.
+pub fn canonical_headers_from_pairs(headers: &[(String, String)]) -> (String, Vec<String>) {
+    let mut merged: Vec<(String, String)> = Vec::new();
+    for (name, value) in headers {
+        let lower = name.to_ascii_lowercase();
+        let mut normalised = String::with_capacity(value.len());
+        push_trimmed_collapsed(&mut normalised, value);
+        match merged.iter_mut().find(|(n, _)| *n == lower) {
+            Some((_, existing)) => {
+                existing.push(',');
+                existing.push_str(&normalised);
+            }
+            None => merged.push((lower, normalised)),
+        }
+    }
+    merged.sort_by(|a, b| a.0.cmp(&b.0));
+    let mut block = String::new();
+    for (name, value) in &merged {
+        block.push_str(name);
+        block.push(':');
+        block.push_str(value);
+        block.push('\n');
+    }
+    (block, merged.into_iter().map(|(n, _)| n).collect())
+}
+
+/// Assembles the canonical request from its parts.
+pub fn canonical_request(
+    method: &str,
+    canonical_uri: &str,
+    canonical_query: &str,
+    canonical_headers: &str,
+    signed_headers: &str,
+    payload_hash: &str,
+) -> String {
+    format!(
+        "{method}\n{canonical_uri}\n{canonical_query}\n{canonical_headers}\n{signed_headers}\n{payload_hash}"
+    )
+}
+
+/// `yyyyMMdd/region/service/aws4_request`.
+pub fn credential_scope(date_stamp: &str, region: &str, service: &str) -> String {
+    format!("{date_stamp}/{region}/{service}/{SCOPE_TERMINATOR}")
+}
+
+/// `AWS4-HMAC-SHA256\n{amz_date}\n{scope}\n{hex(sha256(canonical_request))}`.
+pub fn string_to_sign(amz_date: &str, scope: &str, canonical_request: &str) -> String {
+    format!(
+        "{ALGORITHM}\n{amz_date}\n{scope}\n{}",
+        sha256_hex(canonical_request.as_bytes())
+    )
+}
+
+/// Hex HMAC-SHA256 of a string to sign under a derived signing key.
+pub fn sign_string(signing_key: &[u8; 32], string_to_sign: &str) -> String {
+    hex::encode(crate::crypto::hmac_sha256(
+        signing_key,
+        string_to_sign.as_bytes(),
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn uri_is_reencoded_not_normalised() {
+        assert_eq!(canonical_uri(""), "/");
+        assert_eq!(canonical_uri("/b/a%20b%2Bc"), "/b/a%20b%2Bc");
+        assert_eq!(canonical_uri("/b/a b+c"), "/b/a%20b%2Bc");
+        assert_eq!(canonical_uri("//./../x"), "//./../x");
+        assert_eq!(canonical_uri("/%e1%88%b4"), "/%E1%88%B4");
+    }
+
+    #[test]
+    fn normalisation() {
+        assert_eq!(normalize_path("/"), "/");
+        assert_eq!(normalize_path("//"), "/");
+        assert_eq!(normalize_path("//example//"), "/example/");
+        assert_eq!(normalize_path("/example/.."), "/");
+        assert_eq!(normalize_path("/example1/example2/../.."), "/");
+        assert_eq!(normalize_path("/./"), "/");
+        assert_eq!(normalize_path("/./example"), "/example");
+        assert_eq!(normalize_path("/a/b/../c/"), "/a/c/");
+        assert_eq!(normalize_path("/a/b/.."), "/a/");
+    }
+
+    #[test]
+    fn query_rules() {
+        assert_eq!(canonical_query_string("", &[]), "");
+        assert_eq!(
+            canonical_query_string("b=2&a=1&a=0&c", &[]),
+            "a=0&a=1&b=2&c="
+        );
+        assert_eq!(canonical_query_string("k=a+b&j=%2f", &[]), "j=%2F&k=a%2Bb");
+        assert_eq!(
+            canonical_query_string("X-Amz-Signature=abc&x=1", &["X-Amz-Signature"]),
+            "x=1"
+        );
+        assert_eq!(canonical_query_string("&&a=1&", &[]), "a=1");
+        assert_eq!(
+            canonical_query_from_pairs(&[("b c".into(), "é".into()), ("a".into(), "".into())]),
+            "a=&b%20c=%C3%A9"
+        );
+    }
+
+    #[test]
+    fn header_pairs_merge_and_sort() {
+        let (block, names) = canonical_headers_from_pairs(&[
+            ("X-B".into(), "  two   words ".into()),
+            ("a".into(), "1".into()),
+            ("x-b".into(), "again".into()),
+        ]);
+        assert_eq!(block, "a:1\nx-b:two words,again\n");
+        assert_eq!(names, vec!["a", "x-b"]);
+    }
+}

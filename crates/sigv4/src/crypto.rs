@@ -1,0 +1,122 @@
+//! Small, infallible wrappers over the hash and MAC primitives.
+
+use hmac::digest::KeyInit;
+use hmac::{Hmac, Mac};
+use sha1::Sha1;
+use sha2::{Digest, Sha256};
+use subtle::ConstantTimeEq;
+
+/// Block size of SHA-1 and SHA-256, which is also the HMAC key size.
+const BLOCK: usize = 64;
+
+/// Pads (or pre-hashes) an HMAC key to one block, exactly as RFC 2104 does
+/// internally, so the MAC can be built with the infallible `KeyInit::new`.
+fn block_key<D: Digest>(key: &[u8]) -> [u8; BLOCK] {
+    let mut block = [0u8; BLOCK];
+    if key.len() > BLOCK {
+        let digest = D::digest(key);
+        let n = digest.len().min(BLOCK);
+        block[..n].copy_from_slice(&digest[..n]);
+    } else {
+        block[..key.len()].copy_from_slice(key);
+    }
+    block
+}
+
+/// HMAC-SHA256 of `data` under `key`.
+pub(crate) fn hmac_sha256(key: &[u8], data: &[u8]) -> [u8; 32] {
+    let block = block_key::<Sha256>(key);
+    let mut mac = <Hmac<Sha256> as KeyInit>::new(&block.into());
+    mac.update(data);
+    mac.finalize().into_bytes().into()
+}
+
+/// HMAC-SHA1 of `data` under `key` (SigV2).
+pub(crate) fn hmac_sha1(key: &[u8], data: &[u8]) -> [u8; 20] {
+    let block = block_key::<Sha1>(key);
+    let mut mac = <Hmac<Sha1> as KeyInit>::new(&block.into());
+    mac.update(data);
+    mac.finalize().into_bytes().into()
+}
+
+/// SHA-256 of `data`.
+pub(crate) fn sha256(data: &[u8]) -> [u8; 32] {
+    Sha256::digest(data).into()
+}
+
+/// Lowercase hex SHA-256 of `data`.
+pub(crate) fn sha256_hex(data: &[u8]) -> String {
+    hex::encode(sha256(data))
+}
+
+/// Hex SHA-256 of the empty string.
+pub(crate) const EMPTY_SHA256_HEX: &str =
+    "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
+
+/// Constant-time equality of two byte strings (length is not secret).
+pub(crate) fn ct_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && bool::from(a.ct_eq(b))
+}
+
+/// Formats bytes like AWS's `StringToSignBytes`: two-digit lowercase hex, space separated.
+pub(crate) fn spaced_hex(data: &[u8]) -> String {
+    let mut out = String::with_capacity(data.len() * 3);
+    for (i, byte) in data.iter().enumerate() {
+        if i > 0 {
+            out.push(' ');
+        }
+        out.push_str(&hex::encode([*byte]));
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hmac_rfc4231_case_1_and_6() {
+        // RFC 4231 test case 1.
+        let key = [0x0bu8; 20];
+        assert_eq!(
+            hex::encode(hmac_sha256(&key, b"Hi There")),
+            "b0344c61d8db38535ca8afceaf0bf12b881dc200c9833da726e9376c2e32cff7"
+        );
+        // RFC 4231 test case 6: key longer than a block.
+        let key = [0xaau8; 131];
+        assert_eq!(
+            hex::encode(hmac_sha256(
+                &key,
+                b"Test Using Larger Than Block-Size Key - Hash Key First"
+            )),
+            "60e431591ee0b67f0d8a26aacbf5b77f8e0bc6213728c5140546040f0ee37f54"
+        );
+    }
+
+    #[test]
+    fn hmac_sha1_rfc2202() {
+        let key = [0x0bu8; 20];
+        assert_eq!(
+            hex::encode(hmac_sha1(&key, b"Hi There")),
+            "b617318655057264e28bc0b6fb378c8ef146be00"
+        );
+        let key = [0xaau8; 80];
+        assert_eq!(
+            hex::encode(hmac_sha1(
+                &key,
+                b"Test Using Larger Than Block-Size Key - Hash Key First"
+            )),
+            "aa4ae5e15272d00e95705637ce8a3b55ed402112"
+        );
+    }
+
+    #[test]
+    fn empty_hash() {
+        assert_eq!(sha256_hex(b""), EMPTY_SHA256_HEX);
+    }
+
+    #[test]
+    fn spaced() {
+        assert_eq!(spaced_hex(b"AW\n"), "41 57 0a");
+    }
+}

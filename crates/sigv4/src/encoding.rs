@@ -1,0 +1,101 @@
+//! Percent-encoding exactly as AWS Signature Version 4 (and S3) expects it.
+//!
+//! AWS "URI encoding" keeps only the unreserved characters `A-Z a-z 0-9 - . _ ~`
+//! and encodes every other byte as `%XX` with uppercase hex digits. The slash
+//! is kept in paths and encoded (`%2F`) everywhere else.
+
+/// Returns true for the bytes AWS never percent-encodes.
+fn is_unreserved(byte: u8) -> bool {
+    byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'.' | b'_' | b'~')
+}
+
+const HEX_UPPER: &[u8; 16] = b"0123456789ABCDEF";
+
+/// Percent-encodes raw bytes with the AWS rules, appending to `out`.
+pub(crate) fn uri_encode_bytes_into(input: &[u8], encode_slash: bool, out: &mut String) {
+    for &byte in input {
+        if is_unreserved(byte) || (byte == b'/' && !encode_slash) {
+            out.push(char::from(byte));
+        } else {
+            out.push('%');
+            out.push(char::from(HEX_UPPER[usize::from(byte >> 4)]));
+            out.push(char::from(HEX_UPPER[usize::from(byte & 0x0f)]));
+        }
+    }
+}
+
+/// Percent-encodes raw bytes with the AWS rules.
+pub fn uri_encode_bytes(input: &[u8], encode_slash: bool) -> String {
+    let mut out = String::with_capacity(input.len() * 3);
+    uri_encode_bytes_into(input, encode_slash, &mut out);
+    out
+}
+
+/// Percent-encodes a string with the S3 / SigV4 rules.
+///
+/// Unreserved characters (`A-Za-z0-9-._~`) are kept, every other UTF-8 byte
+/// becomes `%XX` (uppercase hex). `/` is kept unless `encode_slash` is true.
+///
+/// ```
+/// assert_eq!(sluice_sigv4::uri_encode("a b+c/d", false), "a%20b%2Bc/d");
+/// assert_eq!(sluice_sigv4::uri_encode("a/b", true), "a%2Fb");
+/// ```
+pub fn uri_encode(input: &str, encode_slash: bool) -> String {
+    uri_encode_bytes(input.as_bytes(), encode_slash)
+}
+
+/// Builds the path-style request path of an object: `"/" + bucket + "/" + key`,
+/// with the key encoded once (slashes kept), as the AWS SDKs send it.
+///
+/// ```
+/// assert_eq!(sluice_sigv4::encode_object_path("b", "a b+c"), "/b/a%20b%2Bc");
+/// ```
+pub fn encode_object_path(bucket: &str, key: &str) -> String {
+    let mut out = String::with_capacity(bucket.len() + key.len() * 3 + 2);
+    out.push('/');
+    uri_encode_bytes_into(bucket.as_bytes(), true, &mut out);
+    out.push('/');
+    uri_encode_bytes_into(key.as_bytes(), false, &mut out);
+    out
+}
+
+/// Decodes `%XX` escapes into raw bytes. Invalid escapes are kept literally
+/// and `+` stays a plus (AWS never treats `+` as a space when signing).
+pub fn percent_decode(input: &str) -> Vec<u8> {
+    percent_encoding::percent_decode_str(input).collect()
+}
+
+/// Decodes `%XX` escapes into a string, replacing invalid UTF-8 lossily.
+pub(crate) fn percent_decode_lossy(input: &str) -> String {
+    String::from_utf8_lossy(&percent_decode(input)).into_owned()
+}
+
+/// Re-encodes an already percent-encoded string in AWS canonical form:
+/// decode every escape, then encode each byte with [`uri_encode_bytes`].
+pub(crate) fn reencode(input: &str, encode_slash: bool) -> String {
+    uri_encode_bytes(&percent_decode(input), encode_slash)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unreserved_kept() {
+        let s = "-._~0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
+        assert_eq!(uri_encode(s, true), s);
+    }
+
+    #[test]
+    fn reserved_encoded_upper() {
+        assert_eq!(uri_encode("é ", true), "%C3%A9%20");
+        assert_eq!(uri_encode("=&?%+*", true), "%3D%26%3F%25%2B%2A");
+    }
+
+    #[test]
+    fn reencode_normalises_hex_case() {
+        assert_eq!(reencode("%c3%a9/x%2fy", false), "%C3%A9/x/y");
+        assert_eq!(reencode("100%", true), "100%25");
+        assert_eq!(reencode("%zz", true), "%25zz");
+    }
+}

@@ -1,0 +1,207 @@
+//! Verification entry point and the checks shared by all mechanisms.
+
+use time::OffsetDateTime;
+
+use crate::auth::{
+    AuthKind, CredentialScope, Flavor, Params, ParsedAuth, SignatureVersion, SERVICE,
+};
+use crate::chunked::{ChunkSigningContext, ChunkedDecoder};
+use crate::crypto::ct_eq;
+use crate::error::AuthError;
+use crate::payload::{ContentSha256, PayloadCheck};
+use crate::request::RequestView;
+use crate::signing_key::SigningKeyCache;
+
+/// Server-side inputs to verification.
+#[derive(Debug, Clone, Copy)]
+pub struct VerifyContext<'a> {
+    /// Time the request started (from the server's clock handle).
+    pub now: OffsetDateTime,
+    /// Server region; the credential scope region must equal it.
+    pub region: &'a str,
+    /// Allowed clock skew (AWS: 15 minutes).
+    pub max_skew: std::time::Duration,
+    /// Whether legacy SigV2 is accepted.
+    pub allow_v2: bool,
+    /// Bucket addressed by virtual-host style, for the SigV2 canonical resource.
+    pub v2_virtual_host_bucket: Option<&'a str>,
+    /// Cache of derived signing keys.
+    pub key_cache: &'a SigningKeyCache,
+}
+
+/// A successfully authenticated request.
+#[derive(Debug)]
+pub struct VerifiedAuth {
+    /// Access key that signed the request.
+    pub access_key_id: String,
+    /// Mechanism used.
+    pub kind: AuthKind,
+    /// V2 or V4.
+    pub signature_version: SignatureVersion,
+    /// `X-Amz-Date` / `Date` of the request (for a SigV2 presigned URL: `ctx.now`).
+    pub request_time: OffsetDateTime,
+    /// End of validity of a presigned request.
+    pub expires_at: Option<OffsetDateTime>,
+    /// Headers covered by the signature (lowercase).
+    pub signed_headers: Vec<String>,
+    /// `x-amz-security-token` / `X-Amz-Security-Token`, if sent.
+    pub security_token: Option<String>,
+    /// What remains to check on the body.
+    pub payload: PayloadCheck,
+}
+
+/// Verifies a parsed request against the secret of its access key.
+///
+/// The server looks the key up with [`ParsedAuth::access_key_id`] first (an
+/// unknown key is its business). On success the caller must still honour
+/// [`VerifiedAuth::payload`].
+pub fn verify(
+    req: &RequestView,
+    auth: &ParsedAuth,
+    secret_access_key: &str,
+    ctx: &VerifyContext,
+) -> Result<VerifiedAuth, AuthError> {
+    match &auth.params {
+        Params::V4(v4) => match auth.kind {
+            AuthKind::QueryV4 => {
+                crate::query_auth::verify_query_v4(req, auth, v4, secret_access_key, ctx)
+            }
+            _ => crate::header_auth::verify_header_v4(req, auth, v4, secret_access_key, ctx),
+        },
+        Params::V2(v2) => {
+            if !ctx.allow_v2 {
+                return Err(AuthError::SignatureV2Disabled);
+            }
+            crate::v2::verify_v2(req, auth, v2, secret_access_key, ctx)
+        }
+    }
+}
+
+/// The credential scope must name the server's region and the `s3` service.
+pub(crate) fn check_scope(
+    credential: &CredentialScope,
+    ctx: &VerifyContext,
+    flavor: Flavor,
+) -> Result<(), AuthError> {
+    if credential.service != SERVICE {
+        return Err(flavor.credential_error(&format!(
+            "incorrect service \"{}\". This endpoint belongs to \"{SERVICE}\".",
+            credential.service
+        )));
+    }
+    if credential.region != ctx.region {
+        return Err(flavor.credential_error(&format!(
+            "the region '{}' is wrong; expecting '{}'",
+            credential.region, ctx.region
+        )));
+    }
+    Ok(())
+}
+
+/// `RequestTimeTooSkewed` when the request time is further than `max_skew` from now.
+pub(crate) fn check_skew(
+    request_time: OffsetDateTime,
+    ctx: &VerifyContext,
+) -> Result<(), AuthError> {
+    if (ctx.now - request_time).unsigned_abs() > ctx.max_skew {
+        return Err(AuthError::RequestTimeTooSkewed {
+            request_time,
+            server_time: ctx.now,
+            max_skew_ms: u64::try_from(ctx.max_skew.as_millis()).unwrap_or(u64::MAX),
+        });
+    }
+    Ok(())
+}
+
+/// Every signed header must be present in the request.
+pub(crate) fn check_signed_present(
+    req: &RequestView,
+    signed: &[String],
+    flavor: Flavor,
+) -> Result<(), AuthError> {
+    match signed.iter().find(|name| req.header_count(name) == 0) {
+        Some(missing) => Err(flavor.error(&format!(
+            "the signed header '{missing}' is not present in the request."
+        ))),
+        None => Ok(()),
+    }
+}
+
+/// `HeadersNotSigned` when `x-amz-*` headers are present but neither signed nor exempt.
+pub(crate) fn check_amz_headers_signed(
+    req: &RequestView,
+    signed: &[String],
+    exempt: &[&str],
+) -> Result<(), AuthError> {
+    let mut unsigned: Vec<String> = Vec::new();
+    for (name, _) in req.headers {
+        let name = name.to_ascii_lowercase();
+        if name.starts_with("x-amz-")
+            && !signed.contains(&name)
+            && !exempt.contains(&name.as_str())
+            && !unsigned.contains(&name)
+        {
+            unsigned.push(name);
+        }
+    }
+    if unsigned.is_empty() {
+        Ok(())
+    } else {
+        Err(AuthError::HeadersNotSigned(unsigned))
+    }
+}
+
+/// Constant-time comparison of the expected and provided hex signatures.
+pub(crate) fn check_signature(
+    expected: &str,
+    provided: &str,
+    access_key_id: &str,
+    string_to_sign: String,
+    canonical_request: String,
+) -> Result<(), AuthError> {
+    if ct_eq(expected.as_bytes(), provided.as_bytes()) {
+        Ok(())
+    } else {
+        Err(AuthError::mismatch(
+            access_key_id,
+            string_to_sign,
+            canonical_request,
+            provided,
+        ))
+    }
+}
+
+/// Turns the parsed content hash into the body check, wiring up the chunk decoder.
+pub(crate) fn payload_check(
+    content: ContentSha256,
+    req: &RequestView,
+    chunk_context: impl FnOnce() -> ChunkSigningContext,
+) -> Result<PayloadCheck, AuthError> {
+    Ok(match content {
+        ContentSha256::Unsigned => PayloadCheck::Unsigned,
+        ContentSha256::Sha256(hash) => PayloadCheck::Sha256(hash),
+        ContentSha256::Streaming { signed, trailer } => {
+            let decoder = if signed {
+                ChunkedDecoder::signed(chunk_context(), trailer)
+            } else {
+                ChunkedDecoder::unsigned_with_trailer()
+            };
+            match req.canonical_header_value("x-amz-decoded-content-length") {
+                Some(value) => {
+                    let len = value
+                        .parse::<u64>()
+                        .ok()
+                        .filter(|_| value.bytes().all(|b| b.is_ascii_digit()))
+                        .ok_or_else(|| {
+                            AuthError::InvalidArgument(
+                                "x-amz-decoded-content-length must be a non-negative integer"
+                                    .to_owned(),
+                            )
+                        })?;
+                    PayloadCheck::Chunked(decoder.with_decoded_length(len))
+                }
+                None => PayloadCheck::Chunked(decoder),
+            }
+        }
+    })
+}
