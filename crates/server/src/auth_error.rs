@@ -40,7 +40,9 @@ pub fn auth_error_to_s3(err: &AuthError) -> S3Error {
             .with_detail("RequestTime", iso(*request_time))
             .with_detail("ServerTime", iso(*server_time))
             .with_detail("MaxAllowedSkewMilliseconds", max_skew_ms.to_string()),
-        AuthError::HeadersNotSigned(names) => base.with_detail("HeadersNotSigned", names.join(", ")),
+        AuthError::HeadersNotSigned(names) => {
+            base.with_detail("HeadersNotSigned", names.join(", "))
+        }
         AuthError::SignatureDoesNotMatch(m) => {
             let mut e = base
                 .with_detail("AWSAccessKeyId", m.access_key_id.clone())

@@ -130,9 +130,15 @@ enum Running {
 impl Running {
     fn new(alg: ChecksumAlgorithm) -> Self {
         match alg {
-            ChecksumAlgorithm::Crc32 => Running::Crc(alg, CrcDigest::new(CrcAlgorithm::Crc32IsoHdlc)),
-            ChecksumAlgorithm::Crc32c => Running::Crc(alg, CrcDigest::new(CrcAlgorithm::Crc32Iscsi)),
-            ChecksumAlgorithm::Crc64Nvme => Running::Crc(alg, CrcDigest::new(CrcAlgorithm::Crc64Nvme)),
+            ChecksumAlgorithm::Crc32 => {
+                Running::Crc(alg, CrcDigest::new(CrcAlgorithm::Crc32IsoHdlc))
+            }
+            ChecksumAlgorithm::Crc32c => {
+                Running::Crc(alg, CrcDigest::new(CrcAlgorithm::Crc32Iscsi))
+            }
+            ChecksumAlgorithm::Crc64Nvme => {
+                Running::Crc(alg, CrcDigest::new(CrcAlgorithm::Crc64Nvme))
+            }
             ChecksumAlgorithm::Sha1 => Running::Sha1(Sha1::new()),
             ChecksumAlgorithm::Sha256 => Running::Sha256(Sha256::new()),
         }
@@ -233,8 +239,14 @@ mod tests {
         let d = b"hello world";
         assert_eq!(digest(ChecksumAlgorithm::Crc32, d), "DUoRhQ==");
         assert_eq!(digest(ChecksumAlgorithm::Crc32c, d), "yZRlqg==");
-        assert_eq!(digest(ChecksumAlgorithm::Sha1, d), "Kq5sNclPz7QV2+lfQIuc6R7oRu0=");
-        assert_eq!(digest(ChecksumAlgorithm::Sha256, d), "uU0nuZNNPgilLlLX2n2r+sSE7+N6U4DukIj3rOLvzek=");
+        assert_eq!(
+            digest(ChecksumAlgorithm::Sha1, d),
+            "Kq5sNclPz7QV2+lfQIuc6R7oRu0="
+        );
+        assert_eq!(
+            digest(ChecksumAlgorithm::Sha256, d),
+            "uU0nuZNNPgilLlLX2n2r+sSE7+N6U4DukIj3rOLvzek="
+        );
         assert_eq!(digest(ChecksumAlgorithm::Crc64Nvme, d).len(), 12);
         let h = BodyHasher::new(None, true);
         let out = h.finish();

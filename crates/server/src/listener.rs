@@ -78,7 +78,10 @@ pub async fn start(config: ServerConfig) -> Result<RunningServer, StartError> {
     let dir = config.data_dir.display().to_string();
     let (meta, blobs) = sluice_store::open_embedded(&config.data_dir)
         .await
-        .map_err(|source| StartError::Storage { dir: dir.clone(), source })?;
+        .map_err(|source| StartError::Storage {
+            dir: dir.clone(),
+            source,
+        })?;
     let (root, root_source) = load_or_create(
         &config.data_dir,
         config.root_access_key.as_deref(),
@@ -86,8 +89,14 @@ pub async fn start(config: ServerConfig) -> Result<RunningServer, StartError> {
     )?;
     let listener = TcpListener::bind(config.listen)
         .await
-        .map_err(|source| StartError::Bind { addr: config.listen, source })?;
-    let local_addr = listener.local_addr().map_err(|source| StartError::Bind { addr: config.listen, source })?;
+        .map_err(|source| StartError::Bind {
+            addr: config.listen,
+            source,
+        })?;
+    let local_addr = listener.local_addr().map_err(|source| StartError::Bind {
+        addr: config.listen,
+        source,
+    })?;
     let clock = Clock::system();
     let grace = config.shutdown_grace;
     let state = Arc::new(AppState {

@@ -11,12 +11,16 @@ pub type ResponseBody = UnsyncBoxBody<Bytes, std::io::Error>;
 
 /// An empty body.
 pub fn empty_body() -> ResponseBody {
-    Empty::<Bytes>::new().map_err(|never| match never {}).boxed_unsync()
+    Empty::<Bytes>::new()
+        .map_err(|never| match never {})
+        .boxed_unsync()
 }
 
 /// A body holding `bytes`.
 pub fn full_body(bytes: impl Into<Bytes>) -> ResponseBody {
-    Full::new(bytes.into()).map_err(|never| match never {}).boxed_unsync()
+    Full::new(bytes.into())
+        .map_err(|never| match never {})
+        .boxed_unsync()
 }
 
 /// A response with a status and no body.
@@ -29,8 +33,10 @@ pub fn empty(status: u16) -> Response<ResponseBody> {
 /// A 200 response carrying an XML document.
 pub fn xml(doc: String) -> Response<ResponseBody> {
     let mut r = Response::new(full_body(doc));
-    r.headers_mut()
-        .insert(http::header::CONTENT_TYPE, HeaderValue::from_static("application/xml"));
+    r.headers_mut().insert(
+        http::header::CONTENT_TYPE,
+        HeaderValue::from_static("application/xml"),
+    );
     r
 }
 
@@ -38,8 +44,10 @@ pub fn xml(doc: String) -> Response<ResponseBody> {
 pub fn json(status: u16, value: &serde_json::Value) -> Response<ResponseBody> {
     let mut r = Response::new(full_body(value.to_string()));
     *r.status_mut() = StatusCode::from_u16(status).unwrap_or(StatusCode::OK);
-    r.headers_mut()
-        .insert(http::header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    r.headers_mut().insert(
+        http::header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
     r
 }
 
@@ -49,12 +57,13 @@ pub fn error(err: &S3Error, request_id: &str, head: bool) -> Response<ResponseBo
         empty(err.status)
     } else {
         let mut r = Response::new(full_body(err.to_xml(request_id)));
-        r.headers_mut()
-            .insert(http::header::CONTENT_TYPE, HeaderValue::from_static("application/xml"));
+        r.headers_mut().insert(
+            http::header::CONTENT_TYPE,
+            HeaderValue::from_static("application/xml"),
+        );
         r
     };
-    *r.status_mut() =
-        StatusCode::from_u16(err.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    *r.status_mut() = StatusCode::from_u16(err.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     for (name, value) in &err.headers {
         if let Ok(v) = HeaderValue::from_str(value) {
             r.headers_mut().insert(*name, v);

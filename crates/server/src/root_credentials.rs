@@ -91,8 +91,7 @@ pub fn load_or_create(
 /// A new random key pair in AWS's shapes: 20-character id, 40-character secret.
 pub fn generate() -> RootCredentials {
     const ID_CHARS: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
-    const SECRET_CHARS: &[u8] =
-        b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    const SECRET_CHARS: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
     let mut rng = rand::rngs::OsRng;
     let mut pick = |set: &[u8], n: usize| -> String {
         (0..n)
@@ -131,13 +130,22 @@ mod tests {
         assert_eq!(src, RootSource::Generated);
         assert_eq!(a.access_key_id.len(), 20);
         assert_eq!(a.secret_access_key.len(), 40);
-        let mode = std::fs::metadata(dir.path().join(ROOT_CREDENTIALS_FILE)).unwrap().permissions().mode();
+        let mode = std::fs::metadata(dir.path().join(ROOT_CREDENTIALS_FILE))
+            .unwrap()
+            .permissions()
+            .mode();
         assert_eq!(mode & 0o777, 0o600);
         let (b, src) = load_or_create(dir.path(), None, None).unwrap();
         assert_eq!(src, RootSource::Stored);
         assert_eq!(a, b);
-        assert!(matches!(load_or_create(dir.path(), Some("x"), None), Err(RootCredentialsError::HalfConfigured)));
+        assert!(matches!(
+            load_or_create(dir.path(), Some("x"), None),
+            Err(RootCredentialsError::HalfConfigured)
+        ));
         let (c, src) = load_or_create(dir.path(), Some("x"), Some("y")).unwrap();
-        assert_eq!((c.access_key_id.as_str(), src), ("x", RootSource::Configured));
+        assert_eq!(
+            (c.access_key_id.as_str(), src),
+            ("x", RootSource::Configured)
+        );
     }
 }

@@ -98,7 +98,12 @@ async fn serve(
     let headers: Vec<(String, String)> = parts
         .headers
         .iter()
-        .map(|(k, v)| (k.as_str().to_string(), String::from_utf8_lossy(v.as_bytes()).into_owned()))
+        .map(|(k, v)| {
+            (
+                k.as_str().to_string(),
+                String::from_utf8_lossy(v.as_bytes()).into_owned(),
+            )
+        })
         .collect();
     let view = RequestView {
         method: parts.method.as_str(),
@@ -110,7 +115,12 @@ async fn serve(
     log.auth = caller.auth_type();
     log.access_key = caller.access_key_id().unwrap_or_default().to_string();
 
-    require_allowed(&caller, endpoint.action(), endpoint.bucket(), endpoint.key())?;
+    require_allowed(
+        &caller,
+        endpoint.action(),
+        endpoint.bucket(),
+        endpoint.key(),
+    )?;
     if caller.auth.as_ref().is_some_and(|a| a.kind.is_presigned()) {
         promote_signed_query_headers(parts, &query);
     }
@@ -133,16 +143,15 @@ fn declared_payload_length(
     parts: &http::request::Parts,
     payload: &PayloadCheck,
 ) -> Result<Option<u64>, S3Error> {
-    let parse = |name: &str| -> Result<Option<u64>, S3Error> {
-        match header(parts, name) {
-            None => Ok(None),
-            Some(v) => v
-                .trim()
-                .parse::<u64>()
-                .map(Some)
-                .map_err(|_| S3Error::invalid_argument_named("Invalid value for header", name, v)),
-        }
-    };
+    let parse =
+        |name: &str| -> Result<Option<u64>, S3Error> {
+            match header(parts, name) {
+                None => Ok(None),
+                Some(v) => v.trim().parse::<u64>().map(Some).map_err(|_| {
+                    S3Error::invalid_argument_named("Invalid value for header", name, v)
+                }),
+            }
+        };
     if matches!(payload, PayloadCheck::Chunked(_)) {
         match parse("x-amz-decoded-content-length")? {
             Some(n) => Ok(Some(n)),

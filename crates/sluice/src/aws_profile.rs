@@ -71,7 +71,10 @@ pub fn resolve(overrides: &ClientOverrides) -> Result<ClientSettings> {
         .flatten()
         .or_else(|| lookup("aws_session_token"));
     let (Some(access_key_id), Some(secret_access_key)) = (access_key_id, secret) else {
-        bail!("no credentials: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or a profile in {}", cred_file.display());
+        bail!(
+            "no credentials: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or a profile in {}",
+            cred_file.display()
+        );
     };
     let region = overrides
         .region
@@ -131,7 +134,11 @@ mod tests {
     fn reads_ini_sections() {
         let dir = tempfile::tempdir().unwrap();
         let p = dir.path().join("credentials");
-        std::fs::write(&p, "[default]\naws_access_key_id = A\n# c\n[profile x]\nregion=eu-west-1\n").unwrap();
+        std::fs::write(
+            &p,
+            "[default]\naws_access_key_id = A\n# c\n[profile x]\nregion=eu-west-1\n",
+        )
+        .unwrap();
         let ini = read_ini(&p);
         assert_eq!(ini["default"]["aws_access_key_id"], "A");
         assert_eq!(ini["profile x"]["region"], "eu-west-1");

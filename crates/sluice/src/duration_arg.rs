@@ -14,7 +14,9 @@ pub fn parse_expires_in(value: &str) -> Result<u64> {
     };
     let n: u64 = match number.parse() {
         Ok(n) => n,
-        Err(_) => bail!("--expires-in `{value}`: expected a number with an optional unit s, m, h or d"),
+        Err(_) => {
+            bail!("--expires-in `{value}`: expected a number with an optional unit s, m, h or d")
+        }
     };
     let mult = match unit {
         "s" => 1,

@@ -21,7 +21,10 @@ fn main() -> std::process::ExitCode {
         .init();
     let result = match cli.command {
         Command::Presign(args) => presign_cmd::run(args),
-        Command::Serve(args) => match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Command::Serve(args) => match tokio::runtime::Builder::new_multi_thread()
+            .enable_all()
+            .build()
+        {
             Ok(rt) => rt.block_on(serve_cmd::run(args)),
             Err(e) => Err(e.into()),
         },

@@ -14,7 +14,10 @@ pub async fn run(args: ServeArgs) -> Result<()> {
         eprintln!();
         eprintln!("  Generated root credentials (shown once; also stored in {}/root-credentials.json, mode 0600):", data_dir.display());
         eprintln!("    AWS_ACCESS_KEY_ID={}", server.root.access_key_id);
-        eprintln!("    AWS_SECRET_ACCESS_KEY={}", server.root.secret_access_key);
+        eprintln!(
+            "    AWS_SECRET_ACCESS_KEY={}",
+            server.root.secret_access_key
+        );
         eprintln!();
     }
     tracing::info!(addr = %server.local_addr, data_dir = %data_dir.display(), "sluice listening");
@@ -31,7 +34,10 @@ pub async fn run(args: ServeArgs) -> Result<()> {
 
 async fn wait_for_signal() {
     use tokio::signal::unix::{signal, SignalKind};
-    match (signal(SignalKind::terminate()), signal(SignalKind::interrupt())) {
+    match (
+        signal(SignalKind::terminate()),
+        signal(SignalKind::interrupt()),
+    ) {
         (Ok(mut term), Ok(mut int)) => {
             tokio::select! {
                 _ = term.recv() => {}

@@ -51,9 +51,9 @@ pub fn merge(args: ServeArgs) -> Result<ServerConfig> {
     if let Some(l) = args.listen {
         cfg.listen = l;
     } else if let Some(l) = file.listen {
-        cfg.listen = l
-            .parse::<SocketAddr>()
-            .with_context(|| format!("config key `listen`: `{l}` is not an address like 127.0.0.1:9000"))?;
+        cfg.listen = l.parse::<SocketAddr>().with_context(|| {
+            format!("config key `listen`: `{l}` is not an address like 127.0.0.1:9000")
+        })?;
     }
     if let Some(r) = args.region.or(file.region) {
         if r.is_empty() || !r.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-') {
@@ -63,8 +63,14 @@ pub fn merge(args: ServeArgs) -> Result<ServerConfig> {
     }
     cfg.domain = args.domain.or(file.domain).filter(|d| !d.is_empty());
     cfg.allow_sigv2 = !args.no_sigv2.or(file.no_sigv2).unwrap_or(false);
-    cfg.root_access_key = args.root_access_key.or(file.root_access_key).filter(|s| !s.is_empty());
-    cfg.root_secret_key = args.root_secret_key.or(file.root_secret_key).filter(|s| !s.is_empty());
+    cfg.root_access_key = args
+        .root_access_key
+        .or(file.root_access_key)
+        .filter(|s| !s.is_empty());
+    cfg.root_secret_key = args
+        .root_secret_key
+        .or(file.root_secret_key)
+        .filter(|s| !s.is_empty());
     if let Some(g) = args.shutdown_grace.or(file.shutdown_grace) {
         cfg.shutdown_grace = Duration::from_secs(g);
     }

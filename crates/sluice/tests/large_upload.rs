@@ -35,7 +35,11 @@ async fn one_gib_presigned_put_and_get_with_flat_memory() {
     let data_dir = dir.path().to_str().unwrap().to_string();
     let server = ServerProcess::start(
         &["--data-dir", &data_dir, "--listen", "127.0.0.1:0"],
-        &[("SLUICE_ROOT_ACCESS_KEY", common::ACCESS_KEY), ("SLUICE_ROOT_SECRET_KEY", common::SECRET_KEY), ("RUST_LOG", "warn")],
+        &[
+            ("SLUICE_ROOT_ACCESS_KEY", common::ACCESS_KEY),
+            ("SLUICE_ROOT_SECRET_KEY", common::SECRET_KEY),
+            ("RUST_LOG", "warn"),
+        ],
     );
     let ts_endpoint = format!("http://{}", server.addr);
     let idle_rss = server.rss_kib();
@@ -48,7 +52,13 @@ async fn one_gib_presigned_put_and_get_with_flat_memory() {
             .region(Region::new(common::REGION))
             .endpoint_url(&ts_endpoint)
             .force_path_style(true)
-            .credentials_provider(aws_credential_types::Credentials::new(common::ACCESS_KEY, common::SECRET_KEY, None, None, "t"))
+            .credentials_provider(aws_credential_types::Credentials::new(
+                common::ACCESS_KEY,
+                common::SECRET_KEY,
+                None,
+                None,
+                "t",
+            ))
             .build();
         aws_sdk_s3::Client::from_conf(conf)
     };
@@ -78,7 +88,9 @@ async fn one_gib_presigned_put_and_get_with_flat_memory() {
     for i in 0..chunks {
         expected.update(pattern_chunk(&base, i));
     }
-    let stream = futures_util::stream::iter((0..chunks).map(move |i| Ok::<_, std::io::Error>(pattern_chunk(&base, i))));
+    let stream = futures_util::stream::iter(
+        (0..chunks).map(move |i| Ok::<_, std::io::Error>(pattern_chunk(&base, i))),
+    );
     let expected = hex::encode(expected.finalize());
     let started = Instant::now();
     let resp = reqwest::Client::new()
@@ -90,11 +102,20 @@ async fn one_gib_presigned_put_and_get_with_flat_memory() {
         .unwrap();
     let put_secs = started.elapsed().as_secs_f64();
     assert_eq!(resp.status(), 200, "{}", resp.text().await.unwrap());
-    assert_eq!(resp.headers()["etag"].to_str().unwrap(), format!("\"{expected}\""));
+    assert_eq!(
+        resp.headers()["etag"].to_str().unwrap(),
+        format!("\"{expected}\"")
+    );
     let after_put_peak = server.peak_rss_kib();
 
     let started = Instant::now();
-    let mut got = sdk.get_object().bucket("big").key("one-gib.bin").send().await.unwrap();
+    let mut got = sdk
+        .get_object()
+        .bucket("big")
+        .key("one-gib.bin")
+        .send()
+        .await
+        .unwrap();
     let mut md5 = Md5::new();
     let mut total = 0u64;
     while let Some(bytes) = got.body.try_next().await.unwrap() {
@@ -116,6 +137,9 @@ async fn one_gib_presigned_put_and_get_with_flat_memory() {
         peak
     );
     // Flat memory: the server never holds more than a few buffers of the body.
-    assert!(peak < 128 * 1024, "server peak RSS {peak} KiB is not flat for a 1 GiB object");
+    assert!(
+        peak < 128 * 1024,
+        "server peak RSS {peak} KiB is not flat for a 1 GiB object"
+    );
     assert_eq!(server.terminate(), Some(0));
 }

@@ -51,14 +51,27 @@ async fn sdk_presigned_urls_work() {
     make_bucket(&ts, "sdk").await;
     let s3 = ts.sdk();
     let cfg = PresigningConfig::expires_in(Duration::from_secs(300)).unwrap();
-    let put = s3.put_object().bucket("sdk").key("a b+c/ü.txt").content_type("text/plain").presigned(cfg.clone()).await.unwrap();
+    let put = s3
+        .put_object()
+        .bucket("sdk")
+        .key("a b+c/ü.txt")
+        .content_type("text/plain")
+        .presigned(cfg.clone())
+        .await
+        .unwrap();
     let mut req = http().put(put.uri());
     for (k, v) in put.headers() {
         req = req.header(k, v);
     }
     let r = req.body("from sdk url").send().await.unwrap();
     assert_eq!(r.status(), 200, "{}", r.text().await.unwrap());
-    let get = s3.get_object().bucket("sdk").key("a b+c/ü.txt").presigned(cfg).await.unwrap();
+    let get = s3
+        .get_object()
+        .bucket("sdk")
+        .key("a b+c/ü.txt")
+        .presigned(cfg)
+        .await
+        .unwrap();
     let r = http().get(get.uri()).send().await.unwrap();
     assert_eq!(r.status(), 200);
     assert_eq!(r.headers()["content-type"], "text/plain");
@@ -77,13 +90,23 @@ async fn expired_url_is_refused_with_aws_details() {
     let (status, body) = status_and_body(c.put(&url).body("late").send().await.unwrap()).await;
     assert_eq!(status, 403);
     assert_eq!(xml_field(&body, "Code").as_deref(), Some("AccessDenied"));
-    assert_eq!(xml_field(&body, "Message").as_deref(), Some("Request has expired"));
+    assert_eq!(
+        xml_field(&body, "Message").as_deref(),
+        Some("Request has expired")
+    );
     assert_eq!(xml_field(&body, "X-Amz-Expires").as_deref(), Some("60"));
     assert!(xml_field(&body, "Expires").is_some());
     assert!(xml_field(&body, "ServerTime").is_some());
     assert!(xml_field(&body, "RequestId").is_some());
     // The object still holds what the valid request wrote.
-    let get = ts.sdk().get_object().bucket("exp").key("k").send().await.unwrap();
+    let get = ts
+        .sdk()
+        .get_object()
+        .bucket("exp")
+        .key("k")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(&get.body.collect().await.unwrap().into_bytes()[..], b"ok");
     ts.stop().await;
 }
@@ -97,7 +120,13 @@ async fn expiry_is_checked_when_the_request_starts() {
     let stream = futures_stream(rx);
     let body = reqwest::Body::wrap_stream(stream);
     let c = http();
-    let send = tokio::spawn(async move { c.put(&url).header("content-length", "2048").body(body).send().await });
+    let send = tokio::spawn(async move {
+        c.put(&url)
+            .header("content-length", "2048")
+            .body(body)
+            .send()
+            .await
+    });
     tx.send(Ok(vec![b'a'; 1024])).await.unwrap();
     tokio::time::sleep(Duration::from_millis(300)).await;
     // The URL expires while the body is still streaming.
@@ -106,7 +135,14 @@ async fn expiry_is_checked_when_the_request_starts() {
     drop(tx);
     let resp = send.await.unwrap().unwrap();
     assert_eq!(resp.status(), 200, "{}", resp.text().await.unwrap());
-    let head = ts.sdk().head_object().bucket("slow").key("big").send().await.unwrap();
+    let head = ts
+        .sdk()
+        .head_object()
+        .bucket("slow")
+        .key("big")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(head.content_length(), Some(2048));
     ts.stop().await;
 }
@@ -120,7 +156,6 @@ fn futures_stream(
 mod futures_core_stream {
     pub use futures_util::stream::{poll_fn, Stream};
 }
-
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn not_yet_valid_and_bad_expires_are_refused() {
@@ -141,7 +176,11 @@ async fn not_yet_valid_and_bad_expires_are_refused() {
         let url = replace_param(&good, "X-Amz-Expires", bad);
         let (status, body) = status_and_body(c.put(&url).body("x").send().await.unwrap()).await;
         assert_eq!(status, 400, "expires={bad}: {body}");
-        assert_eq!(xml_field(&body, "Code").as_deref(), Some("AuthorizationQueryParametersError"), "{bad}");
+        assert_eq!(
+            xml_field(&body, "Code").as_deref(),
+            Some("AuthorizationQueryParametersError"),
+            "{bad}"
+        );
     }
     // The longest legal expiry works.
     let week = ts.presign("PUT", "when", "k", 604_800);
@@ -167,7 +206,10 @@ fn replace_param(url: &str, name: &str, value: &str) -> String {
 
 fn remove_param(url: &str, name: &str) -> String {
     let (base, query) = url.split_once('?').unwrap();
-    let q: Vec<&str> = query.split('&').filter(|p| !p.starts_with(&format!("{name}="))).collect();
+    let q: Vec<&str> = query
+        .split('&')
+        .filter(|p| !p.starts_with(&format!("{name}=")))
+        .collect();
     format!("{base}?{}", q.join("&"))
 }
 
@@ -201,41 +243,112 @@ async fn every_tampered_part_breaks_the_url() {
         d
     };
     let cases: Vec<(&str, String)> = vec![
-        ("signature", replace_param(&url, "X-Amz-Signature", &flipped)),
+        (
+            "signature",
+            replace_param(&url, "X-Amz-Signature", &flipped),
+        ),
         ("signature missing", remove_param(&url, "X-Amz-Signature")),
         ("date", replace_param(&url, "X-Amz-Date", &later_date)),
         ("expires", replace_param(&url, "X-Amz-Expires", "601")),
-        ("signed headers", replace_param(&url, "X-Amz-SignedHeaders", "host%3Bx-amz-date")),
-        ("credential key", replace_param(&url, "X-Amz-Credential", &param(&url, "X-Amz-Credential").replacen(ACCESS_KEY, "AKIDSLUICETEST000002", 1))),
-        ("credential region", replace_param(&url, "X-Amz-Credential", &param(&url, "X-Amz-Credential").replacen(REGION, "eu-west-1", 1))),
-        ("credential service", replace_param(&url, "X-Amz-Credential", &param(&url, "X-Amz-Credential").replacen("%2Fs3%2F", "%2Fs4%2F", 1))),
-        ("algorithm", replace_param(&url, "X-Amz-Algorithm", "AWS4-HMAC-SHA512")),
-        ("key", url.replacen("/tamper/file.txt", "/tamper/file.txT", 1)),
-        ("bucket", url.replacen("/tamper/file.txt", "/other/file.txt", 1)),
+        (
+            "signed headers",
+            replace_param(&url, "X-Amz-SignedHeaders", "host%3Bx-amz-date"),
+        ),
+        (
+            "credential key",
+            replace_param(
+                &url,
+                "X-Amz-Credential",
+                &param(&url, "X-Amz-Credential").replacen(ACCESS_KEY, "AKIDSLUICETEST000002", 1),
+            ),
+        ),
+        (
+            "credential region",
+            replace_param(
+                &url,
+                "X-Amz-Credential",
+                &param(&url, "X-Amz-Credential").replacen(REGION, "eu-west-1", 1),
+            ),
+        ),
+        (
+            "credential service",
+            replace_param(
+                &url,
+                "X-Amz-Credential",
+                &param(&url, "X-Amz-Credential").replacen("%2Fs3%2F", "%2Fs4%2F", 1),
+            ),
+        ),
+        (
+            "algorithm",
+            replace_param(&url, "X-Amz-Algorithm", "AWS4-HMAC-SHA512"),
+        ),
+        (
+            "key",
+            url.replacen("/tamper/file.txt", "/tamper/file.txT", 1),
+        ),
+        (
+            "bucket",
+            url.replacen("/tamper/file.txt", "/other/file.txt", 1),
+        ),
         ("extra param", format!("{url}&x-id=PutObject")),
-        ("extra signed-looking param", format!("{url}&x-amz-acl=public-read")),
+        (
+            "extra signed-looking param",
+            format!("{url}&x-amz-acl=public-read"),
+        ),
     ];
     for (what, bad) in cases {
         let (status, body) = status_and_body(c.put(&bad).body("evil").send().await.unwrap()).await;
         assert!(status == 403 || status == 400, "{what}: {status} {body}");
         let code = xml_field(&body, "Code").unwrap_or_default();
         assert!(
-            ["SignatureDoesNotMatch", "AccessDenied", "AuthorizationQueryParametersError", "InvalidAccessKeyId"].contains(&code.as_str()),
+            [
+                "SignatureDoesNotMatch",
+                "AccessDenied",
+                "AuthorizationQueryParametersError",
+                "InvalidAccessKeyId"
+            ]
+            .contains(&code.as_str()),
             "{what}: {code}"
         );
     }
     // Nothing was written by any tampered request.
-    let list = ts.sdk().list_objects_v2().bucket("tamper").send().await.unwrap();
+    let list = ts
+        .sdk()
+        .list_objects_v2()
+        .bucket("tamper")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(list.key_count(), Some(0));
-    let list = ts.sdk().list_objects_v2().bucket("other").send().await.unwrap();
+    let list = ts
+        .sdk()
+        .list_objects_v2()
+        .bucket("other")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(list.key_count(), Some(0));
 
     // The wrong key: a valid-looking URL signed with another secret.
-    let (status, body) = status_and_body(c.put(replace_param(&url, "X-Amz-Signature", &"0".repeat(64))).body("x").send().await.unwrap()).await;
+    let (status, body) = status_and_body(
+        c.put(replace_param(&url, "X-Amz-Signature", &"0".repeat(64)))
+            .body("x")
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
     assert_eq!(status, 403);
-    assert_eq!(xml_field(&body, "Code").as_deref(), Some("SignatureDoesNotMatch"));
-    assert!(xml_field(&body, "StringToSign").unwrap().starts_with("AWS4-HMAC-SHA256\n"));
-    assert!(xml_field(&body, "CanonicalRequest").unwrap().starts_with("PUT\n/tamper/file.txt\n"));
+    assert_eq!(
+        xml_field(&body, "Code").as_deref(),
+        Some("SignatureDoesNotMatch")
+    );
+    assert!(xml_field(&body, "StringToSign")
+        .unwrap()
+        .starts_with("AWS4-HMAC-SHA256\n"));
+    assert!(xml_field(&body, "CanonicalRequest")
+        .unwrap()
+        .starts_with("PUT\n/tamper/file.txt\n"));
     ts.stop().await;
 }
 
@@ -246,11 +359,18 @@ async fn method_is_part_of_the_signature() {
     let c = http();
     let put = ts.presign("PUT", "meth", "k", 600);
     assert_eq!(c.put(&put).body("v").send().await.unwrap().status(), 200);
-    for resp in [c.get(&put).send().await.unwrap(), c.delete(&put).send().await.unwrap(), c.head(&put).send().await.unwrap()] {
+    for resp in [
+        c.get(&put).send().await.unwrap(),
+        c.delete(&put).send().await.unwrap(),
+        c.head(&put).send().await.unwrap(),
+    ] {
         let status = resp.status().as_u16();
         let body = resp.text().await.unwrap();
         assert_eq!(status, 403, "{body}");
-        assert!(body.is_empty() || xml_field(&body, "Code").as_deref() == Some("SignatureDoesNotMatch"), "{body}");
+        assert!(
+            body.is_empty() || xml_field(&body, "Code").as_deref() == Some("SignatureDoesNotMatch"),
+            "{body}"
+        );
     }
     // POST to an object without a multipart sub-resource is not an operation at all.
     let status = c.post(&put).send().await.unwrap().status().as_u16();
@@ -268,30 +388,91 @@ async fn signed_headers_must_match_and_unsigned_amz_headers_are_refused() {
     make_bucket(&ts, "hdr").await;
     let c = http();
     let headers = vec![("content-type".to_string(), "image/png".to_string())];
-    let url = ts.presign_full("PUT", "hdr", "img", 600, &headers, &[], OffsetDateTime::now_utc());
-    let (status, body) = status_and_body(c.put(&url).header("content-type", "text/html").body("x").send().await.unwrap()).await;
+    let url = ts.presign_full(
+        "PUT",
+        "hdr",
+        "img",
+        600,
+        &headers,
+        &[],
+        OffsetDateTime::now_utc(),
+    );
+    let (status, body) = status_and_body(
+        c.put(&url)
+            .header("content-type", "text/html")
+            .body("x")
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
     assert_eq!(status, 403, "{body}");
-    assert_eq!(xml_field(&body, "Code").as_deref(), Some("SignatureDoesNotMatch"));
+    assert_eq!(
+        xml_field(&body, "Code").as_deref(),
+        Some("SignatureDoesNotMatch")
+    );
     let (status, body) = status_and_body(c.put(&url).body("x").send().await.unwrap()).await;
-    assert!(status == 403 || status == 400, "missing signed header: {body}");
-    let r = c.put(&url).header("content-type", "image/png").body("png").send().await.unwrap();
+    assert!(
+        status == 403 || status == 400,
+        "missing signed header: {body}"
+    );
+    let r = c
+        .put(&url)
+        .header("content-type", "image/png")
+        .body("png")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 200);
-    let head = ts.sdk().head_object().bucket("hdr").key("img").send().await.unwrap();
+    let head = ts
+        .sdk()
+        .head_object()
+        .bucket("hdr")
+        .key("img")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(head.content_type(), Some("image/png"));
 
     // x-amz-* headers the signer did not sign are refused.
     let plain = ts.presign("PUT", "hdr", "meta", 600);
-    let (status, body) = status_and_body(c.put(&plain).header("x-amz-meta-evil", "1").body("x").send().await.unwrap()).await;
+    let (status, body) = status_and_body(
+        c.put(&plain)
+            .header("x-amz-meta-evil", "1")
+            .body("x")
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
     assert_eq!(status, 403, "{body}");
     assert_eq!(xml_field(&body, "Code").as_deref(), Some("AccessDenied"));
     assert!(body.contains("x-amz-meta-evil"), "{body}");
 
     // x-amz-* values carried in the (signed) query act as headers.
     let q = vec![("x-amz-meta-origin".to_string(), "query".to_string())];
-    let url = ts.presign_full("PUT", "hdr", "meta", 600, &[], &q, OffsetDateTime::now_utc());
+    let url = ts.presign_full(
+        "PUT",
+        "hdr",
+        "meta",
+        600,
+        &[],
+        &q,
+        OffsetDateTime::now_utc(),
+    );
     assert_eq!(c.put(&url).body("x").send().await.unwrap().status(), 200);
-    let head = ts.sdk().head_object().bucket("hdr").key("meta").send().await.unwrap();
-    assert_eq!(head.metadata().unwrap().get("origin").map(String::as_str), Some("query"));
+    let head = ts
+        .sdk()
+        .head_object()
+        .bucket("hdr")
+        .key("meta")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        head.metadata().unwrap().get("origin").map(String::as_str),
+        Some("query")
+    );
     // ... and editing that value breaks the signature.
     let bad = url.replace("x-amz-meta-origin=query", "x-amz-meta-origin=evil");
     assert_ne!(bad, url);
@@ -330,8 +511,18 @@ async fn key_encoding_corners_round_trip() {
         assert_eq!(r.text(), key);
     }
     let _ = &c;
-    let listed = ts.sdk().list_objects_v2().bucket("keys").send().await.unwrap();
-    let mut got: Vec<String> = listed.contents().iter().filter_map(|o| o.key().map(str::to_string)).collect();
+    let listed = ts
+        .sdk()
+        .list_objects_v2()
+        .bucket("keys")
+        .send()
+        .await
+        .unwrap();
+    let mut got: Vec<String> = listed
+        .contents()
+        .iter()
+        .filter_map(|o| o.key().map(str::to_string))
+        .collect();
     let mut want: Vec<String> = keys.iter().map(|k| k.to_string()).collect();
     got.sort();
     want.sort();
@@ -348,7 +539,10 @@ async fn anonymous_and_unknown_keys_are_refused() {
     for resp in [
         c.put(&base).body("x").send().await.unwrap(),
         c.get(&base).send().await.unwrap(),
-        c.get(format!("{}/priv", ts.endpoint())).send().await.unwrap(),
+        c.get(format!("{}/priv", ts.endpoint()))
+            .send()
+            .await
+            .unwrap(),
         c.get(ts.endpoint()).send().await.unwrap(),
     ] {
         let (status, body) = status_and_body(resp).await;
@@ -358,10 +552,21 @@ async fn anonymous_and_unknown_keys_are_refused() {
     let stranger = ts.sdk_with("AKIDUNKNOWN000000000", "whatever");
     let err = stranger.list_buckets().send().await.unwrap_err();
     let err = err.into_service_error();
-    assert_eq!(aws_sdk_s3::error::ProvideErrorMetadata::code(&err), Some("InvalidAccessKeyId"));
+    assert_eq!(
+        aws_sdk_s3::error::ProvideErrorMetadata::code(&err),
+        Some("InvalidAccessKeyId")
+    );
     let wrong_secret = ts.sdk_with(common::ACCESS_KEY, "not-the-secret");
-    let err = wrong_secret.list_buckets().send().await.unwrap_err().into_service_error();
-    assert_eq!(aws_sdk_s3::error::ProvideErrorMetadata::code(&err), Some("SignatureDoesNotMatch"));
+    let err = wrong_secret
+        .list_buckets()
+        .send()
+        .await
+        .unwrap_err()
+        .into_service_error();
+    assert_eq!(
+        aws_sdk_s3::error::ProvideErrorMetadata::code(&err),
+        Some("SignatureDoesNotMatch")
+    );
     ts.stop().await;
 }
 
@@ -373,12 +578,30 @@ async fn sigv2_query_auth_works_and_can_be_switched_off() {
     let path = encode_object_path("legacy", "old client.txt");
     let expires = OffsetDateTime::now_utc().unix_timestamp() + 300;
     let sign = |method: &str| {
-        let q = presign_v2(&creds(), &V2SigningRequest { method, raw_path: &path, raw_query: "", headers: &[] }, expires);
+        let q = presign_v2(
+            &creds(),
+            &V2SigningRequest {
+                method,
+                raw_path: &path,
+                raw_query: "",
+                headers: &[],
+            },
+            expires,
+        );
         format!("{}{path}?{q}", ts.endpoint())
     };
     let r = c.put(sign("PUT")).body("v2 body").send().await.unwrap();
     assert_eq!(r.status(), 200, "{}", r.text().await.unwrap());
-    assert_eq!(c.get(sign("GET")).send().await.unwrap().text().await.unwrap(), "v2 body");
+    assert_eq!(
+        c.get(sign("GET"))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap(),
+        "v2 body"
+    );
     ts.clock().advance_ms(301_000);
     assert_eq!(c.get(sign("GET")).send().await.unwrap().status(), 403);
     ts.stop().await;
@@ -386,8 +609,23 @@ async fn sigv2_query_auth_works_and_can_be_switched_off() {
     let ts = TestServer::start_with(|c| c.allow_sigv2 = false).await;
     make_bucket(&ts, "legacy").await;
     let expires = OffsetDateTime::now_utc().unix_timestamp() + 300;
-    let q = presign_v2(&creds(), &V2SigningRequest { method: "GET", raw_path: &path, raw_query: "", headers: &[] }, expires);
-    let (status, body) = status_and_body(c.get(format!("{}{path}?{q}", ts.endpoint())).send().await.unwrap()).await;
+    let q = presign_v2(
+        &creds(),
+        &V2SigningRequest {
+            method: "GET",
+            raw_path: &path,
+            raw_query: "",
+            headers: &[],
+        },
+        expires,
+    );
+    let (status, body) = status_and_body(
+        c.get(format!("{}{path}?{q}", ts.endpoint()))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
     assert_eq!(status, 403, "{body}");
     ts.stop().await;
 }

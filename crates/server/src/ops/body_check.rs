@@ -17,7 +17,10 @@ pub fn verify_small_body(
     let d = h.finish();
     if let Some(expected) = plan.content_md5 {
         if expected != d.md5 {
-            return Err(S3Error::bad_digest_md5(&B64.encode(expected), &B64.encode(d.md5)));
+            return Err(S3Error::bad_digest_md5(
+                &B64.encode(expected),
+                &B64.encode(d.md5),
+            ));
         }
     }
     let computed = d.checksum.map(|(_, v)| v).unwrap_or_default();

@@ -107,7 +107,9 @@ pub async fn get_bucket_location(
     bucket: &str,
 ) -> Result<Response<ResponseBody>, S3Error> {
     require_bucket(ctx, bucket).await?;
-    Ok(response::xml(location_constraint_xml(&ctx.state.config.region)))
+    Ok(response::xml(location_constraint_xml(
+        &ctx.state.config.region,
+    )))
 }
 
 /// `GET /bucket?versioning`: Sluice buckets are never versioned.
@@ -122,8 +124,14 @@ pub async fn get_bucket_versioning(
 /// Maps a store failure to an S3 error, logging the cause (never shown to clients).
 pub fn store_err(e: StoreError) -> S3Error {
     match e {
-        StoreError::NoSuchBucket => S3Error::new("NoSuchBucket", 404, "The specified bucket does not exist"),
-        StoreError::BucketNotEmpty => S3Error::new("BucketNotEmpty", 409, "The bucket you tried to delete is not empty"),
+        StoreError::NoSuchBucket => {
+            S3Error::new("NoSuchBucket", 404, "The specified bucket does not exist")
+        }
+        StoreError::BucketNotEmpty => S3Error::new(
+            "BucketNotEmpty",
+            409,
+            "The bucket you tried to delete is not empty",
+        ),
         other => {
             tracing::error!(error = %other, "storage failure");
             S3Error::internal_error()

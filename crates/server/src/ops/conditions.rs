@@ -105,7 +105,9 @@ pub fn parse_range(value: Option<&str>, size: u64) -> Result<Option<ByteRange>, 
     };
     let (a, b) = (a.trim(), b.trim());
     let range = if a.is_empty() {
-        let Ok(n) = b.parse::<u64>() else { return Ok(None) };
+        let Ok(n) = b.parse::<u64>() else {
+            return Ok(None);
+        };
         if n == 0 || size == 0 {
             return Err(S3Error::invalid_range(size));
         }
@@ -114,7 +116,9 @@ pub fn parse_range(value: Option<&str>, size: u64) -> Result<Option<ByteRange>, 
             end: size - 1,
         }
     } else {
-        let Ok(start) = a.parse::<u64>() else { return Ok(None) };
+        let Ok(start) = a.parse::<u64>() else {
+            return Ok(None);
+        };
         let end = if b.is_empty() {
             u64::MAX
         } else {
@@ -141,13 +145,34 @@ mod tests {
     #[test]
     fn ranges() {
         assert_eq!(parse_range(None, 10).unwrap(), None);
-        assert_eq!(parse_range(Some("bytes=0-4"), 10).unwrap(), Some(ByteRange { start: 0, end: 4 }));
-        assert_eq!(parse_range(Some("bytes=5-"), 10).unwrap(), Some(ByteRange { start: 5, end: 9 }));
-        assert_eq!(parse_range(Some("bytes=-3"), 10).unwrap(), Some(ByteRange { start: 7, end: 9 }));
-        assert_eq!(parse_range(Some("bytes=-30"), 10).unwrap(), Some(ByteRange { start: 0, end: 9 }));
-        assert_eq!(parse_range(Some("bytes=8-100"), 10).unwrap(), Some(ByteRange { start: 8, end: 9 }));
-        assert_eq!(parse_range(Some("bytes=10-"), 10).unwrap_err().code, "InvalidRange");
-        assert_eq!(parse_range(Some("bytes=0-0"), 0).unwrap_err().code, "InvalidRange");
+        assert_eq!(
+            parse_range(Some("bytes=0-4"), 10).unwrap(),
+            Some(ByteRange { start: 0, end: 4 })
+        );
+        assert_eq!(
+            parse_range(Some("bytes=5-"), 10).unwrap(),
+            Some(ByteRange { start: 5, end: 9 })
+        );
+        assert_eq!(
+            parse_range(Some("bytes=-3"), 10).unwrap(),
+            Some(ByteRange { start: 7, end: 9 })
+        );
+        assert_eq!(
+            parse_range(Some("bytes=-30"), 10).unwrap(),
+            Some(ByteRange { start: 0, end: 9 })
+        );
+        assert_eq!(
+            parse_range(Some("bytes=8-100"), 10).unwrap(),
+            Some(ByteRange { start: 8, end: 9 })
+        );
+        assert_eq!(
+            parse_range(Some("bytes=10-"), 10).unwrap_err().code,
+            "InvalidRange"
+        );
+        assert_eq!(
+            parse_range(Some("bytes=0-0"), 0).unwrap_err().code,
+            "InvalidRange"
+        );
         assert_eq!(parse_range(Some("bytes=5-2"), 10).unwrap(), None);
         assert_eq!(parse_range(Some("bytes=0-1,3-4"), 10).unwrap(), None);
         assert_eq!(parse_range(Some("items=0-1"), 10).unwrap(), None);

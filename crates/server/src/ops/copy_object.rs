@@ -33,7 +33,11 @@ pub fn parse_copy_source(value: &str) -> Result<CopySource, S3Error> {
     let (path, query) = value.split_once('?').unwrap_or((value, ""));
     if let Some(version) = query.strip_prefix("versionId=") {
         if version != "null" {
-            return Err(S3Error::new("NoSuchVersion", 404, "The specified version does not exist."));
+            return Err(S3Error::new(
+                "NoSuchVersion",
+                404,
+                "The specified version does not exist.",
+            ));
         }
     }
     let decoded = percent_decode_str(path)
@@ -56,7 +60,12 @@ pub async fn copy_object(
     key: &str,
 ) -> Result<Response<ResponseBody>, S3Error> {
     let source = parse_copy_source(header(ctx.parts, "x-amz-copy-source").unwrap_or_default())?;
-    require_allowed(ctx.caller, "s3:GetObject", Some(&source.bucket), Some(&source.key))?;
+    require_allowed(
+        ctx.caller,
+        "s3:GetObject",
+        Some(&source.bucket),
+        Some(&source.key),
+    )?;
     let replace = match header(ctx.parts, "x-amz-metadata-directive").map(str::trim) {
         None | Some("COPY") => false,
         Some("REPLACE") => true,

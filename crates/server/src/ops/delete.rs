@@ -21,10 +21,20 @@ pub async fn delete_object(
 ) -> Result<Response<ResponseBody>, S3Error> {
     if let Some(v) = ctx.query.get("versionId") {
         if v != "null" {
-            return Err(S3Error::invalid_argument_named("Invalid version id specified", "versionId", v));
+            return Err(S3Error::invalid_argument_named(
+                "Invalid version id specified",
+                "versionId",
+                v,
+            ));
         }
     }
-    match ctx.state.meta.delete_object(bucket, key).await.map_err(store_err)? {
+    match ctx
+        .state
+        .meta
+        .delete_object(bucket, key)
+        .await
+        .map_err(store_err)?
+    {
         Some(old) => free_object_blobs(ctx, &old).await,
         None => {
             require_bucket(ctx, bucket).await?;
@@ -40,7 +50,11 @@ pub async fn delete_objects(
     body: &mut BodyReader,
 ) -> Result<Response<ResponseBody>, S3Error> {
     let has_integrity = header(ctx.parts, "content-md5").is_some()
-        || ctx.parts.headers.keys().any(|k| k.as_str().starts_with("x-amz-checksum-"))
+        || ctx
+            .parts
+            .headers
+            .keys()
+            .any(|k| k.as_str().starts_with("x-amz-checksum-"))
         || header(ctx.parts, "x-amz-sdk-checksum-algorithm").is_some();
     if !has_integrity {
         return Err(S3Error::invalid_request(

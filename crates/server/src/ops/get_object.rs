@@ -28,8 +28,18 @@ const RESPONSE_OVERRIDES: [(&str, &str); 6] = [
 ];
 
 /// Loads an object, answering `NoSuchBucket` or `NoSuchKey` as S3 does.
-pub async fn load_object(ctx: &RequestCtx<'_>, bucket: &str, key: &str) -> Result<ObjectMeta, S3Error> {
-    match ctx.state.meta.get_object(bucket, key).await.map_err(store_err)? {
+pub async fn load_object(
+    ctx: &RequestCtx<'_>,
+    bucket: &str,
+    key: &str,
+) -> Result<ObjectMeta, S3Error> {
+    match ctx
+        .state
+        .meta
+        .get_object(bucket, key)
+        .await
+        .map_err(store_err)?
+    {
         Some(m) => Ok(m),
         None => {
             require_bucket(ctx, bucket).await?;
@@ -50,7 +60,11 @@ pub async fn get_object(
     if evaluate_read_conditions(ctx.parts, &meta, "")? == ReadCondition::NotModified {
         let mut r = response::empty(304);
         set_header(&mut r, "etag", &format!("\"{}\"", meta.etag));
-        set_header(&mut r, "last-modified", &sluice_s3::xml::http_date(meta.last_modified_ms));
+        set_header(
+            &mut r,
+            "last-modified",
+            &sluice_s3::xml::http_date(meta.last_modified_ms),
+        );
         return Ok(r);
     }
     let range = match part_range {
@@ -64,13 +78,23 @@ pub async fn get_object(
     let body = if head || len == 0 {
         response::empty_body()
     } else {
-        let reader = ctx.state.blobs.open(&meta.blob).await.map_err(|e| match e {
-            StoreError::BlobMissing(_) => {
-                tracing::error!(bucket, key, blob = meta.blob.as_str(), "object bytes missing");
-                S3Error::internal_error()
-            }
-            other => store_err(other),
-        })?;
+        let reader = ctx
+            .state
+            .blobs
+            .open(&meta.blob)
+            .await
+            .map_err(|e| match e {
+                StoreError::BlobMissing(_) => {
+                    tracing::error!(
+                        bucket,
+                        key,
+                        blob = meta.blob.as_str(),
+                        "object bytes missing"
+                    );
+                    S3Error::internal_error()
+                }
+                other => store_err(other),
+            })?;
         blob_body(Arc::from(reader), start, len)
     };
     let mut r = Response::new(body);
@@ -78,10 +102,15 @@ pub async fn get_object(
     write_object_headers(&mut r, &meta);
     set_header(&mut r, "content-length", &len.to_string());
     if let Some(ByteRange { start, end }) = range {
-        set_header(&mut r, "content-range", &format!("bytes {start}-{end}/{}", meta.size));
+        set_header(
+            &mut r,
+            "content-range",
+            &format!("bytes {start}-{end}/{}", meta.size),
+        );
     }
     if range.is_none()
-        && header(ctx.parts, "x-amz-checksum-mode").is_some_and(|v| v.eq_ignore_ascii_case("enabled"))
+        && header(ctx.parts, "x-amz-checksum-mode")
+            .is_some_and(|v| v.eq_ignore_ascii_case("enabled"))
     {
         if let Some(alg) = stored_algorithm(&meta.checksums) {
             if let Some(v) = alg.stored(&meta.checksums) {
@@ -95,16 +124,31 @@ pub async fn get_object(
 }
 
 /// `?partNumber=N` on GET/HEAD: a single-part object has only part 1.
-fn part_number_range(ctx: &RequestCtx<'_>, meta: &ObjectMeta) -> Result<Option<ByteRange>, S3Error> {
-    let Some(raw) = ctx.query.get("partNumber") else { return Ok(None) };
+fn part_number_range(
+    ctx: &RequestCtx<'_>,
+    meta: &ObjectMeta,
+) -> Result<Option<ByteRange>, S3Error> {
+    let Some(raw) = ctx.query.get("partNumber") else {
+        return Ok(None);
+    };
     let n: u32 = raw
         .parse()
         .ok()
         .filter(|n| (1..=10_000).contains(n))
-        .ok_or_else(|| S3Error::invalid_argument_named("Part number must be an integer between 1 and 10000, inclusive", "partNumber", raw))?;
+        .ok_or_else(|| {
+            S3Error::invalid_argument_named(
+                "Part number must be an integer between 1 and 10000, inclusive",
+                "partNumber",
+                raw,
+            )
+        })?;
     match &meta.parts {
         None if n == 1 => Ok(None),
-        None => Err(S3Error::new("InvalidPartNumber", 416, "The requested partnumber is not satisfiable")),
+        None => Err(S3Error::new(
+            "InvalidPartNumber",
+            416,
+            "The requested partnumber is not satisfiable",
+        )),
         Some(parts) => {
             let mut offset = 0u64;
             for p in parts {
@@ -112,16 +156,26 @@ fn part_number_range(ctx: &RequestCtx<'_>, meta: &ObjectMeta) -> Result<Option<B
                     if p.size == 0 {
                         return Ok(None);
                     }
-                    return Ok(Some(ByteRange { start: offset, end: offset + p.size - 1 }));
+                    return Ok(Some(ByteRange {
+                        start: offset,
+                        end: offset + p.size - 1,
+                    }));
                 }
                 offset += p.size;
             }
-            Err(S3Error::new("InvalidPartNumber", 416, "The requested partnumber is not satisfiable"))
+            Err(S3Error::new(
+                "InvalidPartNumber",
+                416,
+                "The requested partnumber is not satisfiable",
+            ))
         }
     }
 }
 
-fn apply_response_overrides(ctx: &RequestCtx<'_>, r: &mut Response<ResponseBody>) -> Result<(), S3Error> {
+fn apply_response_overrides(
+    ctx: &RequestCtx<'_>,
+    r: &mut Response<ResponseBody>,
+) -> Result<(), S3Error> {
     for (param, header_name) in RESPONSE_OVERRIDES {
         if let Some(v) = ctx.query.get(param) {
             if ctx.caller.auth.is_none() {
@@ -145,7 +199,10 @@ pub fn blob_body(reader: Arc<dyn BlobReader>, start: u64, len: u64) -> ResponseB
         let want = ((end - pos) as usize).min(READ_CHUNK);
         match reader.read_chunk(pos, want).await {
             Ok(chunk) if chunk.is_empty() => Some((
-                Err(std::io::Error::new(std::io::ErrorKind::UnexpectedEof, "blob shorter than its metadata")),
+                Err(std::io::Error::new(
+                    std::io::ErrorKind::UnexpectedEof,
+                    "blob shorter than its metadata",
+                )),
                 (reader, end),
             )),
             Ok(chunk) => {

@@ -85,11 +85,17 @@ pub async fn list_objects(
     let max_keys = max_keys(ctx)?;
     let url_encode = url_encoding(ctx)?;
     let prefix = q.get("prefix").unwrap_or_default().to_string();
-    let delimiter = q.get("delimiter").filter(|d| !d.is_empty()).map(str::to_string);
+    let delimiter = q
+        .get("delimiter")
+        .filter(|d| !d.is_empty())
+        .map(str::to_string);
     let (start_after, style_in) = match api {
         ListApi::V1 => {
             let marker = q.get("marker").unwrap_or_default().to_string();
-            (Some(marker.clone()).filter(|m| !m.is_empty()), StyleIn::V1 { marker })
+            (
+                Some(marker.clone()).filter(|m| !m.is_empty()),
+                StyleIn::V1 { marker },
+            )
         }
         ListApi::V2 => {
             let token = q.get("continuation-token").map(str::to_string);
@@ -112,7 +118,11 @@ pub async fn list_objects(
                 ));
             }
             if !vid.is_empty() && vid != "null" {
-                return Err(S3Error::invalid_argument_named("Invalid version id specified", "version-id-marker", vid));
+                return Err(S3Error::invalid_argument_named(
+                    "Invalid version id specified",
+                    "version-id-marker",
+                    vid,
+                ));
             }
             (
                 Some(key_marker.clone()).filter(|m| !m.is_empty()),
@@ -138,7 +148,11 @@ pub async fn list_objects(
     let style = match style_in {
         StyleIn::V1 { marker } => ListStyle::V1 {
             marker,
-            next_marker: if delimiter.is_some() { page.next_marker.clone() } else { None },
+            next_marker: if delimiter.is_some() {
+                page.next_marker.clone()
+            } else {
+                None
+            },
         },
         StyleIn::V2 { token, start_after } => ListStyle::V2 {
             continuation_token: token,
@@ -178,7 +192,15 @@ pub async fn list_objects(
 }
 
 enum StyleIn {
-    V1 { marker: String },
-    V2 { token: Option<String>, start_after: Option<String> },
-    Versions { key_marker: String, vid: String },
+    V1 {
+        marker: String,
+    },
+    V2 {
+        token: Option<String>,
+        start_after: Option<String>,
+    },
+    Versions {
+        key_marker: String,
+        vid: String,
+    },
 }

@@ -53,8 +53,12 @@ pub async fn dispatch(
         Endpoint::DeleteObjects { bucket } => delete::delete_objects(ctx, bucket, body).await,
         Endpoint::PutObject { bucket, key } => put_object::put_object(ctx, bucket, key, body).await,
         Endpoint::CopyObject { bucket, key } => copy_object::copy_object(ctx, bucket, key).await,
-        Endpoint::GetObject { bucket, key } => get_object::get_object(ctx, bucket, key, false).await,
-        Endpoint::HeadObject { bucket, key } => get_object::get_object(ctx, bucket, key, true).await,
+        Endpoint::GetObject { bucket, key } => {
+            get_object::get_object(ctx, bucket, key, false).await
+        }
+        Endpoint::HeadObject { bucket, key } => {
+            get_object::get_object(ctx, bucket, key, true).await
+        }
         Endpoint::DeleteObject { bucket, key } => delete::delete_object(ctx, bucket, key).await,
         Endpoint::ListMultipartUploads { .. }
         | Endpoint::CreateMultipartUpload { .. }

@@ -73,7 +73,9 @@ pub fn integrity_plan(parts: &Parts) -> Result<IntegrityPlan, S3Error> {
                 .strip_prefix("x-amz-checksum-")
                 .and_then(ChecksumAlgorithm::from_name)
                 .ok_or_else(|| {
-                    S3Error::invalid_request(format!("The value specified in the x-amz-trailer header is not supported: {t}"))
+                    S3Error::invalid_request(format!(
+                        "The value specified in the x-amz-trailer header is not supported: {t}"
+                    ))
                 })?;
             Some(alg)
         }
@@ -87,11 +89,9 @@ pub fn integrity_plan(parts: &Parts) -> Result<IntegrityPlan, S3Error> {
         })?),
     };
     let plan = match (from_header, trailer) {
-        (Some(_), Some(_)) => {
-            return Err(S3Error::invalid_request(
-                "Expecting a single x-amz-checksum- header. Multiple checksum Types are not allowed.",
-            ))
-        }
+        (Some(_), Some(_)) => return Err(S3Error::invalid_request(
+            "Expecting a single x-amz-checksum- header. Multiple checksum Types are not allowed.",
+        )),
         (Some((alg, v)), None) => IntegrityPlan {
             content_md5,
             algorithm: alg,
@@ -154,7 +154,7 @@ pub async fn store_body(
                 size: body.received(),
                 md5_hex: hex::encode(digests_md5),
                 checksums,
-                echo: plan.requested.then(|| (plan.algorithm, checksum)),
+                echo: plan.requested.then_some((plan.algorithm, checksum)),
             })
         }
         Err(e) => {
@@ -282,13 +282,22 @@ pub async fn free_object_blobs(ctx: &RequestCtx<'_>, old: &ObjectMeta) {
 }
 
 /// Conditional writes: `If-None-Match: *` refuses to overwrite, `If-Match` requires the ETag.
-async fn check_write_conditions(ctx: &RequestCtx<'_>, bucket: &str, key: &str) -> Result<(), S3Error> {
+async fn check_write_conditions(
+    ctx: &RequestCtx<'_>,
+    bucket: &str,
+    key: &str,
+) -> Result<(), S3Error> {
     let if_none_match = header(ctx.parts, "if-none-match");
     let if_match = header(ctx.parts, "if-match");
     if if_none_match.is_none() && if_match.is_none() {
         return Ok(());
     }
-    let current = ctx.state.meta.get_object(bucket, key).await.map_err(store_err)?;
+    let current = ctx
+        .state
+        .meta
+        .get_object(bucket, key)
+        .await
+        .map_err(store_err)?;
     if let Some(v) = if_none_match {
         if v.trim() != "*" {
             return Err(S3Error::not_implemented());

@@ -37,7 +37,11 @@ impl TestServer {
         tweak(&mut cfg);
         let server = sluice_server::start(cfg).await.expect("server starts");
         let addr = server.local_addr;
-        TestServer { server: Some(server), dir, addr }
+        TestServer {
+            server: Some(server),
+            dir,
+            addr,
+        }
     }
 
     pub fn endpoint(&self) -> String {
@@ -70,7 +74,15 @@ impl TestServer {
 
     /// A presigned URL minted with the project's sigv4 crate.
     pub fn presign(&self, method: &str, bucket: &str, key: &str, expires_in: u64) -> String {
-        self.presign_full(method, bucket, key, expires_in, &[], &[], OffsetDateTime::now_utc())
+        self.presign_full(
+            method,
+            bucket,
+            key,
+            expires_in,
+            &[],
+            &[],
+            OffsetDateTime::now_utc(),
+        )
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -140,7 +152,10 @@ pub struct RawResponse {
 
 impl RawResponse {
     pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
+        self.headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
     }
     pub fn text(&self) -> String {
         String::from_utf8_lossy(&self.body).into_owned()
@@ -158,7 +173,10 @@ pub async fn raw_request(
 ) -> RawResponse {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     let mut s = tokio::net::TcpStream::connect(addr).await.expect("connect");
-    let mut req = format!("{method} {target} HTTP/1.1\r\nhost: {addr}\r\nconnection: close\r\ncontent-length: {}\r\n", body.len());
+    let mut req = format!(
+        "{method} {target} HTTP/1.1\r\nhost: {addr}\r\nconnection: close\r\ncontent-length: {}\r\n",
+        body.len()
+    );
     for (k, v) in headers {
         req.push_str(&format!("{k}: {v}\r\n"));
     }
@@ -172,15 +190,29 @@ pub async fn raw_request(
 
 /// Parses a complete HTTP/1.1 response (identity body).
 pub fn parse_response(buf: &[u8]) -> RawResponse {
-    let split = buf.windows(4).position(|w| w == b"\r\n\r\n").expect("header end");
+    let split = buf
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .expect("header end");
     let head = String::from_utf8_lossy(&buf[..split]).into_owned();
     let mut lines = head.split("\r\n");
-    let status: u16 = lines.next().unwrap().split(' ').nth(1).unwrap().parse().unwrap();
+    let status: u16 = lines
+        .next()
+        .unwrap()
+        .split(' ')
+        .nth(1)
+        .unwrap()
+        .parse()
+        .unwrap();
     let headers = lines
         .filter_map(|l| l.split_once(':'))
         .map(|(k, v)| (k.trim().to_ascii_lowercase(), v.trim().to_string()))
         .collect();
-    RawResponse { status, headers, body: buf[split + 4..].to_vec() }
+    RawResponse {
+        status,
+        headers,
+        body: buf[split + 4..].to_vec(),
+    }
 }
 
 /// The path+query part of a URL.

@@ -16,8 +16,18 @@ impl ServerProcess {
     /// Starts `sluice serve` with extra args/env and waits for the "listening" line.
     pub fn start(args: &[&str], env: &[(&str, &str)]) -> ServerProcess {
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_sluice"));
-        cmd.arg("serve").args(args).stdout(Stdio::piped()).stderr(Stdio::piped());
-        for k in ["SLUICE_ROOT_ACCESS_KEY", "SLUICE_ROOT_SECRET_KEY", "SLUICE_CONFIG", "SLUICE_REGION", "SLUICE_LISTEN", "SLUICE_DATA_DIR"] {
+        cmd.arg("serve")
+            .args(args)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        for k in [
+            "SLUICE_ROOT_ACCESS_KEY",
+            "SLUICE_ROOT_SECRET_KEY",
+            "SLUICE_CONFIG",
+            "SLUICE_REGION",
+            "SLUICE_LISTEN",
+            "SLUICE_DATA_DIR",
+        ] {
             cmd.env_remove(k);
         }
         for (k, v) in env {
@@ -52,7 +62,11 @@ impl ServerProcess {
                 sink.clear();
             }
         });
-        ServerProcess { child, addr, stderr_lines: lines }
+        ServerProcess {
+            child,
+            addr,
+            stderr_lines: lines,
+        }
     }
 
     pub fn pid(&self) -> u32 {
@@ -71,7 +85,10 @@ impl ServerProcess {
 
     /// Sends SIGTERM and waits for exit; returns the exit status code.
     pub fn terminate(mut self) -> Option<i32> {
-        let _ = Command::new("kill").arg("-TERM").arg(self.pid().to_string()).status();
+        let _ = Command::new("kill")
+            .arg("-TERM")
+            .arg(self.pid().to_string())
+            .status();
         let deadline = Instant::now() + Duration::from_secs(20);
         loop {
             if let Ok(Some(status)) = self.child.try_wait() {
