@@ -19,6 +19,7 @@ pub mod request_id;
 pub mod response;
 pub mod root_credentials;
 pub mod service;
+pub mod service_api;
 pub mod state;
 
 pub use clock::Clock;

@@ -97,6 +97,6 @@ pub async fn dispatch(
             upload_id,
         } => multipart::list::list_parts(ctx, bucket, key, upload_id).await,
         Endpoint::Unsupported { .. } => Err(S3Error::not_implemented()),
-        Endpoint::Service { .. } => Err(S3Error::new("NotFound", 404, "Not Found")),
+        Endpoint::Service { path } => Ok(crate::service_api::dispatch(ctx, path, body).await),
     }
 }
