@@ -95,7 +95,7 @@ pub fn plan_parts(spec: &MultipartSpec) -> Result<Vec<PlannedPart>, ApiError> {
         }
         (None, Some(size)) => {
             let part_size = spec.part_size.unwrap_or(8 * 1024 * 1024);
-            if part_size < MIN_PART_SIZE || part_size > MAX_PART_SIZE {
+            if !(MIN_PART_SIZE..=MAX_PART_SIZE).contains(&part_size) {
                 return Err(ApiError::bad_field(
                     "multipart.part_size",
                     format!("must be between {MIN_PART_SIZE} and {MAX_PART_SIZE} bytes"),
