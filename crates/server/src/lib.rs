@@ -12,6 +12,8 @@ pub mod clock;
 pub mod config;
 pub mod headers;
 pub mod listener;
+pub mod metered_body;
+pub mod metrics;
 pub mod multipart_checksum;
 pub mod object_reader;
 pub mod ops;

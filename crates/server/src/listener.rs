@@ -111,6 +111,7 @@ pub async fn start(config: ServerConfig) -> Result<RunningServer, StartError> {
         addr: config.listen,
         source,
     })?;
+    crate::metrics::init();
     let clock = Clock::system();
     let grace = config.shutdown_grace;
     let state = Arc::new(AppState {
@@ -163,10 +164,12 @@ async fn accept_loop(
                     .keep_alive(true)
                     .serve_connection(TokioIo::new(stream), service);
                 let conn = graceful.watch(conn);
+                crate::metrics::connections(1.0);
                 tokio::spawn(async move {
                     if let Err(e) = conn.await {
                         tracing::debug!(error = %e, "connection ended with error");
                     }
+                    crate::metrics::connections(-1.0);
                 });
             }
             _ = shutdown.changed() => break,

@@ -51,6 +51,13 @@ pub fn json(status: u16, value: &serde_json::Value) -> Response<ResponseBody> {
     r
 }
 
+/// A response carrying text.
+pub fn text(status: u16, body: String) -> Response<ResponseBody> {
+    let mut r = Response::new(full_body(body));
+    *r.status_mut() = StatusCode::from_u16(status).unwrap_or(StatusCode::OK);
+    r
+}
+
 /// The S3 error response (XML body unless the request was HEAD).
 pub fn error(err: &S3Error, request_id: &str, head: bool) -> Response<ResponseBody> {
     let mut r = if head {

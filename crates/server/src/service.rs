@@ -9,6 +9,7 @@ use crate::request_id::new_request_id;
 use crate::response::{self, set_header, ResponseBody};
 use crate::state::AppState;
 use http::{Request, Response};
+use http_body_util::BodyExt;
 use hyper::body::Incoming;
 use sluice_s3::{route, Endpoint, QueryParams, RouteInput, S3Error};
 use sluice_sigv4::{PayloadCheck, RequestView};
@@ -23,6 +24,30 @@ struct LogFields {
     key: String,
     auth: &'static str,
     access_key: String,
+    /// For presigned requests: how authentication/authorization ended.
+    presigned_outcome: Option<&'static str>,
+}
+
+/// The metric label for an auth type.
+fn auth_label(auth: &str) -> &'static str {
+    match auth {
+        "REST-HEADER" => "header",
+        "REST-QUERY-STRING" => "presigned",
+        "POST" => "post",
+        _ => "anonymous",
+    }
+}
+
+/// The presigned-URL outcome an authentication error stands for.
+fn presigned_failure(e: &S3Error) -> &'static str {
+    match (e.code, e.message.as_str()) {
+        ("AccessDenied", "Request has expired") => "expired",
+        ("AccessDenied", "Request is not yet valid") => "not_yet_valid",
+        ("SignatureDoesNotMatch", _) => "bad_signature",
+        ("InvalidAccessKeyId", _) => "unknown_key",
+        ("AuthorizationQueryParametersError", _) => "malformed",
+        _ => "refused",
+    }
 }
 
 /// Handles one HTTP request end to end. Never fails: errors become S3 error responses.
@@ -32,6 +57,7 @@ pub async fn handle_request(
     remote: SocketAddr,
 ) -> Response<ResponseBody> {
     let started = Instant::now();
+    crate::metrics::in_flight(1.0);
     let request_id = new_request_id();
     let (mut parts, body) = req.into_parts();
     let is_head = parts.method == http::Method::HEAD;
@@ -48,6 +74,25 @@ pub async fn handle_request(
     set_header(&mut resp, "x-amz-request-id", &request_id);
     set_header(&mut resp, "x-amz-id-2", &request_id);
     set_header(&mut resp, "server", "Sluice");
+    let operation = if log.operation.is_empty() {
+        "Unknown"
+    } else {
+        log.operation
+    };
+    let bytes_in: u64 = header(&parts, "content-length")
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0);
+    crate::metrics::record_request(
+        operation,
+        auth_label(log.auth),
+        resp.status().as_u16(),
+        bytes_in,
+        started.elapsed(),
+    );
+    if let Some(outcome) = log.presigned_outcome {
+        crate::metrics::record_presigned(outcome);
+    }
+    crate::metrics::in_flight(-1.0);
     let bytes_out = resp
         .headers()
         .get(http::header::CONTENT_LENGTH)
@@ -69,7 +114,7 @@ pub async fn handle_request(
         auth = log.auth,
         access_key = log.access_key,
     );
-    resp
+    resp.map(|body| crate::metered_body::MeteredBody::new(body, operation, started).boxed_unsync())
 }
 
 async fn serve(
@@ -111,7 +156,14 @@ async fn serve(
         raw_query,
         headers: &headers,
     };
-    let (caller, payload) = authenticate(state, &view, routed.virtual_host_bucket.as_deref())?;
+    let presigned =
+        query.has("X-Amz-Signature") || query.has("X-Amz-Algorithm") || query.has("AWSAccessKeyId");
+    let (caller, payload) = authenticate(state, &view, routed.virtual_host_bucket.as_deref())
+        .inspect_err(|e| {
+            if presigned {
+                log.presigned_outcome = Some(presigned_failure(e));
+            }
+        })?;
     log.auth = caller.auth_type();
     log.access_key = caller.access_key_id().unwrap_or_default().to_string();
 
@@ -122,7 +174,15 @@ async fn serve(
             endpoint.action(),
             endpoint.bucket(),
             endpoint.key(),
-        )?;
+        )
+        .inspect_err(|_| {
+            if presigned {
+                log.presigned_outcome = Some("denied");
+            }
+        })?;
+    }
+    if presigned {
+        log.presigned_outcome = Some("accepted");
     }
     if caller.auth.as_ref().is_some_and(|a| a.kind.is_presigned()) {
         promote_signed_query_headers(parts, &query);

@@ -33,6 +33,13 @@ pub enum Command {
     ///   sluice upload cat.png --url "$PRESIGNED_PUT_URL" --content-type image/png
     ///   sluice upload movie.mp4 --bundle bundle.json
     Upload(UploadArgs),
+    /// Print a shell completion script.
+    ///
+    /// Example: sluice completions bash > /etc/bash_completion.d/sluice
+    Completions {
+        /// The shell.
+        shell: clap_complete::Shell,
+    },
 }
 
 /// `sluice serve` flags. Each also reads `SLUICE_*` and the TOML file given by `--config`.
@@ -68,6 +75,12 @@ pub struct ServeArgs {
     /// Hours after which an unfinished multipart upload is aborted and its parts freed [default: 168].
     #[arg(long, env = "SLUICE_STALE_UPLOAD_HOURS")]
     pub stale_upload_hours: Option<u64>,
+    /// Log format: text or json [default: text].
+    #[arg(long, env = "SLUICE_LOG_FORMAT")]
+    pub log_format: Option<String>,
+    /// Print the effective configuration (secrets masked) and exit.
+    #[arg(long)]
+    pub print_config: bool,
 }
 
 /// `sluice presign` arguments.

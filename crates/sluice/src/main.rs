@@ -13,25 +13,38 @@ mod upload;
 
 use clap::Parser;
 use cli::{Cli, Command};
+use serve_config::LogFormat;
 
 fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
-    // The server logs every request; the client commands only say what went wrong.
-    let default_filter = match cli.command {
-        Command::Serve(_) => "info",
-        _ => "warn",
-    };
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default_filter)),
-        )
-        .with_writer(std::io::stderr)
-        .init();
     let result = match cli.command {
-        Command::Presign(args) => presign_cmd::run(args),
-        Command::Serve(args) => block_on(serve_cmd::run(args)),
-        Command::Upload(args) => block_on(upload::run(args)),
+        Command::Serve(args) => {
+            let print = args.print_config;
+            match serve_config::merge(args) {
+                Err(e) => Err(e),
+                Ok(settings) if print => {
+                    print!("{}", settings.to_toml());
+                    Ok(())
+                }
+                Ok(settings) => {
+                    init_logging("info", settings.log_format);
+                    block_on(serve_cmd::run(settings.server))
+                }
+            }
+        }
+        Command::Presign(args) => {
+            init_logging("warn", LogFormat::Text);
+            presign_cmd::run(args)
+        }
+        Command::Upload(args) => {
+            init_logging("warn", LogFormat::Text);
+            block_on(upload::run(args))
+        }
+        Command::Completions { shell } => {
+            let mut cmd = <Cli as clap::CommandFactory>::command();
+            clap_complete::generate(shell, &mut cmd, "sluice", &mut std::io::stdout());
+            Ok(())
+        }
     };
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,
@@ -39,6 +52,19 @@ fn main() -> std::process::ExitCode {
             eprintln!("sluice: {e:#}");
             std::process::ExitCode::FAILURE
         }
+    }
+}
+
+/// Logs to stderr, filtered by `RUST_LOG` (default: `default_filter`).
+fn init_logging(default_filter: &str, format: LogFormat) {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default_filter));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    match format {
+        LogFormat::Text => builder.init(),
+        LogFormat::Json => builder.json().flatten_event(true).init(),
     }
 }
 

@@ -1,13 +1,10 @@
 //! `sluice serve`: run the server until SIGTERM or SIGINT.
 
-use crate::cli::ServeArgs;
-use crate::serve_config::merge;
 use anyhow::Result;
-use sluice_server::RootSource;
+use sluice_server::{RootSource, ServerConfig};
 
 /// Runs the server in the foreground.
-pub async fn run(args: ServeArgs) -> Result<()> {
-    let config = merge(args)?;
+pub async fn run(config: ServerConfig) -> Result<()> {
     let data_dir = config.data_dir.clone();
     let server = sluice_server::start(config).await?;
     if server.root_source == RootSource::Generated {

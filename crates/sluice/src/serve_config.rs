@@ -30,6 +30,53 @@ pub struct FileConfig {
     pub shutdown_grace: Option<u64>,
     /// See `--stale-upload-hours`.
     pub stale_upload_hours: Option<u64>,
+    /// See `--log-format`.
+    pub log_format: Option<String>,
+}
+
+/// Log line format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogFormat {
+    /// Human-readable lines.
+    Text,
+    /// One JSON object per line.
+    Json,
+}
+
+/// Everything `serve` needs: the server configuration and the binary's own settings.
+#[derive(Debug, Clone)]
+pub struct ServeSettings {
+    /// Server configuration.
+    pub server: ServerConfig,
+    /// Log format.
+    pub log_format: LogFormat,
+}
+
+impl ServeSettings {
+    /// The effective configuration as TOML, secrets masked.
+    pub fn to_toml(&self) -> String {
+        let c = &self.server;
+        let mask = |v: &Option<String>| {
+            if v.is_some() {
+                "\"********\"".to_string()
+            } else {
+                "# not set: generated on first start".to_string()
+            }
+        };
+        format!(
+            "data_dir = {:?}\nlisten = \"{}\"\nregion = {:?}\n{}\nno_sigv2 = {}\nroot_access_key = {}\nroot_secret_key = {}\nshutdown_grace = {}\nstale_upload_hours = {}\nlog_format = \"{}\"\n",
+            c.data_dir.display().to_string(),
+            c.listen,
+            c.region,
+            match &c.domain { Some(d) => format!("domain = {d:?}"), None => "# domain: not set (path-style only)".to_string() },
+            !c.allow_sigv2,
+            mask(&c.root_access_key),
+            mask(&c.root_secret_key),
+            c.shutdown_grace.as_secs(),
+            c.stale_upload_age.as_secs() / 3600,
+            match self.log_format { LogFormat::Text => "text", LogFormat::Json => "json" },
+        )
+    }
 }
 
 /// Reads and parses a TOML config file.
@@ -40,7 +87,7 @@ pub fn read_file_config(path: &Path) -> Result<FileConfig> {
 }
 
 /// Builds the server configuration from flags/environment (clap) and the config file.
-pub fn merge(args: ServeArgs) -> Result<ServerConfig> {
+pub fn merge(args: ServeArgs) -> Result<ServeSettings> {
     let file = match &args.config {
         Some(p) => read_file_config(p)?,
         None => FileConfig::default(),
@@ -82,5 +129,13 @@ pub fn merge(args: ServeArgs) -> Result<ServerConfig> {
         }
         cfg.stale_upload_age = Duration::from_secs(h.saturating_mul(3600));
     }
-    Ok(cfg)
+    let log_format = match args.log_format.or(file.log_format).as_deref() {
+        None | Some("text") => LogFormat::Text,
+        Some("json") => LogFormat::Json,
+        Some(other) => bail!("config key `log_format`: `{other}` is not text or json"),
+    };
+    Ok(ServeSettings {
+        server: cfg,
+        log_format,
+    })
 }

@@ -117,6 +117,9 @@ pub trait MetaStore: Send + Sync + 'static {
         max: usize,
     ) -> Result<UploadPage, StoreError>;
 
+    /// Number of open multipart uploads (all buckets).
+    async fn count_open_uploads(&self) -> Result<u64, StoreError>;
+
     /// Uploads created before `before_ms` (oldest first, at most `max`), for the stale sweep.
     async fn stale_uploads(
         &self,

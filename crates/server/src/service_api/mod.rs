@@ -1,6 +1,7 @@
 //! Sluice's own REST API on the S3 port, under `/_sluice/` (no bucket name can contain `_`).
 //! JSON in and out; callers authenticate with SigV4 header auth like any S3 call.
 
+pub mod health;
 pub mod json_error;
 pub mod presign;
 
@@ -19,6 +20,14 @@ pub async fn dispatch(
     let method = ctx.parts.method.as_str();
     let result = match (method, path) {
         ("POST", "v1/presign") => presign::mint(ctx, body).await,
+        ("GET" | "HEAD", "health/live") => Ok(health::live()),
+        ("GET" | "HEAD", "health/ready") => Ok(health::ready(ctx).await),
+        ("GET", "metrics") => {
+            let text = crate::metrics::render(ctx.state).await;
+            let mut r = crate::response::text(200, text);
+            crate::response::set_header(&mut r, "content-type", "text/plain; version=0.0.4");
+            Ok(r)
+        }
         (_, "v1/presign") => Err(ApiError::method_not_allowed(method)),
         _ => Err(ApiError::not_found(path)),
     };

@@ -236,6 +236,14 @@ impl MetaStore for SqliteMetaStore {
             .await
     }
 
+    async fn count_open_uploads(&self) -> Result<u64, StoreError> {
+        self.read(|c| {
+            let n: i64 = c.query_row("SELECT COUNT(*) FROM multipart_uploads", [], |r| r.get(0))?;
+            Ok(u64::try_from(n).unwrap_or(0))
+        })
+        .await
+    }
+
     async fn stale_uploads(
         &self,
         before_ms: i64,

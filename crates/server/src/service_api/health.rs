@@ -1,0 +1,34 @@
+//! Health checks for load balancers and orchestrators (no authentication, no secrets).
+
+use crate::ops::RequestCtx;
+use crate::response::{self, ResponseBody};
+use http::Response;
+use serde_json::json;
+
+/// `GET /_sluice/health/live`: the process is up and serving.
+pub fn live() -> Response<ResponseBody> {
+    response::json(200, &json!({ "status": "ok" }))
+}
+
+/// `GET /_sluice/health/ready`: the metadata store answers and the data dir is writable.
+pub async fn ready(ctx: &RequestCtx<'_>) -> Response<ResponseBody> {
+    let metadata = ctx.state.meta.object_count().await.is_ok();
+    let dir = ctx.state.config.data_dir.join("tmp");
+    let probe = dir.join(format!(".ready-{}", crate::request_id::new_request_id()));
+    let data_dir = tokio::task::spawn_blocking(move || {
+        std::fs::write(&probe, b"ok")
+            .and_then(|_| std::fs::remove_file(&probe))
+            .is_ok()
+    })
+    .await
+    .unwrap_or(false);
+    let word = |ok: bool| if ok { "ok" } else { "failing" };
+    let status = if metadata && data_dir { 200 } else { 503 };
+    response::json(
+        status,
+        &json!({
+            "status": if status == 200 { "ok" } else { "unavailable" },
+            "checks": { "metadata": word(metadata), "data_dir": word(data_dir) },
+        }),
+    )
+}
