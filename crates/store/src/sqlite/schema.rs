@@ -43,6 +43,8 @@ const MIGRATIONS: &[&str] = &[
     ) WITHOUT ROWID;
     CREATE INDEX object_part_blobs_by_blob ON object_part_blobs(blob);
     "#,
+    // next: users, access keys, policies, bucket policies, canned ACLs (sqlite/identity.rs).
+    super::identity::MIGRATION,
 ];
 
 /// The schema version this build writes.
