@@ -132,6 +132,7 @@ impl Endpoint {
             Endpoint::GetObject { .. } | Endpoint::HeadObject { .. } => "s3:GetObject",
             Endpoint::AbortMultipartUpload { .. } => "s3:AbortMultipartUpload",
             Endpoint::ListParts { .. } => "s3:ListMultipartUploadParts",
+            Endpoint::Service { path } if path.starts_with("admin/") => "sluice:Admin",
             Endpoint::Service { .. } => "sluice:Service",
             Endpoint::Unsupported { .. } => "s3:Unsupported",
         }

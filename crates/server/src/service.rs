@@ -1,7 +1,7 @@
 //! The one path every request walks: route, authenticate, authorize, handle, respond, log.
 
 use crate::authn::authenticate;
-use crate::authz::require_allowed;
+use crate::authz::{require_allowed, AuthzInput};
 use crate::body_in::BodyReader;
 use crate::headers::header;
 use crate::ops::{dispatch, RequestCtx};
@@ -23,6 +23,8 @@ struct LogFields {
     key: String,
     auth: &'static str,
     access_key: String,
+    /// Errors are answered as JSON (admin API) instead of S3 XML.
+    json_errors: bool,
 }
 
 /// Handles one HTTP request end to end. Never fails: errors become S3 error responses.
@@ -36,13 +38,17 @@ pub async fn handle_request(
     let (mut parts, body) = req.into_parts();
     let is_head = parts.method == http::Method::HEAD;
     let mut log = LogFields::default();
-    let mut resp = match serve(state, &mut parts, body, &mut log).await {
+    let mut resp = match serve(state, &mut parts, body, &mut log, remote).await {
         Ok(r) => r,
         Err(e) => {
             if e.status >= 500 {
                 tracing::error!(request_id, code = e.code, message = %e.message, "request failed");
             }
-            response::error(&e, &request_id, is_head)
+            if log.json_errors {
+                crate::admin::error_response(&e)
+            } else {
+                response::error(&e, &request_id, is_head)
+            }
         }
     };
     set_header(&mut resp, "x-amz-request-id", &request_id);
@@ -77,6 +83,7 @@ async fn serve(
     parts: &mut http::request::Parts,
     body: Incoming,
     log: &mut LogFields,
+    remote: SocketAddr,
 ) -> Result<Response<ResponseBody>, S3Error> {
     let uri = parts.uri.clone();
     let raw_path = uri.path();
@@ -94,6 +101,7 @@ async fn serve(
     log.operation = endpoint.name();
     log.bucket = endpoint.bucket().unwrap_or_default().to_string();
     log.key = endpoint.key().unwrap_or_default().to_string();
+    log.json_errors = crate::admin::is_admin_endpoint(endpoint);
 
     let headers: Vec<(String, String)> = parts
         .headers
@@ -111,16 +119,20 @@ async fn serve(
         raw_query,
         headers: &headers,
     };
-    let (caller, payload) = authenticate(state, &view, routed.virtual_host_bucket.as_deref())?;
+    let (caller, payload) =
+        authenticate(state, &view, routed.virtual_host_bucket.as_deref()).await?;
     log.auth = caller.auth_type();
     log.access_key = caller.access_key_id().unwrap_or_default().to_string();
 
-    require_allowed(
-        &caller,
-        endpoint.action(),
-        endpoint.bucket(),
-        endpoint.key(),
-    )?;
+    require_allowed(&AuthzInput {
+        state,
+        caller: &caller,
+        endpoint,
+        query: &query,
+        parts,
+        remote,
+    })
+    .await?;
     if caller.auth.as_ref().is_some_and(|a| a.kind.is_presigned()) {
         promote_signed_query_headers(parts, &query);
     }
@@ -133,6 +145,7 @@ async fn serve(
         parts,
         query: &query,
         caller: &caller,
+        remote,
     };
     dispatch(&ctx, endpoint, &mut body).await
 }

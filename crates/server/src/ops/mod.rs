@@ -28,6 +28,8 @@ pub struct RequestCtx<'a> {
     pub query: &'a QueryParams,
     /// The authenticated caller.
     pub caller: &'a Caller,
+    /// The client's address.
+    pub remote: std::net::SocketAddr,
 }
 
 /// Runs the handler for an S3 endpoint.
@@ -68,6 +70,9 @@ pub async fn dispatch(
         | Endpoint::AbortMultipartUpload { .. }
         | Endpoint::ListParts { .. }
         | Endpoint::Unsupported { .. } => Err(S3Error::not_implemented()),
+        Endpoint::Service { path } if path.starts_with("admin/") => {
+            crate::admin::handle(ctx, path, body).await
+        }
         Endpoint::Service { .. } => Err(S3Error::new("NotFound", 404, "Not Found")),
     }
 }
