@@ -24,6 +24,10 @@ pub enum Command {
     ///
     /// Example: sluice presign --method PUT --expires-in 10m --endpoint http://127.0.0.1:9000 s3://photos/cat.png
     Presign(PresignArgs),
+    /// Manage users, access keys and policies through the admin API (root or sluice:Admin).
+    ///
+    /// Example: sluice admin user create alice
+    Admin(crate::admin_cli::AdminArgs),
 }
 
 /// `sluice serve` flags. Each also reads `SLUICE_*` and the TOML file given by `--config`.

@@ -1,5 +1,8 @@
-//! The `sluice` binary: `serve` and `presign`.
+//! The `sluice` binary: `serve`, `presign` and `admin`.
 
+mod admin_cli;
+mod admin_client;
+mod admin_cmd;
 mod aws_profile;
 mod cli;
 mod duration_arg;
@@ -21,6 +24,13 @@ fn main() -> std::process::ExitCode {
         .init();
     let result = match cli.command {
         Command::Presign(args) => presign_cmd::run(args),
+        Command::Admin(args) => match tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+        {
+            Ok(rt) => rt.block_on(admin_cmd::run(args)),
+            Err(e) => Err(e.into()),
+        },
         Command::Serve(args) => match tokio::runtime::Builder::new_multi_thread()
             .enable_all()
             .build()

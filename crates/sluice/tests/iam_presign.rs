@@ -1,0 +1,253 @@
+//! Presigned URLs judged as their signer, with the signer's permissions at the moment the
+//! URL is used: two users, the `sluice admin` CLI, a real server.
+
+mod common;
+mod iam_support;
+
+use common::TestServer;
+use iam_support::*;
+
+const BUCKET: &str = "uploads";
+
+fn prefix_policy(user: &str) -> String {
+    format!(
+        r#"{{"Version":"2012-10-17","Statement":[{{"Sid":"OwnPrefix","Effect":"Allow",
+        "Action":["s3:PutObject","s3:GetObject"],"Resource":"arn:aws:s3:::{BUCKET}/{user}/*"}}]}}"#
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn presigned_url_works_only_inside_the_policy_prefix() {
+    let ts = TestServer::start().await;
+    root_bucket(&ts, BUCKET).await;
+    let alice = new_user(&ts, "alice", None).await;
+    let bob = new_user(&ts, "bob", None).await;
+    grant(&ts, "alice", "alice-prefix", &prefix_policy("alice")).await;
+
+    let inside = presign_as(&ts, &alice, "PUT", BUCKET, "alice/photo.png", 600);
+    assert_eq!(put_url(&inside, "pixels").await.0, 200);
+    let get = presign_as(&ts, &alice, "GET", BUCKET, "alice/photo.png", 600);
+    assert_eq!(get_url(&get).await, (200, "pixels".to_string()));
+
+    for key in ["bob/photo.png", "alicex/photo.png", "photo.png"] {
+        let outside = presign_as(&ts, &alice, "PUT", BUCKET, key, 600);
+        assert_eq!(
+            put_url(&outside, "x").await,
+            (403, "AccessDenied".into()),
+            "{key}"
+        );
+    }
+    // A user without any permission can still sign, but uploads nothing.
+    let url = presign_as(&ts, &bob, "PUT", BUCKET, "bob/photo.png", 600);
+    assert_eq!(put_url(&url, "x").await, (403, "AccessDenied".into()));
+    let head = ts
+        .sdk()
+        .head_object()
+        .bucket(BUCKET)
+        .key("bob/photo.png")
+        .send()
+        .await;
+    assert!(head.is_err(), "nothing was stored");
+    // Header-signed requests are judged the same way.
+    let sdk = ts.sdk_with(&alice.access_key_id, &alice.secret_access_key);
+    sdk.put_object()
+        .bucket(BUCKET)
+        .key("alice/sdk.txt")
+        .body(b"sdk".to_vec().into())
+        .send()
+        .await
+        .unwrap();
+    assert!(sdk.list_buckets().send().await.is_err());
+    assert!(sdk
+        .delete_object()
+        .bucket(BUCKET)
+        .key("alice/sdk.txt")
+        .send()
+        .await
+        .is_err());
+    ts.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn disabling_deleting_or_detaching_kills_outstanding_urls() {
+    let ts = TestServer::start().await;
+    root_bucket(&ts, BUCKET).await;
+    let alice = new_user(&ts, "alice", None).await;
+    grant(&ts, "alice", "alice-prefix", &prefix_policy("alice")).await;
+    let url = presign_as(&ts, &alice, "PUT", BUCKET, "alice/a.txt", 3600);
+    assert_eq!(put_url(&url, "1").await.0, 200);
+
+    cli(&ts, &["key", "disable", &alice.access_key_id]).await;
+    assert_eq!(put_url(&url, "2").await, (403, "InvalidAccessKeyId".into()));
+    cli(&ts, &["key", "enable", &alice.access_key_id]).await;
+    assert_eq!(
+        put_url(&url, "3").await.0,
+        200,
+        "re-enabling restores the URL"
+    );
+
+    cli(
+        &ts,
+        &["policy", "detach", "alice-prefix", "--user", "alice"],
+    )
+    .await;
+    assert_eq!(put_url(&url, "4").await, (403, "AccessDenied".into()));
+    cli(
+        &ts,
+        &["policy", "attach", "alice-prefix", "--user", "alice"],
+    )
+    .await;
+    assert_eq!(put_url(&url, "5").await.0, 200);
+
+    // Replacing the policy's document takes effect on the next request too.
+    let file = ts.dir.path().join("narrow.json");
+    std::fs::write(&file, prefix_policy("alice/other")).unwrap();
+    cli(
+        &ts,
+        &["policy", "create", "alice-prefix", file.to_str().unwrap()],
+    )
+    .await;
+    assert_eq!(put_url(&url, "6").await, (403, "AccessDenied".into()));
+    std::fs::write(&file, prefix_policy("alice")).unwrap();
+    cli(
+        &ts,
+        &["policy", "create", "alice-prefix", file.to_str().unwrap()],
+    )
+    .await;
+    assert_eq!(put_url(&url, "7").await.0, 200);
+
+    cli(&ts, &["key", "delete", &alice.access_key_id]).await;
+    assert_eq!(put_url(&url, "8").await, (403, "InvalidAccessKeyId".into()));
+    let list = cli(&ts, &["key", "list", "alice"]).await;
+    assert_eq!(list["keys"].as_array().unwrap().len(), 0);
+
+    // Deleting the user takes every remaining key with it.
+    let second = {
+        let k = cli(&ts, &["key", "create", "alice"]).await;
+        UserKey {
+            access_key_id: k["access_key_id"].as_str().unwrap().into(),
+            secret_access_key: k["secret_access_key"].as_str().unwrap().into(),
+        }
+    };
+    let url = presign_as(&ts, &second, "PUT", BUCKET, "alice/b.txt", 3600);
+    assert_eq!(put_url(&url, "9").await.0, 200);
+    cli(&ts, &["user", "delete", "alice"]).await;
+    assert_eq!(
+        put_url(&url, "10").await,
+        (403, "InvalidAccessKeyId".into())
+    );
+    ts.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_expired_key_takes_its_urls_with_it() {
+    let ts = TestServer::start().await;
+    root_bucket(&ts, BUCKET).await;
+    let alice = new_user(&ts, "alice", Some("60s")).await;
+    grant(&ts, "alice", "alice-prefix", &prefix_policy("alice")).await;
+    let listed = cli(&ts, &["key", "list"]).await;
+    assert!(listed["keys"][0]["expires_at"].is_string());
+    // The URL itself is valid for an hour; the key only for a minute.
+    let url = presign_as(&ts, &alice, "PUT", BUCKET, "alice/a.txt", 3600);
+    assert_eq!(put_url(&url, "1").await.0, 200);
+    ts.clock().advance_ms(59_000);
+    assert_eq!(put_url(&url, "2").await.0, 200);
+    ts.clock().advance_ms(2_000);
+    assert_eq!(put_url(&url, "3").await, (403, "InvalidAccessKeyId".into()));
+    let listed = cli(&ts, &["key", "list", "alice"]).await;
+    assert_eq!(listed["keys"][0]["expired"], true);
+    ts.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn auth_type_deny_refuses_presigned_while_header_auth_passes() {
+    let ts = TestServer::start().await;
+    root_bucket(&ts, BUCKET).await;
+    let alice = new_user(&ts, "alice", None).await;
+    grant(
+        &ts,
+        "alice",
+        "no-presign",
+        r#"{"Version":"2012-10-17","Statement":[
+          {"Effect":"Allow","Action":"s3:PutObject","Resource":"arn:aws:s3:::uploads/*"},
+          {"Sid":"NoPresignedUrls","Effect":"Deny","Action":"s3:*","Resource":"*",
+           "Condition":{"StringEquals":{"s3:authType":"REST-QUERY-STRING"}}}]}"#,
+    )
+    .await;
+    let url = presign_as(&ts, &alice, "PUT", BUCKET, "a.txt", 600);
+    assert_eq!(put_url(&url, "x").await, (403, "AccessDenied".into()));
+    let sdk = ts.sdk_with(&alice.access_key_id, &alice.secret_access_key);
+    sdk.put_object()
+        .bucket(BUCKET)
+        .key("a.txt")
+        .body(b"header".to_vec().into())
+        .send()
+        .await
+        .expect("header-signed upload passes");
+    ts.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn signature_age_refuses_an_old_url() {
+    let ts = TestServer::start().await;
+    root_bucket(&ts, BUCKET).await;
+    let alice = new_user(&ts, "alice", None).await;
+    grant(
+        &ts,
+        "alice",
+        "fresh-urls",
+        r#"{"Version":"2012-10-17","Statement":{"Effect":"Allow","Action":"s3:PutObject",
+          "Resource":"arn:aws:s3:::uploads/*",
+          "Condition":{"NumericLessThan":{"s3:signatureAge":"60000"}}}}"#,
+    )
+    .await;
+    let url = presign_as(&ts, &alice, "PUT", BUCKET, "a.txt", 3600);
+    assert_eq!(put_url(&url, "x").await.0, 200);
+    ts.clock().advance_ms(120_000);
+    assert_eq!(put_url(&url, "x").await, (403, "AccessDenied".into()));
+    ts.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn source_ip_and_prefix_conditions_use_server_facts() {
+    let ts = TestServer::start().await;
+    root_bucket(&ts, BUCKET).await;
+    let alice = new_user(&ts, "alice", None).await;
+    grant(
+        &ts,
+        "alice",
+        "listing",
+        r#"{"Version":"2012-10-17","Statement":[
+          {"Effect":"Allow","Action":"s3:ListBucket","Resource":"arn:aws:s3:::uploads",
+           "Condition":{"StringLike":{"s3:prefix":"alice/*"},"IpAddress":{"aws:SourceIp":"127.0.0.0/8"}}},
+          {"Effect":"Allow","Action":"s3:PutObject","Resource":"*",
+           "Condition":{"NotIpAddress":{"aws:SourceIp":"127.0.0.0/8"}}}]}"#,
+    )
+    .await;
+    let sdk = ts.sdk_with(&alice.access_key_id, &alice.secret_access_key);
+    sdk.list_objects_v2()
+        .bucket(BUCKET)
+        .prefix("alice/")
+        .send()
+        .await
+        .expect("own prefix listed");
+    assert!(sdk
+        .list_objects_v2()
+        .bucket(BUCKET)
+        .prefix("bob/")
+        .send()
+        .await
+        .is_err());
+    assert!(sdk.list_objects_v2().bucket(BUCKET).send().await.is_err());
+    // A spoofed forwarding header changes nothing: the address is the connection's.
+    let url = presign_as(&ts, &alice, "PUT", BUCKET, "a.txt", 600);
+    let r = reqwest::Client::new()
+        .put(&url)
+        .header("x-forwarded-for", "203.0.113.9")
+        .body("x")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 403);
+    ts.stop().await;
+}
