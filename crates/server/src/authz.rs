@@ -91,6 +91,23 @@ pub async fn require_allowed_on(
     check(input, &target).await
 }
 
+/// Like [`require_allowed`] for a further action on the endpoint's own resource (e.g.
+/// `s3:PutObjectAcl` when PutObject carries `x-amz-acl`).
+pub async fn require_allowed_on_action(
+    input: &AuthzInput<'_>,
+    action: &str,
+) -> Result<(), S3Error> {
+    let endpoint = input.endpoint;
+    let target = Target {
+        action,
+        bucket: endpoint.bucket(),
+        key: endpoint.key(),
+        resource: endpoint_resource(endpoint),
+        bucket_scoped: !matches!(endpoint, Endpoint::CreateBucket { .. }),
+    };
+    check(input, &target).await
+}
+
 /// What is being accessed.
 struct Target<'a> {
     action: &'a str,

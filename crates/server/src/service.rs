@@ -124,19 +124,20 @@ async fn serve(
     log.auth = caller.auth_type();
     log.access_key = caller.access_key_id().unwrap_or_default().to_string();
 
-    require_allowed(&AuthzInput {
+    if caller.auth.as_ref().is_some_and(|a| a.kind.is_presigned()) {
+        promote_signed_query_headers(parts, &query);
+    }
+    let parts = &*parts;
+    let authz = AuthzInput {
         state,
         caller: &caller,
         endpoint,
         query: &query,
         parts,
         remote,
-    })
-    .await?;
-    if caller.auth.as_ref().is_some_and(|a| a.kind.is_presigned()) {
-        promote_signed_query_headers(parts, &query);
-    }
-    let parts = &*parts;
+    };
+    require_allowed(&authz).await?;
+    let canned_acl = crate::ops::acl::requested_acl(&authz).await?;
 
     let declared_len = declared_payload_length(parts, &payload)?;
     let mut body = BodyReader::new(body, payload, declared_len);
@@ -147,7 +148,9 @@ async fn serve(
         caller: &caller,
         remote,
     };
-    dispatch(&ctx, endpoint, &mut body).await
+    let resp = dispatch(&ctx, endpoint, &mut body).await?;
+    crate::ops::acl::apply_requested_acl(&ctx, endpoint, canned_acl).await?;
+    Ok(resp)
 }
 
 /// The payload length the client announced: `x-amz-decoded-content-length` for aws-chunked
