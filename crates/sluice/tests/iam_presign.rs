@@ -251,3 +251,57 @@ async fn source_ip_and_prefix_conditions_use_server_facts() {
     assert_eq!(r.status().as_u16(), 403);
     ts.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn delete_objects_is_judged_key_by_key() {
+    use aws_sdk_s3::types::{Delete, ObjectIdentifier};
+    let ts = TestServer::start().await;
+    root_bucket(&ts, BUCKET).await;
+    for key in ["alice/a.txt", "bob/b.txt"] {
+        ts.sdk()
+            .put_object()
+            .bucket(BUCKET)
+            .key(key)
+            .body(b"x".to_vec().into())
+            .send()
+            .await
+            .unwrap();
+    }
+    let alice = new_user(&ts, "alice", None).await;
+    grant(
+        &ts,
+        "alice",
+        "own-deletes",
+        r#"{"Version":"2012-10-17","Statement":{"Effect":"Allow","Action":"s3:DeleteObject",
+          "Resource":"arn:aws:s3:::uploads/alice/*"}}"#,
+    )
+    .await;
+    let sdk = ts.sdk_with(&alice.access_key_id, &alice.secret_access_key);
+    let ids = ["alice/a.txt", "bob/b.txt"]
+        .iter()
+        .map(|k| ObjectIdentifier::builder().key(*k).build().unwrap())
+        .collect::<Vec<_>>();
+    let out = sdk
+        .delete_objects()
+        .bucket(BUCKET)
+        .delete(Delete::builder().set_objects(Some(ids)).build().unwrap())
+        .send()
+        .await
+        .unwrap();
+    let deleted: Vec<_> = out.deleted().iter().filter_map(|d| d.key()).collect();
+    assert_eq!(deleted, ["alice/a.txt"]);
+    let errors: Vec<_> = out
+        .errors()
+        .iter()
+        .map(|e| (e.key().unwrap_or_default(), e.code().unwrap_or_default()))
+        .collect();
+    assert_eq!(errors, [("bob/b.txt", "AccessDenied")]);
+    ts.sdk()
+        .head_object()
+        .bucket(BUCKET)
+        .key("bob/b.txt")
+        .send()
+        .await
+        .expect("bob's object survives");
+    ts.stop().await;
+}
