@@ -2,6 +2,7 @@
 
 use crate::context::ConditionContext;
 use crate::policy::{ActionMatch, Effect, Policy, ResourceMatch, Statement};
+use crate::variables::resource_matches;
 use crate::wildcard::wildcard_match;
 
 /// Who is making a request.
@@ -189,8 +190,12 @@ fn applies(st: &Statement, req: &AccessRequest<'_>, action_lower: &str) -> bool 
         return false;
     }
     let resource_ok = match &st.resources {
-        ResourceMatch::Resource(p) => p.iter().any(|p| wildcard_match(p, req.resource)),
-        ResourceMatch::NotResource(p) => !p.iter().any(|p| wildcard_match(p, req.resource)),
+        ResourceMatch::Resource(p) => p
+            .iter()
+            .any(|p| resource_matches(p, req.resource, req.context)),
+        ResourceMatch::NotResource(p) => !p
+            .iter()
+            .any(|p| resource_matches(p, req.resource, req.context)),
     };
     if !resource_ok {
         return false;

@@ -15,6 +15,7 @@ mod context;
 mod error;
 mod evaluate;
 mod policy;
+mod variables;
 mod wildcard;
 
 pub use acl::{bucket_acl_allows, object_acl_allows, CannedAcl};

@@ -305,3 +305,147 @@ async fn delete_objects_is_judged_key_by_key() {
         .expect("bob's object survives");
     ts.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_policy_with_username_variable_serves_two_users() {
+    let ts = TestServer::start().await;
+    root_bucket(&ts, BUCKET).await;
+    let alice = new_user(&ts, "alice", None).await;
+    let bob = new_user(&ts, "bob", None).await;
+    grant(
+        &ts,
+        "alice",
+        "home",
+        r#"{"Version":"2012-10-17","Statement":{"Effect":"Allow","Action":"s3:PutObject",
+          "Resource":"arn:aws:s3:::uploads/home/${aws:username}/*"}}"#,
+    )
+    .await;
+    cli(&ts, &["policy", "attach", "home", "--user", "bob"]).await;
+    for (who, name, other) in [(&alice, "alice", "bob"), (&bob, "bob", "alice")] {
+        let own = presign_as(&ts, who, "PUT", BUCKET, &format!("home/{name}/f"), 600);
+        assert_eq!(put_url(&own, "x").await.0, 200, "{name}");
+        let theirs = presign_as(&ts, who, "PUT", BUCKET, &format!("home/{other}/f"), 600);
+        assert_eq!(put_url(&theirs, "x").await.0, 403, "{name}");
+    }
+    ts.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_deny_writes_an_audit_line() {
+    // The real binary, so its log output can be read.
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let server = common::process::ServerProcess::start(
+        &[
+            "--data-dir",
+            data.to_str().unwrap(),
+            "--listen",
+            "127.0.0.1:0",
+        ],
+        &[
+            ("SLUICE_ROOT_ACCESS_KEY", common::ACCESS_KEY),
+            ("SLUICE_ROOT_SECRET_KEY", common::SECRET_KEY),
+        ],
+    );
+    let ts_like = TestServerAddr(server.addr);
+    let root = UserKey::root();
+    let (status, _) = admin(&ts_like, &root, "POST", "users", r#"{"name":"alice"}"#).await;
+    assert_eq!(status, 201);
+    let (_, key) = admin(&ts_like, &root, "POST", "keys", r#"{"user":"alice"}"#).await;
+    let alice = UserKey {
+        access_key_id: key["access_key_id"].as_str().unwrap().into(),
+        secret_access_key: key["secret_access_key"].as_str().unwrap().into(),
+    };
+    let policy = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:*","Resource":"*"},
+        {"Sid":"NoPresign","Effect":"Deny","Action":"s3:*","Resource":"*",
+         "Condition":{"StringEquals":{"s3:authType":"REST-QUERY-STRING"}}}]}"#;
+    assert_eq!(
+        admin(&ts_like, &root, "PUT", "policies/p", policy).await.0,
+        200
+    );
+    let (status, _) = admin(
+        &ts_like,
+        &root,
+        "POST",
+        "policies/p/attach",
+        r#"{"user":"alice"}"#,
+    )
+    .await;
+    assert_eq!(status, 200);
+    let host = server.addr.to_string();
+    let presign = |who: &UserKey, key: &str| {
+        let q = sluice_sigv4::presign_v4(
+            &who.creds(),
+            &sluice_sigv4::PresignRequest {
+                method: "PUT",
+                host: &host,
+                raw_path: &format!("/{BUCKET}/{key}"),
+                query: &[],
+                headers: &[],
+                region: common::REGION,
+                service: "s3",
+                datetime: time::OffsetDateTime::now_utc(),
+                expires_in: 600,
+            },
+        );
+        format!("http://{host}/{BUCKET}/{key}?{q}")
+    };
+    assert_eq!(put_url(&presign(&alice, "a.txt"), "x").await.0, 403);
+    assert_eq!(
+        put_url(&format!("http://{host}/{BUCKET}/anon.txt"), "x")
+            .await
+            .0,
+        403
+    );
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    let log = strip_ansi(&server.stderr_text());
+    let audit: Vec<&str> = log
+        .lines()
+        .filter(|l| l.contains("sluice::audit") && l.contains("access denied"))
+        .collect();
+    assert_eq!(audit.len(), 2, "{log}");
+    assert!(audit[0].contains("principal=\"alice\""), "{}", audit[0]);
+    assert!(audit[0].contains("s3:PutObject") && audit[0].contains("arn:aws:s3:::uploads/a.txt"));
+    assert!(
+        audit[0].contains("explicit deny by policy p statement NoPresign"),
+        "{}",
+        audit[0]
+    );
+    assert!(
+        audit[1].contains("anonymous") && audit[1].contains("no allow"),
+        "{}",
+        audit[1]
+    );
+    assert_eq!(server.terminate(), Some(0));
+}
+
+/// Just an address, for admin calls against a server process.
+struct TestServerAddr(std::net::SocketAddr);
+
+async fn admin(
+    ts: &TestServerAddr,
+    who: &UserKey,
+    method: &str,
+    path: &str,
+    body: &str,
+) -> (u16, serde_json::Value) {
+    admin_call_at(ts.0, who, method, path, body).await
+}
+
+/// Removes terminal colour sequences (`ESC [ ... m`) from log text.
+fn strip_ansi(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut chars = text.chars();
+    while let Some(c) = chars.next() {
+        if c == '\u{1b}' {
+            for d in chars.by_ref() {
+                if d.is_ascii_alphabetic() {
+                    break;
+                }
+            }
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}

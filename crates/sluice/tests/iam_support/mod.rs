@@ -154,9 +154,20 @@ pub async fn admin_call(
     path: &str,
     body: &str,
 ) -> (u16, serde_json::Value) {
+    admin_call_at(ts.addr, who, method, path, body).await
+}
+
+/// [`admin_call`] against any server address.
+pub async fn admin_call_at(
+    addr: std::net::SocketAddr,
+    who: &UserKey,
+    method: &str,
+    path: &str,
+    body: &str,
+) -> (u16, serde_json::Value) {
     use sha2::Digest;
     let raw_path = format!("/_sluice/admin/v1/{path}");
-    let host = ts.host();
+    let host = addr.to_string();
     let hash = hex::encode(sha2::Sha256::digest(body.as_bytes()));
     let signed = sign_headers_v4(
         &who.creds(),
