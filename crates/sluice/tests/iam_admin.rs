@@ -297,3 +297,114 @@ async fn listing_showing_and_secrets_at_rest() {
     );
     ts.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn server_key_from_environment_and_a_wrong_key() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let data_s = data.to_str().unwrap().to_string();
+    let key_a = "11".repeat(32);
+    let key_b = "22".repeat(32);
+    let start = |key: &str| {
+        common::process::ServerProcess::start(
+            &["--data-dir", &data_s, "--listen", "127.0.0.1:0"],
+            &[
+                ("SLUICE_ROOT_ACCESS_KEY", common::ACCESS_KEY),
+                ("SLUICE_ROOT_SECRET_KEY", common::SECRET_KEY),
+                ("SLUICE_SERVER_KEY", key),
+            ],
+        )
+    };
+    let root = UserKey::root();
+    let server = start(&key_a);
+    admin_call_at(server.addr, &root, "POST", "users", r#"{"name":"alice"}"#).await;
+    let (_, k) = admin_call_at(server.addr, &root, "POST", "keys", r#"{"user":"alice"}"#).await;
+    let alice = UserKey {
+        access_key_id: k["access_key_id"].as_str().unwrap().into(),
+        secret_access_key: k["secret_access_key"].as_str().unwrap().into(),
+    };
+    assert!(
+        !data.join("server.key").exists(),
+        "the environment key is not written to disk"
+    );
+    // alice has no permissions, but her signature verifies: AccessDenied, not a key error.
+    let (status, body) = admin_call_at(server.addr, &alice, "GET", "users", "").await;
+    assert_eq!(
+        (status, body["error"]["code"].as_str()),
+        (403, Some("AccessDenied"))
+    );
+    assert_eq!(server.terminate(), Some(0));
+
+    // Another server key cannot open the sealed secret: the request fails, nothing leaks.
+    let server = start(&key_b);
+    let (status, body) = admin_call_at(server.addr, &alice, "GET", "users", "").await;
+    assert_eq!(
+        (status, body["error"]["code"].as_str()),
+        (500, Some("InternalError"))
+    );
+    assert_eq!(server.terminate(), Some(0));
+
+    // A malformed key refuses to start.
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_sluice"))
+        .args(["serve", "--data-dir", &data_s, "--listen", "127.0.0.1:0"])
+        .env("SLUICE_SERVER_KEY", "not-hex")
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("SLUICE_SERVER_KEY"));
+
+    let server = start(&key_a);
+    let (status, _) = admin_call_at(server.addr, &alice, "GET", "users", "").await;
+    assert_eq!(status, 403, "the right key opens it again");
+    assert_eq!(server.terminate(), Some(0));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn user_key_authentication_failures() {
+    let ts = TestServer::start().await;
+    ts.sdk().create_bucket().bucket("bkt").send().await.unwrap();
+    let alice = new_user(&ts, "alice", None).await;
+    let forged = UserKey {
+        access_key_id: "SLKNOSUCHKEY00000000".into(),
+        secret_access_key: alice.secret_access_key.clone(),
+    };
+    let url = presign_as(&ts, &forged, "PUT", "bkt", "k", 600);
+    assert_eq!(put_url(&url, "x").await, (403, "InvalidAccessKeyId".into()));
+    let wrong_secret = UserKey {
+        access_key_id: alice.access_key_id.clone(),
+        secret_access_key: "x".repeat(40),
+    };
+    let url = presign_as(&ts, &wrong_secret, "PUT", "bkt", "k", 600);
+    assert_eq!(
+        put_url(&url, "x").await,
+        (403, "SignatureDoesNotMatch".into())
+    );
+    // The root secret does not sign for a user's key id, nor a user's secret for root.
+    let mixed = UserKey {
+        access_key_id: alice.access_key_id.clone(),
+        secret_access_key: common::SECRET_KEY.into(),
+    };
+    let url = presign_as(&ts, &mixed, "PUT", "bkt", "k", 600);
+    assert_eq!(
+        put_url(&url, "x").await,
+        (403, "SignatureDoesNotMatch".into())
+    );
+    let mixed = UserKey {
+        access_key_id: common::ACCESS_KEY.into(),
+        secret_access_key: alice.secret_access_key.clone(),
+    };
+    let url = presign_as(&ts, &mixed, "PUT", "bkt", "k", 600);
+    assert_eq!(
+        put_url(&url, "x").await,
+        (403, "SignatureDoesNotMatch".into())
+    );
+    // A disabled key stays disabled for header auth too.
+    cli(&ts, &["key", "disable", &alice.access_key_id]).await;
+    let sdk = ts.sdk_with(&alice.access_key_id, &alice.secret_access_key);
+    let err = sdk.list_buckets().send().await.unwrap_err();
+    assert_eq!(
+        aws_sdk_s3::error::ProvideErrorMetadata::code(err.as_service_error().unwrap()),
+        Some("InvalidAccessKeyId")
+    );
+    ts.stop().await;
+}
