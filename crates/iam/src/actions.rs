@@ -25,7 +25,6 @@ pub const KNOWN_ACTIONS: &[&str] = &[
     "s3:PutObject",
     "s3:PutObjectAcl",
     "sluice:Admin",
-    "sluice:Presign",
 ];
 
 /// Service prefixes a policy action may carry.

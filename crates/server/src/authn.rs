@@ -21,6 +21,25 @@ pub struct Caller {
     pub auth: Option<VerifiedAuth>,
     /// Policies attached to the user, as they were when the request arrived (name, document).
     pub policies: Vec<(String, Arc<Policy>)>,
+    /// The secret the signature was verified with (for APIs that sign on the caller's behalf).
+    pub signing_secret: Option<SigningSecret>,
+}
+
+/// A secret access key that never shows in `Debug` output or logs.
+#[derive(Clone)]
+pub struct SigningSecret(String);
+
+impl SigningSecret {
+    /// The secret itself.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for SigningSecret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("SigningSecret(..)")
+    }
 }
 
 impl Caller {
@@ -33,6 +52,11 @@ impl Caller {
             Some(_) => "REST-QUERY-STRING",
             None => "anonymous",
         }
+    }
+
+    /// The secret of the key that signed the request, if any.
+    pub fn signing_secret(&self) -> Option<&str> {
+        self.signing_secret.as_ref().map(SigningSecret::expose)
     }
 
     /// The access key id used, if any.
@@ -113,6 +137,7 @@ pub async fn authenticate(
                     principal: Principal::Anonymous,
                     auth: None,
                     policies: Vec::new(),
+                    signing_secret: None,
                 },
                 PayloadCheck::Unsigned,
             ))
@@ -136,6 +161,7 @@ pub async fn authenticate(
             principal: owner.principal,
             auth: Some(verified),
             policies: owner.policies,
+            signing_secret: Some(SigningSecret(owner.secret)),
         },
         payload,
     ))

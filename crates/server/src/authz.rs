@@ -1,4 +1,5 @@
-//! Authorization: every operation asks [`require_allowed`] before it touches anything.
+//! Authorization: every request passes [`require_endpoint_allowed`] before its handler runs;
+//! handlers that touch a further resource (CopyObject's source, ...) ask [`require_allowed`].
 //!
 //! Root is always allowed. Everyone else is judged by AWS's logic over the user's attached
 //! policies (read when the request arrived), the bucket's policy and canned ACLs, with the
@@ -7,6 +8,7 @@
 
 use crate::authn::Caller;
 use crate::condition_context;
+use crate::ops::RequestCtx;
 use crate::state::AppState;
 use http::request::Parts;
 use sluice_iam::{
@@ -21,33 +23,20 @@ use std::sync::Arc;
 pub const ADMIN_RESOURCE: &str = "arn:sluice:::admin";
 
 /// Everything about the request that authorization looks at.
+#[derive(Clone, Copy)]
 pub struct AuthzInput<'a> {
     /// Shared state.
     pub state: &'a AppState,
     /// The authenticated caller.
     pub caller: &'a Caller,
-    /// The routed operation.
-    pub endpoint: &'a Endpoint,
+    /// The routed operation (`None` when a handler checks a further resource).
+    pub endpoint: Option<&'a Endpoint>,
     /// Decoded query.
     pub query: &'a QueryParams,
     /// Request head.
     pub parts: &'a Parts,
     /// Client address.
     pub remote: SocketAddr,
-}
-
-impl<'a> AuthzInput<'a> {
-    /// The input for a handler that checks a further resource of its request.
-    pub fn from_ctx(ctx: &'a crate::ops::RequestCtx<'a>, endpoint: &'a Endpoint) -> Self {
-        AuthzInput {
-            state: ctx.state,
-            caller: ctx.caller,
-            endpoint,
-            query: ctx.query,
-            parts: ctx.parts,
-            remote: ctx.remote,
-        }
-    }
 }
 
 /// The resource ARN an endpoint acts on.
@@ -58,12 +47,17 @@ pub fn endpoint_resource(endpoint: &Endpoint) -> String {
     }
 }
 
-/// Fails with 403 AccessDenied unless the caller may perform the endpoint's action.
-pub async fn require_allowed(input: &AuthzInput<'_>) -> Result<(), S3Error> {
-    let endpoint = input.endpoint;
-    if matches!(endpoint, Endpoint::DeleteObjects { .. }) {
+/// Fails with 403 AccessDenied unless the caller may perform `input.endpoint`'s action.
+pub async fn require_endpoint_allowed(input: &AuthzInput<'_>) -> Result<(), S3Error> {
+    let Some(endpoint) = input.endpoint else {
+        return Err(S3Error::access_denied());
+    };
+    match endpoint {
         // Judged per key in the handler (s3:DeleteObject on each object), as S3 does.
-        return Ok(());
+        Endpoint::DeleteObjects { .. } => return Ok(()),
+        // Sluice's own service APIs other than admin authorize each call themselves.
+        Endpoint::Service { path } if !path.starts_with("admin/") => return Ok(()),
+        _ => {}
     }
     let target = Target {
         action: endpoint.action(),
@@ -78,30 +72,42 @@ pub async fn require_allowed(input: &AuthzInput<'_>) -> Result<(), S3Error> {
     check(input, &target).await
 }
 
-/// Like [`require_allowed`] for a second resource of the request (CopyObject's source).
-pub async fn require_allowed_on(
-    input: &AuthzInput<'_>,
+/// Fails with 403 AccessDenied unless the caller may perform `action` on the bucket or
+/// object, judged like the request itself (identity policies, bucket policy, ACLs,
+/// conditions). For handlers that touch a further resource, e.g. CopyObject's source.
+pub async fn require_allowed(
+    ctx: &RequestCtx<'_>,
     action: &str,
-    bucket: &str,
-    key: &str,
+    bucket: Option<&str>,
+    key: Option<&str>,
 ) -> Result<(), S3Error> {
+    let input = AuthzInput {
+        state: ctx.state,
+        caller: ctx.caller,
+        endpoint: None,
+        query: ctx.query,
+        parts: ctx.parts,
+        remote: ctx.remote,
+    };
     let target = Target {
         action,
-        bucket: Some(bucket),
-        key: Some(key),
-        resource: resource_arn(Some(bucket), Some(key)),
-        bucket_scoped: true,
+        bucket,
+        key,
+        resource: resource_arn(bucket, key),
+        bucket_scoped: bucket.is_some(),
     };
-    check(input, &target).await
+    check(&input, &target).await
 }
 
-/// Like [`require_allowed`] for a further action on the endpoint's own resource (e.g.
-/// `s3:PutObjectAcl` when PutObject carries `x-amz-acl`).
+/// Like [`require_endpoint_allowed`] for a further action on the endpoint's own resource
+/// (e.g. `s3:PutObjectAcl` when PutObject carries `x-amz-acl`).
 pub async fn require_allowed_on_action(
     input: &AuthzInput<'_>,
     action: &str,
 ) -> Result<(), S3Error> {
-    let endpoint = input.endpoint;
+    let Some(endpoint) = input.endpoint else {
+        return Err(S3Error::access_denied());
+    };
     let target = Target {
         action,
         bucket: endpoint.bucket(),

@@ -11,11 +11,11 @@ use sluice_s3::{Endpoint, QueryParams};
 use sluice_sigv4::{AuthKind, SignatureVersion};
 use std::net::SocketAddr;
 
-/// Builds the condition context for `caller` doing `endpoint`.
+/// Builds the condition context for `caller` doing `endpoint` (list keys only for listings).
 pub fn build(
     state: &AppState,
     caller: &Caller,
-    endpoint: &Endpoint,
+    endpoint: Option<&Endpoint>,
     query: &QueryParams,
     parts: &Parts,
     remote: SocketAddr,
@@ -55,9 +55,11 @@ pub fn build(
     }
     if matches!(
         endpoint,
-        Endpoint::ListObjects { .. }
-            | Endpoint::ListObjectsV2 { .. }
-            | Endpoint::ListObjectVersions { .. }
+        Some(
+            Endpoint::ListObjects { .. }
+                | Endpoint::ListObjectsV2 { .. }
+                | Endpoint::ListObjectVersions { .. }
+        )
     ) {
         for (param, key) in [
             ("prefix", keys::PREFIX),

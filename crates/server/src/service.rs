@@ -1,7 +1,7 @@
 //! The one path every request walks: route, authenticate, authorize, handle, respond, log.
 
 use crate::authn::authenticate;
-use crate::authz::{require_allowed, AuthzInput};
+use crate::authz::{require_endpoint_allowed, AuthzInput};
 use crate::body_in::BodyReader;
 use crate::headers::header;
 use crate::ops::{dispatch, RequestCtx};
@@ -131,12 +131,12 @@ async fn serve(
     let authz = AuthzInput {
         state,
         caller: &caller,
-        endpoint,
+        endpoint: Some(endpoint),
         query: &query,
         parts,
         remote,
     };
-    require_allowed(&authz).await?;
+    require_endpoint_allowed(&authz).await?;
     let canned_acl = crate::ops::acl::requested_acl(&authz).await?;
 
     let declared_len = declared_payload_length(parts, &payload)?;

@@ -449,3 +449,54 @@ fn strip_ansi(text: &str) -> String {
     }
     out
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn copy_object_needs_read_on_the_source() {
+    let ts = TestServer::start().await;
+    root_bucket(&ts, BUCKET).await;
+    for key in ["alice/a.txt", "bob/b.txt"] {
+        ts.sdk()
+            .put_object()
+            .bucket(BUCKET)
+            .key(key)
+            .body(b"x".to_vec().into())
+            .send()
+            .await
+            .unwrap();
+    }
+    let alice = new_user(&ts, "alice", None).await;
+    grant(&ts, "alice", "alice-prefix", &prefix_policy("alice")).await;
+    let sdk = ts.sdk_with(&alice.access_key_id, &alice.secret_access_key);
+    sdk.copy_object()
+        .bucket(BUCKET)
+        .key("alice/copy.txt")
+        .copy_source(format!("{BUCKET}/alice/a.txt"))
+        .send()
+        .await
+        .expect("own source, own destination");
+    let err = sdk
+        .copy_object()
+        .bucket(BUCKET)
+        .key("alice/stolen.txt")
+        .copy_source(format!("{BUCKET}/bob/b.txt"))
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(
+        aws_sdk_s3::error::ProvideErrorMetadata::code(err.as_service_error().unwrap()),
+        Some("AccessDenied")
+    );
+    let err = sdk
+        .copy_object()
+        .bucket(BUCKET)
+        .key("bob/planted.txt")
+        .copy_source(format!("{BUCKET}/alice/a.txt"))
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(
+        aws_sdk_s3::error::ProvideErrorMetadata::code(err.as_service_error().unwrap()),
+        Some("AccessDenied")
+    );
+    ts.stop().await;
+}

@@ -34,7 +34,7 @@ pub fn canned_acl_header(parts: &Parts) -> Result<Option<CannedAcl>, S3Error> {
 /// Before CreateBucket/PutObject/CopyObject: the ACL to apply afterwards, checked against the
 /// caller's `s3:PutBucketAcl` / `s3:PutObjectAcl` permission when it is not `private`.
 pub async fn requested_acl(input: &AuthzInput<'_>) -> Result<Option<CannedAcl>, S3Error> {
-    let acl_action = match input.endpoint {
+    let acl_action = match input.endpoint.unwrap_or(&Endpoint::ListBuckets) {
         Endpoint::CreateBucket { .. } => "s3:PutBucketAcl",
         Endpoint::PutObject { .. } | Endpoint::CopyObject { .. } => "s3:PutObjectAcl",
         _ => return Ok(None),

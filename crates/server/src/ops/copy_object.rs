@@ -1,6 +1,6 @@
 //! CopyObject: server-side copy with the COPY / REPLACE metadata directive.
 
-use crate::authz::{require_allowed_on, AuthzInput};
+use crate::authz::require_allowed;
 use crate::checksum::{stored_algorithm, BodyHasher, ChecksumAlgorithm};
 use crate::headers::{header, standard_headers, user_metadata};
 use crate::ops::buckets::{require_bucket, store_err};
@@ -12,7 +12,7 @@ use crate::response::{self, ResponseBody};
 use http::Response;
 use percent_encoding::percent_decode_str;
 use sluice_s3::xml::CopyObjectResult;
-use sluice_s3::{Endpoint, S3Error};
+use sluice_s3::S3Error;
 use sluice_store::{Checksums, ObjectMeta};
 
 /// Bytes copied per read.
@@ -60,12 +60,7 @@ pub async fn copy_object(
     key: &str,
 ) -> Result<Response<ResponseBody>, S3Error> {
     let source = parse_copy_source(header(ctx.parts, "x-amz-copy-source").unwrap_or_default())?;
-    let endpoint = Endpoint::CopyObject {
-        bucket: bucket.to_string(),
-        key: key.to_string(),
-    };
-    let authz = AuthzInput::from_ctx(ctx, &endpoint);
-    require_allowed_on(&authz, "s3:GetObject", &source.bucket, &source.key).await?;
+    require_allowed(ctx, "s3:GetObject", Some(&source.bucket), Some(&source.key)).await?;
     let replace = match header(ctx.parts, "x-amz-metadata-directive").map(str::trim) {
         None | Some("COPY") => false,
         Some("REPLACE") => true,

@@ -1,6 +1,6 @@
 //! DeleteObject and DeleteObjects.
 
-use crate::authz::{require_allowed_on, AuthzInput};
+use crate::authz::require_allowed;
 use crate::body_in::BodyReader;
 use crate::headers::header;
 use crate::ops::buckets::{require_bucket, store_err};
@@ -9,7 +9,7 @@ use crate::ops::RequestCtx;
 use crate::response::{self, ResponseBody};
 use http::Response;
 use sluice_s3::xml::{parse_delete_request, DeleteError, DeleteResult};
-use sluice_s3::{Endpoint, S3Error};
+use sluice_s3::S3Error;
 
 /// Largest DeleteObjects body accepted (1000 keys of 1024 bytes and their XML).
 const MAX_DELETE_BODY: usize = 2 * 1024 * 1024;
@@ -67,10 +67,6 @@ pub async fn delete_objects(
     crate::ops::body_check::verify_small_body(&raw, &plan, body.trailers())?;
     let request = parse_delete_request(&raw)?;
     require_bucket(ctx, bucket).await?;
-    let endpoint = Endpoint::DeleteObjects {
-        bucket: bucket.to_string(),
-    };
-    let authz = AuthzInput::from_ctx(ctx, &endpoint);
     let mut result = DeleteResult {
         quiet: request.quiet,
         ..Default::default()
@@ -85,7 +81,9 @@ pub async fn delete_objects(
             continue;
         }
         // DeleteObjects is authorized key by key, as s3:DeleteObject on each object.
-        if let Err(denied) = require_allowed_on(&authz, "s3:DeleteObject", bucket, &obj.key).await {
+        if let Err(denied) =
+            require_allowed(ctx, "s3:DeleteObject", Some(bucket), Some(&obj.key)).await
+        {
             result.errors.push(DeleteError {
                 key: obj.key,
                 code: denied.code.to_string(),
