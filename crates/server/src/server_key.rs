@@ -2,10 +2,10 @@
 //! metadata database — `SLUICE_SERVER_KEY` (64 hex characters) or `DATA/server.key`
 //! (32 random bytes, mode 0600, created on first start).
 
+use crate::root_credentials::write_private;
 use chacha20poly1305::aead::{Aead, KeyInit, Payload};
 use chacha20poly1305::{ChaCha20Poly1305, Key, Nonce};
 use rand::RngCore;
-use std::io::Write;
 use std::path::Path;
 
 /// File in the data dir holding the generated server key.
@@ -122,20 +122,6 @@ impl ServerKey {
             .map_err(|_| ServerKeyError::Open)?;
         String::from_utf8(plain).map_err(|_| ServerKeyError::Open)
     }
-}
-
-fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    use std::os::unix::fs::OpenOptionsExt;
-    let tmp = path.with_extension("tmp");
-    let mut f = std::fs::OpenOptions::new()
-        .write(true)
-        .create(true)
-        .truncate(true)
-        .mode(0o600)
-        .open(&tmp)?;
-    f.write_all(bytes)?;
-    f.sync_all()?;
-    std::fs::rename(&tmp, path)
 }
 
 #[cfg(test)]

@@ -11,14 +11,7 @@ use iam_support::*;
 const BUCKET: &str = "media";
 
 async fn put_root(ts: &TestServer, key: &str, body: &str) {
-    ts.sdk()
-        .put_object()
-        .bucket(BUCKET)
-        .key(key)
-        .body(body.as_bytes().to_vec().into())
-        .send()
-        .await
-        .unwrap();
+    put_as_root(ts, BUCKET, &[key], body).await;
 }
 
 fn anon_url(ts: &TestServer, key: &str) -> String {
@@ -48,10 +41,7 @@ async fn a_bucket_policy_opens_a_prefix_to_anonymous_get() {
         .send()
         .await
         .unwrap_err();
-    assert_eq!(
-        sdk_code(err.as_service_error().unwrap()),
-        "NoSuchBucketPolicy"
-    );
+    assert_eq!(sdk_error_code(&err), "NoSuchBucketPolicy");
 
     let policy = r#"{"Version":"2012-10-17","Statement":[{"Sid":"PublicPrefix","Effect":"Allow",
         "Principal":"*","Action":"s3:GetObject","Resource":"arn:aws:s3:::media/public/*"}]}"#;
@@ -133,7 +123,7 @@ async fn bucket_policies_name_users_and_deny_over_identity_allows() {
         .send()
         .await
         .unwrap_err();
-    assert_eq!(sdk_code(err.as_service_error().unwrap()), "AccessDenied");
+    assert_eq!(sdk_error_code(&err), "AccessDenied");
     sdk.get_object()
         .bucket(BUCKET)
         .key("inbox/1.txt")
@@ -199,7 +189,7 @@ async fn bucket_policies_name_users_and_deny_over_identity_allows() {
         .send()
         .await
         .unwrap_err();
-    assert_eq!(sdk_code(err.as_service_error().unwrap()), "NoSuchBucket");
+    assert_eq!(sdk_error_code(&err), "NoSuchBucket");
     ts.stop().await;
 }
 
@@ -283,7 +273,7 @@ async fn a_public_read_acl_opens_one_object() {
         .send()
         .await
         .unwrap_err();
-    assert_eq!(sdk_code(err.as_service_error().unwrap()), "NoSuchKey");
+    assert_eq!(sdk_error_code(&err), "NoSuchKey");
     ts.stop().await;
 }
 
@@ -357,7 +347,7 @@ async fn acl_variants_permissions_and_bucket_acls() {
         .send()
         .await
         .unwrap_err();
-    assert_eq!(sdk_code(err.as_service_error().unwrap()), "AccessDenied");
+    assert_eq!(sdk_error_code(&err), "AccessDenied");
     sdk.put_object()
         .bucket(BUCKET)
         .key("d.txt")

@@ -257,16 +257,7 @@ async fn delete_objects_is_judged_key_by_key() {
     use aws_sdk_s3::types::{Delete, ObjectIdentifier};
     let ts = TestServer::start().await;
     root_bucket(&ts, BUCKET).await;
-    for key in ["alice/a.txt", "bob/b.txt"] {
-        ts.sdk()
-            .put_object()
-            .bucket(BUCKET)
-            .key(key)
-            .body(b"x".to_vec().into())
-            .send()
-            .await
-            .unwrap();
-    }
+    put_as_root(&ts, BUCKET, &["alice/a.txt", "bob/b.txt"], "x").await;
     let alice = new_user(&ts, "alice", None).await;
     grant(
         &ts,
@@ -454,16 +445,7 @@ fn strip_ansi(text: &str) -> String {
 async fn copy_object_needs_read_on_the_source() {
     let ts = TestServer::start().await;
     root_bucket(&ts, BUCKET).await;
-    for key in ["alice/a.txt", "bob/b.txt"] {
-        ts.sdk()
-            .put_object()
-            .bucket(BUCKET)
-            .key(key)
-            .body(b"x".to_vec().into())
-            .send()
-            .await
-            .unwrap();
-    }
+    put_as_root(&ts, BUCKET, &["alice/a.txt", "bob/b.txt"], "x").await;
     let alice = new_user(&ts, "alice", None).await;
     grant(&ts, "alice", "alice-prefix", &prefix_policy("alice")).await;
     let sdk = ts.sdk_with(&alice.access_key_id, &alice.secret_access_key);
@@ -482,10 +464,7 @@ async fn copy_object_needs_read_on_the_source() {
         .send()
         .await
         .unwrap_err();
-    assert_eq!(
-        aws_sdk_s3::error::ProvideErrorMetadata::code(err.as_service_error().unwrap()),
-        Some("AccessDenied")
-    );
+    assert_eq!(sdk_error_code(&err), "AccessDenied");
     let err = sdk
         .copy_object()
         .bucket(BUCKET)
@@ -494,9 +473,6 @@ async fn copy_object_needs_read_on_the_source() {
         .send()
         .await
         .unwrap_err();
-    assert_eq!(
-        aws_sdk_s3::error::ProvideErrorMetadata::code(err.as_service_error().unwrap()),
-        Some("AccessDenied")
-    );
+    assert_eq!(sdk_error_code(&err), "AccessDenied");
     ts.stop().await;
 }

@@ -68,11 +68,13 @@ pub async fn apply_requested_acl(
     result.map_err(store_err)
 }
 
-fn stored_or_private(stored: Option<String>) -> &'static str {
-    stored
+/// The AccessControlPolicy answer for a stored canned ACL (none stored: private).
+fn acl_answer(ctx: &RequestCtx<'_>, stored: Option<String>) -> Response<ResponseBody> {
+    let canned = stored
         .and_then(|s| CannedAcl::parse(&s))
-        .unwrap_or(CannedAcl::Private)
-        .as_str()
+        .unwrap_or(CannedAcl::Private);
+    let (id, name) = ctx.state.owner();
+    response::xml(access_control_policy_xml(&id, &name, canned.as_str()))
 }
 
 /// `GET /bucket?acl`.
@@ -87,12 +89,7 @@ pub async fn get_bucket_acl(
         .bucket_acl(bucket)
         .await
         .map_err(store_err)?;
-    let (id, name) = ctx.state.owner();
-    Ok(response::xml(access_control_policy_xml(
-        &id,
-        &name,
-        stored_or_private(stored),
-    )))
+    Ok(acl_answer(ctx, stored))
 }
 
 /// `GET /bucket/key?acl`.
@@ -118,12 +115,7 @@ pub async fn get_object_acl(
         .object_acl(bucket, key)
         .await
         .map_err(store_err)?;
-    let (id, name) = ctx.state.owner();
-    Ok(response::xml(access_control_policy_xml(
-        &id,
-        &name,
-        stored_or_private(stored),
-    )))
+    Ok(acl_answer(ctx, stored))
 }
 
 /// The canned ACL of a PutBucketAcl / PutObjectAcl: only the `x-amz-acl` form is supported.

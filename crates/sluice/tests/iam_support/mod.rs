@@ -210,3 +210,28 @@ pub async fn root_bucket(ts: &TestServer, bucket: &str) {
         .await
         .unwrap();
 }
+
+/// Stores objects as root.
+pub async fn put_as_root(ts: &TestServer, bucket: &str, keys: &[&str], body: &str) {
+    for key in keys {
+        ts.sdk()
+            .put_object()
+            .bucket(bucket)
+            .key(*key)
+            .body(body.as_bytes().to_vec().into())
+            .send()
+            .await
+            .unwrap();
+    }
+}
+
+/// The S3 error code of a failed SDK call.
+pub fn sdk_error_code<E, R>(err: &aws_sdk_s3::error::SdkError<E, R>) -> String
+where
+    E: aws_sdk_s3::error::ProvideErrorMetadata,
+{
+    err.as_service_error()
+        .and_then(|e| e.code())
+        .unwrap_or_default()
+        .to_string()
+}

@@ -84,6 +84,17 @@ fn policy_exists(c: &Connection, name: &str) -> Result<bool, StoreError> {
     )
 }
 
+/// [`StoreError::NoSuchPolicy`] / [`StoreError::NoSuchUser`] unless both exist.
+fn require_policy_and_user(c: &Connection, policy: &str, user: &str) -> Result<(), StoreError> {
+    if !policy_exists(c, policy)? {
+        return Err(StoreError::NoSuchPolicy);
+    }
+    if !user_exists(c, user)? {
+        return Err(StoreError::NoSuchUser);
+    }
+    Ok(())
+}
+
 fn user_policies(c: &Connection, user: &str) -> Result<Vec<PolicyRecord>, StoreError> {
     let mut stmt = c.prepare_cached(
         "SELECT p.name, p.document, p.updated_ms FROM iam_user_policies up \
@@ -319,12 +330,7 @@ impl IdentityStore for SqliteMetaStore {
         let (policy, user) = (policy.to_owned(), user.to_owned());
         self.write(move |c| {
             let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
-            if !policy_exists(&tx, &policy)? {
-                return Err(StoreError::NoSuchPolicy);
-            }
-            if !user_exists(&tx, &user)? {
-                return Err(StoreError::NoSuchUser);
-            }
+            require_policy_and_user(&tx, &policy, &user)?;
             tx.prepare_cached(
                 "INSERT OR IGNORE INTO iam_user_policies (user_name, policy_name) VALUES (?1, ?2)",
             )?
@@ -339,12 +345,7 @@ impl IdentityStore for SqliteMetaStore {
         let (policy, user) = (policy.to_owned(), user.to_owned());
         self.write(move |c| {
             let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
-            if !policy_exists(&tx, &policy)? {
-                return Err(StoreError::NoSuchPolicy);
-            }
-            if !user_exists(&tx, &user)? {
-                return Err(StoreError::NoSuchUser);
-            }
+            require_policy_and_user(&tx, &policy, &user)?;
             change_one(
                 &tx,
                 "DELETE FROM iam_user_policies WHERE user_name = ?1 AND policy_name = ?2",
