@@ -69,6 +69,20 @@ pub enum Endpoint {
         key: String,
         upload_id: String,
     },
+    /// `PUT /bucket?policy`
+    PutBucketPolicy { bucket: String },
+    /// `GET /bucket?policy`
+    GetBucketPolicy { bucket: String },
+    /// `DELETE /bucket?policy`
+    DeleteBucketPolicy { bucket: String },
+    /// `GET /bucket?acl`
+    GetBucketAcl { bucket: String },
+    /// `PUT /bucket?acl`
+    PutBucketAcl { bucket: String },
+    /// `GET /bucket/key?acl`
+    GetObjectAcl { bucket: String, key: String },
+    /// `PUT /bucket/key?acl`
+    PutObjectAcl { bucket: String, key: String },
     /// A Sluice service path under `/_sluice/`: the rest of the path after the prefix.
     Service { path: String },
     /// A bucket or object sub-resource Sluice does not implement (`?cors`, `?tagging`, ...).
@@ -105,6 +119,13 @@ impl Endpoint {
             Endpoint::CompleteMultipartUpload { .. } => "CompleteMultipartUpload",
             Endpoint::AbortMultipartUpload { .. } => "AbortMultipartUpload",
             Endpoint::ListParts { .. } => "ListParts",
+            Endpoint::PutBucketPolicy { .. } => "PutBucketPolicy",
+            Endpoint::GetBucketPolicy { .. } => "GetBucketPolicy",
+            Endpoint::DeleteBucketPolicy { .. } => "DeleteBucketPolicy",
+            Endpoint::GetBucketAcl { .. } => "GetBucketAcl",
+            Endpoint::PutBucketAcl { .. } => "PutBucketAcl",
+            Endpoint::GetObjectAcl { .. } => "GetObjectAcl",
+            Endpoint::PutObjectAcl { .. } => "PutObjectAcl",
             Endpoint::Service { .. } => "Service",
             Endpoint::Unsupported { .. } => "Unsupported",
         }
@@ -132,6 +153,14 @@ impl Endpoint {
             Endpoint::GetObject { .. } | Endpoint::HeadObject { .. } => "s3:GetObject",
             Endpoint::AbortMultipartUpload { .. } => "s3:AbortMultipartUpload",
             Endpoint::ListParts { .. } => "s3:ListMultipartUploadParts",
+            Endpoint::PutBucketPolicy { .. } => "s3:PutBucketPolicy",
+            Endpoint::GetBucketPolicy { .. } => "s3:GetBucketPolicy",
+            Endpoint::DeleteBucketPolicy { .. } => "s3:DeleteBucketPolicy",
+            Endpoint::GetBucketAcl { .. } => "s3:GetBucketAcl",
+            Endpoint::PutBucketAcl { .. } => "s3:PutBucketAcl",
+            Endpoint::GetObjectAcl { .. } => "s3:GetObjectAcl",
+            Endpoint::PutObjectAcl { .. } => "s3:PutObjectAcl",
+            Endpoint::Service { path } if path.starts_with("admin/") => "sluice:Admin",
             Endpoint::Service { .. } => "sluice:Service",
             Endpoint::Unsupported { .. } => "s3:Unsupported",
         }
@@ -162,7 +191,14 @@ impl Endpoint {
             | Endpoint::UploadPartCopy { bucket, .. }
             | Endpoint::CompleteMultipartUpload { bucket, .. }
             | Endpoint::AbortMultipartUpload { bucket, .. }
-            | Endpoint::ListParts { bucket, .. } => Some(bucket),
+            | Endpoint::ListParts { bucket, .. }
+            | Endpoint::PutBucketPolicy { bucket }
+            | Endpoint::GetBucketPolicy { bucket }
+            | Endpoint::DeleteBucketPolicy { bucket }
+            | Endpoint::GetBucketAcl { bucket }
+            | Endpoint::PutBucketAcl { bucket }
+            | Endpoint::GetObjectAcl { bucket, .. }
+            | Endpoint::PutObjectAcl { bucket, .. } => Some(bucket),
         }
     }
 
@@ -180,7 +216,9 @@ impl Endpoint {
             | Endpoint::UploadPartCopy { key, .. }
             | Endpoint::CompleteMultipartUpload { key, .. }
             | Endpoint::AbortMultipartUpload { key, .. }
-            | Endpoint::ListParts { key, .. } => Some(key),
+            | Endpoint::ListParts { key, .. }
+            | Endpoint::GetObjectAcl { key, .. }
+            | Endpoint::PutObjectAcl { key, .. } => Some(key),
             _ => None,
         }
     }

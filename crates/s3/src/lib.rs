@@ -5,8 +5,10 @@
 pub mod bucket_name;
 pub mod endpoint;
 pub mod error;
+mod error_access;
 pub mod query;
 pub mod route;
+mod route_access;
 pub mod xml;
 pub mod xml_writer;
 

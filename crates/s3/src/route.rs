@@ -39,10 +39,8 @@ pub struct Routed {
 }
 
 /// Sub-resources Sluice recognises but does not implement yet.
-const UNSUPPORTED_SUBRESOURCES: [&str; 27] = [
-    "acl",
+const UNSUPPORTED_SUBRESOURCES: [&str; 25] = [
     "cors",
-    "policy",
     "policyStatus",
     "tagging",
     "lifecycle",
@@ -145,6 +143,9 @@ fn unsupported(query: &QueryParams) -> Option<String> {
 
 fn bucket_endpoint(input: &RouteInput<'_>, bucket: String) -> Result<Endpoint, S3Error> {
     let q = input.query;
+    if let Some(e) = crate::route_access::access_endpoint(input.method, &bucket, None, q) {
+        return e;
+    }
     if let Some(subresource) = unsupported(q) {
         return Ok(Endpoint::Unsupported {
             bucket: Some(bucket),
@@ -202,6 +203,9 @@ fn object_endpoint(
     key: String,
 ) -> Result<Endpoint, S3Error> {
     let q = input.query;
+    if let Some(e) = crate::route_access::access_endpoint(input.method, &bucket, Some(&key), q) {
+        return e;
+    }
     if let Some(subresource) = unsupported(q) {
         return Ok(Endpoint::Unsupported {
             bucket: Some(bucket),

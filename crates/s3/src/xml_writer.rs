@@ -54,6 +54,11 @@ impl XmlWriter {
         }
     }
 
+    /// Appends markup as is (the caller escapes any text inside it).
+    pub fn raw(&mut self, markup: &str) {
+        self.out.push_str(markup);
+    }
+
     /// Returns the document.
     pub fn finish(self) -> String {
         self.out

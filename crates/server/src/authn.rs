@@ -1,10 +1,16 @@
 //! Authentication: which principal signed the request (header, presigned query, or nobody).
+//!
+//! User keys are looked up in the identity store on every request (one indexed read that
+//! also returns the user's attached policies), so a key disabled, deleted or expired after a
+//! URL was made fails that URL on its very next use. Disabled, deleted and expired keys all
+//! answer `InvalidAccessKeyId`, as AWS does for an inactive key.
 
 use crate::auth_error::{auth_error_to_s3, invalid_access_key_id};
 use crate::state::AppState;
-use sluice_iam::Principal;
+use sluice_iam::{Policy, PolicyKind, Principal};
 use sluice_s3::S3Error;
 use sluice_sigv4::{parse_auth, verify, PayloadCheck, RequestView, VerifiedAuth, VerifyContext};
+use std::sync::Arc;
 
 /// The authenticated caller of a request.
 #[derive(Debug)]
@@ -13,6 +19,27 @@ pub struct Caller {
     pub principal: Principal,
     /// Signature facts (absent for anonymous requests).
     pub auth: Option<VerifiedAuth>,
+    /// Policies attached to the user, as they were when the request arrived (name, document).
+    pub policies: Vec<(String, Arc<Policy>)>,
+    /// The secret the signature was verified with (for APIs that sign on the caller's behalf).
+    pub signing_secret: Option<SigningSecret>,
+}
+
+/// A secret access key that never shows in `Debug` output or logs.
+#[derive(Clone)]
+pub struct SigningSecret(String);
+
+impl SigningSecret {
+    /// The secret itself.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for SigningSecret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("SigningSecret(..)")
+    }
 }
 
 impl Caller {
@@ -27,15 +54,78 @@ impl Caller {
         }
     }
 
+    /// The secret of the key that signed the request, if any.
+    pub fn signing_secret(&self) -> Option<&str> {
+        self.signing_secret.as_ref().map(SigningSecret::expose)
+    }
+
     /// The access key id used, if any.
     pub fn access_key_id(&self) -> Option<&str> {
         self.auth.as_ref().map(|a| a.access_key_id.as_str())
     }
 }
 
+/// Whose secret verifies a signature.
+struct KeyOwner {
+    principal: Principal,
+    secret: String,
+    policies: Vec<(String, Arc<Policy>)>,
+}
+
+/// Finds the secret of an access key: root's, or an enabled, unexpired user key.
+async fn key_owner(state: &AppState, access_key_id: &str) -> Result<KeyOwner, S3Error> {
+    if access_key_id == state.root.access_key_id {
+        return Ok(KeyOwner {
+            principal: Principal::Root {
+                access_key_id: access_key_id.to_string(),
+            },
+            secret: state.root.secret_access_key.clone(),
+            policies: Vec::new(),
+        });
+    }
+    let grant = state
+        .access
+        .key_grant(access_key_id)
+        .await
+        .map_err(|e| {
+            tracing::error!(error = %e, "access key lookup failed");
+            S3Error::internal_error()
+        })?
+        .ok_or_else(|| invalid_access_key_id(access_key_id))?;
+    let key = &grant.key;
+    let expired = key.expires_ms.is_some_and(|t| t <= state.clock.now_ms());
+    if !key.enabled || expired {
+        return Err(invalid_access_key_id(access_key_id));
+    }
+    let secret = state
+        .server_key
+        .open(&key.secret_sealed, access_key_id)
+        .map_err(|e| {
+            tracing::error!(error = %e, access_key_id, "cannot open sealed secret");
+            S3Error::internal_error()
+        })?;
+    let mut policies = Vec::with_capacity(grant.policies.len());
+    for p in &grant.policies {
+        match state.policy_cache.get(&p.document, PolicyKind::Identity) {
+            Ok(parsed) => policies.push((p.name.clone(), parsed)),
+            // Documents are validated before they are stored; one that no longer parses
+            // (e.g. written by a newer build) grants nothing.
+            Err(e) => tracing::warn!(policy = p.name, error = %e, "stored policy ignored"),
+        }
+    }
+    Ok(KeyOwner {
+        principal: Principal::User {
+            name: key.user.clone(),
+            access_key_id: access_key_id.to_string(),
+        },
+        secret,
+        policies,
+    })
+}
+
 /// Verifies the request's signature (if any) at the moment the request starts.
 /// Returns the caller and how the body must be checked.
-pub fn authenticate(
+pub async fn authenticate(
     state: &AppState,
     view: &RequestView<'_>,
     virtual_host_bucket: Option<&str>,
@@ -46,16 +136,15 @@ pub fn authenticate(
                 Caller {
                     principal: Principal::Anonymous,
                     auth: None,
+                    policies: Vec::new(),
+                    signing_secret: None,
                 },
                 PayloadCheck::Unsigned,
             ))
         }
         Some(p) => p,
     };
-    let access_key_id = parsed.access_key_id().to_string();
-    let secret = state
-        .secret_for(&access_key_id)
-        .ok_or_else(|| invalid_access_key_id(&access_key_id))?;
+    let owner = key_owner(state, parsed.access_key_id()).await?;
     let ctx = VerifyContext {
         now: state.clock.now(),
         region: &state.config.region,
@@ -64,12 +153,15 @@ pub fn authenticate(
         v2_virtual_host_bucket: virtual_host_bucket,
         key_cache: &state.key_cache,
     };
-    let mut verified = verify(view, &parsed, secret, &ctx).map_err(|e| auth_error_to_s3(&e))?;
+    let mut verified =
+        verify(view, &parsed, &owner.secret, &ctx).map_err(|e| auth_error_to_s3(&e))?;
     let payload = std::mem::replace(&mut verified.payload, PayloadCheck::Unsigned);
     Ok((
         Caller {
-            principal: Principal::Root { access_key_id },
+            principal: owner.principal,
             auth: Some(verified),
+            policies: owner.policies,
+            signing_secret: Some(SigningSecret(owner.secret)),
         },
         payload,
     ))

@@ -1,24 +1,252 @@
-//! Authorization: every operation asks [`require_allowed`] before it touches anything.
+//! Authorization: every request passes [`require_endpoint_allowed`] before its handler runs;
+//! handlers that touch a further resource (CopyObject's source, ...) ask [`require_allowed`].
+//!
+//! Root is always allowed. Everyone else is judged by AWS's logic over the user's attached
+//! policies (read when the request arrived), the bucket's policy and canned ACLs, with the
+//! condition context of [`crate::condition_context`]. Every deny writes one audit line
+//! (tracing target `sluice::audit`).
 
 use crate::authn::Caller;
-use sluice_iam::{authorize, AccessRequest, Decision};
-use sluice_s3::S3Error;
+use crate::condition_context;
+use crate::ops::RequestCtx;
+use crate::state::AppState;
+use http::request::Parts;
+use sluice_iam::{
+    authorize, bucket_acl_allows, object_acl_allows, resource_arn, AccessRequest, CannedAcl,
+    Decision, NamedPolicy, Policy, PolicyKind, PolicySet, Principal, Reason,
+};
+use sluice_s3::{Endpoint, QueryParams, S3Error};
+use std::net::SocketAddr;
+use std::sync::Arc;
 
-/// Fails with 403 AccessDenied unless the caller may perform `action` on the resource.
-pub fn require_allowed(
-    caller: &Caller,
+/// Resource name of the admin API in policies.
+pub const ADMIN_RESOURCE: &str = "arn:sluice:::admin";
+
+/// Everything about the request that authorization looks at.
+#[derive(Clone, Copy)]
+pub struct AuthzInput<'a> {
+    /// Shared state.
+    pub state: &'a AppState,
+    /// The authenticated caller.
+    pub caller: &'a Caller,
+    /// The routed operation (`None` when a handler checks a further resource).
+    pub endpoint: Option<&'a Endpoint>,
+    /// Decoded query.
+    pub query: &'a QueryParams,
+    /// Request head.
+    pub parts: &'a Parts,
+    /// Client address.
+    pub remote: SocketAddr,
+}
+
+/// The resource ARN an endpoint acts on.
+pub fn endpoint_resource(endpoint: &Endpoint) -> String {
+    match endpoint {
+        Endpoint::Service { .. } => ADMIN_RESOURCE.to_string(),
+        _ => resource_arn(endpoint.bucket(), endpoint.key()),
+    }
+}
+
+/// Fails with 403 AccessDenied unless the caller may perform `input.endpoint`'s action.
+pub async fn require_endpoint_allowed(input: &AuthzInput<'_>) -> Result<(), S3Error> {
+    let Some(endpoint) = input.endpoint else {
+        return Err(S3Error::access_denied());
+    };
+    match endpoint {
+        // Judged per key in the handler (s3:DeleteObject on each object), as S3 does.
+        Endpoint::DeleteObjects { .. } => return Ok(()),
+        // Sluice's own service APIs other than admin authorize each call themselves.
+        Endpoint::Service { path } if !path.starts_with("admin/") => return Ok(()),
+        _ => {}
+    }
+    let target = Target {
+        action: endpoint.action(),
+        bucket: endpoint.bucket(),
+        key: endpoint.key(),
+        resource: endpoint_resource(endpoint),
+        bucket_scoped: !matches!(
+            endpoint,
+            Endpoint::CreateBucket { .. } | Endpoint::Service { .. }
+        ),
+    };
+    check(input, &target).await
+}
+
+/// Fails with 403 AccessDenied unless the caller may perform `action` on the bucket or
+/// object, judged like the request itself (identity policies, bucket policy, ACLs,
+/// conditions). For handlers that touch a further resource, e.g. CopyObject's source.
+pub async fn require_allowed(
+    ctx: &RequestCtx<'_>,
     action: &str,
     bucket: Option<&str>,
     key: Option<&str>,
 ) -> Result<(), S3Error> {
-    let request = AccessRequest {
-        principal: &caller.principal,
+    let input = AuthzInput {
+        state: ctx.state,
+        caller: ctx.caller,
+        endpoint: None,
+        query: ctx.query,
+        parts: ctx.parts,
+        remote: ctx.remote,
+    };
+    let target = Target {
         action,
         bucket,
         key,
+        resource: resource_arn(bucket, key),
+        bucket_scoped: bucket.is_some(),
     };
-    match authorize(&request) {
-        Decision::Allow => Ok(()),
-        Decision::Deny => Err(S3Error::access_denied()),
+    check(&input, &target).await
+}
+
+/// Like [`require_endpoint_allowed`] for a further action on the endpoint's own resource
+/// (e.g. `s3:PutObjectAcl` when PutObject carries `x-amz-acl`).
+pub async fn require_allowed_on_action(
+    input: &AuthzInput<'_>,
+    action: &str,
+) -> Result<(), S3Error> {
+    let Some(endpoint) = input.endpoint else {
+        return Err(S3Error::access_denied());
+    };
+    let target = Target {
+        action,
+        bucket: endpoint.bucket(),
+        key: endpoint.key(),
+        resource: endpoint_resource(endpoint),
+        bucket_scoped: !matches!(endpoint, Endpoint::CreateBucket { .. }),
+    };
+    check(input, &target).await
+}
+
+/// What is being accessed.
+struct Target<'a> {
+    action: &'a str,
+    bucket: Option<&'a str>,
+    key: Option<&'a str>,
+    resource: String,
+    /// Whether the bucket's policy and ACL apply (not for CreateBucket or the admin API).
+    bucket_scoped: bool,
+}
+
+async fn check(input: &AuthzInput<'_>, target: &Target<'_>) -> Result<(), S3Error> {
+    let caller = input.caller;
+    if matches!(caller.principal, Principal::Root { .. }) {
+        return Ok(());
     }
+    let endpoint = input.endpoint;
+    let action = target.action;
+    let resource = &target.resource;
+    let (bucket_policy, acl_allows) = if target.bucket_scoped {
+        (
+            load_bucket_policy(input.state, target.bucket).await?,
+            acl_allows(input, target).await?,
+        )
+    } else {
+        (None, false)
+    };
+    let identity: Vec<NamedPolicy<'_>> = caller
+        .policies
+        .iter()
+        .map(|(name, policy)| NamedPolicy {
+            name,
+            policy: policy.as_ref(),
+        })
+        .collect();
+    let context = condition_context::build(
+        input.state,
+        caller,
+        endpoint,
+        input.query,
+        input.parts,
+        input.remote,
+    );
+    let evaluation = authorize(
+        &AccessRequest {
+            principal: &caller.principal,
+            action,
+            resource,
+            context: &context,
+        },
+        &PolicySet {
+            identity: &identity,
+            bucket: bucket_policy.as_deref(),
+            acl_allows,
+        },
+    );
+    if evaluation.decision == Decision::Allow {
+        return Ok(());
+    }
+    let why = match &evaluation.reason {
+        Reason::ExplicitDeny { policy, statement } => {
+            format!("explicit deny by policy {policy} statement {statement}")
+        }
+        _ => "no allow".to_string(),
+    };
+    tracing::info!(
+        target: "sluice::audit",
+        principal = caller.principal.display_name(),
+        access_key = caller.access_key_id().unwrap_or_default(),
+        action,
+        resource,
+        auth = caller.auth_type(),
+        reason = why,
+        "access denied"
+    );
+    Err(S3Error::access_denied())
+}
+
+async fn load_bucket_policy(
+    state: &AppState,
+    bucket: Option<&str>,
+) -> Result<Option<Arc<Policy>>, S3Error> {
+    let Some(bucket) = bucket else {
+        return Ok(None);
+    };
+    let doc = state.access.bucket_policy(bucket).await.map_err(internal)?;
+    Ok(
+        doc.and_then(|d| match state.policy_cache.get(&d, PolicyKind::Bucket) {
+            Ok(p) => Some(p),
+            Err(e) => {
+                tracing::warn!(bucket, error = %e, "stored bucket policy ignored");
+                None
+            }
+        }),
+    )
+}
+
+/// Whether a canned ACL on the object or bucket grants the action.
+async fn acl_allows(input: &AuthzInput<'_>, target: &Target<'_>) -> Result<bool, S3Error> {
+    let authenticated = input.caller.auth.is_some();
+    let access = &input.state.access;
+    let action = target.action;
+    match (target.bucket, target.key) {
+        (Some(bucket), Some(key)) if action == "s3:GetObject" => {
+            let acl = access.object_acl(bucket, key).await.map_err(internal)?;
+            Ok(acl
+                .and_then(|a| CannedAcl::parse(&a))
+                .is_some_and(|a| object_acl_allows(a, authenticated, action)))
+        }
+        (Some(bucket), _)
+            if [
+                "s3:ListBucket",
+                "s3:ListBucketVersions",
+                "s3:ListBucketMultipartUploads",
+                "s3:PutObject",
+                "s3:DeleteObject",
+                "s3:AbortMultipartUpload",
+            ]
+            .contains(&action) =>
+        {
+            let acl = access.bucket_acl(bucket).await.map_err(internal)?;
+            Ok(acl
+                .and_then(|a| CannedAcl::parse(&a))
+                .is_some_and(|a| bucket_acl_allows(a, authenticated, action)))
+        }
+        _ => Ok(false),
+    }
+}
+
+fn internal(e: sluice_store::StoreError) -> S3Error {
+    tracing::error!(error = %e, "access store failed");
+    S3Error::internal_error()
 }

@@ -3,12 +3,14 @@
 //!
 //! Read [`service::handle_request`] top to bottom for the whole story.
 
+pub mod admin;
 pub mod auth_error;
 pub mod authn;
 pub mod authz;
 pub mod body_in;
 pub mod checksum;
 pub mod clock;
+pub mod condition_context;
 pub mod config;
 pub mod headers;
 pub mod listener;
@@ -17,9 +19,11 @@ pub mod metrics;
 pub mod multipart_checksum;
 pub mod object_reader;
 pub mod ops;
+pub mod policy_cache;
 pub mod request_id;
 pub mod response;
 pub mod root_credentials;
+pub mod server_key;
 pub mod service;
 pub mod service_api;
 pub mod state;

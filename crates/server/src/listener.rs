@@ -31,6 +31,9 @@ pub enum StartError {
     /// Root credentials problem.
     #[error(transparent)]
     Root(#[from] RootCredentialsError),
+    /// Server key problem.
+    #[error(transparent)]
+    ServerKey(#[from] crate::server_key::ServerKeyError),
     /// Could not bind the listen address.
     #[error("cannot listen on {addr}: {source}")]
     Bind {
@@ -96,6 +99,13 @@ pub async fn start(config: ServerConfig) -> Result<RunningServer, StartError> {
             dir: dir.clone(),
             source,
         })?;
+    let access = sluice_store::open_embedded_access(&config.data_dir)
+        .await
+        .map_err(|source| StartError::Storage {
+            dir: dir.clone(),
+            source,
+        })?;
+    let server_key = crate::server_key::ServerKey::load_or_create(&config.data_dir)?;
     let (root, root_source) = load_or_create(
         &config.data_dir,
         config.root_access_key.as_deref(),
@@ -121,6 +131,9 @@ pub async fn start(config: ServerConfig) -> Result<RunningServer, StartError> {
         clock: clock.clone(),
         key_cache: SigningKeyCache::new(1024),
         root: root.clone(),
+        access,
+        server_key,
+        policy_cache: Default::default(),
     });
     spawn_orphan_sweep(state.clone());
     let (shutdown_tx, shutdown_rx) = watch::channel(false);

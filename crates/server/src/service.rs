@@ -1,7 +1,7 @@
 //! The one path every request walks: route, authenticate, authorize, handle, respond, log.
 
 use crate::authn::authenticate;
-use crate::authz::require_allowed;
+use crate::authz::{require_endpoint_allowed, AuthzInput};
 use crate::body_in::BodyReader;
 use crate::headers::header;
 use crate::ops::{dispatch, RequestCtx};
@@ -11,7 +11,7 @@ use crate::state::AppState;
 use http::{Request, Response};
 use http_body_util::BodyExt;
 use hyper::body::Incoming;
-use sluice_s3::{route, Endpoint, QueryParams, RouteInput, S3Error};
+use sluice_s3::{route, QueryParams, RouteInput, S3Error};
 use sluice_sigv4::{PayloadCheck, RequestView};
 use std::net::SocketAddr;
 use std::time::Instant;
@@ -24,6 +24,8 @@ struct LogFields {
     key: String,
     auth: &'static str,
     access_key: String,
+    /// Errors are answered as JSON (admin API) instead of S3 XML.
+    json_errors: bool,
     /// For presigned requests: how authentication/authorization ended.
     presigned_outcome: Option<&'static str>,
 }
@@ -62,13 +64,17 @@ pub async fn handle_request(
     let (mut parts, body) = req.into_parts();
     let is_head = parts.method == http::Method::HEAD;
     let mut log = LogFields::default();
-    let mut resp = match serve(state, &mut parts, body, &mut log).await {
+    let mut resp = match serve(state, &mut parts, body, &mut log, remote).await {
         Ok(r) => r,
         Err(e) => {
             if e.status >= 500 {
                 tracing::error!(request_id, code = e.code, message = %e.message, "request failed");
             }
-            response::error(&e, &request_id, is_head)
+            if log.json_errors {
+                crate::admin::error_response(&e)
+            } else {
+                response::error(&e, &request_id, is_head)
+            }
         }
     };
     set_header(&mut resp, "x-amz-request-id", &request_id);
@@ -122,6 +128,7 @@ async fn serve(
     parts: &mut http::request::Parts,
     body: Incoming,
     log: &mut LogFields,
+    remote: SocketAddr,
 ) -> Result<Response<ResponseBody>, S3Error> {
     let uri = parts.uri.clone();
     let raw_path = uri.path();
@@ -139,6 +146,7 @@ async fn serve(
     log.operation = endpoint.name();
     log.bucket = endpoint.bucket().unwrap_or_default().to_string();
     log.key = endpoint.key().unwrap_or_default().to_string();
+    log.json_errors = crate::admin::is_admin_endpoint(endpoint);
 
     let headers: Vec<(String, String)> = parts
         .headers
@@ -159,6 +167,7 @@ async fn serve(
     let presigned =
         query.has("X-Amz-Signature") || query.has("X-Amz-Algorithm") || query.has("AWSAccessKeyId");
     let (caller, payload) = authenticate(state, &view, routed.virtual_host_bucket.as_deref())
+        .await
         .inspect_err(|e| {
             if presigned {
                 log.presigned_outcome = Some(presigned_failure(e));
@@ -167,27 +176,27 @@ async fn serve(
     log.auth = caller.auth_type();
     log.access_key = caller.access_key_id().unwrap_or_default().to_string();
 
-    // Service API routes (`/_sluice/...`) authorize inside their handlers.
-    if !matches!(endpoint, Endpoint::Service { .. }) {
-        require_allowed(
-            &caller,
-            endpoint.action(),
-            endpoint.bucket(),
-            endpoint.key(),
-        )
-        .inspect_err(|_| {
-            if presigned {
-                log.presigned_outcome = Some("denied");
-            }
-        })?;
-    }
-    if presigned {
-        log.presigned_outcome = Some("accepted");
-    }
     if caller.auth.as_ref().is_some_and(|a| a.kind.is_presigned()) {
         promote_signed_query_headers(parts, &query);
     }
     let parts = &*parts;
+    let authz = AuthzInput {
+        state,
+        caller: &caller,
+        endpoint: Some(endpoint),
+        query: &query,
+        parts,
+        remote,
+    };
+    require_endpoint_allowed(&authz).await.inspect_err(|_| {
+        if presigned {
+            log.presigned_outcome = Some("denied");
+        }
+    })?;
+    if presigned {
+        log.presigned_outcome = Some("accepted");
+    }
+    let canned_acl = crate::ops::acl::requested_acl(&authz).await?;
 
     let declared_len = declared_payload_length(parts, &payload)?;
     let mut body = BodyReader::new(body, payload, declared_len);
@@ -196,8 +205,11 @@ async fn serve(
         parts,
         query: &query,
         caller: &caller,
+        remote,
     };
-    dispatch(&ctx, endpoint, &mut body).await
+    let resp = dispatch(&ctx, endpoint, &mut body).await?;
+    crate::ops::acl::apply_requested_acl(&ctx, endpoint, canned_acl).await?;
+    Ok(resp)
 }
 
 /// The payload length the client announced: `x-amz-decoded-content-length` for aws-chunked

@@ -2,9 +2,11 @@
 
 use crate::clock::Clock;
 use crate::config::ServerConfig;
+use crate::policy_cache::PolicyCache;
 use crate::root_credentials::RootCredentials;
+use crate::server_key::ServerKey;
 use sluice_sigv4::SigningKeyCache;
-use sluice_store::{BlobStore, MetaStore};
+use sluice_store::{AccessStore, BlobStore, MetaStore};
 use std::sync::Arc;
 
 /// Shared server state (cheap to clone through an `Arc`).
@@ -21,14 +23,15 @@ pub struct AppState {
     pub key_cache: SigningKeyCache,
     /// Root credentials.
     pub root: RootCredentials,
+    /// Users, keys, policies, bucket policies and ACLs.
+    pub access: Arc<dyn AccessStore>,
+    /// Seals user secret keys at rest.
+    pub server_key: ServerKey,
+    /// Parsed policy documents.
+    pub policy_cache: PolicyCache,
 }
 
 impl AppState {
-    /// The secret for an access key id, if the key is known and enabled.
-    pub fn secret_for(&self, access_key_id: &str) -> Option<&str> {
-        (access_key_id == self.root.access_key_id).then_some(self.root.secret_access_key.as_str())
-    }
-
     /// Canonical owner id and display name used in XML answers.
     pub fn owner(&self) -> (String, String) {
         (

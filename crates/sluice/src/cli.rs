@@ -40,6 +40,10 @@ pub enum Command {
         /// The shell.
         shell: clap_complete::Shell,
     },
+    /// Manage users, access keys and policies through the admin API (root or sluice:Admin).
+    ///
+    /// Example: sluice admin user create alice
+    Admin(crate::admin_cli::AdminArgs),
 }
 
 /// `sluice serve` flags. Each also reads `SLUICE_*` and the TOML file given by `--config`.

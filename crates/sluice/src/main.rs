@@ -1,5 +1,8 @@
-//! The `sluice` binary: `serve`, `presign` and `upload`.
+//! The `sluice` binary: `serve`, `presign`, `upload`, `admin` and `completions`.
 
+mod admin_cli;
+mod admin_client;
+mod admin_cmd;
 mod aws_profile;
 mod cli;
 mod duration_arg;
@@ -44,6 +47,10 @@ fn main() -> std::process::ExitCode {
             let mut cmd = <Cli as clap::CommandFactory>::command();
             clap_complete::generate(shell, &mut cmd, "sluice", &mut std::io::stdout());
             Ok(())
+        }
+        Command::Admin(args) => {
+            init_logging("warn", LogFormat::Text);
+            block_on(admin_cmd::run(args))
         }
     };
     match result {

@@ -42,6 +42,24 @@ pub enum StoreError {
     /// A blocking task panicked or was cancelled.
     #[error("background task failed: {0}")]
     Task(String),
+    /// The named user does not exist.
+    #[error("the user does not exist")]
+    NoSuchUser,
+    /// A user with this name already exists.
+    #[error("a user with this name already exists")]
+    UserExists,
+    /// The access key does not exist.
+    #[error("the access key does not exist")]
+    NoSuchAccessKey,
+    /// The named policy does not exist.
+    #[error("the policy does not exist")]
+    NoSuchPolicy,
+    /// The policy is not attached to the user.
+    #[error("the policy is not attached to the user")]
+    NotAttached,
+    /// The object does not exist.
+    #[error("the object does not exist")]
+    NoSuchKey,
 }
 
 impl From<tokio::task::JoinError> for StoreError {

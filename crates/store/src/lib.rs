@@ -3,6 +3,8 @@
 //! - [`MetaStore`]: buckets and object rows, S3 listing; embedded backend [`SqliteMetaStore`].
 //! - [`BlobStore`]: immutable byte blobs; embedded backend [`LocalBlobStore`].
 //! - [`open_embedded`]: both backends on one data directory, ready to serve.
+//! - [`IdentityStore`] / [`BucketAccessStore`]: users, keys, policies, bucket policies and
+//!   canned ACLs; [`open_embedded_access`] opens them on the same data directory.
 //! - [`sweep_orphans`]: background garbage collection of unreferenced blobs.
 //!
 //! Crash-safety invariant: bytes are written to `tmp/`, fsynced and renamed into `blobs/`
@@ -12,6 +14,7 @@
 
 mod blob;
 mod error;
+mod identity;
 mod local_blob;
 mod meta;
 mod model;
@@ -24,6 +27,10 @@ use std::sync::Arc;
 
 pub use blob::{BlobReader, BlobStore, BlobWriter};
 pub use error::StoreError;
+pub use identity::{
+    AccessKeyRecord, AccessStore, BucketAccessStore, IdentityStore, KeyGrant, PolicyRecord,
+    UserRecord,
+};
 pub use local_blob::{LocalBlobStore, BLOBS_DIR, TMP_DIR};
 pub use meta::{BucketUsage, ListPage, ListQuery, MetaStore};
 pub use model::{BlobRef, BucketMeta, Checksums, ObjectMeta, PartInfo, StandardHeaders};
@@ -48,4 +55,12 @@ pub async fn open_embedded(
     .await?;
     blobs.clean_temp().await?;
     Ok((Arc::new(meta), Arc::new(blobs)))
+}
+
+/// Opens the identity-and-access tables of the embedded metadata database on `data_dir`
+/// (same file as [`open_embedded`], pending migrations applied). Call after `open_embedded`.
+pub async fn open_embedded_access(data_dir: &Path) -> Result<Arc<dyn AccessStore>, StoreError> {
+    let path = data_dir.join(META_FILE_NAME);
+    let store = error::blocking(move || SqliteMetaStore::open(&path)).await?;
+    Ok(Arc::new(store))
 }

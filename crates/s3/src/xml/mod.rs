@@ -1,5 +1,6 @@
 //! S3 XML documents: responses Sluice writes and request bodies it reads.
 
+mod acl;
 mod copy;
 mod delete;
 mod list_buckets;
@@ -9,6 +10,7 @@ mod multipart;
 mod request_bodies;
 mod timefmt;
 
+pub use acl::access_control_policy_xml;
 pub use copy::CopyObjectResult;
 pub use delete::{DeleteError, DeleteResult};
 pub use list_buckets::{BucketEntry, ListAllMyBucketsResult};

@@ -58,12 +58,7 @@ pub async fn copy_object(
     key: &str,
 ) -> Result<Response<ResponseBody>, S3Error> {
     let source = parse_copy_source(header(ctx.parts, "x-amz-copy-source").unwrap_or_default())?;
-    require_allowed(
-        ctx.caller,
-        "s3:GetObject",
-        Some(&source.bucket),
-        Some(&source.key),
-    )?;
+    require_allowed(ctx, "s3:GetObject", Some(&source.bucket), Some(&source.key)).await?;
     let replace = match header(ctx.parts, "x-amz-metadata-directive").map(str::trim) {
         None | Some("COPY") => false,
         Some("REPLACE") => true,

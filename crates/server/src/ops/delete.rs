@@ -1,5 +1,6 @@
 //! DeleteObject and DeleteObjects.
 
+use crate::authz::require_allowed;
 use crate::body_in::BodyReader;
 use crate::headers::header;
 use crate::ops::buckets::{require_bucket, store_err};
@@ -76,6 +77,17 @@ pub async fn delete_objects(
                 key: obj.key,
                 code: "NoSuchVersion".into(),
                 message: "The specified version does not exist.".into(),
+            });
+            continue;
+        }
+        // DeleteObjects is authorized key by key, as s3:DeleteObject on each object.
+        if let Err(denied) =
+            require_allowed(ctx, "s3:DeleteObject", Some(bucket), Some(&obj.key)).await
+        {
+            result.errors.push(DeleteError {
+                key: obj.key,
+                code: denied.code.to_string(),
+                message: denied.message,
             });
             continue;
         }

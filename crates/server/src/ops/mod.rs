@@ -1,6 +1,8 @@
 //! S3 operation handlers, one module per operation group, and the dispatch table.
 
+pub mod acl;
 pub mod body_check;
+pub mod bucket_policy;
 pub mod buckets;
 pub mod conditions;
 pub mod copy_object;
@@ -29,6 +31,8 @@ pub struct RequestCtx<'a> {
     pub query: &'a QueryParams,
     /// The authenticated caller.
     pub caller: &'a Caller,
+    /// The client's address.
+    pub remote: std::net::SocketAddr,
 }
 
 /// Runs the handler for an S3 endpoint.
@@ -97,6 +101,20 @@ pub async fn dispatch(
             upload_id,
         } => multipart::list::list_parts(ctx, bucket, key, upload_id).await,
         Endpoint::Unsupported { .. } => Err(S3Error::not_implemented()),
+        Endpoint::PutBucketPolicy { bucket } => {
+            bucket_policy::put_bucket_policy(ctx, bucket, body).await
+        }
+        Endpoint::GetBucketPolicy { bucket } => bucket_policy::get_bucket_policy(ctx, bucket).await,
+        Endpoint::DeleteBucketPolicy { bucket } => {
+            bucket_policy::delete_bucket_policy(ctx, bucket).await
+        }
+        Endpoint::GetBucketAcl { bucket } => acl::get_bucket_acl(ctx, bucket).await,
+        Endpoint::PutBucketAcl { bucket } => acl::put_bucket_acl(ctx, bucket, body).await,
+        Endpoint::GetObjectAcl { bucket, key } => acl::get_object_acl(ctx, bucket, key).await,
+        Endpoint::PutObjectAcl { bucket, key } => acl::put_object_acl(ctx, bucket, key, body).await,
+        Endpoint::Service { path } if path.starts_with("admin/") => {
+            crate::admin::handle(ctx, path, body).await
+        }
         Endpoint::Service { path } => Ok(crate::service_api::dispatch(ctx, path, body).await),
     }
 }

@@ -149,8 +149,8 @@ fn caller_credentials(ctx: &RequestCtx<'_>) -> Result<Credentials, ApiError> {
         ));
     }
     let secret = ctx
-        .state
-        .secret_for(&auth.access_key_id)
+        .caller
+        .signing_secret()
         .ok_or_else(|| ApiError::forbidden("the signing key is no longer valid"))?;
     Ok(Credentials {
         access_key_id: auth.access_key_id.clone(),
@@ -241,12 +241,14 @@ pub async fn mint(
         }
         None => None,
     };
-    require_allowed(ctx.caller, action, Some(&req.bucket), Some(&req.key)).map_err(|_| {
-        ApiError::forbidden(format!(
-            "you may not {action} on {}/{}, so you may not mint a URL for it",
-            req.bucket, req.key
-        ))
-    })?;
+    require_allowed(ctx, action, Some(&req.bucket), Some(&req.key))
+        .await
+        .map_err(|_| {
+            ApiError::forbidden(format!(
+                "you may not {action} on {}/{}, so you may not mint a URL for it",
+                req.bucket, req.key
+            ))
+        })?;
     require_bucket(ctx, &req.bucket).await?;
 
     let now = ctx.state.clock.now();

@@ -4,7 +4,9 @@
 //! pool of read-only connections; WAL mode lets readers run concurrently with the writer.
 //! Every call runs on the blocking thread pool, never on the async runtime.
 
+mod bucket_access;
 mod buckets;
+mod identity;
 mod listing;
 mod multipart;
 mod objects;

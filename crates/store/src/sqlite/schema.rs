@@ -70,6 +70,8 @@ const MIGRATIONS: &[&str] = &[
     ) WITHOUT ROWID;
     CREATE INDEX multipart_parts_by_blob ON multipart_parts(blob);
     "#,
+    // 3: users, access keys, policies, bucket policies, canned ACLs (sqlite/identity.rs).
+    super::identity::MIGRATION,
 ];
 
 /// The schema version this build writes.

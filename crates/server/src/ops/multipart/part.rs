@@ -124,12 +124,7 @@ pub async fn upload_part_copy(
     let n = parse_part_number(part_number)?;
     let upload = load_upload(ctx, bucket, key, upload_id).await?;
     let source = parse_copy_source(header(ctx.parts, "x-amz-copy-source").unwrap_or_default())?;
-    require_allowed(
-        ctx.caller,
-        "s3:GetObject",
-        Some(&source.bucket),
-        Some(&source.key),
-    )?;
+    require_allowed(ctx, "s3:GetObject", Some(&source.bucket), Some(&source.key)).await?;
     let src = load_object(ctx, &source.bucket, &source.key).await?;
     evaluate_read_conditions(ctx.parts, &src, "x-amz-copy-source-")?;
     let (start, len) = parse_copy_range(header(ctx.parts, "x-amz-copy-source-range"), src.size)?;

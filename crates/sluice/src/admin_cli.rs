@@ -1,0 +1,120 @@
+//! `sluice admin ...` argument definitions (the command shapes are a contract).
+
+use clap::{Args, Subcommand};
+use std::path::PathBuf;
+
+/// `sluice admin` and its connection flags.
+#[derive(Debug, Args)]
+pub struct AdminArgs {
+    /// Server URL [default: AWS_ENDPOINT_URL, else http://127.0.0.1:9000].
+    #[arg(long, global = true)]
+    pub endpoint: Option<String>,
+    /// Region [default: AWS_REGION / AWS_DEFAULT_REGION / profile, else us-east-1].
+    #[arg(long, global = true)]
+    pub region: Option<String>,
+    /// Profile in ~/.aws/credentials and ~/.aws/config [default: AWS_PROFILE or "default"].
+    #[arg(long, global = true)]
+    pub profile: Option<String>,
+    /// What to manage.
+    #[command(subcommand)]
+    pub command: AdminCommand,
+}
+
+/// Admin subjects.
+#[derive(Debug, Subcommand)]
+pub enum AdminCommand {
+    /// Users: create, delete, list.
+    #[command(subcommand)]
+    User(UserCommand),
+    /// Access keys: create, enable, disable, delete, list.
+    #[command(subcommand)]
+    Key(KeyCommand),
+    /// Policies: create, attach, detach, list, show.
+    #[command(subcommand)]
+    Policy(PolicyCommand),
+}
+
+/// `sluice admin user ...`.
+#[derive(Debug, Subcommand)]
+pub enum UserCommand {
+    /// Create a user.
+    Create {
+        /// User name (1-64 of A-Z a-z 0-9 + = , . @ _ -).
+        name: String,
+    },
+    /// Delete a user with its keys and policy attachments.
+    Delete {
+        /// User name.
+        name: String,
+    },
+    /// List users.
+    List,
+}
+
+/// `sluice admin key ...`.
+#[derive(Debug, Subcommand)]
+pub enum KeyCommand {
+    /// Create an access key; prints JSON with the secret (shown only once).
+    Create {
+        /// Owning user.
+        user: String,
+        /// Lifetime: seconds or 90s, 30m, 12h, 7d, 4w. Default: no expiry.
+        #[arg(long)]
+        expires_in: Option<String>,
+    },
+    /// Enable a key.
+    Enable {
+        /// Access key id.
+        access_key_id: String,
+    },
+    /// Disable a key: its signatures and presigned URLs stop working at once.
+    Disable {
+        /// Access key id.
+        access_key_id: String,
+    },
+    /// Delete a key.
+    Delete {
+        /// Access key id.
+        access_key_id: String,
+    },
+    /// List keys (of one user, or all).
+    List {
+        /// Only this user's keys.
+        user: Option<String>,
+    },
+}
+
+/// `sluice admin policy ...`.
+#[derive(Debug, Subcommand)]
+pub enum PolicyCommand {
+    /// Create or replace a policy from a JSON file.
+    Create {
+        /// Policy name.
+        name: String,
+        /// IAM JSON policy document.
+        file: PathBuf,
+    },
+    /// Attach a policy to a user.
+    Attach {
+        /// Policy name.
+        name: String,
+        /// User to attach to.
+        #[arg(long)]
+        user: String,
+    },
+    /// Detach a policy from a user.
+    Detach {
+        /// Policy name.
+        name: String,
+        /// User to detach from.
+        #[arg(long)]
+        user: String,
+    },
+    /// List policies.
+    List,
+    /// Show a policy's document and the users it is attached to.
+    Show {
+        /// Policy name.
+        name: String,
+    },
+}

@@ -1,0 +1,141 @@
+//! `sluice admin ...`: users, keys and policies over the admin API.
+
+use crate::admin_cli::{AdminArgs, AdminCommand, KeyCommand, PolicyCommand, UserCommand};
+use crate::admin_client::AdminClient;
+use crate::aws_profile::{resolve, ClientOverrides};
+use anyhow::{bail, Context, Result};
+use serde_json::{json, Value};
+
+/// Runs an admin command and prints the server's JSON answer.
+pub async fn run(args: AdminArgs) -> Result<()> {
+    let settings = resolve(&ClientOverrides {
+        profile: args.profile.clone(),
+        region: args.region.clone(),
+        endpoint: args.endpoint.clone(),
+    })?;
+    let client = AdminClient::new(settings)?;
+    let answer = match args.command {
+        AdminCommand::User(c) => user(&client, c).await?,
+        AdminCommand::Key(c) => key(&client, c).await?,
+        AdminCommand::Policy(c) => policy(&client, c).await?,
+    };
+    println!("{}", serde_json::to_string_pretty(&answer)?);
+    Ok(())
+}
+
+fn json_body(v: Value) -> Option<Vec<u8>> {
+    Some(v.to_string().into_bytes())
+}
+
+async fn user(client: &AdminClient, c: UserCommand) -> Result<Value> {
+    match c {
+        UserCommand::Create { name } => {
+            client
+                .call("POST", &["users"], None, json_body(json!({ "name": name })))
+                .await
+        }
+        UserCommand::Delete { name } => client.call("DELETE", &["users", &name], None, None).await,
+        UserCommand::List => client.call("GET", &["users"], None, None).await,
+    }
+}
+
+async fn key(client: &AdminClient, c: KeyCommand) -> Result<Value> {
+    match c {
+        KeyCommand::Create { user, expires_in } => {
+            let mut body = json!({ "user": user });
+            if let Some(d) = expires_in {
+                body["expires_in_seconds"] = json!(parse_lifetime(&d)?);
+            }
+            client.call("POST", &["keys"], None, json_body(body)).await
+        }
+        KeyCommand::Enable { access_key_id } => {
+            client
+                .call("POST", &["keys", &access_key_id, "enable"], None, None)
+                .await
+        }
+        KeyCommand::Disable { access_key_id } => {
+            client
+                .call("POST", &["keys", &access_key_id, "disable"], None, None)
+                .await
+        }
+        KeyCommand::Delete { access_key_id } => {
+            client
+                .call("DELETE", &["keys", &access_key_id], None, None)
+                .await
+        }
+        KeyCommand::List { user } => {
+            let query = user.as_deref().map(|u| ("user", u));
+            client.call("GET", &["keys"], query, None).await
+        }
+    }
+}
+
+async fn policy(client: &AdminClient, c: PolicyCommand) -> Result<Value> {
+    match c {
+        PolicyCommand::Create { name, file } => {
+            let doc = std::fs::read(&file)
+                .with_context(|| format!("cannot read policy file {}", file.display()))?;
+            client
+                .call("PUT", &["policies", &name], None, Some(doc))
+                .await
+        }
+        PolicyCommand::Attach { name, user } => {
+            client
+                .call(
+                    "POST",
+                    &["policies", &name, "attach"],
+                    None,
+                    json_body(json!({ "user": user })),
+                )
+                .await
+        }
+        PolicyCommand::Detach { name, user } => {
+            client
+                .call(
+                    "POST",
+                    &["policies", &name, "detach"],
+                    None,
+                    json_body(json!({ "user": user })),
+                )
+                .await
+        }
+        PolicyCommand::List => client.call("GET", &["policies"], None, None).await,
+        PolicyCommand::Show { name } => client.call("GET", &["policies", &name], None, None).await,
+    }
+}
+
+/// A key lifetime: plain seconds or a number with s, m, h, d or w.
+pub fn parse_lifetime(value: &str) -> Result<u64> {
+    let v = value.trim();
+    let split = v.find(|c: char| !c.is_ascii_digit()).unwrap_or(v.len());
+    let (number, unit) = v.split_at(split);
+    let n: u64 = match number.parse() {
+        Ok(n) if n > 0 => n,
+        _ => bail!("--expires-in `{value}`: use a positive number of s, m, h, d or w"),
+    };
+    let scale = match unit {
+        "" | "s" => 1,
+        "m" => 60,
+        "h" => 3600,
+        "d" => 86_400,
+        "w" => 7 * 86_400,
+        _ => bail!("--expires-in `{value}`: use a positive number of s, m, h, d or w"),
+    };
+    n.checked_mul(scale)
+        .with_context(|| format!("--expires-in `{value}` is too large"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_lifetime;
+
+    #[test]
+    fn lifetimes() {
+        assert_eq!(parse_lifetime("90").unwrap(), 90);
+        assert_eq!(parse_lifetime("30m").unwrap(), 1800);
+        assert_eq!(parse_lifetime("2w").unwrap(), 1_209_600);
+        for bad in ["", "0", "5y", "-1", "h"] {
+            assert!(parse_lifetime(bad).is_err(), "{bad}");
+        }
+    }
+}
