@@ -31,7 +31,8 @@ CLIENTS=(
   "minio-go   go      Go minio-go v7"
   "ruby       ruby    Ruby aws-sdk-s3 (Debian)"
   "php        php     PHP async-aws core (Debian)"
-  "sluice     rust    sluice presign + Rust aws-sdk-s3"
+  "rust-sdk   rust    Rust aws-sdk-s3"
+  "sluice-cli sluice  sluice presign (CLI)"
   "rclone     rclone  rclone (Debian)"
   "dotnet     none    .NET AWS SDK"
 )
@@ -51,7 +52,8 @@ client_cmd() {
     minio-go) echo "$BIN/miniogo" ;;
     ruby) echo "ruby $HERE/ruby/aws_sdk.rb" ;;
     php) echo "php $HERE/php/async_aws.php" ;;
-    sluice) echo "bash $HERE/rust/sluice.sh" ;;
+    rust-sdk) echo "$ROOT/target/debug/examples/conformance" ;;
+    sluice-cli) echo "bash $HERE/rust/sluice_presign.sh" ;;
     rclone) echo "bash $HERE/rclone/rclone.sh" ;;
   esac
 }
@@ -94,10 +96,8 @@ setup_java() {
 setup_ruby() { apt_need ruby ruby-aws-sdk-s3; }
 setup_php() { apt_need php-cli php-async-aws-core; }
 setup_rclone() { apt_need rclone; }
-setup_rust() {
-  # the server binary (and the Rust example) come from cargo; CI's cargo test has built them already
-  (cd "$ROOT" && cargo build -q -p sluice --locked --example conformance)
-}
+setup_rust() { [ -x "$ROOT/target/debug/examples/conformance" ]; } # built with the server, below
+setup_sluice() { command -v curl >/dev/null || apt_need curl; }
 
 # ---------------------------------------------------------------- which clients
 WANT=("$@")
@@ -116,7 +116,10 @@ for line in "${CLIENTS[@]}"; do
 done
 
 echo "== conformance setup"
-[ -x "$SLUICE" ] || (cd "$ROOT" && cargo build -q -p sluice --locked) || { echo "cannot build sluice" >&2; exit 1; }
+# The server and the Rust client (crates/sluice/examples/conformance.rs). Building the example with the binary
+# keeps the dev-dependency feature set of `cargo test`, so after CI's cargo test this is a no-op.
+(cd "$ROOT" && cargo build -q -p sluice --locked --bin sluice --example conformance) ||
+  { echo "cannot build sluice" >&2; exit 1; }
 for g in "${GROUPS_NEEDED[@]}"; do
   t0=$(now)
   if [ -n "${CONF_NO_SETUP:-}" ] || "setup_$g" >"$OUT/logs/setup-$g.log" 2>&1; then

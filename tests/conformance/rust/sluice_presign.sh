@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# `sluice presign`, the project's own CLI presigner (the sluice-sigv4 crate), URLs used with curl. The bucket is
+# made and objects are read back with curl's own SigV4 signing (--aws-sigv4).
+set -uo pipefail
+W="$CONF_WORK"
+B="$CONF_BUCKET"
+S=(curl -sS --aws-sigv4 "aws:amz:us-east-1:s3" --user "$AWS_ACCESS_KEY_ID:$AWS_SECRET_ACCESS_KEY")
+result() { printf 'RESULT\t%s\t%s\t%s\n' "$1" "$2" "$3"; }
+gen() { python3 -c "import random,sys; sys.stdout.buffer.write(random.Random('$2').randbytes($1))" >"$3"; }
+
+"${S[@]}" -X PUT -o /dev/null "$SLUICE_ENDPOINT/$B" || echo "create bucket failed" >&2
+
+presign_put() {
+  gen 1000 put "$W/put.bin"
+  local url code
+  url=$("$SLUICE_BIN" presign --method PUT --expires-in 10m --content-type text/plain "s3://$B/cli/presigned put.txt") ||
+    { echo "sluice presign failed"; return 1; }
+  [[ "$url" == *"X-Amz-SignedHeaders=content-type%3Bhost"* ]] || { echo "content-type not signed: $url"; return 1; }
+  code=$(curl -s -o /dev/null -w '%{http_code}' -X PUT -H 'Content-Type: application/octet-stream' --data-binary @"$W/put.bin" "$url")
+  [ "$code" = 403 ] || { echo "PUT with another Content-Type than signed -> $code, want 403"; return 1; }
+  curl -sf -X PUT -H 'Content-Type: text/plain' --data-binary @"$W/put.bin" "$url" -o /dev/null ||
+    { echo "presigned PUT refused"; return 1; }
+  local ct
+  ct=$("${S[@]}" -f -o "$W/put.back" -w '%{content_type}' "$SLUICE_ENDPOINT/$B/cli/presigned%20put.txt") ||
+    { echo "read back failed"; return 1; }
+  cmp -s "$W/put.bin" "$W/put.back" || { echo "read back differs"; return 1; }
+  [ "$ct" = text/plain ] || { echo "content-type read back $ct"; return 1; }
+}
+presign_get() {
+  gen 777 get "$W/get.bin"
+  "${S[@]}" -f -X PUT --data-binary @"$W/get.bin" "$SLUICE_ENDPOINT/$B/cli/get.bin" -o /dev/null || { echo "put failed"; return 1; }
+  local url; url=$("$SLUICE_BIN" presign --method GET --expires-in 10m "s3://$B/cli/get.bin") || return 1
+  curl -sf -o "$W/get.back" "$url" || { echo "presigned GET refused"; return 1; }
+  cmp -s "$W/get.bin" "$W/get.back" || { echo "presigned GET body differs"; return 1; }
+}
+run() {
+  local out
+  if out=$("$2" 2>&1); then result "$1" PASS "$3"; else result "$1" FAIL "$(echo "$out" | tr '\t\n' '  ' | cut -c1-300)"; fi
+}
+run presign_put presign_put "sluice presign --content-type"
+run presign_get presign_get "sluice presign --method GET"
+result presign_mpu SKIP "sluice presign has no --upload-id/--part-number yet (object PUT/GET/HEAD/DELETE only)"
+for c in put put_stream multipart get_range head list_v2 copy delete multi_delete; do
+  result "$c" SKIP "presigner only: the Rust SDK row covers the calls"
+done
