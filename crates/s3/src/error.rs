@@ -263,6 +263,51 @@ impl S3Error {
             format!("The {requested} location constraint is incompatible for the region specific endpoint this request was sent to ({server})."),
         )
     }
+    /// 404 NoSuchUpload.
+    pub fn no_such_upload(upload_id: &str) -> Self {
+        Self::new(
+            "NoSuchUpload",
+            404,
+            "The specified upload does not exist. The upload ID may be invalid, or the upload may have been aborted or completed.",
+        )
+        .with_detail("UploadId", upload_id)
+    }
+    /// 400 InvalidPart.
+    pub fn invalid_part(part_number: u32) -> Self {
+        Self::new(
+            "InvalidPart",
+            400,
+            "One or more of the specified parts could not be found.  The part may not have been uploaded, or the specified entity tag may not match the part's entity tag.",
+        )
+        .with_detail("PartNumber", part_number.to_string())
+    }
+    /// 400 InvalidPartOrder.
+    pub fn invalid_part_order() -> Self {
+        Self::new(
+            "InvalidPartOrder",
+            400,
+            "The list of parts was not in ascending order. Parts must be ordered by part number.",
+        )
+    }
+    /// 400 EntityTooSmall.
+    pub fn entity_too_small(part_number: u32, size: u64, min: u64) -> Self {
+        Self::new(
+            "EntityTooSmall",
+            400,
+            "Your proposed upload is smaller than the minimum allowed object size.",
+        )
+        .with_detail("PartNumber", part_number.to_string())
+        .with_detail("ProposedSize", size.to_string())
+        .with_detail("MinSizeAllowed", min.to_string())
+    }
+    /// 400 InvalidArgument for a bad part number.
+    pub fn invalid_part_number(value: &str) -> Self {
+        Self::invalid_argument_named(
+            "Part number must be an integer between 1 and 10000, inclusive",
+            "partNumber",
+            value,
+        )
+    }
     /// 400 InvalidPart-like invalid copy source.
     pub fn invalid_copy_source() -> Self {
         Self::invalid_argument(

@@ -25,6 +25,8 @@ pub struct ServerConfig {
     pub max_clock_skew: Duration,
     /// How long shutdown waits for in-flight requests.
     pub shutdown_grace: Duration,
+    /// Multipart uploads older than this are aborted by the background sweep.
+    pub stale_upload_age: Duration,
 }
 
 impl ServerConfig {
@@ -40,6 +42,7 @@ impl ServerConfig {
             allow_sigv2: true,
             max_clock_skew: Duration::from_secs(15 * 60),
             shutdown_grace: Duration::from_secs(30),
+            stale_upload_age: Duration::from_secs(7 * 24 * 3600),
         }
     }
 }

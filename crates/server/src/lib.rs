@@ -12,11 +12,14 @@ pub mod clock;
 pub mod config;
 pub mod headers;
 pub mod listener;
+pub mod multipart_checksum;
+pub mod object_reader;
 pub mod ops;
 pub mod request_id;
 pub mod response;
 pub mod root_credentials;
 pub mod service;
+pub mod service_api;
 pub mod state;
 
 pub use clock::Clock;

@@ -53,6 +53,7 @@ pub struct RunningServer {
     pub root_source: RootSource,
     shutdown: watch::Sender<bool>,
     task: JoinHandle<()>,
+    state: Arc<AppState>,
 }
 
 impl RunningServer {
@@ -65,6 +66,19 @@ impl RunningServer {
     /// Waits until the server stops (after [`RunningServer::shutdown`] from elsewhere or a fatal error).
     pub async fn wait(self) {
         let _ = self.task.await;
+    }
+
+    /// Runs the background housekeeping now (stale uploads, then orphan blobs older than
+    /// `orphan_cutoff`); returns (uploads aborted, blobs removed).
+    pub async fn run_housekeeping(
+        &self,
+        orphan_cutoff: SystemTime,
+    ) -> Result<(usize, usize), sluice_store::StoreError> {
+        let aborted = sweep_stale_uploads(&self.state).await?;
+        let removed =
+            sluice_store::sweep_orphans(&*self.state.meta, &*self.state.blobs, orphan_cutoff)
+                .await?;
+        Ok((aborted, removed))
     }
 
     /// A handle that triggers shutdown.
@@ -109,7 +123,7 @@ pub async fn start(config: ServerConfig) -> Result<RunningServer, StartError> {
     });
     spawn_orphan_sweep(state.clone());
     let (shutdown_tx, shutdown_rx) = watch::channel(false);
-    let task = tokio::spawn(accept_loop(listener, state, shutdown_rx, grace));
+    let task = tokio::spawn(accept_loop(listener, state.clone(), shutdown_rx, grace));
     Ok(RunningServer {
         local_addr,
         clock,
@@ -117,6 +131,7 @@ pub async fn start(config: ServerConfig) -> Result<RunningServer, StartError> {
         root_source,
         shutdown: shutdown_tx,
         task,
+        state,
     })
 }
 
@@ -165,10 +180,16 @@ async fn accept_loop(
     }
 }
 
-/// Removes blobs no object references, once at start (for blobs older than the start) and hourly.
+/// Background housekeeping, once at start and then hourly: aborts stale multipart uploads
+/// and removes blobs nothing references.
 fn spawn_orphan_sweep(state: Arc<AppState>) {
     tokio::spawn(async move {
         loop {
+            match sweep_stale_uploads(&state).await {
+                Ok(0) => {}
+                Ok(n) => tracing::info!(aborted = n, "stale multipart uploads aborted"),
+                Err(e) => tracing::warn!(error = %e, "stale upload sweep failed"),
+            }
             let cutoff = SystemTime::now() - Duration::from_secs(60);
             match sluice_store::sweep_orphans(&*state.meta, &*state.blobs, cutoff).await {
                 Ok(0) => {}
@@ -178,4 +199,29 @@ fn spawn_orphan_sweep(state: Arc<AppState>) {
             tokio::time::sleep(Duration::from_secs(3600)).await;
         }
     });
+}
+
+/// Aborts uploads older than the configured age and frees their parts; returns how many.
+pub async fn sweep_stale_uploads(state: &AppState) -> Result<usize, sluice_store::StoreError> {
+    let age_ms = i64::try_from(state.config.stale_upload_age.as_millis()).unwrap_or(i64::MAX);
+    let before = state.clock.now_ms().saturating_sub(age_ms);
+    let mut aborted = 0;
+    loop {
+        let stale = state.meta.stale_uploads(before, 100).await?;
+        if stale.is_empty() {
+            return Ok(aborted);
+        }
+        for upload in stale {
+            match state.meta.abort_upload(&upload.upload_id).await {
+                Ok(blobs) => {
+                    for b in blobs {
+                        let _ = state.blobs.delete(&b).await;
+                    }
+                    aborted += 1;
+                }
+                Err(sluice_store::StoreError::NoSuchUpload) => {}
+                Err(e) => return Err(e),
+            }
+        }
+    }
 }

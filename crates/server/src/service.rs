@@ -10,7 +10,7 @@ use crate::response::{self, set_header, ResponseBody};
 use crate::state::AppState;
 use http::{Request, Response};
 use hyper::body::Incoming;
-use sluice_s3::{route, QueryParams, RouteInput, S3Error};
+use sluice_s3::{route, Endpoint, QueryParams, RouteInput, S3Error};
 use sluice_sigv4::{PayloadCheck, RequestView};
 use std::net::SocketAddr;
 use std::time::Instant;
@@ -115,12 +115,15 @@ async fn serve(
     log.auth = caller.auth_type();
     log.access_key = caller.access_key_id().unwrap_or_default().to_string();
 
-    require_allowed(
-        &caller,
-        endpoint.action(),
-        endpoint.bucket(),
-        endpoint.key(),
-    )?;
+    // Service API routes (`/_sluice/...`) authorize inside their handlers.
+    if !matches!(endpoint, Endpoint::Service { .. }) {
+        require_allowed(
+            &caller,
+            endpoint.action(),
+            endpoint.bucket(),
+            endpoint.key(),
+        )?;
+    }
     if caller.auth.as_ref().is_some_and(|a| a.kind.is_presigned()) {
         promote_signed_query_headers(parts, &query);
     }

@@ -56,6 +56,9 @@ pub struct ServeArgs {
     /// Seconds to wait for in-flight requests at shutdown [default: 30].
     #[arg(long, env = "SLUICE_SHUTDOWN_GRACE")]
     pub shutdown_grace: Option<u64>,
+    /// Hours after which an unfinished multipart upload is aborted and its parts freed [default: 168].
+    #[arg(long, env = "SLUICE_STALE_UPLOAD_HOURS")]
+    pub stale_upload_hours: Option<u64>,
 }
 
 /// `sluice presign` arguments.

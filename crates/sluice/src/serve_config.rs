@@ -28,6 +28,8 @@ pub struct FileConfig {
     pub root_secret_key: Option<String>,
     /// See `--shutdown-grace`.
     pub shutdown_grace: Option<u64>,
+    /// See `--stale-upload-hours`.
+    pub stale_upload_hours: Option<u64>,
 }
 
 /// Reads and parses a TOML config file.
@@ -73,6 +75,12 @@ pub fn merge(args: ServeArgs) -> Result<ServerConfig> {
         .filter(|s| !s.is_empty());
     if let Some(g) = args.shutdown_grace.or(file.shutdown_grace) {
         cfg.shutdown_grace = Duration::from_secs(g);
+    }
+    if let Some(h) = args.stale_upload_hours.or(file.stale_upload_hours) {
+        if h == 0 {
+            bail!("config key `stale_upload_hours`: must be at least 1");
+        }
+        cfg.stale_upload_age = Duration::from_secs(h.saturating_mul(3600));
     }
     Ok(cfg)
 }

@@ -15,6 +15,12 @@ pub enum StoreError {
     /// The bucket still holds objects (later also open multipart uploads).
     #[error("the bucket you tried to delete is not empty")]
     BucketNotEmpty,
+    /// The multipart upload does not exist (never created, completed or aborted).
+    #[error("the specified upload does not exist")]
+    NoSuchUpload,
+    /// A part named in a completion was re-uploaded while the completion ran.
+    #[error("part {0} changed during completion")]
+    PartChanged(u32),
     /// The blob an object points at is not on disk; carries the blob id.
     #[error("blob {0} is missing")]
     BlobMissing(String),

@@ -15,6 +15,7 @@ mod error;
 mod local_blob;
 mod meta;
 mod model;
+mod multipart_model;
 mod orphans;
 mod sqlite;
 
@@ -26,6 +27,7 @@ pub use error::StoreError;
 pub use local_blob::{LocalBlobStore, BLOBS_DIR, TMP_DIR};
 pub use meta::{BucketUsage, ListPage, ListQuery, MetaStore};
 pub use model::{BlobRef, BucketMeta, Checksums, ObjectMeta, PartInfo, StandardHeaders};
+pub use multipart_model::{CompletedUpload, PartRecord, UploadMeta, UploadPage};
 pub use orphans::sweep_orphans;
 pub use sqlite::schema::SCHEMA_VERSION;
 pub use sqlite::{SqliteMetaStore, META_FILE_NAME};

@@ -4,6 +4,7 @@ use async_trait::async_trait;
 
 use crate::error::StoreError;
 use crate::model::{BlobRef, BucketMeta, ObjectMeta};
+use crate::multipart_model::{CompletedUpload, PartRecord, UploadMeta, UploadPage};
 
 /// One page request of an S3 ListObjects / ListObjectsV2 call.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -76,6 +77,52 @@ pub trait MetaStore: Send + Sync + 'static {
 
     /// Object count and total bytes of one bucket, `None` if it does not exist.
     async fn bucket_usage(&self, name: &str) -> Result<Option<BucketUsage>, StoreError>;
+
+    /// Records a new multipart upload ([`StoreError::NoSuchBucket`] if the bucket is gone).
+    async fn create_upload(&self, upload: &UploadMeta) -> Result<(), StoreError>;
+
+    /// Looks an open upload up by id.
+    async fn get_upload(&self, upload_id: &str) -> Result<Option<UploadMeta>, StoreError>;
+
+    /// Records an uploaded part, replacing an earlier one with the same number; returns the
+    /// replaced part's blob for the caller to free. [`StoreError::NoSuchUpload`] if not open.
+    async fn put_part(&self, part: &PartRecord) -> Result<Option<BlobRef>, StoreError>;
+
+    /// Parts with numbers above `after_part`, in order, at most `max`.
+    async fn list_parts(
+        &self,
+        upload_id: &str,
+        after_part: u32,
+        max: usize,
+    ) -> Result<Vec<PartRecord>, StoreError>;
+
+    /// Completes an upload: in one transaction the upload and its parts disappear and the
+    /// object (whose `parts` manifest names the parts used) is written.
+    async fn complete_upload(
+        &self,
+        upload_id: &str,
+        object: &ObjectMeta,
+    ) -> Result<CompletedUpload, StoreError>;
+
+    /// Aborts an upload; returns its part blobs for the caller to free.
+    async fn abort_upload(&self, upload_id: &str) -> Result<Vec<BlobRef>, StoreError>;
+
+    /// Open uploads of a bucket under `prefix` after the markers (S3 ListMultipartUploads order).
+    async fn list_uploads(
+        &self,
+        bucket: &str,
+        prefix: &str,
+        key_marker: &str,
+        upload_id_marker: &str,
+        max: usize,
+    ) -> Result<UploadPage, StoreError>;
+
+    /// Uploads created before `before_ms` (oldest first, at most `max`), for the stale sweep.
+    async fn stale_uploads(
+        &self,
+        before_ms: i64,
+        max: usize,
+    ) -> Result<Vec<UploadMeta>, StoreError>;
 }
 
 /// Counters maintained transactionally with every put and delete.

@@ -5,6 +5,7 @@ mod delete;
 mod list_buckets;
 mod list_objects;
 mod location;
+mod multipart;
 mod request_bodies;
 mod timefmt;
 
@@ -13,6 +14,10 @@ pub use delete::{DeleteError, DeleteResult};
 pub use list_buckets::{BucketEntry, ListAllMyBucketsResult};
 pub use list_objects::{ListObjectsPage, ListStyle, ObjectEntry};
 pub use location::{location_constraint_xml, versioning_configuration_xml};
+pub use multipart::{
+    initiate_result_xml, parse_complete_request, CompleteResult, CompletedPart, ListPartsResult,
+    ListUploadsResult, PartEntry, UploadEntry,
+};
 pub use request_bodies::{
     parse_create_bucket_configuration, parse_delete_request, DeleteRequest, ObjectIdentifier,
 };

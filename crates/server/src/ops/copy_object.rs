@@ -3,6 +3,7 @@
 use crate::authz::require_allowed;
 use crate::checksum::{stored_algorithm, BodyHasher, ChecksumAlgorithm};
 use crate::headers::{header, standard_headers, user_metadata};
+use crate::object_reader::ObjectReader;
 use crate::ops::buckets::{require_bucket, store_err};
 use crate::ops::conditions::evaluate_read_conditions;
 use crate::ops::get_object::load_object;
@@ -14,9 +15,6 @@ use percent_encoding::percent_decode_str;
 use sluice_s3::xml::CopyObjectResult;
 use sluice_s3::S3Error;
 use sluice_store::{Checksums, ObjectMeta};
-
-/// Bytes copied per read.
-const COPY_CHUNK: usize = 1024 * 1024;
 
 /// A parsed `x-amz-copy-source`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -98,7 +96,7 @@ pub async fn copy_object(
     } else {
         (src.headers.clone(), src.user_metadata.clone())
     };
-    let (blob, md5_hex, checksum) = copy_bytes(ctx, &src, algorithm).await?;
+    let (blob, md5_hex, checksum) = copy_range_to_blob(ctx, &src, 0, src.size, algorithm).await?;
     let mut checksums = Checksums::default();
     algorithm.store(&mut checksums, checksum.clone());
     let meta = ObjectMeta {
@@ -122,27 +120,22 @@ pub async fn copy_object(
     Ok(response::xml(doc.to_xml("CopyObjectResult")))
 }
 
-/// Copies a whole object's bytes into a new committed blob, hashing on the way.
-async fn copy_bytes(
+/// Copies `len` bytes of an object from `start` into a new committed blob, hashing on the way.
+/// Returns the blob, the hex MD5 and the base64 checksum.
+pub async fn copy_range_to_blob(
     ctx: &RequestCtx<'_>,
     src: &ObjectMeta,
+    start: u64,
+    len: u64,
     algorithm: ChecksumAlgorithm,
 ) -> Result<(sluice_store::BlobRef, String, String), S3Error> {
-    let reader = ctx.state.blobs.open(&src.blob).await.map_err(store_err)?;
+    let mut reader = ObjectReader::new(ctx.state.blobs.clone(), src, start, len);
     let mut writer = ctx.state.blobs.create().await.map_err(store_err)?;
     let mut hasher = BodyHasher::new(Some(algorithm), false);
     let copied: Result<(), S3Error> = async {
-        let mut pos = 0u64;
-        while pos < src.size {
-            let want = ((src.size - pos) as usize).min(COPY_CHUNK);
-            let chunk = reader.read_chunk(pos, want).await.map_err(store_err)?;
-            if chunk.is_empty() {
-                tracing::error!(blob = src.blob.as_str(), "blob shorter than its metadata");
-                return Err(S3Error::internal_error());
-            }
+        while let Some(chunk) = reader.next_chunk().await.map_err(store_err)? {
             hasher.update(&chunk);
             writer.write(&chunk).await.map_err(store_err)?;
-            pos += chunk.len() as u64;
         }
         Ok(())
     }

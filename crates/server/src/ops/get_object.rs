@@ -2,20 +2,17 @@
 
 use crate::checksum::stored_algorithm;
 use crate::headers::{header, write_object_headers};
+use crate::object_reader::ObjectReader;
 use crate::ops::buckets::{require_bucket, store_err};
 use crate::ops::conditions::{evaluate_read_conditions, parse_range, ByteRange, ReadCondition};
 use crate::ops::RequestCtx;
 use crate::response::{self, set_header, ResponseBody};
-use bytes::Bytes;
+use futures_util::StreamExt;
 use http::Response;
 use http_body::Frame;
 use http_body_util::{BodyExt, StreamBody};
 use sluice_s3::S3Error;
-use sluice_store::{BlobReader, ObjectMeta, StoreError};
-use std::sync::Arc;
-
-/// Bytes read from storage per body frame.
-const READ_CHUNK: usize = 512 * 1024;
+use sluice_store::ObjectMeta;
 
 /// `response-*` query parameters and the headers they override.
 const RESPONSE_OVERRIDES: [(&str, &str); 6] = [
@@ -78,24 +75,21 @@ pub async fn get_object(
     let body = if head || len == 0 {
         response::empty_body()
     } else {
-        let reader = ctx
-            .state
-            .blobs
-            .open(&meta.blob)
-            .await
-            .map_err(|e| match e {
-                StoreError::BlobMissing(_) => {
-                    tracing::error!(
-                        bucket,
-                        key,
-                        blob = meta.blob.as_str(),
-                        "object bytes missing"
-                    );
-                    S3Error::internal_error()
-                }
-                other => store_err(other),
-            })?;
-        blob_body(Arc::from(reader), start, len)
+        // Open the first blob now so a missing blob is a clean 500 rather than a cut body.
+        let mut reader = ObjectReader::new(ctx.state.blobs.clone(), &meta, start, len);
+        match reader.next_chunk().await {
+            Ok(first) => {
+                let first = first.map(|b| Ok(Frame::data(b)));
+                let rest = reader.into_body();
+                let head_stream = futures_util::stream::iter(first);
+                let tail = http_body_util::BodyStream::new(rest);
+                StreamBody::new(head_stream.chain(tail)).boxed_unsync()
+            }
+            Err(e) => {
+                tracing::error!(bucket, key, error = %e, "object bytes unreadable");
+                return Err(S3Error::internal_error());
+            }
+        }
     };
     let mut r = Response::new(body);
     *r.status_mut() = http::StatusCode::from_u16(status).unwrap_or(http::StatusCode::OK);
@@ -115,7 +109,12 @@ pub async fn get_object(
         if let Some(alg) = stored_algorithm(&meta.checksums) {
             if let Some(v) = alg.stored(&meta.checksums) {
                 set_header(&mut r, alg.header(), v);
-                set_header(&mut r, "x-amz-checksum-type", "FULL_OBJECT");
+                let kind = if v.contains('-') {
+                    "COMPOSITE"
+                } else {
+                    "FULL_OBJECT"
+                };
+                set_header(&mut r, "x-amz-checksum-type", kind);
             }
         }
     }
@@ -187,30 +186,4 @@ fn apply_response_overrides(
         }
     }
     Ok(())
-}
-
-/// A body streaming `len` bytes of a blob from `start`, one bounded chunk at a time.
-pub fn blob_body(reader: Arc<dyn BlobReader>, start: u64, len: u64) -> ResponseBody {
-    let end = start + len;
-    let stream = futures_util::stream::unfold((reader, start), move |(reader, pos)| async move {
-        if pos >= end {
-            return None;
-        }
-        let want = ((end - pos) as usize).min(READ_CHUNK);
-        match reader.read_chunk(pos, want).await {
-            Ok(chunk) if chunk.is_empty() => Some((
-                Err(std::io::Error::new(
-                    std::io::ErrorKind::UnexpectedEof,
-                    "blob shorter than its metadata",
-                )),
-                (reader, end),
-            )),
-            Ok(chunk) => {
-                let next = pos + chunk.len() as u64;
-                Some((Ok(Frame::data(Bytes::from(chunk))), (reader, next)))
-            }
-            Err(e) => Some((Err(std::io::Error::other(e.to_string())), (reader, end))),
-        }
-    });
-    StreamBody::new(stream).boxed_unsync()
 }

@@ -7,6 +7,7 @@ pub mod copy_object;
 pub mod delete;
 pub mod get_object;
 pub mod list;
+pub mod multipart;
 pub mod put_object;
 
 use crate::authn::Caller;
@@ -60,14 +61,42 @@ pub async fn dispatch(
             get_object::get_object(ctx, bucket, key, true).await
         }
         Endpoint::DeleteObject { bucket, key } => delete::delete_object(ctx, bucket, key).await,
-        Endpoint::ListMultipartUploads { .. }
-        | Endpoint::CreateMultipartUpload { .. }
-        | Endpoint::UploadPart { .. }
-        | Endpoint::UploadPartCopy { .. }
-        | Endpoint::CompleteMultipartUpload { .. }
-        | Endpoint::AbortMultipartUpload { .. }
-        | Endpoint::ListParts { .. }
-        | Endpoint::Unsupported { .. } => Err(S3Error::not_implemented()),
-        Endpoint::Service { .. } => Err(S3Error::new("NotFound", 404, "Not Found")),
+        Endpoint::ListMultipartUploads { bucket } => {
+            multipart::list::list_multipart_uploads(ctx, bucket).await
+        }
+        Endpoint::CreateMultipartUpload { bucket, key } => {
+            multipart::create::create_multipart_upload(ctx, bucket, key).await
+        }
+        Endpoint::UploadPart {
+            bucket,
+            key,
+            part_number,
+            upload_id,
+        } => multipart::part::upload_part(ctx, bucket, key, part_number, upload_id, body).await,
+        Endpoint::UploadPartCopy {
+            bucket,
+            key,
+            part_number,
+            upload_id,
+        } => multipart::part::upload_part_copy(ctx, bucket, key, part_number, upload_id).await,
+        Endpoint::CompleteMultipartUpload {
+            bucket,
+            key,
+            upload_id,
+        } => {
+            multipart::complete::complete_multipart_upload(ctx, bucket, key, upload_id, body).await
+        }
+        Endpoint::AbortMultipartUpload {
+            bucket,
+            key,
+            upload_id,
+        } => multipart::create::abort_multipart_upload(ctx, bucket, key, upload_id).await,
+        Endpoint::ListParts {
+            bucket,
+            key,
+            upload_id,
+        } => multipart::list::list_parts(ctx, bucket, key, upload_id).await,
+        Endpoint::Unsupported { .. } => Err(S3Error::not_implemented()),
+        Endpoint::Service { path } => Ok(crate::service_api::dispatch(ctx, path, body).await),
     }
 }

@@ -38,7 +38,10 @@ pub(super) fn delete(conn: &mut Connection, name: &str) -> Result<(), StoreError
     let has_objects = tx
         .prepare_cached("SELECT 1 FROM objects WHERE bucket = ?1 LIMIT 1")?
         .exists([name])?;
-    if has_objects {
+    let has_uploads = tx
+        .prepare_cached("SELECT 1 FROM multipart_uploads WHERE bucket = ?1 LIMIT 1")?
+        .exists([name])?;
+    if has_objects || has_uploads {
         return Err(StoreError::BucketNotEmpty);
     }
     tx.execute("DELETE FROM buckets WHERE name = ?1", [name])?;

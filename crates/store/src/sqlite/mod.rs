@@ -6,6 +6,7 @@
 
 mod buckets;
 mod listing;
+mod multipart;
 mod objects;
 pub mod schema;
 
@@ -18,6 +19,7 @@ use rusqlite::{Connection, OpenFlags};
 use crate::error::{blocking, StoreError};
 use crate::meta::{BucketUsage, ListPage, ListQuery, MetaStore};
 use crate::model::{BlobRef, BucketMeta, ObjectMeta};
+use crate::multipart_model::{CompletedUpload, PartRecord, UploadMeta, UploadPage};
 
 /// Idle reader connections kept for reuse; more may be open briefly under load.
 const MAX_IDLE_READERS: usize = 4;
@@ -170,5 +172,76 @@ impl MetaStore for SqliteMetaStore {
     async fn bucket_usage(&self, name: &str) -> Result<Option<BucketUsage>, StoreError> {
         let name = name.to_owned();
         self.read(move |c| buckets::usage(c, &name)).await
+    }
+
+    async fn create_upload(&self, upload: &UploadMeta) -> Result<(), StoreError> {
+        let mut upload = upload.clone();
+        upload.user_metadata.sort();
+        self.write(move |c| multipart::create(c, &upload)).await
+    }
+
+    async fn get_upload(&self, upload_id: &str) -> Result<Option<UploadMeta>, StoreError> {
+        let id = upload_id.to_owned();
+        self.read(move |c| multipart::get(c, &id)).await
+    }
+
+    async fn put_part(&self, part: &PartRecord) -> Result<Option<BlobRef>, StoreError> {
+        let part = part.clone();
+        self.write(move |c| multipart::put_part(c, &part)).await
+    }
+
+    async fn list_parts(
+        &self,
+        upload_id: &str,
+        after_part: u32,
+        max: usize,
+    ) -> Result<Vec<PartRecord>, StoreError> {
+        let id = upload_id.to_owned();
+        self.read(move |c| multipart::list_parts(c, &id, after_part, max))
+            .await
+    }
+
+    async fn complete_upload(
+        &self,
+        upload_id: &str,
+        object: &ObjectMeta,
+    ) -> Result<CompletedUpload, StoreError> {
+        let id = upload_id.to_owned();
+        let mut object = object.clone();
+        object.user_metadata.sort();
+        self.write(move |c| multipart::complete(c, &id, &object))
+            .await
+    }
+
+    async fn abort_upload(&self, upload_id: &str) -> Result<Vec<BlobRef>, StoreError> {
+        let id = upload_id.to_owned();
+        self.write(move |c| multipart::abort(c, &id)).await
+    }
+
+    async fn list_uploads(
+        &self,
+        bucket: &str,
+        prefix: &str,
+        key_marker: &str,
+        upload_id_marker: &str,
+        max: usize,
+    ) -> Result<UploadPage, StoreError> {
+        let (b, p, k, u) = (
+            bucket.to_owned(),
+            prefix.to_owned(),
+            key_marker.to_owned(),
+            upload_id_marker.to_owned(),
+        );
+        self.read(move |c| multipart::list_uploads(c, &b, &p, &k, &u, max))
+            .await
+    }
+
+    async fn stale_uploads(
+        &self,
+        before_ms: i64,
+        max: usize,
+    ) -> Result<Vec<UploadMeta>, StoreError> {
+        self.read(move |c| multipart::stale(c, before_ms, max))
+            .await
     }
 }

@@ -61,17 +61,23 @@ pub(super) fn get(
 
 /// Insert or replace in one IMMEDIATE transaction (one WAL fsync at commit).
 pub(super) fn put(conn: &mut Connection, m: &ObjectMeta) -> Result<Option<ObjectMeta>, StoreError> {
+    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    let old = put_in_tx(&tx, m)?;
+    tx.commit()?;
+    Ok(old)
+}
+
+/// Insert or replace inside the caller's transaction; returns the replaced row.
+pub(super) fn put_in_tx(tx: &Connection, m: &ObjectMeta) -> Result<Option<ObjectMeta>, StoreError> {
     let size = size_as_i64(m.size)?;
     let headers = to_json(&m.headers)?;
     let user_metadata = to_json(&m.user_metadata)?;
     let checksums = to_json(&m.checksums)?;
     let parts = m.parts.as_ref().map(to_json).transpose()?;
-
-    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-    if !buckets::exists(&tx, &m.bucket)? {
+    if !buckets::exists(tx, &m.bucket)? {
         return Err(StoreError::NoSuchBucket);
     }
-    let old = remove_row(&tx, &m.bucket, &m.key)?;
+    let old = remove_row(tx, &m.bucket, &m.key)?;
     tx.prepare_cached(
         "INSERT INTO objects (bucket, key, size, etag, last_modified_ms, headers, \
          user_metadata, checksums, blob, parts) \
@@ -97,8 +103,7 @@ pub(super) fn put(conn: &mut Connection, m: &ObjectMeta) -> Result<Option<Object
             stmt.execute(params![m.bucket, m.key.as_bytes(), p.blob.0])?;
         }
     }
-    buckets::add_usage(&tx, &m.bucket, 1, size)?;
-    tx.commit()?;
+    buckets::add_usage(tx, &m.bucket, 1, size)?;
     Ok(old)
 }
 
@@ -138,7 +143,8 @@ pub(super) fn blobs_in_use(
     {
         let mut stmt = tx.prepare_cached(
             "SELECT EXISTS (SELECT 1 FROM objects WHERE blob = ?1) \
-             OR EXISTS (SELECT 1 FROM object_part_blobs WHERE blob = ?1)",
+             OR EXISTS (SELECT 1 FROM object_part_blobs WHERE blob = ?1) \
+             OR EXISTS (SELECT 1 FROM multipart_parts WHERE blob = ?1)",
         )?;
         for b in blobs {
             let used: bool = stmt.query_row([&b.0], |r| r.get(0))?;

@@ -43,6 +43,33 @@ const MIGRATIONS: &[&str] = &[
     ) WITHOUT ROWID;
     CREATE INDEX object_part_blobs_by_blob ON object_part_blobs(blob);
     "#,
+    // 2: multipart uploads and their parts.
+    r#"
+    CREATE TABLE multipart_uploads (
+        upload_id          TEXT    NOT NULL PRIMARY KEY,
+        bucket             TEXT    NOT NULL REFERENCES buckets(name),
+        key                BLOB    NOT NULL,
+        created_ms         INTEGER NOT NULL,
+        initiator          TEXT    NOT NULL,
+        headers            TEXT    NOT NULL,
+        user_metadata      TEXT    NOT NULL,
+        checksum_algorithm TEXT,
+        checksum_type      TEXT
+    );
+    CREATE INDEX multipart_uploads_by_key ON multipart_uploads(bucket, key, upload_id);
+    CREATE INDEX multipart_uploads_by_age ON multipart_uploads(created_ms);
+    CREATE TABLE multipart_parts (
+        upload_id        TEXT    NOT NULL REFERENCES multipart_uploads(upload_id) ON DELETE CASCADE,
+        part_number      INTEGER NOT NULL,
+        size             INTEGER NOT NULL,
+        etag             TEXT    NOT NULL,
+        blob             TEXT    NOT NULL,
+        checksums        TEXT    NOT NULL,
+        last_modified_ms INTEGER NOT NULL,
+        PRIMARY KEY (upload_id, part_number)
+    ) WITHOUT ROWID;
+    CREATE INDEX multipart_parts_by_blob ON multipart_parts(blob);
+    "#,
 ];
 
 /// The schema version this build writes.

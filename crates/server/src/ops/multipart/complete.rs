@@ -1,0 +1,180 @@
+//! CompleteMultipartUpload: validate the part list, then one metadata transaction (no byte copy).
+
+use super::{free_blobs, load_upload, MAX_PART_NUMBER, MIN_PART_SIZE};
+use crate::body_in::BodyReader;
+use crate::checksum::ChecksumAlgorithm;
+use crate::headers::header;
+use crate::multipart_checksum::{combine, multipart_etag, ChecksumType};
+use crate::ops::buckets::store_err;
+use crate::ops::put_object::free_object_blobs;
+use crate::ops::RequestCtx;
+use crate::response::{self, set_header, ResponseBody};
+use http::Response;
+use sluice_s3::xml::{parse_complete_request, CompleteResult, CompletedPart};
+use sluice_s3::S3Error;
+use sluice_store::{Checksums, ObjectMeta, PartInfo, PartRecord, StoreError};
+
+/// Largest CompleteMultipartUpload body accepted (10,000 parts with checksums).
+const MAX_COMPLETE_BODY: usize = 4 * 1024 * 1024;
+
+fn requested_checksum(p: &CompletedPart, alg: ChecksumAlgorithm) -> Option<&str> {
+    match alg {
+        ChecksumAlgorithm::Crc32 => p.checksum_crc32.as_deref(),
+        ChecksumAlgorithm::Crc32c => p.checksum_crc32c.as_deref(),
+        ChecksumAlgorithm::Crc64Nvme => p.checksum_crc64nvme.as_deref(),
+        ChecksumAlgorithm::Sha1 => p.checksum_sha1.as_deref(),
+        ChecksumAlgorithm::Sha256 => p.checksum_sha256.as_deref(),
+    }
+}
+
+/// Matches the requested parts against the uploaded ones (order, ETags, sizes, checksums).
+fn select_parts<'a>(
+    requested: &[CompletedPart],
+    uploaded: &'a [PartRecord],
+) -> Result<Vec<&'a PartRecord>, S3Error> {
+    let mut previous = 0u32;
+    let mut chosen = Vec::with_capacity(requested.len());
+    for r in requested {
+        if r.part_number == 0 || r.part_number > MAX_PART_NUMBER {
+            return Err(S3Error::invalid_part(r.part_number));
+        }
+        if r.part_number <= previous {
+            return Err(S3Error::invalid_part_order());
+        }
+        previous = r.part_number;
+        let Some(part) = uploaded.iter().find(|p| p.part_number == r.part_number) else {
+            return Err(S3Error::invalid_part(r.part_number));
+        };
+        if r.etag.trim().trim_matches('"') != part.etag {
+            return Err(S3Error::invalid_part(r.part_number));
+        }
+        for alg in crate::checksum::ALL_ALGORITHMS {
+            if let (Some(want), Some(have)) =
+                (requested_checksum(r, alg), alg.stored(&part.checksums))
+            {
+                if want.trim() != have {
+                    return Err(S3Error::invalid_part(r.part_number));
+                }
+            }
+        }
+        chosen.push(part);
+    }
+    let last = chosen.len().saturating_sub(1);
+    for (i, p) in chosen.iter().enumerate() {
+        if i < last && p.size < MIN_PART_SIZE {
+            return Err(S3Error::entity_too_small(
+                p.part_number,
+                p.size,
+                MIN_PART_SIZE,
+            ));
+        }
+    }
+    Ok(chosen)
+}
+
+/// `POST /bucket/key?uploadId=U`
+pub async fn complete_multipart_upload(
+    ctx: &RequestCtx<'_>,
+    bucket: &str,
+    key: &str,
+    upload_id: &str,
+    body: &mut BodyReader,
+) -> Result<Response<ResponseBody>, S3Error> {
+    let upload = load_upload(ctx, bucket, key, upload_id).await?;
+    let raw = body.read_to_end(MAX_COMPLETE_BODY).await?;
+    let requested = parse_complete_request(&raw)?;
+    let uploaded = ctx
+        .state
+        .meta
+        .list_parts(upload_id, 0, MAX_PART_NUMBER as usize + 1)
+        .await
+        .map_err(store_err)?;
+    let chosen = select_parts(&requested, &uploaded)?;
+    let etags: Vec<&str> = chosen.iter().map(|p| p.etag.as_str()).collect();
+    let etag = multipart_etag(&etags).ok_or_else(S3Error::internal_error)?;
+    let size: u64 = chosen.iter().map(|p| p.size).sum();
+
+    let mut checksums = Checksums::default();
+    let mut echo = None;
+    if let Some(alg) = upload
+        .checksum_algorithm
+        .as_deref()
+        .and_then(ChecksumAlgorithm::from_name)
+    {
+        let kind = upload
+            .checksum_type
+            .as_deref()
+            .and_then(ChecksumType::from_name)
+            .unwrap_or(ChecksumType::default_for(alg));
+        let values: Option<Vec<(String, u64)>> = chosen
+            .iter()
+            .map(|p| alg.stored(&p.checksums).map(|v| (v.to_string(), p.size)))
+            .collect();
+        let combined = values.and_then(|v| combine(alg, kind, &v)).ok_or_else(|| {
+            S3Error::invalid_request(format!(
+                "The upload was created using a {} checksum. The complete request must include the checksum for each part.",
+                alg.name().to_ascii_lowercase()
+            ))
+        })?;
+        if let Some(claimed) = header(ctx.parts, alg.header()) {
+            if claimed.trim() != combined {
+                return Err(S3Error::bad_digest_checksum(alg.name()));
+            }
+        }
+        alg.store(&mut checksums, combined.clone());
+        echo = Some((alg.xml_element(), combined, kind.name()));
+    }
+
+    let manifest: Vec<PartInfo> = chosen
+        .iter()
+        .map(|p| PartInfo {
+            part_number: p.part_number,
+            size: p.size,
+            etag: p.etag.clone(),
+            blob: p.blob.clone(),
+            checksums: p.checksums.clone(),
+        })
+        .collect();
+    let object = ObjectMeta {
+        bucket: bucket.to_string(),
+        key: key.to_string(),
+        size,
+        etag: etag.clone(),
+        last_modified_ms: ctx.state.clock.now_ms(),
+        headers: upload.headers.clone(),
+        user_metadata: upload.user_metadata.clone(),
+        checksums,
+        blob: manifest[0].blob.clone(),
+        parts: Some(manifest),
+    };
+    let done = ctx
+        .state
+        .meta
+        .complete_upload(upload_id, &object)
+        .await
+        .map_err(|e| match e {
+            StoreError::NoSuchUpload => S3Error::no_such_upload(upload_id),
+            StoreError::PartChanged(n) => S3Error::invalid_part(n),
+            StoreError::NoSuchBucket => S3Error::no_such_bucket(bucket),
+            other => store_err(other),
+        })?;
+    if let Some(old) = &done.replaced {
+        free_object_blobs(ctx, old).await;
+    }
+    free_blobs(ctx, &done.unused_part_blobs).await;
+
+    let host = header(ctx.parts, "host").unwrap_or("localhost");
+    let doc = CompleteResult {
+        location: format!(
+            "http://{host}{}",
+            sluice_sigv4::encode_object_path(bucket, key)
+        ),
+        bucket: bucket.to_string(),
+        key: key.to_string(),
+        etag: etag.clone(),
+        checksum: echo.clone(),
+    };
+    let mut r = response::xml(doc.to_xml());
+    set_header(&mut r, "etag", &format!("\"{etag}\""));
+    Ok(r)
+}

@@ -1,0 +1,136 @@
+//! CreateMultipartUpload and AbortMultipartUpload.
+
+use super::free_blobs;
+use crate::checksum::ChecksumAlgorithm;
+use crate::headers::{header, standard_headers, user_metadata};
+use crate::multipart_checksum::{supports, ChecksumType};
+use crate::ops::buckets::{require_bucket, store_err};
+use crate::ops::RequestCtx;
+use crate::response::{self, set_header, ResponseBody};
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine;
+use http::Response;
+use rand::RngCore;
+use sluice_s3::xml::initiate_result_xml;
+use sluice_s3::S3Error;
+use sluice_store::{StoreError, UploadMeta};
+
+/// A new opaque upload id (192 random bits).
+pub fn new_upload_id() -> String {
+    let mut b = [0u8; 24];
+    rand::thread_rng().fill_bytes(&mut b);
+    URL_SAFE_NO_PAD.encode(b)
+}
+
+/// Creates an upload record and returns it (shared by the S3 call and the mint API).
+pub async fn create_upload(
+    ctx: &RequestCtx<'_>,
+    bucket: &str,
+    key: &str,
+    headers: sluice_store::StandardHeaders,
+    metadata: Vec<(String, String)>,
+    checksum: Option<(ChecksumAlgorithm, ChecksumType)>,
+) -> Result<UploadMeta, S3Error> {
+    require_bucket(ctx, bucket).await?;
+    let upload = UploadMeta {
+        upload_id: new_upload_id(),
+        bucket: bucket.to_string(),
+        key: key.to_string(),
+        created_ms: ctx.state.clock.now_ms(),
+        initiator: ctx
+            .caller
+            .access_key_id()
+            .unwrap_or("anonymous")
+            .to_string(),
+        headers,
+        user_metadata: metadata,
+        checksum_algorithm: checksum.map(|(a, _)| a.name().to_string()),
+        checksum_type: checksum.map(|(_, t)| t.name().to_string()),
+    };
+    ctx.state
+        .meta
+        .create_upload(&upload)
+        .await
+        .map_err(|e| match e {
+            StoreError::NoSuchBucket => S3Error::no_such_bucket(bucket),
+            other => store_err(other),
+        })?;
+    Ok(upload)
+}
+
+/// `POST /bucket/key?uploads`
+pub async fn create_multipart_upload(
+    ctx: &RequestCtx<'_>,
+    bucket: &str,
+    key: &str,
+) -> Result<Response<ResponseBody>, S3Error> {
+    let algorithm = match header(ctx.parts, "x-amz-checksum-algorithm") {
+        None => None,
+        Some(v) => Some(ChecksumAlgorithm::from_name(v).ok_or_else(|| {
+            S3Error::invalid_request(
+                "Checksum algorithm provided is unsupported. Please try again with any of the valid types: [CRC32, CRC32C, CRC64NVME, SHA1, SHA256]",
+            )
+        })?),
+    };
+    let kind = match header(ctx.parts, "x-amz-checksum-type") {
+        None => None,
+        Some(v) => Some(ChecksumType::from_name(v).ok_or_else(|| {
+            S3Error::invalid_request("Value for x-amz-checksum-type header is invalid.")
+        })?),
+    };
+    let checksum = match (algorithm, kind) {
+        (None, None) => None,
+        (None, Some(_)) => {
+            return Err(S3Error::invalid_request(
+                "The x-amz-checksum-type header can only be used with the x-amz-checksum-algorithm header.",
+            ))
+        }
+        (Some(a), k) => {
+            let k = k.unwrap_or(ChecksumType::default_for(a));
+            if !supports(a, k) {
+                return Err(S3Error::invalid_request(format!(
+                    "The {} checksum type is not supported for the {} algorithm.",
+                    k.name(),
+                    a.name()
+                )));
+            }
+            Some((a, k))
+        }
+    };
+    let upload = create_upload(
+        ctx,
+        bucket,
+        key,
+        standard_headers(ctx.parts),
+        user_metadata(ctx.parts)?,
+        checksum,
+    )
+    .await?;
+    let mut r = response::xml(initiate_result_xml(bucket, key, &upload.upload_id));
+    if let Some((a, k)) = checksum {
+        set_header(&mut r, "x-amz-checksum-algorithm", a.name());
+        set_header(&mut r, "x-amz-checksum-type", k.name());
+    }
+    Ok(r)
+}
+
+/// `DELETE /bucket/key?uploadId`
+pub async fn abort_multipart_upload(
+    ctx: &RequestCtx<'_>,
+    bucket: &str,
+    key: &str,
+    upload_id: &str,
+) -> Result<Response<ResponseBody>, S3Error> {
+    super::load_upload(ctx, bucket, key, upload_id).await?;
+    let blobs = ctx
+        .state
+        .meta
+        .abort_upload(upload_id)
+        .await
+        .map_err(|e| match e {
+            StoreError::NoSuchUpload => S3Error::no_such_upload(upload_id),
+            other => store_err(other),
+        })?;
+    free_blobs(ctx, &blobs).await;
+    Ok(response::empty(204))
+}

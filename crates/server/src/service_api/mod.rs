@@ -1,0 +1,26 @@
+//! Sluice's own REST API on the S3 port, under `/_sluice/` (no bucket name can contain `_`).
+//! JSON in and out; callers authenticate with SigV4 header auth like any S3 call.
+
+pub mod json_error;
+pub mod presign;
+
+use crate::body_in::BodyReader;
+use crate::ops::RequestCtx;
+use crate::response::ResponseBody;
+use http::Response;
+use json_error::ApiError;
+
+/// Runs the handler for `/_sluice/{path}`.
+pub async fn dispatch(
+    ctx: &RequestCtx<'_>,
+    path: &str,
+    body: &mut BodyReader,
+) -> Response<ResponseBody> {
+    let method = ctx.parts.method.as_str();
+    let result = match (method, path) {
+        ("POST", "v1/presign") => presign::mint(ctx, body).await,
+        (_, "v1/presign") => Err(ApiError::method_not_allowed(method)),
+        _ => Err(ApiError::not_found(path)),
+    };
+    result.unwrap_or_else(|e| e.into_response())
+}

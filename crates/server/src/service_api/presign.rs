@@ -1,0 +1,364 @@
+//! `POST /_sluice/v1/presign`: mint presigned URLs (single requests or a whole multipart upload)
+//! signed with the caller's own key, so the caller's permissions govern their use.
+
+use super::json_error::ApiError;
+use crate::authz::require_allowed;
+use crate::body_in::BodyReader;
+use crate::headers::header;
+use crate::ops::buckets::require_bucket;
+use crate::ops::multipart::create::create_upload;
+use crate::ops::multipart::{MAX_PART_NUMBER, MAX_PART_SIZE, MIN_PART_SIZE};
+use crate::ops::RequestCtx;
+use crate::response::{self, ResponseBody};
+use http::Response;
+use serde::Deserialize;
+use serde_json::{json, Value};
+use sluice_s3::bucket_name::is_routable_bucket_name;
+use sluice_s3::route::MAX_KEY_BYTES;
+use sluice_sigv4::{encode_object_path, presign_v4, AuthKind, Credentials, PresignRequest};
+use sluice_store::StandardHeaders;
+use time::format_description::well_known::Rfc3339;
+
+/// Largest request body.
+const MAX_BODY: usize = 64 * 1024;
+/// Default validity when `expires_in` is omitted.
+const DEFAULT_EXPIRES: u64 = 3600;
+/// Longest validity SigV4 allows.
+const MAX_EXPIRES: u64 = 604_800;
+
+/// The mint request.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MintRequest {
+    /// PUT, GET, HEAD or DELETE.
+    pub method: String,
+    /// Bucket.
+    pub bucket: String,
+    /// Key.
+    pub key: String,
+    /// Seconds of validity (1..=604800, default 3600).
+    pub expires_in: Option<u64>,
+    /// Content-Type the upload must send (signed into the URL).
+    pub content_type: Option<String>,
+    /// Presign a whole multipart upload instead of one request.
+    pub multipart: Option<MultipartSpec>,
+}
+
+/// How to split a multipart upload.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MultipartSpec {
+    /// Number of parts.
+    pub parts: Option<u32>,
+    /// Total size in bytes (with `part_size`).
+    pub size: Option<u64>,
+    /// Part size in bytes (default 8 MiB when `size` is given).
+    pub part_size: Option<u64>,
+}
+
+/// A planned part: number and, when sizes are known, its byte range.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PlannedPart {
+    /// Part number.
+    pub number: u32,
+    /// (offset, size) when the total size is known.
+    pub range: Option<(u64, u64)>,
+}
+
+/// Turns a multipart spec into the list of parts.
+pub fn plan_parts(spec: &MultipartSpec) -> Result<Vec<PlannedPart>, ApiError> {
+    match (spec.parts, spec.size) {
+        (Some(_), Some(_)) => Err(ApiError::bad_field(
+            "multipart",
+            "give either parts or size, not both",
+        )),
+        (None, None) => Err(ApiError::bad_field("multipart", "give parts or size")),
+        (Some(n), None) => {
+            if spec.part_size.is_some() {
+                return Err(ApiError::bad_field(
+                    "multipart.part_size",
+                    "only used with multipart.size",
+                ));
+            }
+            if !(1..=MAX_PART_NUMBER).contains(&n) {
+                return Err(ApiError::bad_field(
+                    "multipart.parts",
+                    format!("must be between 1 and {MAX_PART_NUMBER}"),
+                ));
+            }
+            Ok((1..=n)
+                .map(|number| PlannedPart {
+                    number,
+                    range: None,
+                })
+                .collect())
+        }
+        (None, Some(size)) => {
+            let part_size = spec.part_size.unwrap_or(8 * 1024 * 1024);
+            if !(MIN_PART_SIZE..=MAX_PART_SIZE).contains(&part_size) {
+                return Err(ApiError::bad_field(
+                    "multipart.part_size",
+                    format!("must be between {MIN_PART_SIZE} and {MAX_PART_SIZE} bytes"),
+                ));
+            }
+            if size == 0 {
+                return Err(ApiError::bad_field(
+                    "multipart.size",
+                    "must be at least 1 byte",
+                ));
+            }
+            let n = size.div_ceil(part_size);
+            if n > u64::from(MAX_PART_NUMBER) {
+                return Err(ApiError::bad_field(
+                    "multipart.size",
+                    format!("needs {n} parts of {part_size} bytes; at most {MAX_PART_NUMBER} are allowed (raise part_size)"),
+                ));
+            }
+            Ok((0..n)
+                .map(|i| {
+                    let offset = i * part_size;
+                    PlannedPart {
+                        number: i as u32 + 1,
+                        range: Some((offset, part_size.min(size - offset))),
+                    }
+                })
+                .collect())
+        }
+    }
+}
+
+fn action_for(method: &str) -> Option<&'static str> {
+    match method {
+        "PUT" => Some("s3:PutObject"),
+        "GET" | "HEAD" => Some("s3:GetObject"),
+        "DELETE" => Some("s3:DeleteObject"),
+        _ => None,
+    }
+}
+
+/// The signer: the caller's own key.
+fn caller_credentials(ctx: &RequestCtx<'_>) -> Result<Credentials, ApiError> {
+    let auth = ctx
+        .caller
+        .auth
+        .as_ref()
+        .ok_or_else(|| ApiError::forbidden("the presign API needs a SigV4-signed request"))?;
+    if auth.kind != AuthKind::HeaderV4 {
+        return Err(ApiError::forbidden(
+            "the presign API accepts SigV4 header authentication only (not a presigned URL or SigV2)",
+        ));
+    }
+    let secret = ctx
+        .state
+        .secret_for(&auth.access_key_id)
+        .ok_or_else(|| ApiError::forbidden("the signing key is no longer valid"))?;
+    Ok(Credentials {
+        access_key_id: auth.access_key_id.clone(),
+        secret_access_key: secret.to_string(),
+        session_token: auth.security_token.clone(),
+    })
+}
+
+struct Signer<'a> {
+    creds: Credentials,
+    host: String,
+    region: &'a str,
+    now: time::OffsetDateTime,
+    expires_in: u64,
+    path: String,
+}
+
+impl Signer<'_> {
+    fn url(
+        &self,
+        method: &str,
+        query: &[(String, String)],
+        headers: &[(String, String)],
+    ) -> String {
+        let q = presign_v4(
+            &self.creds,
+            &PresignRequest {
+                method,
+                host: &self.host,
+                raw_path: &self.path,
+                query,
+                headers,
+                region: self.region,
+                service: "s3",
+                datetime: self.now,
+                expires_in: self.expires_in,
+            },
+        );
+        format!("http://{}{}?{q}", self.host, self.path)
+    }
+}
+
+/// `POST /_sluice/v1/presign`
+pub async fn mint(
+    ctx: &RequestCtx<'_>,
+    body: &mut BodyReader,
+) -> Result<Response<ResponseBody>, ApiError> {
+    let creds = caller_credentials(ctx)?;
+    let raw = body.read_to_end(MAX_BODY).await?;
+    let req: MintRequest = serde_json::from_slice(&raw)
+        .map_err(|e| ApiError::bad_json(format!("request body: {e}")))?;
+    let method = req.method.to_ascii_uppercase();
+    let action = action_for(&method)
+        .ok_or_else(|| ApiError::bad_field("method", "must be PUT, GET, HEAD or DELETE"))?;
+    if !is_routable_bucket_name(&req.bucket) {
+        return Err(ApiError::bad_field("bucket", "is not a valid bucket name"));
+    }
+    if req.key.is_empty() || req.key.len() > MAX_KEY_BYTES {
+        return Err(ApiError::bad_field(
+            "key",
+            format!("must be 1 to {MAX_KEY_BYTES} bytes"),
+        ));
+    }
+    let expires_in = req.expires_in.unwrap_or(DEFAULT_EXPIRES);
+    if !(1..=MAX_EXPIRES).contains(&expires_in) {
+        return Err(ApiError::bad_field(
+            "expires_in",
+            format!("must be between 1 and {MAX_EXPIRES} seconds"),
+        ));
+    }
+    if let Some(ct) = &req.content_type {
+        if ct.is_empty() || http::HeaderValue::from_str(ct).is_err() {
+            return Err(ApiError::bad_field(
+                "content_type",
+                "is not a valid header value",
+            ));
+        }
+        if method != "PUT" {
+            return Err(ApiError::bad_field("content_type", "only applies to PUT"));
+        }
+    }
+    let plan = match &req.multipart {
+        Some(spec) => {
+            if method != "PUT" {
+                return Err(ApiError::bad_field("multipart", "only applies to PUT"));
+            }
+            Some(plan_parts(spec)?)
+        }
+        None => None,
+    };
+    require_allowed(ctx.caller, action, Some(&req.bucket), Some(&req.key)).map_err(|_| {
+        ApiError::forbidden(format!(
+            "you may not {action} on {}/{}, so you may not mint a URL for it",
+            req.bucket, req.key
+        ))
+    })?;
+    require_bucket(ctx, &req.bucket).await?;
+
+    let now = ctx.state.clock.now();
+    let expires_at = (now + time::Duration::seconds(expires_in as i64))
+        .format(&Rfc3339)
+        .unwrap_or_default();
+    let signer = Signer {
+        creds,
+        host: header(ctx.parts, "host").unwrap_or("localhost").to_string(),
+        region: &ctx.state.config.region,
+        now,
+        expires_in,
+        path: encode_object_path(&req.bucket, &req.key),
+    };
+    let signed_headers: Vec<(String, String)> = req
+        .content_type
+        .iter()
+        .map(|t| ("content-type".to_string(), t.clone()))
+        .collect();
+
+    let Some(parts) = plan else {
+        let headers: serde_json::Map<String, Value> = signed_headers
+            .iter()
+            .map(|(k, v)| (k.clone(), json!(v)))
+            .collect();
+        return Ok(response::json(
+            200,
+            &json!({
+                "url": signer.url(&method, &[], &signed_headers),
+                "method": method,
+                "headers": headers,
+                "expires_at": expires_at,
+            }),
+        ));
+    };
+
+    let headers = StandardHeaders {
+        content_type: req.content_type.clone(),
+        ..Default::default()
+    };
+    let upload = create_upload(ctx, &req.bucket, &req.key, headers, Vec::new(), None).await?;
+    let id = upload.upload_id.clone();
+    let with_id = |extra: &[(&str, String)]| -> Vec<(String, String)> {
+        let mut q: Vec<(String, String)> = extra
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.clone()))
+            .collect();
+        q.push(("uploadId".to_string(), id.clone()));
+        q
+    };
+    let part_list: Vec<Value> = parts
+        .iter()
+        .map(|p| {
+            let url = signer.url(
+                "PUT",
+                &with_id(&[("partNumber", p.number.to_string())]),
+                &[],
+            );
+            let mut v = json!({ "part_number": p.number, "url": url });
+            if let Some((offset, size)) = p.range {
+                v["offset"] = json!(offset);
+                v["size"] = json!(size);
+            }
+            v
+        })
+        .collect();
+    Ok(response::json(
+        200,
+        &json!({
+            "upload_id": id,
+            "bucket": req.bucket,
+            "key": req.key,
+            "parts": part_list,
+            "complete_url": signer.url("POST", &with_id(&[]), &[]),
+            "abort_url": signer.url("DELETE", &with_id(&[]), &[]),
+            "list_parts_url": signer.url("GET", &with_id(&[]), &[]),
+            "expires_at": expires_at,
+        }),
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn spec(parts: Option<u32>, size: Option<u64>, part_size: Option<u64>) -> MultipartSpec {
+        MultipartSpec {
+            parts,
+            size,
+            part_size,
+        }
+    }
+
+    #[test]
+    fn plans_parts() {
+        assert_eq!(plan_parts(&spec(Some(3), None, None)).unwrap().len(), 3);
+        let p = plan_parts(&spec(None, Some(20 << 20), Some(8 << 20))).unwrap();
+        assert_eq!(p.len(), 3);
+        assert_eq!(p[2].range, Some((16 << 20, 4 << 20)));
+        for bad in [
+            spec(Some(0), None, None),
+            spec(Some(10_001), None, None),
+            spec(Some(2), Some(10), None),
+            spec(None, None, None),
+            spec(None, Some(10), Some(1024)),
+            spec(None, Some(0), None),
+            spec(None, Some(10_001 * (5 << 20)), Some(5 << 20)),
+            spec(Some(2), None, Some(5 << 20)),
+        ] {
+            let e = plan_parts(&bad).unwrap_err();
+            assert_eq!(e.status, 400);
+            assert!(e.field.unwrap().starts_with("multipart"));
+        }
+    }
+}
