@@ -13,7 +13,12 @@ use time::OffsetDateTime;
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn js_v3_presigned_put_with_empty_body_crc32_in_query_uploads() {
     let ts = TestServer::start().await;
-    ts.sdk().create_bucket().bucket("js").send().await.unwrap();
+    ts.sdk()
+        .create_bucket()
+        .bucket("jsv3")
+        .send()
+        .await
+        .unwrap();
     let q = vec![
         ("x-amz-checksum-crc32".to_string(), "AAAAAA==".to_string()),
         (
@@ -25,7 +30,7 @@ async fn js_v3_presigned_put_with_empty_body_crc32_in_query_uploads() {
     let headers = vec![("content-type".to_string(), "text/plain".to_string())];
     let url = ts.presign_full(
         "PUT",
-        "js",
+        "jsv3",
         "up.txt",
         600,
         &headers,
@@ -46,7 +51,7 @@ async fn js_v3_presigned_put_with_empty_body_crc32_in_query_uploads() {
     let got = ts
         .sdk()
         .get_object()
-        .bucket("js")
+        .bucket("jsv3")
         .key("up.txt")
         .send()
         .await
