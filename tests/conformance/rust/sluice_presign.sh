@@ -4,7 +4,9 @@
 set -uo pipefail
 W="$CONF_WORK"
 B="$CONF_BUCKET"
-S=(curl -sS --aws-sigv4 "aws:amz:us-east-1:s3" --user "$AWS_ACCESS_KEY_ID:$AWS_SECRET_ACCESS_KEY")
+# curl 7.88 does not send x-amz-content-sha256, which S3 requires on header-signed requests: give it one
+S=(curl -sS --aws-sigv4 "aws:amz:us-east-1:s3" --user "$AWS_ACCESS_KEY_ID:$AWS_SECRET_ACCESS_KEY"
+  -H "x-amz-content-sha256: UNSIGNED-PAYLOAD")
 result() { printf 'RESULT\t%s\t%s\t%s\n' "$1" "$2" "$3"; }
 gen() { python3 -c "import random,sys; sys.stdout.buffer.write(random.Random('$2').randbytes($1))" >"$3"; }
 
