@@ -100,7 +100,11 @@ pub fn canonical_headers_block<'n>(
 ) -> Result<String, &'n str> {
     let mut out = String::new();
     for name in signed_headers {
-        let value = req.canonical_header_value(name).ok_or(name.as_str())?;
+        let value = match req.canonical_header_value(name) {
+            Some(v) => v,
+            None if name == "host" => return Err(name.as_str()),
+            None => String::new(),
+        };
         out.push_str(&name.to_ascii_lowercase());
         out.push(':');
         out.push_str(&value);

@@ -24,6 +24,15 @@ pub enum Command {
     ///
     /// Example: sluice presign --method PUT --expires-in 10m --endpoint http://127.0.0.1:9000 s3://photos/cat.png
     Presign(PresignArgs),
+    /// Upload a file: header-signed (multipart above a threshold, parts in parallel, retries,
+    /// resume), to one presigned URL (--url), or with a minted multipart bundle (--bundle).
+    ///
+    /// Examples:
+    ///   sluice upload big.iso s3://isos/big.iso
+    ///   sluice upload big.iso s3://isos/big.iso --resume UPLOAD_ID
+    ///   sluice upload cat.png --url "$PRESIGNED_PUT_URL" --content-type image/png
+    ///   sluice upload movie.mp4 --bundle bundle.json
+    Upload(UploadArgs),
 }
 
 /// `sluice serve` flags. Each also reads `SLUICE_*` and the TOML file given by `--config`.
@@ -82,6 +91,64 @@ pub struct PresignArgs {
     /// Profile in ~/.aws/credentials and ~/.aws/config [default: AWS_PROFILE or "default"].
     #[arg(long)]
     pub profile: Option<String>,
+    /// Presign a whole multipart upload: creates the upload on the server and prints a JSON
+    /// bundle {upload_id, parts:[{part_number,url}], complete_url, abort_url, expires_at}.
+    #[arg(long)]
+    pub multipart: bool,
+    /// With --multipart: number of parts.
+    #[arg(long, requires = "multipart")]
+    pub parts: Option<u32>,
+    /// With --multipart: total size in bytes (parts carry offset and size).
+    #[arg(long, requires = "multipart")]
+    pub size: Option<String>,
+    /// With --multipart --size: part size [default: 8MiB].
+    #[arg(long, requires = "size")]
+    pub part_size: Option<String>,
     /// The object, as s3://BUCKET/KEY.
     pub target: String,
+}
+
+/// `sluice upload` arguments.
+#[derive(Debug, Args)]
+pub struct UploadArgs {
+    /// The file to upload.
+    pub file: PathBuf,
+    /// Destination s3://BUCKET/KEY (header-signed upload with AWS-style credentials).
+    pub target: Option<String>,
+    /// Upload to this presigned PUT URL instead (no credentials needed).
+    #[arg(long)]
+    pub url: Option<String>,
+    /// Upload with this minted multipart bundle (JSON) instead.
+    #[arg(long)]
+    pub bundle: Option<PathBuf>,
+    /// Server URL [default: AWS_ENDPOINT_URL, else http://127.0.0.1:9000].
+    #[arg(long)]
+    pub endpoint: Option<String>,
+    /// Region [default: AWS_REGION / AWS_DEFAULT_REGION / profile, else us-east-1].
+    #[arg(long)]
+    pub region: Option<String>,
+    /// AWS profile.
+    #[arg(long)]
+    pub profile: Option<String>,
+    /// Content-Type of the object.
+    #[arg(long)]
+    pub content_type: Option<String>,
+    /// Files above this size go up in parts.
+    #[arg(long, default_value = "16MiB")]
+    pub threshold: String,
+    /// Part size for multipart uploads (at least 5MiB).
+    #[arg(long, default_value = "8MiB")]
+    pub part_size: String,
+    /// Parts uploaded in parallel.
+    #[arg(long, default_value_t = 4)]
+    pub concurrency: usize,
+    /// Retries per failed request.
+    #[arg(long, default_value_t = 3)]
+    pub retries: u32,
+    /// Resume this open multipart upload: parts already there with the same MD5 are skipped.
+    #[arg(long)]
+    pub resume: Option<String>,
+    /// No progress bar.
+    #[arg(long, short)]
+    pub quiet: bool,
 }

@@ -62,9 +62,67 @@ pub fn presigned_url(args: &PresignArgs, now: OffsetDateTime) -> Result<String> 
     Ok(format!("{}://{host}{raw_path}?{query}", endpoint.scheme()))
 }
 
-/// Runs the command: prints the URL.
+/// Runs the command: prints the URL (or, with `--multipart`, the JSON bundle).
 pub fn run(args: PresignArgs) -> Result<()> {
+    if args.multipart {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()?;
+        let bundle = rt.block_on(multipart_bundle(&args))?;
+        println!("{}", serde_json::to_string_pretty(&bundle)?);
+        return Ok(());
+    }
     let url = presigned_url(&args, OffsetDateTime::now_utc())?;
     println!("{url}");
     Ok(())
+}
+
+/// Asks the server's mint API for a whole multipart upload (the upload must be created there).
+async fn multipart_bundle(args: &PresignArgs) -> Result<serde_json::Value> {
+    use crate::s3_client::{check, S3Client};
+    use sha2::{Digest, Sha256};
+    let method = args.method.to_ascii_uppercase();
+    if method != "PUT" {
+        bail!("--multipart presigns uploads: use --method PUT");
+    }
+    let expires_in = parse_expires_in(&args.expires_in)?;
+    let (bucket, key) = parse_target(&args.target)?;
+    let multipart = match (args.parts, &args.size) {
+        (Some(n), None) => serde_json::json!({ "parts": n }),
+        (None, Some(size)) => {
+            let mut m = serde_json::json!({ "size": crate::size_arg::parse_size(size)? });
+            if let Some(ps) = &args.part_size {
+                m["part_size"] = serde_json::json!(crate::size_arg::parse_size(ps)?);
+            }
+            m
+        }
+        _ => bail!("--multipart needs exactly one of --parts N or --size BYTES"),
+    };
+    let mut body = serde_json::json!({
+        "method": "PUT", "bucket": bucket, "key": key, "expires_in": expires_in, "multipart": multipart,
+    });
+    if let Some(t) = &args.content_type {
+        body["content_type"] = serde_json::json!(t);
+    }
+    let client = S3Client::new(resolve(&ClientOverrides {
+        profile: args.profile.clone(),
+        region: args.region.clone(),
+        endpoint: args.endpoint.clone(),
+    })?)?;
+    let bytes = serde_json::to_vec(&body)?;
+    let hash = hex::encode(Sha256::digest(&bytes));
+    let headers = vec![("content-type".to_string(), "application/json".to_string())];
+    let resp = client
+        .send(
+            "POST",
+            &client.service_path("v1/presign"),
+            &[],
+            &headers,
+            bytes.into(),
+            &hash,
+        )
+        .await?;
+    let resp = check(resp, "minting the multipart bundle").await?;
+    let text = resp.text().await?;
+    Ok(serde_json::from_str(&text)?)
 }

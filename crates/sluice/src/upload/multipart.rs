@@ -1,0 +1,245 @@
+//! Header-signed multipart upload: parallel parts with Content-MD5, retries, resume, complete.
+
+use super::file_parts::{read_part, split};
+use super::retry::{retryable_status, with_retries};
+use super::Options;
+use crate::progress::byte_bar;
+use crate::s3_client::{check, describe_error, xml_text, S3Client, UNSIGNED};
+use anyhow::{anyhow, bail, Context, Result};
+use sha2::{Digest, Sha256};
+use std::collections::HashMap;
+use std::path::Path;
+use std::sync::Arc;
+use tokio::sync::Semaphore;
+
+/// Parts already on the server: number -> (etag without quotes, size).
+async fn existing_parts(
+    client: &S3Client,
+    path: &str,
+    upload_id: &str,
+) -> Result<HashMap<u32, (String, u64)>> {
+    let mut out = HashMap::new();
+    let mut marker = "0".to_string();
+    loop {
+        let resp = client
+            .send(
+                "GET",
+                path,
+                &[("uploadId", upload_id), ("part-number-marker", &marker)],
+                &[],
+                reqwest::Body::from(""),
+                UNSIGNED,
+            )
+            .await?;
+        let text = check(resp, "ListParts").await?.text().await?;
+        for part in text.split("<Part>").skip(1) {
+            let n = xml_text(part, "PartNumber").and_then(|v| v.parse().ok());
+            let etag = xml_text(part, "ETag").map(|e| e.trim_matches('"').to_string());
+            let size = xml_text(part, "Size").and_then(|v| v.parse().ok());
+            if let (Some(n), Some(e), Some(s)) = (n, etag, size) {
+                out.insert(n, (e, s));
+            }
+        }
+        match (
+            xml_text(&text, "IsTruncated").as_deref(),
+            xml_text(&text, "NextPartNumberMarker"),
+        ) {
+            (Some("true"), Some(next)) => marker = next,
+            _ => return Ok(out),
+        }
+    }
+}
+
+async fn create(client: &S3Client, path: &str, opts: &Options) -> Result<String> {
+    let mut headers = Vec::new();
+    if let Some(t) = &opts.content_type {
+        headers.push(("content-type".to_string(), t.clone()));
+    }
+    let empty = hex::encode(Sha256::digest(b""));
+    let resp = client
+        .send(
+            "POST",
+            path,
+            &[("uploads", "")],
+            &headers,
+            reqwest::Body::from(""),
+            &empty,
+        )
+        .await?;
+    let text = check(resp, "CreateMultipartUpload").await?.text().await?;
+    xml_text(&text, "UploadId")
+        .ok_or_else(|| anyhow!("CreateMultipartUpload answered without an UploadId"))
+}
+
+/// Uploads a file in parts; resumes `resume` (an upload id) when given, skipping parts whose
+/// size and MD5 already match. On failure the upload is left open so it can be resumed.
+pub async fn upload(
+    client: &S3Client,
+    file_path: &Path,
+    size: u64,
+    bucket: &str,
+    key: &str,
+    resume: Option<&str>,
+    opts: &Options,
+) -> Result<String> {
+    let path = client.object_path(bucket, key);
+    let parts = split(size, opts.part_size);
+    if parts.len() > 10_000 {
+        bail!(
+            "{} parts of {} bytes exceed S3's 10000-part limit; raise --part-size",
+            parts.len(),
+            opts.part_size
+        );
+    }
+    let (upload_id, existing) = match resume {
+        Some(id) => (
+            id.to_string(),
+            existing_parts(client, &path, id)
+                .await
+                .context("resuming")?,
+        ),
+        None => (create(client, &path, opts).await?, HashMap::new()),
+    };
+    if resume.is_some() {
+        let mut kept = 0;
+        for (n, offset, len) in &parts {
+            if existing.get(n).is_some_and(|(_, s)| s == len) {
+                let f = std::fs::File::open(file_path)?;
+                let data = read_part(Arc::new(f), file_path, *offset, *len).await?;
+                if existing.get(n).is_some_and(|(e, _)| *e == data.md5_hex) {
+                    kept += 1;
+                }
+            }
+        }
+        eprintln!(
+            "resuming upload {upload_id}: {kept} of {} parts already uploaded",
+            parts.len()
+        );
+    }
+    let file = Arc::new(
+        std::fs::File::open(file_path)
+            .with_context(|| format!("opening {}", file_path.display()))?,
+    );
+    let bar = byte_bar(size, opts.quiet);
+    let permits = Arc::new(Semaphore::new(opts.concurrency));
+    let existing = Arc::new(existing);
+    let mut tasks = tokio::task::JoinSet::new();
+    for (n, offset, len) in parts {
+        let (client, file, bar, permits, existing) = (
+            client.clone(),
+            file.clone(),
+            bar.clone(),
+            permits.clone(),
+            existing.clone(),
+        );
+        let (path, upload_id, file_path, retries) = (
+            path.clone(),
+            upload_id.clone(),
+            file_path.to_path_buf(),
+            opts.retries,
+        );
+        tasks.spawn(async move {
+            let _permit = permits.acquire_owned().await?;
+            let data = read_part(file, &file_path, offset, len).await?;
+            if existing.get(&n) == Some(&(data.md5_hex.clone(), len)) {
+                bar.inc(len);
+                return Ok::<_, anyhow::Error>((n, data.md5_hex));
+            }
+            let number = n.to_string();
+            let etag = with_retries(retries, |_| {
+                let headers = vec![
+                    ("content-md5".to_string(), data.md5_b64.clone()),
+                    ("content-length".to_string(), len.to_string()),
+                ];
+                let body = data.bytes.clone();
+                let (client, path, upload_id, number) = (
+                    client.clone(),
+                    path.clone(),
+                    upload_id.clone(),
+                    number.clone(),
+                );
+                async move {
+                    let resp = client
+                        .send(
+                            "PUT",
+                            &path,
+                            &[("partNumber", &number), ("uploadId", &upload_id)],
+                            &headers,
+                            body.into(),
+                            UNSIGNED,
+                        )
+                        .await?;
+                    let status = resp.status().as_u16();
+                    if resp.status().is_success() {
+                        let etag = resp
+                            .headers()
+                            .get("etag")
+                            .and_then(|v| v.to_str().ok())
+                            .unwrap_or_default();
+                        return Ok(Ok(etag.trim_matches('"').to_string()));
+                    }
+                    let err = anyhow!(
+                        "part {number}: {}",
+                        describe_error(status, &resp.text().await.unwrap_or_default())
+                    );
+                    if retryable_status(status) {
+                        Err(err)
+                    } else {
+                        Ok(Err(err))
+                    }
+                }
+            })
+            .await?;
+            if etag != data.md5_hex {
+                bail!(
+                    "part {n}: server ETag {etag} does not match the local MD5 {}",
+                    data.md5_hex
+                );
+            }
+            bar.inc(len);
+            Ok((n, etag))
+        });
+    }
+    let mut done: Vec<(u32, String)> = Vec::new();
+    while let Some(joined) = tasks.join_next().await {
+        match joined
+            .map_err(|e| anyhow!("part task failed: {e}"))
+            .and_then(|r| r)
+        {
+            Ok(p) => done.push(p),
+            Err(e) => {
+                tasks.abort_all();
+                bar.abandon();
+                return Err(e.context(format!(
+                    "upload {upload_id} left open; run again with --resume {upload_id} to upload only the missing parts"
+                )));
+            }
+        }
+    }
+    bar.finish_and_clear();
+    done.sort();
+    let mut xml = String::from("<CompleteMultipartUpload>");
+    for (n, etag) in &done {
+        xml.push_str(&format!(
+            "<Part><PartNumber>{n}</PartNumber><ETag>\"{etag}\"</ETag></Part>"
+        ));
+    }
+    xml.push_str("</CompleteMultipartUpload>");
+    let hash = hex::encode(Sha256::digest(xml.as_bytes()));
+    let resp = client
+        .send(
+            "POST",
+            &path,
+            &[("uploadId", &upload_id)],
+            &[],
+            reqwest::Body::from(xml),
+            &hash,
+        )
+        .await?;
+    let text = check(resp, "CompleteMultipartUpload").await?.text().await?;
+    if text.contains("<Error>") {
+        bail!("CompleteMultipartUpload: {}", describe_error(200, &text));
+    }
+    xml_text(&text, "ETag")
+        .ok_or_else(|| anyhow!("CompleteMultipartUpload answered without an ETag"))
+}

@@ -1,0 +1,252 @@
+//! `sluice upload` and `sluice presign --multipart` against a real server.
+
+mod common;
+
+use common::TestServer;
+use std::process::Command;
+
+const MIB: usize = 1024 * 1024;
+
+fn sluice(args: &[&str], ts: &TestServer) -> std::process::Output {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_sluice"));
+    cmd.args(args)
+        .env("AWS_ACCESS_KEY_ID", common::ACCESS_KEY)
+        .env("AWS_SECRET_ACCESS_KEY", common::SECRET_KEY)
+        .env("AWS_ENDPOINT_URL", ts.endpoint())
+        .env("AWS_REGION", common::REGION)
+        .env_remove("AWS_PROFILE")
+        .env("HOME", "/nonexistent-home");
+    cmd.output().expect("run sluice")
+}
+
+fn ok(out: &std::process::Output) -> String {
+    assert!(
+        out.status.success(),
+        "stderr: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout.clone())
+        .unwrap()
+        .trim()
+        .to_string()
+}
+
+fn data(len: usize, seed: u8) -> Vec<u8> {
+    (0..len).map(|i| ((i * 7) as u8) ^ seed).collect()
+}
+
+async fn read(ts: &TestServer, bucket: &str, key: &str) -> Vec<u8> {
+    let got = ts
+        .sdk()
+        .get_object()
+        .bucket(bucket)
+        .key(key)
+        .send()
+        .await
+        .unwrap();
+    got.body.collect().await.unwrap().into_bytes().to_vec()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn upload_single_and_multipart() {
+    let ts = TestServer::start().await;
+    ts.sdk().create_bucket().bucket("upl").send().await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let small = dir.path().join("small.txt");
+    std::fs::write(&small, b"small file").unwrap();
+    let etag = ok(&sluice(
+        &[
+            "upload",
+            small.to_str().unwrap(),
+            "s3://upl/small.txt",
+            "--content-type",
+            "text/plain",
+        ],
+        &ts,
+    ));
+    use md5::Digest;
+    assert_eq!(
+        etag,
+        format!("\"{}\"", hex::encode(md5::Md5::digest(b"small file")))
+    );
+    let head = ts
+        .sdk()
+        .head_object()
+        .bucket("upl")
+        .key("small.txt")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(head.content_type(), Some("text/plain"));
+    assert_eq!(head.e_tag(), Some(etag.as_str()));
+
+    let big = dir.path().join("big.bin");
+    let bytes = data(12 * MIB + 3, 9);
+    std::fs::write(&big, &bytes).unwrap();
+    let etag = ok(&sluice(
+        &[
+            "upload",
+            big.to_str().unwrap(),
+            "s3://upl/dir/big.bin",
+            "--threshold",
+            "1MiB",
+            "--part-size",
+            "5MiB",
+            "--concurrency",
+            "3",
+        ],
+        &ts,
+    ));
+    assert!(etag.ends_with("-3\""), "{etag}");
+    assert_eq!(read(&ts, "upl", "dir/big.bin").await, bytes);
+    ts.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn upload_to_presigned_url_and_with_a_bundle() {
+    let ts = TestServer::start().await;
+    ts.sdk()
+        .create_bucket()
+        .bucket("urls")
+        .send()
+        .await
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("f.bin");
+    let bytes = data(11 * MIB + 1, 3);
+    std::fs::write(&file, &bytes).unwrap();
+
+    let url = ok(&sluice(
+        &[
+            "presign",
+            "--method",
+            "PUT",
+            "--content-type",
+            "video/mp4",
+            "s3://urls/one.bin",
+        ],
+        &ts,
+    ));
+    let etag = ok(&sluice(
+        &[
+            "upload",
+            file.to_str().unwrap(),
+            "--url",
+            &url,
+            "--content-type",
+            "video/mp4",
+        ],
+        &ts,
+    ));
+    assert!(etag.starts_with('"'));
+    assert_eq!(read(&ts, "urls", "one.bin").await, bytes);
+    // Without the signed content type the URL refuses the upload and the CLI says why.
+    let out = sluice(&["upload", file.to_str().unwrap(), "--url", &url], &ts);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("SignatureDoesNotMatch"));
+
+    for (name, extra) in [
+        ("sized", vec!["--size", "11534337", "--part-size", "5MiB"]),
+        ("counted", vec!["--parts", "2"]),
+    ] {
+        let mut args = vec!["presign", "--multipart", "--expires-in", "10m"];
+        args.extend(extra);
+        let target = format!("s3://urls/{name}.bin");
+        args.push(&target);
+        let bundle = ok(&sluice(&args, &ts));
+        let v: serde_json::Value = serde_json::from_str(&bundle).unwrap();
+        assert!(v["upload_id"].is_string(), "{bundle}");
+        let path = dir.path().join(format!("{name}.json"));
+        std::fs::write(&path, &bundle).unwrap();
+        let etag = ok(&sluice(
+            &[
+                "upload",
+                file.to_str().unwrap(),
+                "--bundle",
+                path.to_str().unwrap(),
+            ],
+            &ts,
+        ));
+        let n = v["parts"].as_array().unwrap().len();
+        assert!(etag.ends_with(&format!("-{n}\"")), "{etag}");
+        assert_eq!(read(&ts, "urls", &format!("{name}.bin")).await, bytes);
+    }
+    ts.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn resume_uploads_only_missing_or_damaged_parts() {
+    use aws_sdk_s3::primitives::ByteStream;
+    let ts = TestServer::start().await;
+    let s3 = ts.sdk();
+    s3.create_bucket().bucket("res").send().await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("r.bin");
+    let bytes = data(12 * MIB, 5);
+    std::fs::write(&file, &bytes).unwrap();
+    // An earlier run got part 1 up intact and part 2 damaged, then failed.
+    let up = s3
+        .create_multipart_upload()
+        .bucket("res")
+        .key("r.bin")
+        .send()
+        .await
+        .unwrap();
+    let id = up.upload_id().unwrap().to_string();
+    s3.upload_part()
+        .bucket("res")
+        .key("r.bin")
+        .upload_id(&id)
+        .part_number(1)
+        .body(ByteStream::from(bytes[..5 * MIB].to_vec()))
+        .send()
+        .await
+        .unwrap();
+    s3.upload_part()
+        .bucket("res")
+        .key("r.bin")
+        .upload_id(&id)
+        .part_number(2)
+        .body(ByteStream::from(vec![0u8; 5 * MIB]))
+        .send()
+        .await
+        .unwrap();
+    let out = sluice(
+        &[
+            "upload",
+            file.to_str().unwrap(),
+            "s3://res/r.bin",
+            "--part-size",
+            "5MiB",
+            "--resume",
+            &id,
+        ],
+        &ts,
+    );
+    let etag = ok(&out);
+    assert!(etag.ends_with("-3\""), "{etag}");
+    assert_eq!(read(&ts, "res", "r.bin").await, bytes);
+    // Part 1 was kept; the damaged part 2 and the missing part 3 were sent.
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("1 of 3 parts already uploaded"), "{err}");
+
+    let out = sluice(
+        &[
+            "upload",
+            file.to_str().unwrap(),
+            "s3://res/x.bin",
+            "--resume",
+            "bogus-upload",
+        ],
+        &ts,
+    );
+    assert!(!out.status.success());
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("NoSuchUpload"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let out = sluice(&["upload", "/nonexistent/file", "s3://res/x"], &ts);
+    assert!(!out.status.success());
+    ts.stop().await;
+}
