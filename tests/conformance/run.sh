@@ -32,7 +32,7 @@ CLIENTS=(
   "ruby       ruby    Ruby aws-sdk-s3 (Debian)"
   "php        php     PHP async-aws core (Debian)"
   "rust-sdk   rust    Rust aws-sdk-s3"
-  "sluice-cli sluice  sluice presign (CLI)"
+  "sluice-cli sluice  sluice CLI (presign, upload)"
   "rclone     rclone  rclone (Debian)"
   "dotnet     none    .NET AWS SDK"
 )
