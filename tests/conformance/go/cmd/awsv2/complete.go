@@ -6,7 +6,6 @@ import (
 	"net/url"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
 	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
@@ -26,6 +25,5 @@ func presignComplete(cli *s3.Client, key, uploadID string) (string, error) {
 		return "", err
 	}
 	signed, _, err := v4.NewSigner().PresignHTTP(context.Background(), creds, req, "UNSIGNED-PAYLOAD", "s3", c.Region, time.Now())
-	_ = aws.String
 	return signed, err
 }

@@ -32,7 +32,9 @@ type Skip string
 
 func (s Skip) Error() string { return string(s) }
 
-func NA(reason string) func() (string, error) { return func() (string, error) { return "", Skip(reason) } }
+func NA(reason string) func() (string, error) {
+	return func() (string, error) { return "", Skip(reason) }
+}
 
 func Cell(name string, fn func() (string, error)) {
 	detail, err := func() (d string, err error) {
