@@ -29,7 +29,7 @@ def main():
                 parts = line.rstrip("\n").split("\t")
                 if len(parts) >= 3 and parts[0] == "RESULT":
                     results[parts[1]] = (parts[2], parts[3] if len(parts) > 3 else "")
-        row = []
+        row, row_notes = [], {}  # (status, detail) -> cell titles, so a reason shared by cells is said once
         for key, title in CELLS:
             if c.get("not_testable"):
                 status, detail = "SKIP", c["not_testable"]
@@ -39,8 +39,10 @@ def main():
             counts[status] += 1
             failed += status == "FAIL"
             if status != "PASS" or detail:
-                notes.append(f"- {c['label']} / {title}: {status.lower()}: {detail}".rstrip(": "))
+                row_notes.setdefault((status, detail), []).append(title)
             row.append(MARK[status])
+        for (status, detail), titles in row_notes.items():
+            notes.append(f"- {c['label']} / {', '.join(titles)}: {MARK[status]}: {detail}".rstrip(": "))
         secs = c.get("seconds")
         lines.append(f"| {c['label']} | " + " | ".join(row) + f" | {'' if secs is None else f'{secs:.0f}s'} |")
     text = "\n".join(["# Sluice client conformance matrix", "",
