@@ -124,7 +124,7 @@ fn presigning() -> PresigningConfig {
 }
 
 async fn presign_put(c: &Ctx) -> Result<String> {
-    let key = "rs/presigned put.txt";
+    let key = "rs/presigned put ü+&=@,;~(x).txt";
     let body = data(1000, key);
     let p =
         c.s3.put_object()

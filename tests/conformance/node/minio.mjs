@@ -25,7 +25,7 @@ const put = (key, body, meta = {}) => mc.putObject(B, key, body, body.length, me
 if (!(await mc.bucketExists(B))) await mc.makeBucket(B, c.REGION);
 
 await c.cell("presign_put", async () =>
-  (await c.presignedPut((k) => mc.presignedPutObject(B, k, EXP), get, "mjs/presigned put.txt", { signCt: false }))
+  (await c.presignedPut((k) => mc.presignedPutObject(B, k, EXP), get, "mjs/presigned put ü+&=@,;~(x).txt", { signCt: false }))
   + "Content-Type cannot be signed by minio-js's presigner");
 await c.cell("presign_get", () => c.presignedGet(put, (k) => mc.presignedGetObject(B, k, EXP), "mjs/presigned-get.bin"));
 await c.cell("presign_mpu", () => c.presignedMultipart(

@@ -18,7 +18,7 @@ const put = (key, body, extra = {}) => s3.putObject({ Bucket: B, Key: key, Body:
 await s3.createBucket({ Bucket: B }).promise().catch((e) => console.error("create bucket", e));
 
 await c.cell("presign_put", () => c.presignedPut((k, ct) => presign("putObject", { Key: k, ContentType: ct }), get,
-  "js2/presigned put.txt", { signCt: "query" }));
+  "js2/presigned put ü+&=@,;~(x).txt", { signCt: "query" }));
 await c.cell("presign_get", () => c.presignedGet(put, (k) => presign("getObject", { Key: k }), "js2/presigned-get.bin"));
 await c.cell("presign_mpu", () => c.presignedMultipart(
   async (k) => (await s3.createMultipartUpload({ Bucket: B, Key: k }).promise()).UploadId,

@@ -26,7 +26,7 @@ await s3.send(new CreateBucketCommand({ Bucket: B })).catch((e) => console.error
 await c.cell("presign_put", () => c.presignedPut(
   // Content-Type is signed only when asked for (signableHeaders), as the presigner documents
   (k, ct) => presign(new PutObjectCommand({ Bucket: B, Key: k, ContentType: ct }),
-    { signableHeaders: new Set(["content-type"]) }), get, "js3/presigned put.txt"));
+    { signableHeaders: new Set(["content-type"]) }), get, "js3/presigned put ü+&=@,;~(x).txt"));
 await c.cell("presign_get", () => c.presignedGet(put, (k) => presign(new GetObjectCommand({ Bucket: B, Key: k })),
   "js3/presigned-get.bin"));
 await c.cell("presign_mpu", () => c.presignedMultipart(

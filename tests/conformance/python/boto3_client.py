@@ -121,7 +121,7 @@ def multi_delete():
 def main():
     s3.create_bucket(Bucket=BUCKET)
     cell("presign_put", lambda: presigned_put_flow(
-        lambda k, ct: presign("put_object", Key=k, ContentType=ct), get, "b3/presigned put.txt"))
+        lambda k, ct: presign("put_object", Key=k, ContentType=ct), get, "b3/presigned put ü+&=@,;~(x).txt"))
     cell("presign_get", lambda: presigned_get_flow(
         lambda k, b: s3.put_object(Bucket=BUCKET, Key=k, Body=b), lambda k: presign("get_object", Key=k),
         "b3/presigned-get.bin"))

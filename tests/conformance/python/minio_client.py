@@ -100,7 +100,7 @@ def main():
     if not mc.bucket_exists(BUCKET):
         mc.make_bucket(BUCKET)
     cell("presign_put", lambda: presigned_put_flow(
-        lambda k, ct: mc.presigned_put_object(BUCKET, k, EXP), get, "mpy/presigned put.txt", sign_ct=False)
+        lambda k, ct: mc.presigned_put_object(BUCKET, k, EXP), get, "mpy/presigned put ü+&=@,;~(x).txt", sign_ct=False)
         + "Content-Type cannot be signed by minio-py's presigner")
     cell("presign_get", lambda: presigned_get_flow(put, lambda k: mc.presigned_get_object(BUCKET, k, EXP),
                                                    "mpy/presigned-get.bin"))

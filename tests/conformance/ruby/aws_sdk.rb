@@ -80,7 +80,7 @@ rescue StandardError => e
 end
 
 cell('presign_put') do
-  key = 'rb/presigned put.txt'
+  key = 'rb/presigned put ü+&=@,;~(x).txt'
   body = data(1000, key)
   url = presign(:put_object, key: key, content_type: 'text/plain')
   check(CGI.unescape(url[/X-Amz-SignedHeaders=([^&]*)/, 1].to_s).split(';').include?('content-type'),

@@ -55,7 +55,7 @@ func main() {
 				return "", err
 			}
 			return r.URL, nil
-		}, get, "go/presigned put.txt")
+		}, get, "go/presigned put ü+&=@,;~(x).txt")
 	})
 	c.Cell("presign_get", func() (string, error) {
 		return c.PresignedGet(put, func(key string) (string, error) {

@@ -56,7 +56,7 @@ func main() {
 				return "", err
 			}
 			return r.String(), nil
-		}, get, "mgo/presigned put.txt")
+		}, get, "mgo/presigned put ü+&=@,;~(x).txt")
 	})
 	c.Cell("presign_get", func() (string, error) {
 		return c.PresignedGet(put, func(key string) (string, error) {

@@ -118,7 +118,7 @@ public final class JavaV2 {
   }
 
   static String presignPut() throws Exception {
-    String key = "java/presigned put.txt", ct = "text/plain";
+    String key = "java/presigned put ü+&=@,;~(x).txt", ct = "text/plain";
     byte[] body = data(1000, key);
     String url = presigner.presignPutObject(p -> p.signatureDuration(Duration.ofMinutes(10))
         .putObjectRequest(r -> r.bucket(BUCKET).key(key).contentType(ct))).url().toString();
