@@ -72,7 +72,7 @@ await c.cell("head", async () => {
   c.check(miss && miss.name === "NotFound", `HEAD missing: ${miss && miss.name}`);
 });
 await c.cell("list_v2", async () => {
-  const keys = [...Array(7).keys()].map((i) => `js3/list/${String(i).padStart(2, "0")}`);
+  const keys = [...Array(7).keys()].map((i) => `js3/list/${String(i).padStart(2, "0")}`).concat(["js3/list/07 ü+&=%.txt"]);
   for (const k of keys) await put(k, "x");
   const seen = [];
   let pages = 0;
@@ -84,8 +84,9 @@ await c.cell("list_v2", async () => {
   return "3 pages of 3";
 });
 await c.cell("copy", async () => {
-  await put("js3/src.txt", "copy me");
-  await s3.send(new CopyObjectCommand({ Bucket: B, Key: "js3/dst.txt", CopySource: `${B}/js3/src.txt` }));
+  await put("js3/src ü+&=%.txt", "copy me");
+  // CopySource is sent as given: the caller URL-encodes it, as the SDK documents
+  await s3.send(new CopyObjectCommand({ Bucket: B, Key: "js3/dst.txt", CopySource: `${B}/${encodeURIComponent("js3/src ü+&=%.txt")}` }));
   c.same((await get("js3/dst.txt"))[0], Buffer.from("copy me"), "copy");
 });
 await c.cell("delete", async () => {

@@ -80,7 +80,7 @@ def head():
 
 
 def list_v2():
-    keys = [f"b3/list/{i:02d}" for i in range(7)]
+    keys = [f"b3/list/{i:02d}" for i in range(7)] + ["b3/list/07 ü+&=%.txt"]  # listed with encoding-type=url
     for k in keys:
         s3.put_object(Bucket=BUCKET, Key=k, Body=b"x")
     seen, pages = [], 0
@@ -91,14 +91,14 @@ def list_v2():
     check(seen == keys and pages == 3, f"pages={pages} keys={seen}")
     r = s3.list_objects_v2(Bucket=BUCKET, Prefix="b3/", Delimiter="/")
     check([p["Prefix"] for p in r.get("CommonPrefixes", [])] == ["b3/list/"], f"delimiter: {r.get('CommonPrefixes')}")
-    return "3 pages of 3"
+    return "3 pages of 3 (encoding-type=url, a key with ü+&=%)"
 
 
 def copy():
-    s3.put_object(Bucket=BUCKET, Key="b3/src.txt", Body=b"copy me", ContentType="text/plain")
-    s3.copy_object(Bucket=BUCKET, Key="b3/dst.txt", CopySource={"Bucket": BUCKET, "Key": "b3/src.txt"})
+    s3.put_object(Bucket=BUCKET, Key="b3/src ü+&=%.txt", Body=b"copy me", ContentType="text/plain")
+    s3.copy_object(Bucket=BUCKET, Key="b3/dst.txt", CopySource={"Bucket": BUCKET, "Key": "b3/src ü+&=%.txt"})
     same(get("b3/dst.txt")[0], b"copy me", "copy")
-    s3.copy({"Bucket": BUCKET, "Key": "b3/src.txt"}, BUCKET, "b3/dst2.txt")  # managed copy
+    s3.copy({"Bucket": BUCKET, "Key": "b3/src ü+&=%.txt"}, BUCKET, "b3/dst2.txt")  # managed copy
     same(get("b3/dst2.txt")[0], b"copy me", "managed copy")
 
 
