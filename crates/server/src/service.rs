@@ -238,7 +238,13 @@ fn declared_payload_length(
 }
 
 /// Query parameters of a presigned URL that name `x-amz-*` headers (`x-amz-acl`,
-/// `x-amz-meta-*`, checksums, ...) were covered by the signature; S3 treats them as headers.
+/// `x-amz-meta-*`, ...) were covered by the signature; S3 treats them as headers.
+///
+/// Checksum parameters (`x-amz-checksum-*`, `x-amz-sdk-checksum-algorithm`) are the exception:
+/// S3 ignores them in a presigned query (its presigned URLs do not support flexible checksums).
+/// Today's SDKs put them there by default: the AWS SDK for JavaScript v3 presigns `PutObject`
+/// with `x-amz-checksum-crc32=AAAAAA%3D%3D` (the CRC32 of the empty body it had at signing time)
+/// and `x-amz-sdk-checksum-algorithm=CRC32`; honouring them would refuse every real upload.
 fn promote_signed_query_headers(parts: &mut http::request::Parts, query: &QueryParams) {
     const AUTH_PARAMS: [&str; 7] = [
         "x-amz-algorithm",
@@ -251,7 +257,11 @@ fn promote_signed_query_headers(parts: &mut http::request::Parts, query: &QueryP
     ];
     for (name, value) in query.pairs() {
         let lower = name.to_ascii_lowercase();
-        if !lower.starts_with("x-amz-") || AUTH_PARAMS.contains(&lower.as_str()) {
+        if !lower.starts_with("x-amz-")
+            || AUTH_PARAMS.contains(&lower.as_str())
+            || lower.starts_with("x-amz-checksum-")
+            || lower == "x-amz-sdk-checksum-algorithm"
+        {
             continue;
         }
         if let (Ok(n), Ok(v)) = (

@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# The whole test suite: the Rust workspace tests (unit tests, AWS SigV4 vectors, integration tests against the
+# real server) and the client conformance matrix. Installs what it needs (Debian's nginx for the reverse-proxy
+# test; the conformance clients) when run as root on a fresh Debian machine.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+if ! command -v nginx >/dev/null 2>&1 && [ ! -x /usr/sbin/nginx ]; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    echo "== installing nginx (reverse-proxy test)"
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends nginx-light >/dev/null \
+      || DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends nginx >/dev/null
+  fi
+fi
+# Debian starts the packaged nginx on port 80; the tests run their own instance and do not need it.
+if command -v systemctl >/dev/null 2>&1; then systemctl stop nginx >/dev/null 2>&1 || true; fi
+export SLUICE_REQUIRE_NGINX=1
+
+echo "== cargo test --workspace"
+cargo test --workspace --locked
+
+echo "== client conformance matrix"
+bash tests/conformance/run.sh
