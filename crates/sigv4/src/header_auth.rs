@@ -2,19 +2,15 @@
 
 use time::OffsetDateTime;
 
-use crate::auth::{Flavor, ParsedAuth, V4Params, SERVICE};
-use crate::canonical::{
-    canonical_headers_block, canonical_query_string, canonical_request, canonical_uri, sign_string,
-    string_to_sign,
-};
-use crate::chunked::ChunkSigningContext;
-use crate::datetime::{format_amz_date, format_date_stamp, parse_amz_date, parse_http_date};
+use crate::auth::{Flavor, ParsedAuth, V4Params};
+use crate::canonical::canonical_headers_block;
+use crate::datetime::{format_date_stamp, parse_amz_date, parse_http_date};
 use crate::error::AuthError;
 use crate::payload::parse_content_sha256;
 use crate::request::RequestView;
 use crate::verify::{
-    check_amz_headers_signed, check_scope, check_signature, check_signed_present, check_skew,
-    payload_check, VerifiedAuth, VerifyContext,
+    check_amz_headers_signed, check_scope, check_signed_present, check_skew, check_v4_signature,
+    VerifiedAuth, VerifyContext,
 };
 
 /// `x-amz-*` headers that may stay out of `SignedHeaders` with header auth: both
@@ -66,36 +62,18 @@ pub(crate) fn verify_header_v4(
             "the signed header '{missing}' is not present in the request."
         ))
     })?;
-    let canonical = canonical_request(
-        req.method,
-        &canonical_uri(req.raw_path),
-        &canonical_query_string(req.raw_query, &[]),
+    let payload = check_v4_signature(
+        req,
+        auth,
+        v4,
+        request_time,
+        &[],
         &headers_block,
-        &v4.signed_headers.join(";"),
         &content_raw,
-    );
-    let amz_date = format_amz_date(request_time);
-    let scope = v4.credential.scope();
-    let sts = string_to_sign(&amz_date, &scope, &canonical);
-    let signing_key =
-        ctx.key_cache
-            .signing_key(secret, &v4.credential.date, &v4.credential.region, SERVICE);
-    let expected = sign_string(&signing_key, &sts);
-    check_signature(
-        &expected,
-        &v4.signature,
-        &auth.access_key_id,
-        sts,
-        canonical,
+        content,
+        secret,
+        ctx,
     )?;
-
-    let payload = payload_check(content, req, || ChunkSigningContext {
-        access_key_id: auth.access_key_id.clone(),
-        signing_key,
-        amz_date,
-        scope,
-        seed_signature: v4.signature.clone(),
-    })?;
     Ok(VerifiedAuth {
         access_key_id: auth.access_key_id.clone(),
         kind: auth.kind,

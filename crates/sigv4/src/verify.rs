@@ -3,10 +3,14 @@
 use time::OffsetDateTime;
 
 use crate::auth::{
-    AuthKind, CredentialScope, Flavor, Params, ParsedAuth, SignatureVersion, SERVICE,
+    AuthKind, CredentialScope, Flavor, Params, ParsedAuth, SignatureVersion, V4Params, SERVICE,
+};
+use crate::canonical::{
+    canonical_query_string, canonical_request, canonical_uri, sign_string, string_to_sign,
 };
 use crate::chunked::{ChunkSigningContext, ChunkedDecoder};
 use crate::crypto::ct_eq;
+use crate::datetime::format_amz_date;
 use crate::error::AuthError;
 use crate::payload::{ContentSha256, PayloadCheck};
 use crate::request::RequestView;
@@ -209,5 +213,53 @@ pub(crate) fn payload_check(
                 None => PayloadCheck::Chunked(decoder),
             }
         }
+    })
+}
+
+/// The signature half shared by header and query authentication: canonical request,
+/// string to sign, constant-time comparison, then the body check (with the chunk
+/// signing context for aws-chunked bodies). `excluded_query` names query parameters
+/// left out of the canonical query (the signature itself for presigned URLs).
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn check_v4_signature(
+    req: &RequestView,
+    auth: &ParsedAuth,
+    v4: &V4Params,
+    request_time: OffsetDateTime,
+    excluded_query: &[&str],
+    headers_block: &str,
+    payload_raw: &str,
+    content: ContentSha256,
+    secret: &str,
+    ctx: &VerifyContext,
+) -> Result<PayloadCheck, AuthError> {
+    let canonical = canonical_request(
+        req.method,
+        &canonical_uri(req.raw_path),
+        &canonical_query_string(req.raw_query, excluded_query),
+        headers_block,
+        &v4.signed_headers.join(";"),
+        payload_raw,
+    );
+    let amz_date = format_amz_date(request_time);
+    let scope = v4.credential.scope();
+    let sts = string_to_sign(&amz_date, &scope, &canonical);
+    let signing_key =
+        ctx.key_cache
+            .signing_key(secret, &v4.credential.date, &v4.credential.region, SERVICE);
+    let expected = sign_string(&signing_key, &sts);
+    check_signature(
+        &expected,
+        &v4.signature,
+        &auth.access_key_id,
+        sts,
+        canonical,
+    )?;
+    payload_check(content, req, || ChunkSigningContext {
+        access_key_id: auth.access_key_id.clone(),
+        signing_key,
+        amz_date,
+        scope,
+        seed_signature: v4.signature.clone(),
     })
 }
