@@ -27,6 +27,11 @@ pub struct ServerConfig {
     pub shutdown_grace: Duration,
     /// Multipart uploads older than this are aborted by the background sweep.
     pub stale_upload_age: Duration,
+    /// Most client connections served at once; further clients wait in the listen backlog.
+    pub max_connections: usize,
+    /// A connection must deliver a request's complete header block within this time
+    /// (slow-header / slowloris protection); else it is closed.
+    pub header_read_timeout: Duration,
 }
 
 impl ServerConfig {
@@ -43,6 +48,8 @@ impl ServerConfig {
             max_clock_skew: Duration::from_secs(15 * 60),
             shutdown_grace: Duration::from_secs(30),
             stale_upload_age: Duration::from_secs(7 * 24 * 3600),
+            max_connections: 4096,
+            header_read_timeout: Duration::from_secs(30),
         }
     }
 }

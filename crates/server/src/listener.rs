@@ -7,7 +7,7 @@ use crate::service::handle_request;
 use crate::state::AppState;
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
-use hyper_util::rt::TokioIo;
+use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::server::graceful::GracefulShutdown;
 use sluice_sigv4::SigningKeyCache;
 use std::net::SocketAddr;
@@ -16,6 +16,9 @@ use std::time::{Duration, SystemTime};
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
+
+/// Most header lines in one request (hyper answers 431 beyond this).
+const MAX_HEADERS: usize = 100;
 
 /// Why the server could not start.
 #[derive(Debug, thiserror::Error)]
@@ -156,7 +159,19 @@ async fn accept_loop(
     grace: Duration,
 ) {
     let graceful = GracefulShutdown::new();
+    let slots = Arc::new(tokio::sync::Semaphore::new(
+        state.config.max_connections.max(1),
+    ));
+    let header_timeout = state.config.header_read_timeout;
     loop {
+        // At the connection cap, stop accepting: new clients wait in the kernel's backlog.
+        let permit = tokio::select! {
+            p = slots.clone().acquire_owned() => match p {
+                Ok(p) => p,
+                Err(_) => break,
+            },
+            _ = shutdown.changed() => break,
+        };
         tokio::select! {
             accepted = listener.accept() => {
                 let (stream, remote) = match accepted {
@@ -175,6 +190,9 @@ async fn accept_loop(
                 });
                 let conn = http1::Builder::new()
                     .keep_alive(true)
+                    .timer(TokioTimer::new())
+                    .header_read_timeout(header_timeout)
+                    .max_headers(MAX_HEADERS)
                     .serve_connection(TokioIo::new(stream), service);
                 let conn = graceful.watch(conn);
                 crate::metrics::connections(1.0);
@@ -183,6 +201,7 @@ async fn accept_loop(
                         tracing::debug!(error = %e, "connection ended with error");
                     }
                     crate::metrics::connections(-1.0);
+                    drop(permit);
                 });
             }
             _ = shutdown.changed() => break,

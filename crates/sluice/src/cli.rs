@@ -79,6 +79,12 @@ pub struct ServeArgs {
     /// Hours after which an unfinished multipart upload is aborted and its parts freed [default: 168].
     #[arg(long, env = "SLUICE_STALE_UPLOAD_HOURS")]
     pub stale_upload_hours: Option<u64>,
+    /// Most client connections served at once [default: 4096].
+    #[arg(long, env = "SLUICE_MAX_CONNECTIONS")]
+    pub max_connections: Option<usize>,
+    /// Seconds a client has to send a complete request header block [default: 30].
+    #[arg(long, env = "SLUICE_HEADER_TIMEOUT")]
+    pub header_timeout: Option<u64>,
     /// Log format: text or json [default: text].
     #[arg(long, env = "SLUICE_LOG_FORMAT")]
     pub log_format: Option<String>,

@@ -32,6 +32,10 @@ pub struct FileConfig {
     pub stale_upload_hours: Option<u64>,
     /// See `--log-format`.
     pub log_format: Option<String>,
+    /// See `--max-connections`.
+    pub max_connections: Option<usize>,
+    /// See `--header-timeout`.
+    pub header_timeout: Option<u64>,
 }
 
 /// Log line format.
@@ -64,7 +68,7 @@ impl ServeSettings {
             }
         };
         format!(
-            "data_dir = {:?}\nlisten = \"{}\"\nregion = {:?}\n{}\nno_sigv2 = {}\nroot_access_key = {}\nroot_secret_key = {}\nshutdown_grace = {}\nstale_upload_hours = {}\nlog_format = \"{}\"\n",
+            "data_dir = {:?}\nlisten = \"{}\"\nregion = {:?}\n{}\nno_sigv2 = {}\nroot_access_key = {}\nroot_secret_key = {}\nshutdown_grace = {}\nstale_upload_hours = {}\nmax_connections = {}\nheader_timeout = {}\nlog_format = \"{}\"\n",
             c.data_dir.display().to_string(),
             c.listen,
             c.region,
@@ -74,6 +78,8 @@ impl ServeSettings {
             mask(&c.root_secret_key),
             c.shutdown_grace.as_secs(),
             c.stale_upload_age.as_secs() / 3600,
+            c.max_connections,
+            c.header_read_timeout.as_secs(),
             match self.log_format { LogFormat::Text => "text", LogFormat::Json => "json" },
         )
     }
@@ -128,6 +134,18 @@ pub fn merge(args: ServeArgs) -> Result<ServeSettings> {
             bail!("config key `stale_upload_hours`: must be at least 1");
         }
         cfg.stale_upload_age = Duration::from_secs(h.saturating_mul(3600));
+    }
+    if let Some(n) = args.max_connections.or(file.max_connections) {
+        if n == 0 {
+            bail!("config key `max_connections`: must be at least 1");
+        }
+        cfg.max_connections = n;
+    }
+    if let Some(t) = args.header_timeout.or(file.header_timeout) {
+        if t == 0 {
+            bail!("config key `header_timeout`: must be at least 1 second");
+        }
+        cfg.header_read_timeout = Duration::from_secs(t);
     }
     let log_format = match args.log_format.or(file.log_format).as_deref() {
         None | Some("text") => LogFormat::Text,
