@@ -33,6 +33,19 @@ pub enum Command {
     ///   sluice upload cat.png --url "$PRESIGNED_PUT_URL" --content-type image/png
     ///   sluice upload movie.mp4 --bundle bundle.json
     Upload(UploadArgs),
+    /// Verify every object's bytes against its stored size, ETag and checksum, offline, and
+    /// report orphan blobs and leftover temp files (`--repair` removes those). Exit status 0
+    /// only when all is well.
+    ///
+    /// Example: sluice check --data-dir /var/lib/sluice --repair
+    Check {
+        /// The data directory to check.
+        #[arg(long, default_value = "./sluice-data")]
+        data_dir: PathBuf,
+        /// Remove orphan blobs and temp files.
+        #[arg(long)]
+        repair: bool,
+    },
     /// Print a shell completion script.
     ///
     /// Example: sluice completions bash > /etc/bash_completion.d/sluice

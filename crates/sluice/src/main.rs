@@ -4,6 +4,7 @@ mod admin_cli;
 mod admin_client;
 mod admin_cmd;
 mod aws_profile;
+mod check_cmd;
 mod cli;
 mod duration_arg;
 mod presign_cmd;
@@ -42,6 +43,20 @@ fn main() -> std::process::ExitCode {
         Command::Upload(args) => {
             init_logging("warn", LogFormat::Text);
             block_on(upload::run(args))
+        }
+        Command::Check { data_dir, repair } => {
+            init_logging("warn", LogFormat::Text);
+            match tokio::runtime::Builder::new_multi_thread()
+                .enable_all()
+                .build()
+            {
+                Ok(rt) => match rt.block_on(check_cmd::run(&data_dir, repair)) {
+                    Ok(true) => Ok(()),
+                    Ok(false) => Err(anyhow::anyhow!("problems found in {}", data_dir.display())),
+                    Err(e) => Err(e),
+                },
+                Err(e) => Err(e.into()),
+            }
         }
         Command::Completions { shell } => {
             let mut cmd = <Cli as clap::CommandFactory>::command();
