@@ -167,7 +167,8 @@ async fn sigkill_during_uploads_never_loses_or_mixes_acknowledged_bytes() {
             s3.create_bucket().bucket("crash").send().await.unwrap();
         }
         // Everything acknowledged so far is intact after the restart.
-        verify(&s3, &acked.lock().unwrap().clone(), round).await;
+        let snapshot = acked.lock().unwrap().clone();
+        verify(&s3, &snapshot, round).await;
 
         let mut tasks = Vec::new();
         for worker in 0..6 {
