@@ -18,6 +18,7 @@ pub struct BodyReader {
     received: u64,
     finished: bool,
     trailers: Vec<(String, String)>,
+    idle_timeout: Option<std::time::Duration>,
 }
 
 impl BodyReader {
@@ -38,7 +39,14 @@ impl BodyReader {
             received: 0,
             finished: false,
             trailers: Vec::new(),
+            idle_timeout: None,
         }
+    }
+
+    /// Fails a body that delivers no bytes for `timeout` with `RequestTimeout` (stalled uploads).
+    pub fn with_idle_timeout(mut self, timeout: std::time::Duration) -> Self {
+        self.idle_timeout = Some(timeout);
+        self
     }
 
     /// Whether the body is aws-chunked.
@@ -62,7 +70,14 @@ impl BodyReader {
             if self.finished {
                 return Ok(None);
             }
-            let frame = match self.incoming.frame().await {
+            let next = self.incoming.frame();
+            let polled = match self.idle_timeout {
+                Some(t) => tokio::time::timeout(t, next)
+                    .await
+                    .map_err(|_| request_timeout())?,
+                None => next.await,
+            };
+            let frame = match polled {
                 None => {
                     self.finish()?;
                     return Ok(None);
@@ -131,4 +146,13 @@ impl BodyReader {
         }
         Ok(out)
     }
+}
+
+/// 400 RequestTimeout, AWS's answer to a body that stops arriving.
+fn request_timeout() -> S3Error {
+    S3Error::new(
+        "RequestTimeout",
+        400,
+        "Your socket connection to the server was not read from or written to within the timeout period. Idle connections will be closed.",
+    )
 }

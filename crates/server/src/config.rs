@@ -32,6 +32,8 @@ pub struct ServerConfig {
     /// A connection must deliver a request's complete header block within this time
     /// (slow-header / slowloris protection); else it is closed.
     pub header_read_timeout: Duration,
+    /// A request body that delivers no bytes for this long fails with `RequestTimeout`.
+    pub body_idle_timeout: Duration,
 }
 
 impl ServerConfig {
@@ -50,6 +52,7 @@ impl ServerConfig {
             stale_upload_age: Duration::from_secs(7 * 24 * 3600),
             max_connections: 4096,
             header_read_timeout: Duration::from_secs(30),
+            body_idle_timeout: Duration::from_secs(60),
         }
     }
 }

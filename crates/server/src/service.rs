@@ -199,7 +199,8 @@ async fn serve(
     let canned_acl = crate::ops::acl::requested_acl(&authz).await?;
 
     let declared_len = declared_payload_length(parts, &payload)?;
-    let mut body = BodyReader::new(body, payload, declared_len);
+    let mut body = BodyReader::new(body, payload, declared_len)
+        .with_idle_timeout(state.config.body_idle_timeout);
     let ctx = RequestCtx {
         state,
         parts,

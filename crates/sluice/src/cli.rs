@@ -98,6 +98,9 @@ pub struct ServeArgs {
     /// Seconds a client has to send a complete request header block [default: 30].
     #[arg(long, env = "SLUICE_HEADER_TIMEOUT")]
     pub header_timeout: Option<u64>,
+    /// Seconds a request body may stall before the request fails with RequestTimeout [default: 60].
+    #[arg(long, env = "SLUICE_BODY_TIMEOUT")]
+    pub body_timeout: Option<u64>,
     /// Log format: text or json [default: text].
     #[arg(long, env = "SLUICE_LOG_FORMAT")]
     pub log_format: Option<String>,

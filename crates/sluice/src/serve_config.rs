@@ -36,6 +36,8 @@ pub struct FileConfig {
     pub max_connections: Option<usize>,
     /// See `--header-timeout`.
     pub header_timeout: Option<u64>,
+    /// See `--body-timeout`.
+    pub body_timeout: Option<u64>,
 }
 
 /// Log line format.
@@ -68,7 +70,7 @@ impl ServeSettings {
             }
         };
         format!(
-            "data_dir = {:?}\nlisten = \"{}\"\nregion = {:?}\n{}\nno_sigv2 = {}\nroot_access_key = {}\nroot_secret_key = {}\nshutdown_grace = {}\nstale_upload_hours = {}\nmax_connections = {}\nheader_timeout = {}\nlog_format = \"{}\"\n",
+            "data_dir = {:?}\nlisten = \"{}\"\nregion = {:?}\n{}\nno_sigv2 = {}\nroot_access_key = {}\nroot_secret_key = {}\nshutdown_grace = {}\nstale_upload_hours = {}\nmax_connections = {}\nheader_timeout = {}\nbody_timeout = {}\nlog_format = \"{}\"\n",
             c.data_dir.display().to_string(),
             c.listen,
             c.region,
@@ -80,6 +82,7 @@ impl ServeSettings {
             c.stale_upload_age.as_secs() / 3600,
             c.max_connections,
             c.header_read_timeout.as_secs(),
+            c.body_idle_timeout.as_secs(),
             match self.log_format { LogFormat::Text => "text", LogFormat::Json => "json" },
         )
     }
@@ -146,6 +149,12 @@ pub fn merge(args: ServeArgs) -> Result<ServeSettings> {
             bail!("config key `header_timeout`: must be at least 1 second");
         }
         cfg.header_read_timeout = Duration::from_secs(t);
+    }
+    if let Some(t) = args.body_timeout.or(file.body_timeout) {
+        if t == 0 {
+            bail!("config key `body_timeout`: must be at least 1 second");
+        }
+        cfg.body_idle_timeout = Duration::from_secs(t);
     }
     let log_format = match args.log_format.or(file.log_format).as_deref() {
         None | Some("text") => LogFormat::Text,

@@ -88,3 +88,40 @@ async fn connection_cap_queues_extra_clients() {
     drop(held);
     ts.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn stalled_bodies_time_out_and_store_nothing() {
+    let ts = TestServer::start_with(|c| c.body_idle_timeout = Duration::from_secs(1)).await;
+    ts.sdk()
+        .create_bucket()
+        .bucket("stall")
+        .send()
+        .await
+        .unwrap();
+    let url = ts.presign("PUT", "stall", "k", 600);
+    let mut s = TcpStream::connect(ts.addr).await.unwrap();
+    let head = format!(
+        "PUT {} HTTP/1.1\r\nhost: {}\r\ncontent-length: 100\r\n\r\n",
+        common::target_of(&url),
+        ts.addr
+    );
+    s.write_all(head.as_bytes()).await.unwrap();
+    s.write_all(&[b'x'; 10]).await.unwrap();
+    let got = read_some(&mut s, Duration::from_secs(5))
+        .await
+        .expect("the server must answer a stalled body");
+    let text = String::from_utf8_lossy(&got);
+    assert!(text.starts_with("HTTP/1.1 400"), "{text}");
+    assert!(text.contains("RequestTimeout"), "{text}");
+    assert!(
+        ts.sdk()
+            .head_object()
+            .bucket("stall")
+            .key("k")
+            .send()
+            .await
+            .is_err(),
+        "nothing stored"
+    );
+    ts.stop().await;
+}
