@@ -8,11 +8,12 @@ use crate::ops::{dispatch, RequestCtx};
 use crate::request_id::new_request_id;
 use crate::response::{self, set_header, ResponseBody};
 use crate::state::AppState;
+use crate::url_constraints::{RequestFacts, SizeRange, UrlConstraints};
 use http::{Request, Response};
 use http_body_util::BodyExt;
 use hyper::body::Incoming;
 use sluice_s3::{route, QueryParams, RouteInput, S3Error};
-use sluice_sigv4::{PayloadCheck, RequestView};
+use sluice_sigv4::{AuthKind, PayloadCheck, RequestView};
 use std::net::SocketAddr;
 use std::time::Instant;
 
@@ -176,10 +177,21 @@ async fn serve(
     log.auth = caller.auth_type();
     log.access_key = caller.access_key_id().unwrap_or_default().to_string();
 
-    if caller.auth.as_ref().is_some_and(|a| a.kind.is_presigned()) {
+    let presign_kind = caller
+        .auth
+        .as_ref()
+        .map(|a| a.kind)
+        .filter(|k| k.is_presigned());
+    if presign_kind.is_some() {
         promote_signed_query_headers(parts, &query);
     }
     let parts = &*parts;
+    let declared_len = declared_payload_length(parts, &payload)?;
+    let size_limit = match presign_kind {
+        Some(kind) => check_url_constraints(state, parts, &query, kind, remote, declared_len)
+            .inspect_err(|e| log.presigned_outcome = Some(presigned_failure(e)))?,
+        None => None,
+    };
     let authz = AuthzInput {
         state,
         caller: &caller,
@@ -198,8 +210,10 @@ async fn serve(
     }
     let canned_acl = crate::ops::acl::requested_acl(&authz).await?;
 
-    let declared_len = declared_payload_length(parts, &payload)?;
     let mut body = BodyReader::new(body, payload, declared_len);
+    if let Some(range) = size_limit {
+        body.limit_size(range);
+    }
     let ctx = RequestCtx {
         state,
         parts,
@@ -210,6 +224,34 @@ async fn serve(
     let resp = dispatch(&ctx, endpoint, &mut body).await?;
     crate::ops::acl::apply_requested_acl(&ctx, endpoint, canned_acl).await?;
     Ok(resp)
+}
+
+/// Checks the signed `x-sluice-*` constraints of a presigned URL; returns the body size range
+/// still to be enforced while the body streams.
+fn check_url_constraints(
+    state: &AppState,
+    parts: &http::request::Parts,
+    query: &QueryParams,
+    kind: AuthKind,
+    remote: SocketAddr,
+    declared_len: Option<u64>,
+) -> Result<Option<SizeRange>, S3Error> {
+    let constraints = UrlConstraints::from_query(query)?;
+    if kind == AuthKind::QueryV2 && constraints != UrlConstraints::default() {
+        // SigV2 does not sign arbitrary query parameters: such a constraint could be stripped.
+        return Err(S3Error::new(
+            "AuthorizationQueryParametersError",
+            400,
+            "x-sluice-* constraints require a SigV4 presigned URL",
+        ));
+    }
+    constraints.check(&RequestFacts {
+        now: state.clock.now(),
+        remote: remote.ip(),
+        content_type: header(parts, "content-type"),
+        declared_len,
+    })?;
+    Ok(constraints.size)
 }
 
 /// The payload length the client announced: `x-amz-decoded-content-length` for aws-chunked

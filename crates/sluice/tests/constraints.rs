@@ -1,0 +1,238 @@
+//! Constrained presigned URLs: signed `x-sluice-*` query parameters checked by the server.
+
+mod common;
+
+use common::{http, xml_field, TestServer};
+use time::format_description::well_known::Rfc3339;
+use time::OffsetDateTime;
+
+const BUCKET: &str = "cons";
+
+async fn server() -> TestServer {
+    let ts = TestServer::start().await;
+    ts.sdk()
+        .create_bucket()
+        .bucket(BUCKET)
+        .send()
+        .await
+        .unwrap();
+    ts
+}
+
+fn q(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+    pairs
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect()
+}
+
+fn presign_put(ts: &TestServer, key: &str, query: &[(&str, &str)]) -> String {
+    ts.presign_full(
+        "PUT",
+        BUCKET,
+        key,
+        3600,
+        &[],
+        &q(query),
+        OffsetDateTime::now_utc(),
+    )
+}
+
+async fn put(url: &str, content_type: Option<&str>, body: Vec<u8>) -> (u16, String) {
+    let mut req = http().put(url).body(body);
+    if let Some(ct) = content_type {
+        req = req.header("content-type", ct);
+    }
+    let resp = req.send().await.unwrap();
+    let status = resp.status().as_u16();
+    (status, resp.text().await.unwrap())
+}
+
+async fn exists(ts: &TestServer, key: &str) -> bool {
+    ts.sdk()
+        .head_object()
+        .bucket(BUCKET)
+        .key(key)
+        .send()
+        .await
+        .is_ok()
+}
+
+fn code(body: &str) -> String {
+    xml_field(body, "Code").unwrap_or_default()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn size_range_enforced() {
+    let ts = server().await;
+    let range = [("x-sluice-content-length-range", "5,10")];
+
+    let url = presign_put(&ts, "big", &range);
+    let (status, body) = put(&url, None, vec![b'x'; 11]).await;
+    assert_eq!(
+        (status, code(&body).as_str()),
+        (400, "EntityTooLarge"),
+        "{body}"
+    );
+    assert!(!exists(&ts, "big").await);
+
+    // No Content-Length: the server counts the bytes while they stream.
+    let url = presign_put(&ts, "streamed", &range);
+    let chunks: Vec<Result<Vec<u8>, std::io::Error>> = vec![Ok(vec![b'y'; 6]), Ok(vec![b'y'; 6])];
+    let resp = http()
+        .put(&url)
+        .body(reqwest::Body::wrap_stream(futures_util::stream::iter(
+            chunks,
+        )))
+        .send()
+        .await
+        .unwrap();
+    let status = resp.status().as_u16();
+    let body = resp.text().await.unwrap();
+    assert_eq!(
+        (status, code(&body).as_str()),
+        (400, "EntityTooLarge"),
+        "{body}"
+    );
+    assert!(!exists(&ts, "streamed").await);
+
+    let url = presign_put(&ts, "small", &range);
+    let (status, body) = put(&url, None, vec![b'x'; 4]).await;
+    assert_eq!(
+        (status, code(&body).as_str()),
+        (400, "EntityTooSmall"),
+        "{body}"
+    );
+    assert!(!exists(&ts, "small").await);
+
+    let url = presign_put(&ts, "max", &range);
+    let (status, body) = put(&url, None, vec![b'x'; 10]).await;
+    assert_eq!(status, 200, "{body}");
+    let url = presign_put(&ts, "min", &range);
+    assert_eq!(put(&url, None, vec![b'x'; 5]).await.0, 200);
+    assert!(exists(&ts, "max").await && exists(&ts, "min").await);
+    ts.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn content_type_pinned() {
+    let ts = server().await;
+    let url = presign_put(&ts, "img", &[("x-sluice-content-type", "image/png")]);
+    let (status, body) = put(&url, Some("text/html"), b"x".to_vec()).await;
+    assert_eq!(
+        (status, code(&body).as_str()),
+        (403, "AccessDenied"),
+        "{body}"
+    );
+    assert!(body.contains("image/png"), "{body}");
+    let (status, _) = put(&url, None, b"x".to_vec()).await;
+    assert_eq!(status, 403);
+    assert!(!exists(&ts, "img").await);
+    let (status, body) = put(&url, Some("image/png"), b"x".to_vec()).await;
+    assert_eq!(status, 200, "{body}");
+    ts.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn not_before_uses_server_clock() {
+    let ts = server().await;
+    let start = (OffsetDateTime::now_utc() + time::Duration::minutes(30))
+        .format(&Rfc3339)
+        .unwrap();
+    let url = presign_put(&ts, "later", &[("x-sluice-not-before", &start)]);
+    let (status, body) = put(&url, None, b"x".to_vec()).await;
+    assert_eq!(
+        (status, code(&body).as_str()),
+        (403, "AccessDenied"),
+        "{body}"
+    );
+    assert_eq!(
+        xml_field(&body, "Message").as_deref(),
+        Some("Request is not yet valid")
+    );
+    ts.clock().advance_ms(31 * 60 * 1000);
+    let (status, body) = put(&url, None, b"x".to_vec()).await;
+    assert_eq!(status, 200, "{body}");
+    ts.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn source_ip_ranges() {
+    let ts = server().await;
+    let url = presign_put(&ts, "lan", &[("x-sluice-source-ip", "10.0.0.0/8")]);
+    let (status, body) = put(&url, None, b"x".to_vec()).await;
+    assert_eq!(
+        (status, code(&body).as_str()),
+        (403, "AccessDenied"),
+        "{body}"
+    );
+    assert!(!exists(&ts, "lan").await);
+    let url = presign_put(
+        &ts,
+        "local",
+        &[("x-sluice-source-ip", "10.0.0.0/8,127.0.0.0/8")],
+    );
+    let (status, body) = put(&url, None, b"x".to_vec()).await;
+    assert_eq!(status, 200, "{body}");
+    ts.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn malformed_or_unknown_constraint_refused() {
+    let ts = server().await;
+    for (name, value) in [
+        ("x-sluice-content-length-range", "10,5"),
+        ("x-sluice-not-before", "tomorrow"),
+        ("x-sluice-source-ip", "10.0.0.0/99"),
+        ("x-sluice-max-speed", "1"),
+    ] {
+        let url = presign_put(&ts, "bad", &[(name, value)]);
+        let (status, body) = put(&url, None, b"x".to_vec()).await;
+        assert_eq!(
+            (status, code(&body).as_str()),
+            (400, "AuthorizationQueryParametersError"),
+            "{name}: {body}"
+        );
+    }
+    assert!(!exists(&ts, "bad").await);
+    ts.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tampering_with_a_constraint_breaks_the_signature() {
+    let ts = server().await;
+    let cases = [
+        ("x-sluice-content-length-range", "0,10", "0,1000"),
+        ("x-sluice-content-type", "image/png", "text/html"),
+        (
+            "x-sluice-not-before",
+            "2020-01-01T00:00:00Z",
+            "2020-01-02T00:00:00Z",
+        ),
+        ("x-sluice-source-ip", "127.0.0.0/8", "0.0.0.0/0"),
+    ];
+    for (name, value, forged) in cases {
+        let url = presign_put(&ts, "t", &[(name, value)]);
+        let enc = |s: &str| sluice_sigv4::uri_encode(s, true);
+        let original = format!("{name}={}", enc(value));
+        assert!(url.contains(&original), "{url}");
+        let edited = url.replace(&original, &format!("{name}={}", enc(forged)));
+        let (status, body) = put(&edited, Some("text/html"), b"x".to_vec()).await;
+        assert_eq!(
+            (status, code(&body).as_str()),
+            (403, "SignatureDoesNotMatch"),
+            "{name}: {body}"
+        );
+        // Removing the constraint altogether is no better.
+        let removed = url.replace(&format!("{original}&"), "");
+        assert_ne!(removed, url);
+        let (status, body) = put(&removed, Some("text/html"), b"x".to_vec()).await;
+        assert_eq!(
+            (status, code(&body).as_str()),
+            (403, "SignatureDoesNotMatch"),
+            "{name}: {body}"
+        );
+    }
+    assert!(!exists(&ts, "t").await);
+    ts.stop().await;
+}
