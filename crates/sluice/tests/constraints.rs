@@ -2,7 +2,10 @@
 
 mod common;
 
-use common::{http, xml_field, TestServer};
+use common::{creds, http, xml_field, TestServer, REGION};
+use serde_json::{json, Value};
+use sha2::{Digest, Sha256};
+use sluice_sigv4::{sign_headers_v4, SigningRequest};
 use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
 
@@ -234,5 +237,173 @@ async fn tampering_with_a_constraint_breaks_the_signature() {
         );
     }
     assert!(!exists(&ts, "t").await);
+    ts.stop().await;
+}
+
+/// `POST /_sluice/v1/presign` signed with the root key.
+async fn mint(ts: &TestServer, body: Value) -> (u16, Value) {
+    let path = "/_sluice/v1/presign";
+    let bytes = serde_json::to_vec(&body).unwrap();
+    let hash = hex::encode(Sha256::digest(&bytes));
+    let host = ts.host();
+    let extra = vec![("content-type".to_string(), "application/json".to_string())];
+    let signed = sign_headers_v4(
+        &creds(),
+        &SigningRequest {
+            method: "POST",
+            host: &host,
+            raw_path: path,
+            raw_query: "",
+            headers: &extra,
+            payload_hash: &hash,
+            region: REGION,
+            service: "s3",
+            datetime: OffsetDateTime::now_utc(),
+        },
+    );
+    let mut req = http().post(format!("{}{path}", ts.endpoint())).body(bytes);
+    for (k, v) in extra.iter().chain(signed.iter()) {
+        req = req.header(k, v);
+    }
+    let resp = req.send().await.unwrap();
+    let status = resp.status().as_u16();
+    let text = resp.text().await.unwrap();
+    (
+        status,
+        serde_json::from_str(&text).unwrap_or(Value::String(text)),
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn mint_api_signs_constraints() {
+    let ts = server().await;
+    let (status, out) = mint(
+        &ts,
+        json!({"method":"PUT","bucket":BUCKET,"key":"m","content_type":"image/png",
+               "content_length_range":[2,5],"source_ip":["127.0.0.0/8"],
+               "not_before":"2000-01-01T00:00:00Z"}),
+    )
+    .await;
+    assert_eq!(status, 200, "{out}");
+    let url = out["url"].as_str().unwrap();
+    for p in [
+        "x-sluice-content-length-range=2%2C5",
+        "x-sluice-content-type=image%2Fpng",
+        "x-sluice-source-ip=127.0.0.0%2F8",
+        "x-sluice-not-before=2000-01-01T00%3A00%3A00Z",
+    ] {
+        assert!(url.contains(p), "{p} missing from {url}");
+    }
+    let (status, body) = put(url, Some("image/png"), vec![1; 6]).await;
+    assert_eq!(
+        (status, code(&body).as_str()),
+        (400, "EntityTooLarge"),
+        "{body}"
+    );
+    let (status, body) = put(url, Some("image/png"), vec![1; 1]).await;
+    assert_eq!(
+        (status, code(&body).as_str()),
+        (400, "EntityTooSmall"),
+        "{body}"
+    );
+    assert!(!exists(&ts, "m").await);
+    let (status, body) = put(url, Some("image/png"), vec![1; 5]).await;
+    assert_eq!(status, 200, "{body}");
+
+    let (status, out) = mint(
+        &ts,
+        json!({"method":"GET","bucket":BUCKET,"key":"m","source_ip":["10.0.0.0/8"]}),
+    )
+    .await;
+    assert_eq!(status, 200, "{out}");
+    let resp = http()
+        .get(out["url"].as_str().unwrap())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status().as_u16(), 403);
+
+    let later = (OffsetDateTime::now_utc() + time::Duration::minutes(10))
+        .format(&Rfc3339)
+        .unwrap();
+    let (status, out) = mint(
+        &ts,
+        json!({"method":"GET","bucket":BUCKET,"key":"m","not_before":later}),
+    )
+    .await;
+    assert_eq!(status, 200, "{out}");
+    let url = out["url"].as_str().unwrap();
+    assert_eq!(http().get(url).send().await.unwrap().status().as_u16(), 403);
+    ts.clock().advance_ms(11 * 60 * 1000);
+    assert_eq!(http().get(url).send().await.unwrap().status().as_u16(), 200);
+    ts.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn mint_api_validates_constraint_fields() {
+    let ts = server().await;
+    for (extra, field) in [
+        (
+            json!({"content_length_range":[5,1]}),
+            "content_length_range",
+        ),
+        (
+            json!({"content_length_range":"1,5"}),
+            "content_length_range",
+        ),
+        (json!({"not_before":"next week"}), "not_before"),
+        (json!({"not_before":"2999-01-01T00:00:00Z"}), "not_before"),
+        (json!({"source_ip":["10.0.0.0/40"]}), "source_ip"),
+        (json!({"source_ip":"10.0.0.0/8"}), "source_ip"),
+    ] {
+        let mut body = json!({"method":"PUT","bucket":BUCKET,"key":"k"});
+        for (k, v) in extra.as_object().unwrap() {
+            body[k] = v.clone();
+        }
+        let (status, out) = mint(&ts, body).await;
+        assert_eq!(status, 400, "{field}: {out}");
+        assert_eq!(out["field"], field, "{out}");
+    }
+    let (status, out) = mint(
+        &ts,
+        json!({"method":"GET","bucket":BUCKET,"key":"k","content_length_range":[0,5]}),
+    )
+    .await;
+    assert_eq!(
+        (status, out["field"].as_str()),
+        (400, Some("content_length_range"))
+    );
+    ts.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn mint_api_multipart_parts_carry_the_max() {
+    let ts = server().await;
+    let (status, out) = mint(
+        &ts,
+        json!({"method":"PUT","bucket":BUCKET,"key":"mp","multipart":{"parts":2},
+               "content_length_range":[0,8],"source_ip":["127.0.0.0/8"]}),
+    )
+    .await;
+    assert_eq!(status, 200, "{out}");
+    let parts = out["parts"].as_array().unwrap();
+    for p in parts {
+        assert!(p["url"]
+            .as_str()
+            .unwrap()
+            .contains("x-sluice-content-length-range=0%2C8"));
+    }
+    let complete = out["complete_url"].as_str().unwrap();
+    assert!(!complete.contains("content-length-range"), "{complete}");
+    assert!(complete.contains("x-sluice-source-ip="), "{complete}");
+    let part1 = parts[0]["url"].as_str().unwrap();
+    let (status, body) = put(part1, None, vec![1; 9]).await;
+    assert_eq!(
+        (status, code(&body).as_str()),
+        (400, "EntityTooLarge"),
+        "{body}"
+    );
+    let (status, body) = put(part1, None, vec![1; 8]).await;
+    assert_eq!(status, 200, "{body}");
     ts.stop().await;
 }

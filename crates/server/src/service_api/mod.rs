@@ -4,6 +4,7 @@
 pub mod health;
 pub mod json_error;
 pub mod presign;
+pub mod presign_constraints;
 
 use crate::body_in::BodyReader;
 use crate::ops::RequestCtx;

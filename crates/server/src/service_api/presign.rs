@@ -2,6 +2,7 @@
 //! signed with the caller's own key, so the caller's permissions govern their use.
 
 use super::json_error::ApiError;
+use super::presign_constraints::{ConstraintFields, MintConstraints};
 use crate::authz::require_allowed;
 use crate::body_in::BodyReader;
 use crate::headers::header;
@@ -42,6 +43,12 @@ pub struct MintRequest {
     pub content_type: Option<String>,
     /// Presign a whole multipart upload instead of one request.
     pub multipart: Option<MultipartSpec>,
+    /// `[min, max]` body size in bytes (PUT; per part URL for multipart: the max).
+    pub content_length_range: Option<Value>,
+    /// RFC 3339 instant before which the URLs are refused.
+    pub not_before: Option<Value>,
+    /// CIDRs the client address must be in.
+    pub source_ip: Option<Value>,
 }
 
 /// How to split a multipart upload.
@@ -232,6 +239,17 @@ pub async fn mint(
             return Err(ApiError::bad_field("content_type", "only applies to PUT"));
         }
     }
+    let now = ctx.state.clock.now();
+    let constraints = MintConstraints::parse(
+        ConstraintFields {
+            content_length_range: req.content_length_range.as_ref(),
+            not_before: req.not_before.as_ref(),
+            source_ip: req.source_ip.as_ref(),
+        },
+        &method,
+        now,
+        expires_in,
+    )?;
     let plan = match &req.multipart {
         Some(spec) => {
             if method != "PUT" {
@@ -251,7 +269,6 @@ pub async fn mint(
         })?;
     require_bucket(ctx, &req.bucket).await?;
 
-    let now = ctx.state.clock.now();
     let expires_at = (now + time::Duration::seconds(expires_in as i64))
         .format(&Rfc3339)
         .unwrap_or_default();
@@ -277,7 +294,11 @@ pub async fn mint(
         return Ok(response::json(
             200,
             &json!({
-                "url": signer.url(&method, &[], &signed_headers),
+                "url": signer.url(
+                    &method,
+                    &constraints.query(constraints.size, req.content_type.as_deref()),
+                    &signed_headers,
+                ),
                 "method": method,
                 "headers": headers,
                 "expires_at": expires_at,
@@ -297,6 +318,12 @@ pub async fn mint(
             .map(|(k, v)| (k.to_string(), v.clone()))
             .collect();
         q.push(("uploadId".to_string(), id.clone()));
+        let size = extra
+            .iter()
+            .any(|(k, _)| *k == "partNumber")
+            .then(|| constraints.part_size())
+            .flatten();
+        q.extend(constraints.query(size, None));
         q
     };
     let part_list: Vec<Value> = parts
