@@ -5,6 +5,7 @@ mod admin_client;
 mod admin_cmd;
 mod aws_profile;
 mod cli;
+mod constraint_args;
 mod duration_arg;
 mod presign_cmd;
 mod progress;

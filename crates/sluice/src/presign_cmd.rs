@@ -2,6 +2,7 @@
 
 use crate::aws_profile::{resolve, ClientOverrides};
 use crate::cli::PresignArgs;
+use crate::constraint_args::Constraints;
 use crate::duration_arg::parse_expires_in;
 use anyhow::{bail, Context, Result};
 use sluice_sigv4::{encode_object_path, presign_v4, PresignRequest};
@@ -26,6 +27,7 @@ pub fn presigned_url(args: &PresignArgs, now: OffsetDateTime) -> Result<String> 
     }
     let expires_in = parse_expires_in(&args.expires_in)?;
     let (bucket, key) = parse_target(&args.target)?;
+    let constraints = Constraints::from_args(args)?.query(args.content_type.as_deref());
     let settings = resolve(&ClientOverrides {
         profile: args.profile.clone(),
         region: args.region.clone(),
@@ -51,7 +53,7 @@ pub fn presigned_url(args: &PresignArgs, now: OffsetDateTime) -> Result<String> 
             method: &method,
             host: &host,
             raw_path: &raw_path,
-            query: &[],
+            query: &constraints,
             headers: &headers,
             region: &settings.region,
             service: "s3",
@@ -104,6 +106,7 @@ async fn multipart_bundle(args: &PresignArgs) -> Result<serde_json::Value> {
     if let Some(t) = &args.content_type {
         body["content_type"] = serde_json::json!(t);
     }
+    Constraints::from_args(args)?.add_to_mint(&mut body);
     let client = S3Client::new(resolve(&ClientOverrides {
         profile: args.profile.clone(),
         region: args.region.clone(),

@@ -407,3 +407,84 @@ async fn mint_api_multipart_parts_carry_the_max() {
     assert_eq!(status, 200, "{body}");
     ts.stop().await;
 }
+
+/// Runs `sluice presign ARGS` against `ts` with the root key; returns (success, stdout, stderr).
+fn presign_cli(ts: &TestServer, args: &[&str]) -> (bool, String, String) {
+    let endpoint = ts.endpoint();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_sluice"))
+        .arg("presign")
+        .args(args)
+        .env_remove("AWS_PROFILE")
+        .env_remove("AWS_SESSION_TOKEN")
+        .env("HOME", "/nonexistent-home")
+        .env("AWS_ACCESS_KEY_ID", common::ACCESS_KEY)
+        .env("AWS_SECRET_ACCESS_KEY", common::SECRET_KEY)
+        .env("AWS_REGION", REGION)
+        .env("AWS_ENDPOINT_URL", &endpoint)
+        .output()
+        .expect("run sluice presign");
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stdout).trim().to_string(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cli_presign_signs_constraints_offline() {
+    let ts = server().await;
+    let target = format!("s3://{BUCKET}/cli");
+    let (ok, url, err) = presign_cli(
+        &ts,
+        &[
+            "--max-size",
+            "8",
+            "--min-size",
+            "2",
+            "--source-ip",
+            "10.0.0.0/8",
+            "--source-ip",
+            "127.0.0.1",
+            "--not-before",
+            "2000-01-01T00:00:00Z",
+            &target,
+        ],
+    );
+    assert!(ok, "{err}");
+    assert!(
+        url.contains("x-sluice-source-ip=10.0.0.0%2F8%2C127.0.0.1"),
+        "{url}"
+    );
+    let (status, body) = put(&url, None, vec![1; 9]).await;
+    assert_eq!(
+        (status, code(&body).as_str()),
+        (400, "EntityTooLarge"),
+        "{body}"
+    );
+    let (status, body) = put(&url, None, vec![1; 1]).await;
+    assert_eq!(
+        (status, code(&body).as_str()),
+        (400, "EntityTooSmall"),
+        "{body}"
+    );
+    let (status, body) = put(&url, None, vec![1; 8]).await;
+    assert_eq!(status, 200, "{body}");
+
+    let (ok, url, err) = presign_cli(&ts, &["--source-ip", "10.0.0.0/8", &target]);
+    assert!(ok, "{err}");
+    assert_eq!(put(&url, None, vec![1]).await.0, 403);
+
+    for bad in [
+        vec!["--max-size", "1", "--min-size", "2"],
+        vec!["--not-before", "soon"],
+        vec!["--source-ip", "10.0.0.0/99"],
+        vec!["--method", "GET", "--max-size", "10"],
+    ] {
+        let mut args = bad.clone();
+        args.push(&target);
+        let (ok, _, err) = presign_cli(&ts, &args);
+        assert!(!ok, "{bad:?} should fail");
+        assert!(!err.is_empty());
+    }
+    ts.stop().await;
+}
