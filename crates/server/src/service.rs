@@ -8,7 +8,7 @@ use crate::ops::{dispatch, RequestCtx};
 use crate::request_id::new_request_id;
 use crate::response::{self, set_header, ResponseBody};
 use crate::state::AppState;
-use crate::url_constraints::{RequestFacts, SizeRange, UrlConstraints};
+use crate::url_constraints::{RequestFacts, UrlConstraints};
 use http::{Request, Response};
 use http_body_util::BodyExt;
 use hyper::body::Incoming;
@@ -187,10 +187,10 @@ async fn serve(
     }
     let parts = &*parts;
     let declared_len = declared_payload_length(parts, &payload)?;
-    let size_limit = match presign_kind {
+    let constraints = match presign_kind {
         Some(kind) => check_url_constraints(state, parts, &query, kind, remote, declared_len)
             .inspect_err(|e| log.presigned_outcome = Some(presigned_failure(e)))?,
-        None => None,
+        None => UrlConstraints::default(),
     };
     let authz = AuthzInput {
         state,
@@ -211,7 +211,7 @@ async fn serve(
     let canned_acl = crate::ops::acl::requested_acl(&authz).await?;
 
     let mut body = BodyReader::new(body, payload, declared_len);
-    if let Some(range) = size_limit {
+    if let Some(range) = constraints.size {
         body.limit_size(range);
     }
     let ctx = RequestCtx {
@@ -221,13 +221,33 @@ async fn serve(
         caller: &caller,
         remote,
     };
-    let resp = dispatch(&ctx, endpoint, &mut body).await?;
-    crate::ops::acl::apply_requested_acl(&ctx, endpoint, canned_acl).await?;
-    Ok(resp)
+    // Reserved last, so a request refused by any check above spends nothing.
+    let grant_use = match &constraints.grant {
+        Some(id) => Some(
+            crate::grant_use::reserve(state, id, &log.access_key, remote.ip())
+                .await
+                .inspect_err(|_| log.presigned_outcome = Some("denied"))?,
+        ),
+        None => None,
+    };
+    let result: Result<Response<ResponseBody>, S3Error> = async {
+        let resp = dispatch(&ctx, endpoint, &mut body).await?;
+        crate::ops::acl::apply_requested_acl(&ctx, endpoint, canned_acl).await?;
+        Ok(resp)
+    }
+    .await;
+    if let Some(g) = grant_use {
+        let status = match &result {
+            Ok(r) => r.status().as_u16(),
+            Err(e) => e.status,
+        };
+        g.finish(body.received(), status).await;
+    }
+    result
 }
 
-/// Checks the signed `x-sluice-*` constraints of a presigned URL; returns the body size range
-/// still to be enforced while the body streams.
+/// Checks the signed `x-sluice-*` constraints of a presigned URL; returns them (the body size
+/// range is still to be enforced while the body streams, the grant's use to be reserved).
 fn check_url_constraints(
     state: &AppState,
     parts: &http::request::Parts,
@@ -235,7 +255,7 @@ fn check_url_constraints(
     kind: AuthKind,
     remote: SocketAddr,
     declared_len: Option<u64>,
-) -> Result<Option<SizeRange>, S3Error> {
+) -> Result<UrlConstraints, S3Error> {
     let constraints = UrlConstraints::from_query(query)?;
     if kind == AuthKind::QueryV2 && constraints != UrlConstraints::default() {
         // SigV2 does not sign arbitrary query parameters: such a constraint could be stripped.
@@ -251,7 +271,7 @@ fn check_url_constraints(
         content_type: header(parts, "content-type"),
         declared_len,
     })?;
-    Ok(constraints.size)
+    Ok(constraints)
 }
 
 /// The payload length the client announced: `x-amz-decoded-content-length` for aws-chunked

@@ -10,6 +10,7 @@
 //! * `x-sluice-content-type=T`: the request's `Content-Type` must be exactly T.
 //! * `x-sluice-not-before=RFC3339`: the URL is refused before that instant.
 //! * `x-sluice-source-ip=CIDR[,CIDR...]`: the client address must be in one of the ranges.
+//! * `x-sluice-grant=ID`: each use spends one of the grant's uses (see [`crate::grant_use`]).
 //!
 //! An unknown `x-sluice-*` parameter is refused, so a URL minted for a newer server never
 //! silently loses a restriction on an older one.
@@ -29,6 +30,8 @@ pub const CONTENT_TYPE: &str = "x-sluice-content-type";
 pub const NOT_BEFORE: &str = "x-sluice-not-before";
 /// Client address ranges parameter.
 pub const SOURCE_IP: &str = "x-sluice-source-ip";
+/// Grant id parameter (a server-side use limit, see [`crate::grant_use`]).
+pub const GRANT: &str = "x-sluice-grant";
 
 /// An inclusive range of body sizes in bytes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -115,6 +118,8 @@ pub struct UrlConstraints {
     pub not_before: Option<OffsetDateTime>,
     /// Accepted client networks.
     pub source_ip: Option<Vec<Cidr>>,
+    /// Grant whose uses this URL spends.
+    pub grant: Option<String>,
 }
 
 /// The facts about a request the constraints are checked against.
@@ -174,6 +179,7 @@ impl UrlConstraints {
                     );
                 }
                 CONTENT_TYPE => c.content_type = Some(value.clone()),
+                GRANT => c.grant = Some(value.clone()),
                 NOT_BEFORE => {
                     c.not_before = Some(
                         OffsetDateTime::parse(value, &Rfc3339)

@@ -11,6 +11,7 @@ use crate::ops::multipart::create::create_upload;
 use crate::ops::multipart::{MAX_PART_NUMBER, MAX_PART_SIZE, MIN_PART_SIZE};
 use crate::ops::RequestCtx;
 use crate::response::{self, ResponseBody};
+use crate::url_constraints::GRANT;
 use http::Response;
 use serde::Deserialize;
 use serde_json::{json, Value};
@@ -49,6 +50,8 @@ pub struct MintRequest {
     pub not_before: Option<Value>,
     /// CIDRs the client address must be in.
     pub source_ip: Option<Value>,
+    /// Successful uses allowed (creates a server-side grant; single URLs only).
+    pub max_uses: Option<Value>,
 }
 
 /// How to split a multipart upload.
@@ -250,6 +253,17 @@ pub async fn mint(
         now,
         expires_in,
     )?;
+    let max_uses = req
+        .max_uses
+        .as_ref()
+        .map(super::grants::parse_max_uses)
+        .transpose()?;
+    if max_uses.is_some() && req.multipart.is_some() {
+        return Err(ApiError::bad_field(
+            "max_uses",
+            "is not supported with multipart",
+        ));
+    }
     let plan = match &req.multipart {
         Some(spec) => {
             if method != "PUT" {
@@ -287,23 +301,37 @@ pub async fn mint(
         .collect();
 
     let Some(parts) = plan else {
+        let mut query = constraints.query(constraints.size, req.content_type.as_deref());
+        let grant_id = match max_uses {
+            Some(n) => {
+                let id = super::grants::create(
+                    ctx,
+                    &signer.creds.access_key_id,
+                    &req.bucket,
+                    &req.key,
+                    &method,
+                    n,
+                )
+                .await?;
+                query.push((GRANT.to_string(), id.clone()));
+                Some(id)
+            }
+            None => None,
+        };
         let headers: serde_json::Map<String, Value> = signed_headers
             .iter()
             .map(|(k, v)| (k.clone(), json!(v)))
             .collect();
-        return Ok(response::json(
-            200,
-            &json!({
-                "url": signer.url(
-                    &method,
-                    &constraints.query(constraints.size, req.content_type.as_deref()),
-                    &signed_headers,
-                ),
-                "method": method,
-                "headers": headers,
-                "expires_at": expires_at,
-            }),
-        ));
+        let mut out = json!({
+            "url": signer.url(&method, &query, &signed_headers),
+            "method": method,
+            "headers": headers,
+            "expires_at": expires_at,
+        });
+        if let Some(id) = grant_id {
+            out["id"] = json!(id);
+        }
+        return Ok(response::json(200, &out));
     };
 
     let headers = StandardHeaders {
