@@ -44,6 +44,34 @@ pub struct GrantUse {
     pub counted: bool,
 }
 
+/// Which grants a list or bulk revocation applies to (all given criteria must hold).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct GrantFilter {
+    /// Signed by this access key.
+    pub access_key_id: Option<String>,
+    /// For this bucket.
+    pub bucket: Option<String>,
+    /// For keys starting with this prefix.
+    pub prefix: Option<String>,
+    /// Created before this time (ms since the epoch).
+    pub created_before_ms: Option<i64>,
+}
+
+impl GrantFilter {
+    /// Whether `g` matches.
+    pub fn matches(&self, g: &GrantRecord) -> bool {
+        self.access_key_id
+            .as_ref()
+            .is_none_or(|k| *k == g.access_key_id)
+            && self.bucket.as_ref().is_none_or(|b| *b == g.bucket)
+            && self
+                .prefix
+                .as_ref()
+                .is_none_or(|p| g.key.starts_with(p.as_str()))
+            && self.created_before_ms.is_none_or(|t| g.created_ms < t)
+    }
+}
+
 /// The answer to a reservation attempt.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Reservation {
@@ -74,4 +102,8 @@ pub trait GrantStore: Send + Sync + 'static {
     async fn grant_uses(&self, id: &str) -> Result<Vec<GrantUse>, StoreError>;
     /// Revokes the grant; returns false if there is no such grant.
     async fn revoke_grant(&self, id: &str, now_ms: i64) -> Result<bool, StoreError>;
+    /// Grants matching `filter`, oldest first.
+    async fn list_grants(&self, filter: &GrantFilter) -> Result<Vec<GrantRecord>, StoreError>;
+    /// Revokes every unrevoked grant matching `filter` (one transaction); returns how many.
+    async fn revoke_grants(&self, filter: &GrantFilter, now_ms: i64) -> Result<u64, StoreError>;
 }

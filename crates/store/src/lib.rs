@@ -28,7 +28,7 @@ use std::sync::Arc;
 
 pub use blob::{BlobReader, BlobStore, BlobWriter};
 pub use error::StoreError;
-pub use grants::{GrantRecord, GrantStore, GrantUse, Reservation};
+pub use grants::{GrantFilter, GrantRecord, GrantStore, GrantUse, Reservation};
 pub use identity::{
     AccessKeyRecord, AccessStore, BucketAccessStore, IdentityStore, KeyGrant, PolicyRecord,
     UserRecord,

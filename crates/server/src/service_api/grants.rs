@@ -1,15 +1,18 @@
 //! Grants behind use-limited presigned URLs: created by the mint API (`"max_uses"`), read with
-//! `GET /_sluice/v1/grants/{id}` and revoked with `DELETE /_sluice/v1/grants/{id}`.
+//! `GET /_sluice/v1/grants/{id}`, listed with `GET /_sluice/v1/grants?bucket=&prefix=`, revoked
+//! with `DELETE /_sluice/v1/grants/{id}` or in bulk with `POST /_sluice/v1/grants/revoke`.
 //! Only the signer of the grant's URLs, or root, may see or revoke a grant.
 
 use super::json_error::ApiError;
+use crate::body_in::BodyReader;
 use crate::ops::RequestCtx;
 use crate::response::{self, ResponseBody};
 use http::Response;
 use rand::RngCore;
+use serde::Deserialize;
 use serde_json::{json, Value};
 use sluice_iam::Principal;
-use sluice_store::{GrantRecord, StoreError};
+use sluice_store::{GrantFilter, GrantRecord, StoreError};
 use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
 
@@ -72,6 +75,118 @@ fn rfc3339(ms: i64) -> Value {
         .map_or(Value::Null, Value::String)
 }
 
+fn grant_json(g: &GrantRecord) -> Value {
+    json!({
+        "id": g.id, "access_key_id": g.access_key_id, "bucket": g.bucket, "key": g.key,
+        "method": g.method, "max_uses": g.max_uses, "uses": g.uses,
+        "in_flight": g.in_flight, "created_at": rfc3339(g.created_ms),
+        "revoked_at": g.revoked_ms.map_or(Value::Null, rfc3339),
+    })
+}
+
+/// Root sees every grant; anyone else only those of the key they signed with.
+fn scoped_filter(ctx: &RequestCtx<'_>, mut f: GrantFilter) -> Result<GrantFilter, ApiError> {
+    if matches!(ctx.caller.principal, Principal::Root { .. }) {
+        return Ok(f);
+    }
+    let own = ctx
+        .caller
+        .access_key_id()
+        .ok_or_else(|| ApiError::forbidden("the grants API needs a signed request"))?;
+    match &f.access_key_id {
+        Some(k) if k != own => Err(ApiError::forbidden(
+            "only root may see or revoke grants of another access key",
+        )),
+        _ => {
+            f.access_key_id = Some(own.to_string());
+            Ok(f)
+        }
+    }
+}
+
+/// `GET /_sluice/v1/grants?bucket=&prefix=&access_key_id=`
+pub async fn list(ctx: &RequestCtx<'_>) -> Result<Response<ResponseBody>, ApiError> {
+    let q = |n: &str| {
+        ctx.query
+            .get(n)
+            .filter(|v| !v.is_empty())
+            .map(str::to_string)
+    };
+    let filter = scoped_filter(
+        ctx,
+        GrantFilter {
+            access_key_id: q("access_key_id"),
+            bucket: q("bucket"),
+            prefix: q("prefix"),
+            created_before_ms: None,
+        },
+    )?;
+    let grants = ctx
+        .state
+        .access
+        .list_grants(&filter)
+        .await
+        .map_err(internal)?;
+    let list: Vec<Value> = grants.iter().map(grant_json).collect();
+    Ok(response::json(200, &json!({ "grants": list })))
+}
+
+/// The bulk revocation request: every given criterion must hold, at least one is required.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RevokeRequest {
+    access_key_id: Option<String>,
+    bucket: Option<String>,
+    prefix: Option<String>,
+    issued_before: Option<String>,
+}
+
+/// `POST /_sluice/v1/grants/revoke`
+pub async fn revoke_bulk(
+    ctx: &RequestCtx<'_>,
+    body: &mut BodyReader,
+) -> Result<Response<ResponseBody>, ApiError> {
+    let raw = body.read_to_end(64 * 1024).await?;
+    let req: RevokeRequest = serde_json::from_slice(&raw)
+        .map_err(|e| ApiError::bad_json(format!("request body: {e}")))?;
+    let created_before_ms = match &req.issued_before {
+        None => None,
+        Some(t) => Some(
+            OffsetDateTime::parse(t, &Rfc3339)
+                .map(|t| (t.unix_timestamp_nanos() / 1_000_000) as i64)
+                .map_err(|_| {
+                    ApiError::bad_field("issued_before", "must be an RFC 3339 timestamp")
+                })?,
+        ),
+    };
+    if req.access_key_id.is_none()
+        && req.bucket.is_none()
+        && req.prefix.is_none()
+        && created_before_ms.is_none()
+    {
+        return Err(ApiError::bad_json(
+            "give at least one of access_key_id, bucket, prefix, issued_before",
+        ));
+    }
+    let filter = scoped_filter(
+        ctx,
+        GrantFilter {
+            access_key_id: req.access_key_id,
+            bucket: req.bucket,
+            prefix: req.prefix,
+            created_before_ms,
+        },
+    )?;
+    let now = ctx.state.clock.now_ms();
+    let n = ctx
+        .state
+        .access
+        .revoke_grants(&filter, now)
+        .await
+        .map_err(internal)?;
+    Ok(response::json(200, &json!({ "revoked": n })))
+}
+
 /// The grant, if the caller may see it (404 otherwise, so ids of others do not leak).
 async fn visible_grant(ctx: &RequestCtx<'_>, id: &str) -> Result<GrantRecord, ApiError> {
     let not_found = || ApiError {
@@ -115,16 +230,9 @@ pub async fn handle(
                            "status": u.status, "counted": u.counted})
                 })
                 .collect();
-            Ok(response::json(
-                200,
-                &json!({
-                    "id": g.id, "access_key_id": g.access_key_id, "bucket": g.bucket, "key": g.key,
-                    "method": g.method, "max_uses": g.max_uses, "uses": g.uses,
-                    "in_flight": g.in_flight, "created_at": rfc3339(g.created_ms),
-                    "revoked_at": g.revoked_ms.map_or(Value::Null, rfc3339),
-                    "audit": trail,
-                }),
-            ))
+            let mut out = grant_json(&g);
+            out["audit"] = Value::Array(trail);
+            Ok(response::json(200, &out))
         }
         "DELETE" => {
             visible_grant(ctx, id).await?;

@@ -31,6 +31,8 @@ pub async fn dispatch(
             Ok(r)
         }
         (_, "v1/presign") => Err(ApiError::method_not_allowed(method)),
+        ("GET", "v1/grants") => grants::list(ctx).await,
+        ("POST", "v1/grants/revoke") => grants::revoke_bulk(ctx, body).await,
         (_, p) if p.starts_with("v1/grants/") && p.len() > "v1/grants/".len() => {
             grants::handle(ctx, method, &p["v1/grants/".len()..]).await
         }

@@ -5,7 +5,7 @@ use rusqlite::{params, OptionalExtension, Row, TransactionBehavior};
 
 use super::SqliteMetaStore;
 use crate::error::StoreError;
-use crate::grants::{GrantRecord, GrantStore, GrantUse, Reservation};
+use crate::grants::{GrantFilter, GrantRecord, GrantStore, GrantUse, Reservation};
 
 /// The grants migration (one step of `schema::MIGRATIONS`).
 pub(crate) const MIGRATION: &str = r#"
@@ -54,8 +54,43 @@ fn grant_from_row(r: &Row<'_>) -> rusqlite::Result<GrantRecord> {
     })
 }
 
+/// Grants matching `f` (key and bucket in SQL, the rest in Rust).
+fn matching(c: &rusqlite::Connection, f: &GrantFilter) -> Result<Vec<GrantRecord>, StoreError> {
+    let mut stmt = c.prepare_cached(&format!(
+        "SELECT {COLUMNS} FROM grants WHERE (?1 IS NULL OR access_key_id = ?1) \
+         AND (?2 IS NULL OR bucket = ?2) ORDER BY created_ms, id"
+    ))?;
+    let rows = stmt.query_map(params![f.access_key_id, f.bucket], grant_from_row)?;
+    let all = rows.collect::<Result<Vec<_>, _>>()?;
+    Ok(all.into_iter().filter(|g| f.matches(g)).collect())
+}
+
 #[async_trait]
 impl GrantStore for SqliteMetaStore {
+    async fn list_grants(&self, filter: &GrantFilter) -> Result<Vec<GrantRecord>, StoreError> {
+        let f = filter.clone();
+        self.read(move |c| matching(c, &f)).await
+    }
+
+    async fn revoke_grants(&self, filter: &GrantFilter, now_ms: i64) -> Result<u64, StoreError> {
+        let f = filter.clone();
+        self.write(move |c| {
+            let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            let mut n = 0;
+            for g in matching(&tx, &f)? {
+                if g.revoked_ms.is_none() {
+                    n += tx.execute(
+                        "UPDATE grants SET revoked_ms = ?2 WHERE id = ?1 AND revoked_ms IS NULL",
+                        params![g.id, now_ms],
+                    )? as u64;
+                }
+            }
+            tx.commit()?;
+            Ok(n)
+        })
+        .await
+    }
+
     async fn create_grant(&self, g: &GrantRecord) -> Result<(), StoreError> {
         let g = g.clone();
         self.write(move |c| {
