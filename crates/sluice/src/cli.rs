@@ -134,6 +134,10 @@ pub struct PresignArgs {
     /// Only clients in this CIDR may use the URL (signed x-sluice-source-ip); repeatable.
     #[arg(long)]
     pub source_ip: Vec<String>,
+    /// The URL succeeds at most N times: registers a grant through the server's mint API
+    /// (prints JSON {url, id, ...}; not offline).
+    #[arg(long, conflicts_with = "multipart")]
+    pub max_uses: Option<u64>,
     /// The object, as s3://BUCKET/KEY.
     pub target: String,
 }

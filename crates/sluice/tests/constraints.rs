@@ -615,3 +615,24 @@ async fn revoking_one_grant_leaves_others_alive() {
     assert_eq!((status, out["field"].as_str()), (400, Some("max_uses")));
     ts.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cli_presign_max_uses_registers_a_grant() {
+    let ts = server().await;
+    let target = format!("s3://{BUCKET}/twice");
+    let (ok, out, err) = presign_cli(&ts, &["--max-uses", "2", "--max-size", "4", &target]);
+    assert!(ok, "{err}");
+    let out: Value = serde_json::from_str(&out).unwrap();
+    let url = out["url"].as_str().unwrap();
+    assert!(out["id"].is_string(), "{out}");
+    assert_eq!(put(url, None, vec![1; 5]).await.0, 400);
+    assert_eq!(put(url, None, vec![1; 4]).await.0, 200);
+    assert_eq!(put(url, None, vec![1; 4]).await.0, 200);
+    let (status, body) = put(url, None, vec![1; 4]).await;
+    assert_eq!(
+        (status, code(&body).as_str()),
+        (403, "AccessDenied"),
+        "{body}"
+    );
+    ts.stop().await;
+}
