@@ -104,6 +104,17 @@ async fn grants_are_private_to_their_signer_and_revocable_in_bulk() {
     assert_eq!(call_as(&ts, &root, "GET", &path, "", None).await.0, 200);
     assert_eq!(call_as(&ts, &bob, "GET", &path, "", None).await.0, 404);
     assert_eq!(call_as(&ts, &bob, "DELETE", &path, "", None).await.0, 404);
+    let carol = new_user(&ts, "carol", None).await;
+    grant(
+        &ts,
+        "carol",
+        "carol-admin",
+        r#"{"Version":"2012-10-17","Statement":{"Effect":"Allow","Action":"sluice:Admin","Resource":"*"}}"#,
+    )
+    .await;
+    assert_eq!(call_as(&ts, &carol, "GET", &path, "", None).await.0, 200);
+    let (_, out) = call_as(&ts, &carol, "GET", "/_sluice/v1/grants", "", None).await;
+    assert_eq!(out["grants"].as_array().unwrap().len(), 4, "{out}");
 
     // Lists are scoped to the caller's key; root sees all and can filter.
     let (status, out) = call_as(&ts, &alice, "GET", "/_sluice/v1/grants", "", None).await;

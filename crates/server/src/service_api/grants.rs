@@ -1,9 +1,10 @@
 //! Grants behind use-limited presigned URLs: created by the mint API (`"max_uses"`), read with
 //! `GET /_sluice/v1/grants/{id}`, listed with `GET /_sluice/v1/grants?bucket=&prefix=`, revoked
 //! with `DELETE /_sluice/v1/grants/{id}` or in bulk with `POST /_sluice/v1/grants/revoke`.
-//! Only the signer of the grant's URLs, or root, may see or revoke a grant.
+//! Only the signer of the grant's URLs, root, or a holder of `sluice:Admin` may see or revoke a grant.
 
 use super::json_error::ApiError;
+use crate::authz::require_admin;
 use crate::body_in::BodyReader;
 use crate::ops::RequestCtx;
 use crate::response::{self, ResponseBody};
@@ -84,9 +85,15 @@ fn grant_json(g: &GrantRecord) -> Value {
     })
 }
 
-/// Root sees every grant; anyone else only those of the key they signed with.
-fn scoped_filter(ctx: &RequestCtx<'_>, mut f: GrantFilter) -> Result<GrantFilter, ApiError> {
-    if matches!(ctx.caller.principal, Principal::Root { .. }) {
+/// Whether the caller is root or holds `sluice:Admin` (sees and revokes every grant).
+async fn is_privileged(ctx: &RequestCtx<'_>) -> bool {
+    matches!(ctx.caller.principal, Principal::Root { .. })
+        || (ctx.caller.auth.is_some() && require_admin(ctx).await.is_ok())
+}
+
+/// Root and admins see every grant; anyone else only those of the key they signed with.
+async fn scoped_filter(ctx: &RequestCtx<'_>, mut f: GrantFilter) -> Result<GrantFilter, ApiError> {
+    if is_privileged(ctx).await {
         return Ok(f);
     }
     let own = ctx
@@ -120,7 +127,8 @@ pub async fn list(ctx: &RequestCtx<'_>) -> Result<Response<ResponseBody>, ApiErr
             prefix: q("prefix"),
             created_before_ms: None,
         },
-    )?;
+    )
+    .await?;
     let grants = ctx
         .state
         .access
@@ -176,7 +184,8 @@ pub async fn revoke_bulk(
             prefix: req.prefix,
             created_before_ms,
         },
-    )?;
+    )
+    .await?;
     let now = ctx.state.clock.now_ms();
     let n = ctx
         .state
@@ -202,8 +211,8 @@ async fn visible_grant(ctx: &RequestCtx<'_>, id: &str) -> Result<GrantRecord, Ap
         .await
         .map_err(internal)?
         .ok_or_else(not_found)?;
-    let is_root = matches!(ctx.caller.principal, Principal::Root { .. });
-    if is_root || ctx.caller.access_key_id() == Some(grant.access_key_id.as_str()) {
+    if ctx.caller.access_key_id() == Some(grant.access_key_id.as_str()) || is_privileged(ctx).await
+    {
         Ok(grant)
     } else {
         Err(not_found())
