@@ -99,6 +99,26 @@ pub async fn require_allowed(
     check(&input, &target).await
 }
 
+/// Fails with 403 AccessDenied unless the caller is root or may `sluice:Admin`.
+pub async fn require_admin(ctx: &RequestCtx<'_>) -> Result<(), S3Error> {
+    let input = AuthzInput {
+        state: ctx.state,
+        caller: ctx.caller,
+        endpoint: None,
+        query: ctx.query,
+        parts: ctx.parts,
+        remote: ctx.remote,
+    };
+    let target = Target {
+        action: "sluice:Admin",
+        bucket: None,
+        key: None,
+        resource: ADMIN_RESOURCE.to_string(),
+        bucket_scoped: false,
+    };
+    check(&input, &target).await
+}
+
 /// Like [`require_endpoint_allowed`] for a further action on the endpoint's own resource
 /// (e.g. `s3:PutObjectAcl` when PutObject carries `x-amz-acl`).
 pub async fn require_allowed_on_action(

@@ -1,6 +1,7 @@
 //! Reading request bodies: plain or aws-chunked, with the SigV4 payload hash checked at the end.
 
 use crate::auth_error::auth_error_to_s3;
+use crate::url_constraints::{entity_too_small, SizeRange};
 use bytes::Bytes;
 use http_body_util::BodyExt;
 use hyper::body::Incoming;
@@ -19,6 +20,7 @@ pub struct BodyReader {
     finished: bool,
     trailers: Vec<(String, String)>,
     idle_timeout: Option<std::time::Duration>,
+    size_range: Option<SizeRange>,
 }
 
 impl BodyReader {
@@ -40,6 +42,7 @@ impl BodyReader {
             finished: false,
             trailers: Vec::new(),
             idle_timeout: None,
+            size_range: None,
         }
     }
 
@@ -47,6 +50,12 @@ impl BodyReader {
     pub fn with_idle_timeout(mut self, timeout: std::time::Duration) -> Self {
         self.idle_timeout = Some(timeout);
         self
+    }
+
+    /// Refuses a payload outside `range`: `EntityTooLarge` as soon as more than `range.max`
+    /// bytes arrived, `EntityTooSmall` at the end of a body under `range.min`.
+    pub fn limit_size(&mut self, range: SizeRange) {
+        self.size_range = Some(range);
     }
 
     /// Whether the body is aws-chunked.
@@ -102,6 +111,11 @@ impl BodyReader {
                 continue;
             }
             self.received += out.len() as u64;
+            if let Some(range) = self.size_range {
+                if self.received > range.max {
+                    return Err(S3Error::entity_too_large(range.max));
+                }
+            }
             if let Some(declared) = self.declared_len {
                 if self.received > declared {
                     return Err(S3Error::incomplete_body());
@@ -122,6 +136,11 @@ impl BodyReader {
         if let Some(declared) = self.declared_len {
             if self.received != declared {
                 return Err(S3Error::incomplete_body());
+            }
+        }
+        if let Some(range) = self.size_range {
+            if self.received < range.min {
+                return Err(entity_too_small(range.min));
             }
         }
         if let (Some(expected), Some(h)) = (self.expected_sha256, self.sha256.take()) {

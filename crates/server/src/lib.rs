@@ -12,6 +12,7 @@ pub mod checksum;
 pub mod clock;
 pub mod condition_context;
 pub mod config;
+pub mod grant_use;
 pub mod headers;
 pub mod listener;
 pub mod metered_body;
@@ -27,6 +28,7 @@ pub mod server_key;
 pub mod service;
 pub mod service_api;
 pub mod state;
+pub mod url_constraints;
 
 pub use clock::Clock;
 pub use config::ServerConfig;

@@ -8,11 +8,12 @@ use crate::ops::{dispatch, RequestCtx};
 use crate::request_id::new_request_id;
 use crate::response::{self, set_header, ResponseBody};
 use crate::state::AppState;
+use crate::url_constraints::{RequestFacts, UrlConstraints};
 use http::{Request, Response};
 use http_body_util::BodyExt;
 use hyper::body::Incoming;
 use sluice_s3::{route, QueryParams, RouteInput, S3Error};
-use sluice_sigv4::{PayloadCheck, RequestView};
+use sluice_sigv4::{AuthKind, PayloadCheck, RequestView};
 use std::net::SocketAddr;
 use std::time::Instant;
 
@@ -176,10 +177,21 @@ async fn serve(
     log.auth = caller.auth_type();
     log.access_key = caller.access_key_id().unwrap_or_default().to_string();
 
-    if caller.auth.as_ref().is_some_and(|a| a.kind.is_presigned()) {
+    let presign_kind = caller
+        .auth
+        .as_ref()
+        .map(|a| a.kind)
+        .filter(|k| k.is_presigned());
+    if presign_kind.is_some() {
         promote_signed_query_headers(parts, &query);
     }
     let parts = &*parts;
+    let declared_len = declared_payload_length(parts, &payload)?;
+    let constraints = match presign_kind {
+        Some(kind) => check_url_constraints(state, parts, &query, kind, remote, declared_len)
+            .inspect_err(|e| log.presigned_outcome = Some(presigned_failure(e)))?,
+        None => UrlConstraints::default(),
+    };
     let authz = AuthzInput {
         state,
         caller: &caller,
@@ -198,9 +210,11 @@ async fn serve(
     }
     let canned_acl = crate::ops::acl::requested_acl(&authz).await?;
 
-    let declared_len = declared_payload_length(parts, &payload)?;
     let mut body = BodyReader::new(body, payload, declared_len)
         .with_idle_timeout(state.config.body_idle_timeout);
+    if let Some(range) = constraints.size {
+        body.limit_size(range);
+    }
     let ctx = RequestCtx {
         state,
         parts,
@@ -208,9 +222,57 @@ async fn serve(
         caller: &caller,
         remote,
     };
-    let resp = dispatch(&ctx, endpoint, &mut body).await?;
-    crate::ops::acl::apply_requested_acl(&ctx, endpoint, canned_acl).await?;
-    Ok(resp)
+    // Reserved last, so a request refused by any check above spends nothing.
+    let grant_use = match &constraints.grant {
+        Some(id) => Some(
+            crate::grant_use::reserve(state, id, &log.access_key, remote.ip())
+                .await
+                .inspect_err(|_| log.presigned_outcome = Some("denied"))?,
+        ),
+        None => None,
+    };
+    let result: Result<Response<ResponseBody>, S3Error> = async {
+        let resp = dispatch(&ctx, endpoint, &mut body).await?;
+        crate::ops::acl::apply_requested_acl(&ctx, endpoint, canned_acl).await?;
+        Ok(resp)
+    }
+    .await;
+    if let Some(g) = grant_use {
+        let status = match &result {
+            Ok(r) => r.status().as_u16(),
+            Err(e) => e.status,
+        };
+        g.finish(body.received(), status).await;
+    }
+    result
+}
+
+/// Checks the signed `x-sluice-*` constraints of a presigned URL; returns them (the body size
+/// range is still to be enforced while the body streams, the grant's use to be reserved).
+fn check_url_constraints(
+    state: &AppState,
+    parts: &http::request::Parts,
+    query: &QueryParams,
+    kind: AuthKind,
+    remote: SocketAddr,
+    declared_len: Option<u64>,
+) -> Result<UrlConstraints, S3Error> {
+    let constraints = UrlConstraints::from_query(query)?;
+    if kind == AuthKind::QueryV2 && constraints != UrlConstraints::default() {
+        // SigV2 does not sign arbitrary query parameters: such a constraint could be stripped.
+        return Err(S3Error::new(
+            "AuthorizationQueryParametersError",
+            400,
+            "x-sluice-* constraints require a SigV4 presigned URL",
+        ));
+    }
+    constraints.check(&RequestFacts {
+        now: state.clock.now(),
+        remote: remote.ip(),
+        content_type: header(parts, "content-type"),
+        declared_len,
+    })?;
+    Ok(constraints)
 }
 
 /// The payload length the client announced: `x-amz-decoded-content-length` for aws-chunked

@@ -143,6 +143,23 @@ pub struct PresignArgs {
     /// With --multipart --size: part size [default: 8MiB].
     #[arg(long, requires = "size")]
     pub part_size: Option<String>,
+    /// Largest body the URL accepts (signed x-sluice-content-length-range; per part with
+    /// --multipart). Bytes or 10MiB, 1GB...
+    #[arg(long)]
+    pub max_size: Option<String>,
+    /// Smallest body the URL accepts (signed x-sluice-content-length-range).
+    #[arg(long)]
+    pub min_size: Option<String>,
+    /// The URL is refused before this RFC 3339 time (signed x-sluice-not-before).
+    #[arg(long)]
+    pub not_before: Option<String>,
+    /// Only clients in this CIDR may use the URL (signed x-sluice-source-ip); repeatable.
+    #[arg(long)]
+    pub source_ip: Vec<String>,
+    /// The URL succeeds at most N times: registers a grant through the server's mint API
+    /// (prints JSON {url, id, ...}; not offline).
+    #[arg(long, conflicts_with = "multipart")]
+    pub max_uses: Option<u64>,
     /// The object, as s3://BUCKET/KEY.
     pub target: String,
 }

@@ -6,6 +6,7 @@ mod admin_cmd;
 mod aws_profile;
 mod check_cmd;
 mod cli;
+mod constraint_args;
 mod duration_arg;
 mod presign_cmd;
 mod progress;

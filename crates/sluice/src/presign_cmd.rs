@@ -2,6 +2,7 @@
 
 use crate::aws_profile::{resolve, ClientOverrides};
 use crate::cli::PresignArgs;
+use crate::constraint_args::Constraints;
 use crate::duration_arg::parse_expires_in;
 use anyhow::{bail, Context, Result};
 use sluice_sigv4::{encode_object_path, presign_v4, PresignRequest};
@@ -26,6 +27,7 @@ pub fn presigned_url(args: &PresignArgs, now: OffsetDateTime) -> Result<String> 
     }
     let expires_in = parse_expires_in(&args.expires_in)?;
     let (bucket, key) = parse_target(&args.target)?;
+    let constraints = Constraints::from_args(args)?.query(args.content_type.as_deref());
     let settings = resolve(&ClientOverrides {
         profile: args.profile.clone(),
         region: args.region.clone(),
@@ -51,7 +53,7 @@ pub fn presigned_url(args: &PresignArgs, now: OffsetDateTime) -> Result<String> 
             method: &method,
             host: &host,
             raw_path: &raw_path,
-            query: &[],
+            query: &constraints,
             headers: &headers,
             region: &settings.region,
             service: "s3",
@@ -64,12 +66,12 @@ pub fn presigned_url(args: &PresignArgs, now: OffsetDateTime) -> Result<String> 
 
 /// Runs the command: prints the URL (or, with `--multipart`, the JSON bundle).
 pub fn run(args: PresignArgs) -> Result<()> {
-    if args.multipart {
+    if args.multipart || args.max_uses.is_some() {
         let rt = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()?;
-        let bundle = rt.block_on(multipart_bundle(&args))?;
-        println!("{}", serde_json::to_string_pretty(&bundle)?);
+        let minted = rt.block_on(mint_via_api(&args))?;
+        println!("{}", serde_json::to_string_pretty(&minted)?);
         return Ok(());
     }
     let url = presigned_url(&args, OffsetDateTime::now_utc())?;
@@ -77,33 +79,30 @@ pub fn run(args: PresignArgs) -> Result<()> {
     Ok(())
 }
 
-/// Asks the server's mint API for a whole multipart upload (the upload must be created there).
-async fn multipart_bundle(args: &PresignArgs) -> Result<serde_json::Value> {
+/// Asks the server's mint API for a whole multipart upload (the upload must be created there)
+/// or, with `--max-uses`, for a use-limited URL (the grant is recorded there).
+async fn mint_via_api(args: &PresignArgs) -> Result<serde_json::Value> {
     use crate::s3_client::{check, S3Client};
     use sha2::{Digest, Sha256};
     let method = args.method.to_ascii_uppercase();
-    if method != "PUT" {
-        bail!("--multipart presigns uploads: use --method PUT");
-    }
     let expires_in = parse_expires_in(&args.expires_in)?;
     let (bucket, key) = parse_target(&args.target)?;
-    let multipart = match (args.parts, &args.size) {
-        (Some(n), None) => serde_json::json!({ "parts": n }),
-        (None, Some(size)) => {
-            let mut m = serde_json::json!({ "size": crate::size_arg::parse_size(size)? });
-            if let Some(ps) = &args.part_size {
-                m["part_size"] = serde_json::json!(crate::size_arg::parse_size(ps)?);
-            }
-            m
-        }
-        _ => bail!("--multipart needs exactly one of --parts N or --size BYTES"),
-    };
     let mut body = serde_json::json!({
-        "method": "PUT", "bucket": bucket, "key": key, "expires_in": expires_in, "multipart": multipart,
+        "method": method, "bucket": bucket, "key": key, "expires_in": expires_in,
     });
+    if let Some(n) = args.max_uses {
+        body["max_uses"] = serde_json::json!(n);
+    }
+    if args.multipart {
+        if method != "PUT" {
+            bail!("--multipart presigns uploads: use --method PUT");
+        }
+        body["multipart"] = multipart_spec(args)?;
+    }
     if let Some(t) = &args.content_type {
         body["content_type"] = serde_json::json!(t);
     }
+    Constraints::from_args(args)?.add_to_mint(&mut body);
     let client = S3Client::new(resolve(&ClientOverrides {
         profile: args.profile.clone(),
         region: args.region.clone(),
@@ -122,7 +121,22 @@ async fn multipart_bundle(args: &PresignArgs) -> Result<serde_json::Value> {
             &hash,
         )
         .await?;
-    let resp = check(resp, "minting the multipart bundle").await?;
+    let resp = check(resp, "minting through the server's presign API").await?;
     let text = resp.text().await?;
     Ok(serde_json::from_str(&text)?)
+}
+
+/// The `multipart` field of the mint request.
+fn multipart_spec(args: &PresignArgs) -> Result<serde_json::Value> {
+    Ok(match (args.parts, &args.size) {
+        (Some(n), None) => serde_json::json!({ "parts": n }),
+        (None, Some(size)) => {
+            let mut m = serde_json::json!({ "size": crate::size_arg::parse_size(size)? });
+            if let Some(ps) = &args.part_size {
+                m["part_size"] = serde_json::json!(crate::size_arg::parse_size(ps)?);
+            }
+            m
+        }
+        _ => bail!("--multipart needs exactly one of --parts N or --size BYTES"),
+    })
 }

@@ -118,6 +118,6 @@ pub trait BucketAccessStore: Send + Sync + 'static {
     ) -> Result<(), StoreError>;
 }
 
-/// Both access contracts, as one object the server holds.
-pub trait AccessStore: IdentityStore + BucketAccessStore {}
-impl<T: IdentityStore + BucketAccessStore> AccessStore for T {}
+/// The access contracts (identities, bucket access, grants), as one object the server holds.
+pub trait AccessStore: IdentityStore + BucketAccessStore + crate::grants::GrantStore {}
+impl<T: IdentityStore + BucketAccessStore + crate::grants::GrantStore> AccessStore for T {}

@@ -14,6 +14,7 @@
 
 mod blob;
 mod error;
+mod grants;
 mod identity;
 mod local_blob;
 mod meta;
@@ -27,6 +28,7 @@ use std::sync::Arc;
 
 pub use blob::{BlobReader, BlobStore, BlobWriter};
 pub use error::StoreError;
+pub use grants::{GrantFilter, GrantRecord, GrantStore, GrantUse, Reservation};
 pub use identity::{
     AccessKeyRecord, AccessStore, BucketAccessStore, IdentityStore, KeyGrant, PolicyRecord,
     UserRecord,

@@ -1,9 +1,11 @@
 //! Sluice's own REST API on the S3 port, under `/_sluice/` (no bucket name can contain `_`).
 //! JSON in and out; callers authenticate with SigV4 header auth like any S3 call.
 
+pub mod grants;
 pub mod health;
 pub mod json_error;
 pub mod presign;
+pub mod presign_constraints;
 
 use crate::body_in::BodyReader;
 use crate::ops::RequestCtx;
@@ -29,6 +31,11 @@ pub async fn dispatch(
             Ok(r)
         }
         (_, "v1/presign") => Err(ApiError::method_not_allowed(method)),
+        ("GET", "v1/grants") => grants::list(ctx).await,
+        ("POST", "v1/grants/revoke") => grants::revoke_bulk(ctx, body).await,
+        (_, p) if p.starts_with("v1/grants/") && p.len() > "v1/grants/".len() => {
+            grants::handle(ctx, method, &p["v1/grants/".len()..]).await
+        }
         _ => Err(ApiError::not_found(path)),
     };
     result.unwrap_or_else(|e| e.into_response())

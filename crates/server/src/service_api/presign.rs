@@ -2,6 +2,7 @@
 //! signed with the caller's own key, so the caller's permissions govern their use.
 
 use super::json_error::ApiError;
+use super::presign_constraints::{ConstraintFields, MintConstraints};
 use crate::authz::require_allowed;
 use crate::body_in::BodyReader;
 use crate::headers::header;
@@ -10,6 +11,7 @@ use crate::ops::multipart::create::create_upload;
 use crate::ops::multipart::{MAX_PART_NUMBER, MAX_PART_SIZE, MIN_PART_SIZE};
 use crate::ops::RequestCtx;
 use crate::response::{self, ResponseBody};
+use crate::url_constraints::GRANT;
 use http::Response;
 use serde::Deserialize;
 use serde_json::{json, Value};
@@ -42,6 +44,14 @@ pub struct MintRequest {
     pub content_type: Option<String>,
     /// Presign a whole multipart upload instead of one request.
     pub multipart: Option<MultipartSpec>,
+    /// `[min, max]` body size in bytes (PUT; per part URL for multipart: the max).
+    pub content_length_range: Option<Value>,
+    /// RFC 3339 instant before which the URLs are refused.
+    pub not_before: Option<Value>,
+    /// CIDRs the client address must be in.
+    pub source_ip: Option<Value>,
+    /// Successful uses allowed (creates a server-side grant; single URLs only).
+    pub max_uses: Option<Value>,
 }
 
 /// How to split a multipart upload.
@@ -232,6 +242,28 @@ pub async fn mint(
             return Err(ApiError::bad_field("content_type", "only applies to PUT"));
         }
     }
+    let now = ctx.state.clock.now();
+    let constraints = MintConstraints::parse(
+        ConstraintFields {
+            content_length_range: req.content_length_range.as_ref(),
+            not_before: req.not_before.as_ref(),
+            source_ip: req.source_ip.as_ref(),
+        },
+        &method,
+        now,
+        expires_in,
+    )?;
+    let max_uses = req
+        .max_uses
+        .as_ref()
+        .map(super::grants::parse_max_uses)
+        .transpose()?;
+    if max_uses.is_some() && req.multipart.is_some() {
+        return Err(ApiError::bad_field(
+            "max_uses",
+            "is not supported with multipart",
+        ));
+    }
     let plan = match &req.multipart {
         Some(spec) => {
             if method != "PUT" {
@@ -251,7 +283,6 @@ pub async fn mint(
         })?;
     require_bucket(ctx, &req.bucket).await?;
 
-    let now = ctx.state.clock.now();
     let expires_at = (now + time::Duration::seconds(expires_in as i64))
         .format(&Rfc3339)
         .unwrap_or_default();
@@ -270,19 +301,37 @@ pub async fn mint(
         .collect();
 
     let Some(parts) = plan else {
+        let mut query = constraints.query(constraints.size, req.content_type.as_deref());
+        let grant_id = match max_uses {
+            Some(n) => {
+                let id = super::grants::create(
+                    ctx,
+                    &signer.creds.access_key_id,
+                    &req.bucket,
+                    &req.key,
+                    &method,
+                    n,
+                )
+                .await?;
+                query.push((GRANT.to_string(), id.clone()));
+                Some(id)
+            }
+            None => None,
+        };
         let headers: serde_json::Map<String, Value> = signed_headers
             .iter()
             .map(|(k, v)| (k.clone(), json!(v)))
             .collect();
-        return Ok(response::json(
-            200,
-            &json!({
-                "url": signer.url(&method, &[], &signed_headers),
-                "method": method,
-                "headers": headers,
-                "expires_at": expires_at,
-            }),
-        ));
+        let mut out = json!({
+            "url": signer.url(&method, &query, &signed_headers),
+            "method": method,
+            "headers": headers,
+            "expires_at": expires_at,
+        });
+        if let Some(id) = grant_id {
+            out["id"] = json!(id);
+        }
+        return Ok(response::json(200, &out));
     };
 
     let headers = StandardHeaders {
@@ -297,6 +346,12 @@ pub async fn mint(
             .map(|(k, v)| (k.to_string(), v.clone()))
             .collect();
         q.push(("uploadId".to_string(), id.clone()));
+        let size = extra
+            .iter()
+            .any(|(k, _)| *k == "partNumber")
+            .then(|| constraints.part_size())
+            .flatten();
+        q.extend(constraints.query(size, None));
         q
     };
     let part_list: Vec<Value> = parts

@@ -6,6 +6,7 @@
 
 mod bucket_access;
 mod buckets;
+mod grants;
 mod identity;
 mod listing;
 mod multipart;

@@ -72,6 +72,8 @@ const MIGRATIONS: &[&str] = &[
     "#,
     // 3: users, access keys, policies, bucket policies, canned ACLs (sqlite/identity.rs).
     super::identity::MIGRATION,
+    // 4: grants (use-limited presigned URLs) and their audit trail (sqlite/grants.rs).
+    super::grants::MIGRATION,
 ];
 
 /// The schema version this build writes.

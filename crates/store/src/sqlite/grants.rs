@@ -1,0 +1,220 @@
+//! SQLite tables for grants (use-limited presigned URLs) and their audit trail.
+
+use async_trait::async_trait;
+use rusqlite::{params, OptionalExtension, Row, TransactionBehavior};
+
+use super::SqliteMetaStore;
+use crate::error::StoreError;
+use crate::grants::{GrantFilter, GrantRecord, GrantStore, GrantUse, Reservation};
+
+/// The grants migration (one step of `schema::MIGRATIONS`).
+pub(crate) const MIGRATION: &str = r#"
+    CREATE TABLE grants (
+        id            TEXT    NOT NULL PRIMARY KEY,
+        access_key_id TEXT    NOT NULL,
+        bucket        TEXT    NOT NULL,
+        key           BLOB    NOT NULL,
+        method        TEXT    NOT NULL,
+        max_uses      INTEGER NOT NULL,
+        uses          INTEGER NOT NULL DEFAULT 0,
+        in_flight     INTEGER NOT NULL DEFAULT 0,
+        created_ms    INTEGER NOT NULL,
+        revoked_ms    INTEGER
+    );
+    CREATE INDEX grants_by_key ON grants(access_key_id);
+    CREATE INDEX grants_by_object ON grants(bucket, key);
+    CREATE TABLE grant_uses (
+        grant_id  TEXT    NOT NULL REFERENCES grants(id) ON DELETE CASCADE,
+        seq       INTEGER NOT NULL,
+        at_ms     INTEGER NOT NULL,
+        source_ip TEXT    NOT NULL,
+        bytes     INTEGER NOT NULL,
+        status    INTEGER NOT NULL,
+        counted   INTEGER NOT NULL,
+        PRIMARY KEY (grant_id, seq)
+    ) WITHOUT ROWID;
+"#;
+
+const COLUMNS: &str =
+    "id, access_key_id, bucket, key, method, max_uses, uses, in_flight, created_ms, revoked_ms";
+
+fn grant_from_row(r: &Row<'_>) -> rusqlite::Result<GrantRecord> {
+    let key: Vec<u8> = r.get(3)?;
+    Ok(GrantRecord {
+        id: r.get(0)?,
+        access_key_id: r.get(1)?,
+        bucket: r.get(2)?,
+        key: String::from_utf8_lossy(&key).into_owned(),
+        method: r.get(4)?,
+        max_uses: r.get::<_, i64>(5)? as u64,
+        uses: r.get::<_, i64>(6)? as u64,
+        in_flight: r.get::<_, i64>(7)? as u64,
+        created_ms: r.get(8)?,
+        revoked_ms: r.get(9)?,
+    })
+}
+
+/// Grants matching `f` (key and bucket in SQL, the rest in Rust).
+fn matching(c: &rusqlite::Connection, f: &GrantFilter) -> Result<Vec<GrantRecord>, StoreError> {
+    let mut stmt = c.prepare_cached(&format!(
+        "SELECT {COLUMNS} FROM grants WHERE (?1 IS NULL OR access_key_id = ?1) \
+         AND (?2 IS NULL OR bucket = ?2) ORDER BY created_ms, id"
+    ))?;
+    let rows = stmt.query_map(params![f.access_key_id, f.bucket], grant_from_row)?;
+    let all = rows.collect::<Result<Vec<_>, _>>()?;
+    Ok(all.into_iter().filter(|g| f.matches(g)).collect())
+}
+
+#[async_trait]
+impl GrantStore for SqliteMetaStore {
+    async fn list_grants(&self, filter: &GrantFilter) -> Result<Vec<GrantRecord>, StoreError> {
+        let f = filter.clone();
+        self.read(move |c| matching(c, &f)).await
+    }
+
+    async fn revoke_grants(&self, filter: &GrantFilter, now_ms: i64) -> Result<u64, StoreError> {
+        let f = filter.clone();
+        self.write(move |c| {
+            let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            let mut n = 0;
+            for g in matching(&tx, &f)? {
+                if g.revoked_ms.is_none() {
+                    n += tx.execute(
+                        "UPDATE grants SET revoked_ms = ?2 WHERE id = ?1 AND revoked_ms IS NULL",
+                        params![g.id, now_ms],
+                    )? as u64;
+                }
+            }
+            tx.commit()?;
+            Ok(n)
+        })
+        .await
+    }
+
+    async fn create_grant(&self, g: &GrantRecord) -> Result<(), StoreError> {
+        let g = g.clone();
+        self.write(move |c| {
+            c.execute(
+                &format!("INSERT INTO grants ({COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)"),
+                params![
+                    g.id,
+                    g.access_key_id,
+                    g.bucket,
+                    g.key.as_bytes(),
+                    g.method,
+                    g.max_uses as i64,
+                    g.uses as i64,
+                    g.in_flight as i64,
+                    g.created_ms,
+                    g.revoked_ms
+                ],
+            )?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn get_grant(&self, id: &str) -> Result<Option<GrantRecord>, StoreError> {
+        let id = id.to_string();
+        self.read(move |c| {
+            Ok(
+                c.prepare_cached(&format!("SELECT {COLUMNS} FROM grants WHERE id = ?1"))?
+                    .query_row([id], grant_from_row)
+                    .optional()?,
+            )
+        })
+        .await
+    }
+
+    async fn reserve_use(&self, id: &str) -> Result<Reservation, StoreError> {
+        let id = id.to_string();
+        self.write(move |c| {
+            let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            let row: Option<(i64, i64, i64, Option<i64>)> = tx
+                .query_row(
+                    "SELECT max_uses, uses, in_flight, revoked_ms FROM grants WHERE id = ?1",
+                    [&id],
+                    |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
+                )
+                .optional()?;
+            let answer = match row {
+                None => Reservation::Unknown,
+                Some((_, _, _, Some(_))) => Reservation::Revoked,
+                Some((max, uses, in_flight, None)) if uses + in_flight >= max => {
+                    Reservation::Exhausted
+                }
+                Some(_) => {
+                    tx.execute(
+                        "UPDATE grants SET in_flight = in_flight + 1 WHERE id = ?1",
+                        [&id],
+                    )?;
+                    Reservation::Reserved
+                }
+            };
+            tx.commit()?;
+            Ok(answer)
+        })
+        .await
+    }
+
+    async fn finish_use(&self, id: &str, u: &GrantUse) -> Result<(), StoreError> {
+        let id = id.to_string();
+        let u = u.clone();
+        self.write(move |c| {
+            let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            tx.execute(
+                "UPDATE grants SET in_flight = MAX(in_flight - 1, 0), uses = uses + ?2 WHERE id = ?1",
+                params![id, i64::from(u.counted)],
+            )?;
+            tx.execute(
+                "INSERT INTO grant_uses (grant_id, seq, at_ms, source_ip, bytes, status, counted) \
+                 VALUES (?1, (SELECT COALESCE(MAX(seq), 0) + 1 FROM grant_uses WHERE grant_id = ?1), \
+                 ?2, ?3, ?4, ?5, ?6)",
+                params![
+                    id,
+                    u.at_ms,
+                    u.source_ip,
+                    u.bytes as i64,
+                    i64::from(u.status),
+                    i64::from(u.counted)
+                ],
+            )?;
+            tx.commit()?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn grant_uses(&self, id: &str) -> Result<Vec<GrantUse>, StoreError> {
+        let id = id.to_string();
+        self.read(move |c| {
+            let mut stmt = c.prepare_cached(
+                "SELECT at_ms, source_ip, bytes, status, counted FROM grant_uses \
+                 WHERE grant_id = ?1 ORDER BY seq",
+            )?;
+            let rows = stmt.query_map([id], |r| {
+                Ok(GrantUse {
+                    at_ms: r.get(0)?,
+                    source_ip: r.get(1)?,
+                    bytes: r.get::<_, i64>(2)? as u64,
+                    status: r.get::<_, i64>(3)? as u16,
+                    counted: r.get::<_, i64>(4)? != 0,
+                })
+            })?;
+            Ok(rows.collect::<Result<Vec<_>, _>>()?)
+        })
+        .await
+    }
+
+    async fn revoke_grant(&self, id: &str, now_ms: i64) -> Result<bool, StoreError> {
+        let id = id.to_string();
+        self.write(move |c| {
+            let n = c.execute(
+                "UPDATE grants SET revoked_ms = COALESCE(revoked_ms, ?2) WHERE id = ?1",
+                params![id, now_ms],
+            )?;
+            Ok(n > 0)
+        })
+        .await
+    }
+}
