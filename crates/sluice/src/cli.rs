@@ -57,6 +57,10 @@ pub enum Command {
     ///
     /// Example: sluice admin user create alice
     Admin(crate::admin_cli::AdminArgs),
+    /// See and revoke the grant records of constrained presigned URLs (max_uses, revocation).
+    ///
+    /// Example: sluice grants list --bucket photos
+    Grants(crate::grants_cmd::GrantsArgs),
 }
 
 /// `sluice serve` flags. Each also reads `SLUICE_*` and the TOML file given by `--config`.

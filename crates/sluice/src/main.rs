@@ -8,6 +8,7 @@ mod check_cmd;
 mod cli;
 mod constraint_args;
 mod duration_arg;
+mod grants_cmd;
 mod presign_cmd;
 mod progress;
 mod s3_client;
@@ -58,6 +59,10 @@ fn main() -> std::process::ExitCode {
                 },
                 Err(e) => Err(e.into()),
             }
+        }
+        Command::Grants(args) => {
+            init_logging("warn", LogFormat::Text);
+            block_on(grants_cmd::run(args))
         }
         Command::Completions { shell } => {
             let mut cmd = <Cli as clap::CommandFactory>::command();

@@ -636,3 +636,52 @@ async fn cli_presign_max_uses_registers_a_grant() {
     );
     ts.stop().await;
 }
+
+fn grants_cli(ts: &TestServer, args: &[&str]) -> (bool, String, String) {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_sluice"))
+        .arg("grants")
+        .args(args)
+        .env("AWS_ACCESS_KEY_ID", common::ACCESS_KEY)
+        .env("AWS_SECRET_ACCESS_KEY", common::SECRET_KEY)
+        .env("AWS_ENDPOINT_URL", ts.endpoint())
+        .env("AWS_REGION", common::REGION)
+        .env_remove("AWS_PROFILE")
+        .env("HOME", "/nonexistent-home")
+        .output()
+        .unwrap();
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn grants_cli_lists_shows_and_revokes() {
+    let ts = server().await;
+    let target = format!("s3://{BUCKET}/cli-grant");
+    let (ok, out, err) = presign_cli(&ts, &["--max-uses", "3", &target]);
+    assert!(ok, "{err}");
+    let minted: Value = serde_json::from_str(&out).unwrap();
+    let id = minted["id"].as_str().unwrap().to_string();
+    let url = minted["url"].as_str().unwrap().to_string();
+    assert_eq!(put(&url, None, vec![1; 4]).await.0, 200);
+
+    let (ok, out, err) = grants_cli(&ts, &["list", "--bucket", BUCKET]);
+    assert!(ok, "{err}");
+    assert!(out.contains(&id), "{out}");
+    let (ok, out, err) = grants_cli(&ts, &["show", &id]);
+    assert!(ok, "{err}");
+    let shown: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(shown["uses"], 1, "{shown}");
+    let (ok, _, err) = grants_cli(&ts, &["revoke", &id]);
+    assert!(ok, "{err}");
+    assert_eq!(
+        put(&url, None, vec![1; 4]).await.0,
+        403,
+        "a revoked URL is dead"
+    );
+    let (ok, _, err) = grants_cli(&ts, &["show", "no-such-grant"]);
+    assert!(!ok && err.starts_with("sluice: "), "{err}");
+    ts.stop().await;
+}
