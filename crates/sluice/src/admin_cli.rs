@@ -6,15 +6,9 @@ use std::path::PathBuf;
 /// `sluice admin` and its connection flags.
 #[derive(Debug, Args)]
 pub struct AdminArgs {
-    /// Server URL [default: AWS_ENDPOINT_URL, else http://127.0.0.1:9000].
-    #[arg(long, global = true)]
-    pub endpoint: Option<String>,
-    /// Region [default: AWS_REGION / AWS_DEFAULT_REGION / profile, else us-east-1].
-    #[arg(long, global = true)]
-    pub region: Option<String>,
-    /// Profile in ~/.aws/credentials and ~/.aws/config [default: AWS_PROFILE or "default"].
-    #[arg(long, global = true)]
-    pub profile: Option<String>,
+    /// Endpoint, region and profile.
+    #[command(flatten)]
+    pub client: crate::aws_profile::ClientOverrides,
     /// What to manage.
     #[command(subcommand)]
     pub command: AdminCommand,

@@ -2,17 +2,13 @@
 
 use crate::admin_cli::{AdminArgs, AdminCommand, KeyCommand, PolicyCommand, UserCommand};
 use crate::admin_client::AdminClient;
-use crate::aws_profile::{resolve, ClientOverrides};
+use crate::aws_profile::resolve;
 use anyhow::{bail, Context, Result};
 use serde_json::{json, Value};
 
 /// Runs an admin command and prints the server's JSON answer.
 pub async fn run(args: AdminArgs) -> Result<()> {
-    let settings = resolve(&ClientOverrides {
-        profile: args.profile.clone(),
-        region: args.region.clone(),
-        endpoint: args.endpoint.clone(),
-    })?;
+    let settings = resolve(&args.client)?;
     let client = AdminClient::new(settings)?;
     let answer = match args.command {
         AdminCommand::User(c) => user(&client, c).await?,

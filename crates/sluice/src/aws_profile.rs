@@ -17,14 +17,17 @@ pub struct ClientSettings {
     pub endpoint: String,
 }
 
-/// Overrides given on the command line.
-#[derive(Debug, Default, Clone)]
+/// Connection flags shared by every client command (flattened into their arguments).
+#[derive(Debug, Default, Clone, clap::Args)]
 pub struct ClientOverrides {
-    /// `--profile`.
+    /// Profile in ~/.aws/credentials and ~/.aws/config [default: AWS_PROFILE or "default"].
+    #[arg(long, global = true)]
     pub profile: Option<String>,
-    /// `--region`.
+    /// Region [default: AWS_REGION / AWS_DEFAULT_REGION / profile, else us-east-1].
+    #[arg(long, global = true)]
     pub region: Option<String>,
-    /// `--endpoint`.
+    /// Server URL [default: AWS_ENDPOINT_URL, else http://127.0.0.1:9000].
+    #[arg(long, global = true)]
     pub endpoint: Option<String>,
 }
 

@@ -125,15 +125,9 @@ pub struct PresignArgs {
     /// Content-Type the upload must send (signed into the URL).
     #[arg(long)]
     pub content_type: Option<String>,
-    /// Server URL [default: AWS_ENDPOINT_URL, else http://127.0.0.1:9000].
-    #[arg(long)]
-    pub endpoint: Option<String>,
-    /// Region [default: AWS_REGION / AWS_DEFAULT_REGION / profile, else us-east-1].
-    #[arg(long)]
-    pub region: Option<String>,
-    /// Profile in ~/.aws/credentials and ~/.aws/config [default: AWS_PROFILE or "default"].
-    #[arg(long)]
-    pub profile: Option<String>,
+    /// Endpoint, region and profile.
+    #[command(flatten)]
+    pub client: crate::aws_profile::ClientOverrides,
     /// Presign a whole multipart upload: creates the upload on the server and prints a JSON
     /// bundle {upload_id, parts:[{part_number,url}], complete_url, abort_url, expires_at}.
     #[arg(long)]
@@ -181,15 +175,9 @@ pub struct UploadArgs {
     /// Upload with this minted multipart bundle (JSON) instead.
     #[arg(long)]
     pub bundle: Option<PathBuf>,
-    /// Server URL [default: AWS_ENDPOINT_URL, else http://127.0.0.1:9000].
-    #[arg(long)]
-    pub endpoint: Option<String>,
-    /// Region [default: AWS_REGION / AWS_DEFAULT_REGION / profile, else us-east-1].
-    #[arg(long)]
-    pub region: Option<String>,
-    /// AWS profile.
-    #[arg(long)]
-    pub profile: Option<String>,
+    /// Endpoint, region and profile.
+    #[command(flatten)]
+    pub client: crate::aws_profile::ClientOverrides,
     /// Content-Type of the object.
     #[arg(long)]
     pub content_type: Option<String>,

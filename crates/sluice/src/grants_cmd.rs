@@ -1,7 +1,7 @@
 //! `sluice grants list|show|revoke`: the grant records of constrained presigned URLs, through
 //! the service API (`/_sluice/v1/grants`), signed with the caller's AWS-style credentials.
 
-use crate::aws_profile::{resolve, ClientOverrides};
+use crate::aws_profile::resolve;
 use crate::s3_client::{check, S3Client};
 use anyhow::Result;
 use clap::{Args, Subcommand};
@@ -10,15 +10,9 @@ use sha2::{Digest, Sha256};
 /// `sluice grants` arguments.
 #[derive(Debug, Args)]
 pub struct GrantsArgs {
-    /// Server URL [default: AWS_ENDPOINT_URL, else http://127.0.0.1:9000].
-    #[arg(long, global = true)]
-    pub endpoint: Option<String>,
-    /// Region [default: AWS_REGION / AWS_DEFAULT_REGION / profile, else us-east-1].
-    #[arg(long, global = true)]
-    pub region: Option<String>,
-    /// AWS profile.
-    #[arg(long, global = true)]
-    pub profile: Option<String>,
+    /// Endpoint, region and profile.
+    #[command(flatten)]
+    pub client: crate::aws_profile::ClientOverrides,
     /// What to do.
     #[command(subcommand)]
     pub command: GrantsCommand,
@@ -56,11 +50,7 @@ pub enum GrantsCommand {
 
 /// Runs the command; prints the server's JSON answer.
 pub async fn run(args: GrantsArgs) -> Result<()> {
-    let client = S3Client::new(resolve(&ClientOverrides {
-        profile: args.profile.clone(),
-        region: args.region.clone(),
-        endpoint: args.endpoint.clone(),
-    })?)?;
+    let client = S3Client::new(resolve(&args.client)?)?;
     let empty = hex::encode(Sha256::digest(b""));
     let (method, route, query): (&str, String, Vec<(&str, String)>) = match &args.command {
         GrantsCommand::List { bucket, prefix } => {

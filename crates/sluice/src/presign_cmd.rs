@@ -1,6 +1,6 @@
 //! `sluice presign`: mint a presigned URL offline with the `sigv4` crate.
 
-use crate::aws_profile::{resolve, ClientOverrides};
+use crate::aws_profile::resolve;
 use crate::cli::PresignArgs;
 use crate::constraint_args::Constraints;
 use crate::duration_arg::parse_expires_in;
@@ -28,11 +28,7 @@ pub fn presigned_url(args: &PresignArgs, now: OffsetDateTime) -> Result<String> 
     let expires_in = parse_expires_in(&args.expires_in)?;
     let (bucket, key) = parse_target(&args.target)?;
     let constraints = Constraints::from_args(args)?.query(args.content_type.as_deref());
-    let settings = resolve(&ClientOverrides {
-        profile: args.profile.clone(),
-        region: args.region.clone(),
-        endpoint: args.endpoint.clone(),
-    })?;
+    let settings = resolve(&args.client)?;
     let endpoint = url::Url::parse(&settings.endpoint)
         .with_context(|| format!("endpoint `{}` is not a URL", settings.endpoint))?;
     let host = match (endpoint.host_str(), endpoint.port()) {
@@ -103,11 +99,7 @@ async fn mint_via_api(args: &PresignArgs) -> Result<serde_json::Value> {
         body["content_type"] = serde_json::json!(t);
     }
     Constraints::from_args(args)?.add_to_mint(&mut body);
-    let client = S3Client::new(resolve(&ClientOverrides {
-        profile: args.profile.clone(),
-        region: args.region.clone(),
-        endpoint: args.endpoint.clone(),
-    })?)?;
+    let client = S3Client::new(resolve(&args.client)?)?;
     let bytes = serde_json::to_vec(&body)?;
     let hash = hex::encode(Sha256::digest(&bytes));
     let headers = vec![("content-type".to_string(), "application/json".to_string())];

@@ -7,7 +7,7 @@ mod multipart;
 mod retry;
 mod single;
 
-use crate::aws_profile::{resolve, ClientOverrides};
+use crate::aws_profile::resolve;
 use crate::cli::UploadArgs;
 use crate::presign_cmd::parse_target;
 use crate::s3_client::S3Client;
@@ -39,11 +39,7 @@ pub async fn run(args: UploadArgs) -> Result<()> {
         }
         (None, None, Some(target)) => {
             let (bucket, key) = parse_target(target)?;
-            let client = S3Client::new(resolve(&ClientOverrides {
-                profile: args.profile.clone(),
-                region: args.region.clone(),
-                endpoint: args.endpoint.clone(),
-            })?)?;
+            let client = S3Client::new(resolve(&args.client)?)?;
             let threshold = parse_size(&args.threshold).context("--threshold")?;
             if size <= threshold && args.resume.is_none() {
                 single::put_signed(&client, &args.file, size, &bucket, &key, &opts).await?
