@@ -290,9 +290,9 @@ pub async fn mint(
         })?;
     require_bucket(ctx, &req.bucket).await?;
 
-    let expires_at = (now + time::Duration::seconds(expires_in as i64))
-        .format(&Rfc3339)
-        .unwrap_or_default();
+    let expiry = now + time::Duration::seconds(expires_in as i64);
+    let expires_at = expiry.format(&Rfc3339).unwrap_or_default();
+    let expires_ms = (expiry.unix_timestamp_nanos() / 1_000_000) as i64;
     let signer = Signer {
         creds,
         host: header(ctx.parts, "host").unwrap_or("localhost").to_string(),
@@ -318,6 +318,7 @@ pub async fn mint(
                     &req.key,
                     &method,
                     n,
+                    expires_ms,
                 )
                 .await?;
                 query.push((GRANT.to_string(), id.clone()));
@@ -358,6 +359,7 @@ pub async fn mint(
                 &req.key,
                 MULTIPART_GRANT_METHOD,
                 n,
+                expires_ms,
             )
             .await?,
         ),
