@@ -78,6 +78,7 @@ pub async fn handle_request(
             }
         }
     };
+    crate::cors::add_response_headers(state, &parts, &log.bucket, &mut resp).await;
     set_header(&mut resp, "x-amz-request-id", &request_id);
     set_header(&mut resp, "x-amz-id-2", &request_id);
     set_header(&mut resp, "server", "Sluice");
@@ -142,7 +143,15 @@ async fn serve(
         query: &query,
         has_copy_source: parts.headers.contains_key("x-amz-copy-source"),
         domain: state.config.domain.as_deref(),
-    })?;
+    });
+    if parts.method == http::Method::OPTIONS {
+        // CORS preflight: answered from the rules, without authentication.
+        let bucket = routed.as_ref().ok().and_then(|r| r.endpoint.bucket());
+        log.operation = "PreflightRequest";
+        log.bucket = bucket.unwrap_or_default().to_string();
+        return crate::cors::preflight(state, parts, bucket).await;
+    }
+    let routed = routed?;
     let endpoint = &routed.endpoint;
     log.operation = endpoint.name();
     log.bucket = endpoint.bucket().unwrap_or_default().to_string();

@@ -2,6 +2,7 @@
 
 mod acl;
 mod copy;
+mod cors;
 mod delete;
 mod list_buckets;
 mod list_objects;
@@ -12,6 +13,7 @@ mod timefmt;
 
 pub use acl::access_control_policy_xml;
 pub use copy::CopyObjectResult;
+pub use cors::{cors_configuration_xml, parse_cors_configuration};
 pub use delete::{DeleteError, DeleteResult};
 pub use list_buckets::{BucketEntry, ListAllMyBucketsResult};
 pub use list_objects::{ListObjectsPage, ListStyle, ObjectEntry};

@@ -74,6 +74,8 @@ const MIGRATIONS: &[&str] = &[
     super::identity::MIGRATION,
     // 4: grants (use-limited presigned URLs) and their audit trail (sqlite/grants.rs).
     super::grants::MIGRATION,
+    // 5: bucket CORS configurations (sqlite/bucket_cors.rs).
+    super::bucket_cors::MIGRATION,
 ];
 
 /// The schema version this build writes.
