@@ -111,6 +111,9 @@ pub struct ServeArgs {
     /// Print the effective configuration (secrets masked) and exit.
     #[arg(long)]
     pub print_config: bool,
+    /// The server-wide default CORS rule.
+    #[command(flatten)]
+    pub cors: crate::serve_cors::CorsArgs,
 }
 
 /// `sluice presign` arguments.

@@ -14,6 +14,7 @@ mod progress;
 mod s3_client;
 mod serve_cmd;
 mod serve_config;
+mod serve_cors;
 mod size_arg;
 mod upload;
 
