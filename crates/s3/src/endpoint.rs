@@ -83,6 +83,8 @@ pub enum Endpoint {
     GetObjectAcl { bucket: String, key: String },
     /// `PUT /bucket/key?acl`
     PutObjectAcl { bucket: String, key: String },
+    /// `POST /bucket` with `multipart/form-data`: a browser form upload.
+    PostObject { bucket: String },
     /// `PUT /bucket?cors`
     PutBucketCors { bucket: String },
     /// `GET /bucket?cors`
@@ -134,6 +136,7 @@ impl Endpoint {
             Endpoint::PutBucketAcl { .. } => "PutBucketAcl",
             Endpoint::GetObjectAcl { .. } => "GetObjectAcl",
             Endpoint::PutObjectAcl { .. } => "PutObjectAcl",
+            Endpoint::PostObject { .. } => "PostObject",
             Endpoint::PutBucketCors { .. } => "PutBucketCors",
             Endpoint::GetBucketCors { .. } => "GetBucketCors",
             Endpoint::DeleteBucketCors { .. } => "DeleteBucketCors",
@@ -161,7 +164,8 @@ impl Endpoint {
             | Endpoint::CreateMultipartUpload { .. }
             | Endpoint::UploadPart { .. }
             | Endpoint::UploadPartCopy { .. }
-            | Endpoint::CompleteMultipartUpload { .. } => "s3:PutObject",
+            | Endpoint::CompleteMultipartUpload { .. }
+            | Endpoint::PostObject { .. } => "s3:PutObject",
             Endpoint::GetObject { .. } | Endpoint::HeadObject { .. } => "s3:GetObject",
             Endpoint::AbortMultipartUpload { .. } => "s3:AbortMultipartUpload",
             Endpoint::ListParts { .. } => "s3:ListMultipartUploadParts",
@@ -215,6 +219,7 @@ impl Endpoint {
             | Endpoint::GetBucketAcl { bucket }
             | Endpoint::PutBucketAcl { bucket }
             | Endpoint::PutBucketCors { bucket }
+            | Endpoint::PostObject { bucket }
             | Endpoint::GetBucketCors { bucket }
             | Endpoint::DeleteBucketCors { bucket }
             | Endpoint::CorsPreflight { bucket, .. }

@@ -8,6 +8,7 @@ pub mod endpoint;
 pub mod error;
 mod error_access;
 mod error_cors;
+mod error_post;
 pub mod query;
 pub mod route;
 mod route_access;

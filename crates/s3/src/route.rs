@@ -190,11 +190,7 @@ fn bucket_endpoint(input: &RouteInput<'_>, bucket: String) -> Result<Endpoint, S
             if q.has("delete") {
                 Endpoint::DeleteObjects { bucket }
             } else {
-                Endpoint::Unsupported {
-                    bucket: Some(bucket),
-                    key: None,
-                    subresource: "POST".into(),
-                }
+                Endpoint::PostObject { bucket }
             }
         }
         other => return Err(S3Error::method_not_allowed(other)),

@@ -22,6 +22,7 @@ pub mod multipart_checksum;
 pub mod object_reader;
 pub mod ops;
 pub mod policy_cache;
+pub mod post_form;
 pub mod request_id;
 pub mod response;
 pub mod root_credentials;

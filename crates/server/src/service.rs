@@ -156,6 +156,16 @@ async fn serve(
     log.operation = endpoint.name();
     log.bucket = endpoint.bucket().unwrap_or_default().to_string();
     log.key = endpoint.key().unwrap_or_default().to_string();
+    if let sluice_s3::Endpoint::PostObject { bucket } = endpoint {
+        // Browser form upload: the form itself carries the signature and policy.
+        log.auth = "POST";
+        let mut outcome = crate::post_form::PostOutcome::default();
+        let result =
+            crate::post_form::post_object(state, parts, body, bucket, remote, &mut outcome).await;
+        log.key = outcome.key;
+        log.access_key = outcome.access_key;
+        return result;
+    }
     log.json_errors = crate::admin::is_admin_endpoint(endpoint);
 
     let headers: Vec<(String, String)> = parts

@@ -8,6 +8,7 @@ mod list_buckets;
 mod list_objects;
 mod location;
 mod multipart;
+mod post_response;
 mod request_bodies;
 mod timefmt;
 
@@ -22,6 +23,7 @@ pub use multipart::{
     initiate_result_xml, parse_complete_request, CompleteResult, CompletedPart, ListPartsResult,
     ListUploadsResult, PartEntry, UploadEntry,
 };
+pub use post_response::post_response_xml;
 pub use request_bodies::{
     parse_create_bucket_configuration, parse_delete_request, DeleteRequest, ObjectIdentifier,
 };
