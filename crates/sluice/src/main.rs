@@ -10,6 +10,7 @@ mod constraint_args;
 mod duration_arg;
 mod grants_cmd;
 mod presign_cmd;
+mod presign_post;
 mod progress;
 mod s3_client;
 mod serve_cmd;
