@@ -83,6 +83,7 @@ pub async fn handle_request(
             }
         }
     };
+    crate::cors::add_response_headers(state, &parts, &log.bucket, &mut resp).await;
     set_header(&mut resp, "x-amz-request-id", &request_id);
     set_header(&mut resp, "x-amz-id-2", &request_id);
     set_header(&mut resp, "server", "Sluice");
@@ -147,11 +148,29 @@ async fn serve(
         query: &query,
         has_copy_source: parts.headers.contains_key("x-amz-copy-source"),
         domain: state.config.domain.as_deref(),
-    })?;
+    });
+    if parts.method == http::Method::OPTIONS {
+        // CORS preflight: answered from the rules, without authentication.
+        let bucket = routed.as_ref().ok().and_then(|r| r.endpoint.bucket());
+        log.operation = "PreflightRequest";
+        log.bucket = bucket.unwrap_or_default().to_string();
+        return crate::cors::preflight(state, parts, bucket).await;
+    }
+    let routed = routed?;
     let endpoint = &routed.endpoint;
     log.operation = endpoint.name();
     log.bucket = endpoint.bucket().unwrap_or_default().to_string();
     log.key = endpoint.key().unwrap_or_default().to_string();
+    if let sluice_s3::Endpoint::PostObject { bucket } = endpoint {
+        // Browser form upload: the form itself carries the signature and policy.
+        log.auth = "POST";
+        let mut outcome = crate::post_form::PostOutcome::default();
+        let result =
+            crate::post_form::post_object(state, parts, body, bucket, remote, &mut outcome).await;
+        log.key = outcome.key;
+        log.access_key = outcome.access_key;
+        return result;
+    }
     log.json_errors = crate::admin::is_admin_endpoint(endpoint);
 
     let headers: Vec<(String, String)> = parts

@@ -76,6 +76,8 @@ const MIGRATIONS: &[&str] = &[
     super::grants::MIGRATION,
     // 5: grant expiry (sqlite/grants.rs).
     super::grants::EXPIRY_MIGRATION,
+    // 6: bucket CORS configurations (sqlite/bucket_cors.rs).
+    super::bucket_cors::MIGRATION,
 ];
 
 /// The schema version this build writes.
