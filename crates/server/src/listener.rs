@@ -10,6 +10,7 @@ use hyper::service::service_fn;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::server::graceful::GracefulShutdown;
 use sluice_sigv4::SigningKeyCache;
+use sluice_store::{BlobStore, MetaStore};
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
@@ -94,8 +95,32 @@ impl RunningServer {
     }
 }
 
+/// A function that wraps the opened stores before the server uses them.
+#[doc(hidden)]
+pub type StoreWrapper = Box<
+    dyn FnOnce(Arc<dyn MetaStore>, Arc<dyn BlobStore>) -> (Arc<dyn MetaStore>, Arc<dyn BlobStore>)
+        + Send,
+>;
+
 /// Opens storage, binds the listener and starts serving in the background.
 pub async fn start(config: ServerConfig) -> Result<RunningServer, StartError> {
+    start_inner(config, None).await
+}
+
+/// Like [`start`], with the stores passed through `wrap` first. Tests use this to inject
+/// faults (`sluice_store::fault`); the binary never calls it.
+#[doc(hidden)]
+pub async fn start_with_store_wrapper(
+    config: ServerConfig,
+    wrap: StoreWrapper,
+) -> Result<RunningServer, StartError> {
+    start_inner(config, Some(wrap)).await
+}
+
+async fn start_inner(
+    config: ServerConfig,
+    wrap: Option<StoreWrapper>,
+) -> Result<RunningServer, StartError> {
     let dir = config.data_dir.display().to_string();
     let (meta, blobs) = sluice_store::open_embedded(&config.data_dir)
         .await
@@ -103,6 +128,10 @@ pub async fn start(config: ServerConfig) -> Result<RunningServer, StartError> {
             dir: dir.clone(),
             source,
         })?;
+    let (meta, blobs) = match wrap {
+        Some(wrap) => wrap(meta, blobs),
+        None => (meta, blobs),
+    };
     let access = sluice_store::open_embedded_access(&config.data_dir)
         .await
         .map_err(|source| StartError::Storage {

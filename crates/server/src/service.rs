@@ -18,6 +18,10 @@ use sluice_sigv4::{AuthKind, PayloadCheck, RequestView};
 use std::net::SocketAddr;
 use std::time::Instant;
 
+/// Most raw body bytes read and discarded after a refused request, so the client sees the
+/// error instead of a connection reset; larger leftovers close the connection.
+const MAX_DRAIN_AFTER_ERROR: u64 = 8 << 20;
+
 /// Facts about a request gathered for its access-log line.
 #[derive(Debug, Default)]
 struct LogFields {
@@ -268,6 +272,14 @@ async fn serve(
         Ok(resp)
     }
     .await;
+    if result.is_err() {
+        let expects_continue = parts
+            .headers
+            .get(http::header::EXPECT)
+            .is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"100-continue"));
+        body.drain_after_error(MAX_DRAIN_AFTER_ERROR, expects_continue)
+            .await;
+    }
     if let Some(g) = grant_use {
         let status = match &result {
             Ok(r) => r.status().as_u16(),

@@ -6,6 +6,7 @@
 //! - [`IdentityStore`] / [`BucketAccessStore`]: users, keys, policies, bucket policies and
 //!   canned ACLs, [`BucketCorsStore`]: bucket CORS rules; [`open_embedded_access`] opens them on the same data directory.
 //! - [`sweep_orphans`]: background garbage collection of unreferenced blobs.
+//! - [`fault`]: wrappers that fail chosen operations on command (tests only).
 //!
 //! Crash-safety invariant: bytes are written to `tmp/`, fsynced and renamed into `blobs/`
 //! before the metadata transaction that references them commits. A crash therefore leaves
@@ -15,6 +16,7 @@
 mod blob;
 mod bucket_cors;
 mod error;
+pub mod fault;
 mod grants;
 mod identity;
 mod local_blob;
