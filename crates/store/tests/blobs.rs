@@ -30,13 +30,12 @@ async fn write_commit_read() {
     assert!(id.is_well_formed());
     assert_eq!(tmp_entries(env.dir.path()), 0, "tmp empty after commit");
 
-    // Fan-out layout blobs/ab/cd/<id>.
+    // Fan-out layout blobs/ab/<id>.
     let path = env
         .dir
         .path()
         .join(BLOBS_DIR)
         .join(&id.0[0..2])
-        .join(&id.0[2..4])
         .join(&id.0);
     assert_eq!(std::fs::read(&path).unwrap(), data);
 
