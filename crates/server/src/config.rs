@@ -34,6 +34,8 @@ pub struct ServerConfig {
     pub header_read_timeout: Duration,
     /// A request body that delivers no bytes for this long fails with `RequestTimeout`.
     pub body_idle_timeout: Duration,
+    /// Address of the web console listener; `None` leaves the console off.
+    pub console_listen: Option<SocketAddr>,
 }
 
 impl ServerConfig {
@@ -53,6 +55,7 @@ impl ServerConfig {
             max_connections: 4096,
             header_read_timeout: Duration::from_secs(30),
             body_idle_timeout: Duration::from_secs(60),
+            console_listen: None,
         }
     }
 }
