@@ -33,7 +33,8 @@ struct UploadUrlRequest {
 }
 
 /// Mints the URLs for uploading `size` bytes to `bucket/key`: one PUT URL signed for exactly
-/// that size, or a multipart bundle whose part URLs accept at most [`PART_SIZE`] bytes each.
+/// that size, or a multipart bundle of [`PART_SIZE`] parts whose completed upload must be
+/// exactly that size.
 /// The answer carries `"kind": "put"` or `"kind": "multipart"`.
 pub async fn mint_upload(
     ctx: &RequestCtx<'_>,
@@ -55,11 +56,8 @@ pub async fn mint_upload(
             size: Some(size),
             part_size: Some(PART_SIZE),
         }),
-        content_length_range: Some(if multipart {
-            json!([0, PART_SIZE])
-        } else {
-            json!([size, size])
-        }),
+        // For a bundle this bounds every part and the completed upload as a whole.
+        content_length_range: Some(json!([size, size])),
         not_before: None,
         source_ip: None,
         max_uses: None,

@@ -11,7 +11,10 @@ use crate::ops::multipart::create::create_upload;
 use crate::ops::multipart::{MAX_PART_NUMBER, MAX_PART_SIZE, MIN_PART_SIZE};
 use crate::ops::RequestCtx;
 use crate::response::{self, ResponseBody};
-use crate::url_constraints::GRANT;
+use crate::url_constraints::{GRANT, UPLOAD_SIZE_RANGE};
+
+/// The `method` recorded for the grant of a multipart bundle.
+pub const MULTIPART_GRANT_METHOD: &str = "MULTIPART";
 use http::Response;
 use serde::Deserialize;
 use serde_json::{json, Value};
@@ -44,13 +47,15 @@ pub struct MintRequest {
     pub content_type: Option<String>,
     /// Presign a whole multipart upload instead of one request.
     pub multipart: Option<MultipartSpec>,
-    /// `[min, max]` body size in bytes (PUT; per part URL for multipart: the max).
+    /// `[min, max]` body size in bytes (PUT; for multipart: the whole upload, enforced per part
+    /// as it arrives and at completion).
     pub content_length_range: Option<Value>,
     /// RFC 3339 instant before which the URLs are refused.
     pub not_before: Option<Value>,
     /// CIDRs the client address must be in.
     pub source_ip: Option<Value>,
-    /// Successful uses allowed (creates a server-side grant; single URLs only).
+    /// Successful uses allowed (creates a server-side grant; for a multipart bundle, one grant
+    /// covers every URL and each successful completion spends a use).
     pub max_uses: Option<Value>,
 }
 
@@ -272,16 +277,18 @@ pub async fn mint_urls(
         .as_ref()
         .map(super::grants::parse_max_uses)
         .transpose()?;
-    if max_uses.is_some() && req.multipart.is_some() {
-        return Err(ApiError::bad_field(
-            "max_uses",
-            "is not supported with multipart",
-        ));
-    }
     let plan = match &req.multipart {
         Some(spec) => {
             if method != "PUT" {
                 return Err(ApiError::bad_field("multipart", "only applies to PUT"));
+            }
+            if let (Some(total), Some(range)) = (spec.size, constraints.size) {
+                if !(range.min..=range.max).contains(&total) {
+                    return Err(ApiError::bad_field(
+                        "multipart.size",
+                        "is outside content_length_range",
+                    ));
+                }
             }
             Some(plan_parts(spec)?)
         }
@@ -354,6 +361,22 @@ pub async fn mint_urls(
     };
     let upload = create_upload(ctx, &req.bucket, &req.key, headers, Vec::new(), None).await?;
     let id = upload.upload_id.clone();
+    // One grant covers the whole bundle: any of its URLs dies when it is revoked, and a
+    // successful CompleteMultipartUpload spends a use (see `grant_use`).
+    let grant_id = match max_uses {
+        Some(n) => Some(
+            super::grants::create(
+                ctx,
+                &signer.creds.access_key_id,
+                &req.bucket,
+                &req.key,
+                MULTIPART_GRANT_METHOD,
+                n,
+            )
+            .await?,
+        ),
+        None => None,
+    };
     let with_id = |extra: &[(&str, String)]| -> Vec<(String, String)> {
         let mut q: Vec<(String, String)> = extra
             .iter()
@@ -366,6 +389,15 @@ pub async fn mint_urls(
             .then(|| constraints.part_size())
             .flatten();
         q.extend(constraints.query(size, None));
+        if let Some(r) = constraints.size {
+            q.push((
+                UPLOAD_SIZE_RANGE.to_string(),
+                format!("{},{}", r.min, r.max),
+            ));
+        }
+        if let Some(g) = &grant_id {
+            q.push((GRANT.to_string(), g.clone()));
+        }
         q
     };
     let part_list: Vec<Value> = parts
@@ -384,16 +416,20 @@ pub async fn mint_urls(
             v
         })
         .collect();
-    Ok(json!({
-        "upload_id": id,
-        "bucket": req.bucket,
-        "key": req.key,
-        "parts": part_list,
-        "complete_url": signer.url("POST", &with_id(&[]), &[]),
-        "abort_url": signer.url("DELETE", &with_id(&[]), &[]),
-        "list_parts_url": signer.url("GET", &with_id(&[]), &[]),
-        "expires_at": expires_at,
-    }))
+    let mut out = json!({
+            "upload_id": id,
+            "bucket": req.bucket,
+            "key": req.key,
+            "parts": part_list,
+            "complete_url": signer.url("POST", &with_id(&[]), &[]),
+            "abort_url": signer.url("DELETE", &with_id(&[]), &[]),
+            "list_parts_url": signer.url("GET", &with_id(&[]), &[]),
+            "expires_at": expires_at,
+    });
+    if let Some(g) = grant_id {
+        out["id"] = json!(g);
+    }
+    Ok(out)
 }
 
 #[cfg(test)]
