@@ -203,3 +203,44 @@ pub async fn authenticate(
         payload,
     ))
 }
+
+/// Authenticates a browser POST form by its policy signature: the signing key must be root's
+/// or an enabled, unexpired user key (read now, as for every request). Returns the caller
+/// (judged as a header-signed request by that key) and the decoded policy to evaluate.
+pub async fn authenticate_post_form(
+    state: &AppState,
+    auth: &sluice_sigv4::PostPolicyAuth,
+) -> Result<(Caller, sluice_sigv4::VerifiedPostPolicy), S3Error> {
+    let owner = key_owner(state, auth.access_key_id()).await?;
+    let now = state.clock.now();
+    let ctx = VerifyContext {
+        now,
+        region: &state.config.region,
+        max_skew: state.config.max_clock_skew,
+        allow_v2: state.config.allow_sigv2,
+        v2_virtual_host_bucket: None,
+        key_cache: &state.key_cache,
+    };
+    let verified = sluice_sigv4::verify_post_policy(auth, &owner.secret, &ctx)
+        .map_err(|e| auth_error_to_s3(&e))?;
+    let kind = match verified.signature_version {
+        sluice_sigv4::SignatureVersion::V4 => sluice_sigv4::AuthKind::HeaderV4,
+        sluice_sigv4::SignatureVersion::V2 => sluice_sigv4::AuthKind::HeaderV2,
+    };
+    let caller = Caller {
+        principal: owner.principal,
+        auth: Some(VerifiedAuth {
+            access_key_id: verified.access_key_id.clone(),
+            kind,
+            signature_version: verified.signature_version,
+            request_time: verified.request_time.unwrap_or(now),
+            expires_at: None,
+            signed_headers: Vec::new(),
+            security_token: verified.security_token.clone(),
+            payload: PayloadCheck::Unsigned,
+        }),
+        policies: owner.policies,
+        signing_secret: Some(SigningSecret(owner.secret)),
+    };
+    Ok((caller, verified))
+}

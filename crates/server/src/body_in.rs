@@ -9,6 +9,9 @@ use sha2::{Digest, Sha256};
 use sluice_s3::S3Error;
 use sluice_sigv4::{check_payload_sha256, ChunkedDecoder, PayloadCheck};
 
+/// How long [`BodyReader::drain_after_error`] waits for the next frame.
+const DRAIN_IDLE: std::time::Duration = std::time::Duration::from_secs(1);
+
 /// A request body decoded to payload bytes, verified as it streams.
 pub struct BodyReader {
     incoming: Incoming,
@@ -159,6 +162,33 @@ impl BodyReader {
             check_payload_sha256(&expected, &computed).map_err(|e| auth_error_to_s3(&e))?;
         }
         Ok(())
+    }
+
+    /// After a handler refused the request, reads and discards what is left of the body, up
+    /// to `max_raw` bytes, so the client reads the error response instead of a connection
+    /// reset (closing a socket with unread data makes the kernel send RST). Does nothing if
+    /// the body is finished, or if the client waits for `100 Continue` and no byte was read
+    /// yet (it sends nothing then). Gives up at the cap or after a second without data.
+    pub async fn drain_after_error(&mut self, max_raw: u64, expects_continue: bool) {
+        if self.finished || (expects_continue && self.received == 0) {
+            return;
+        }
+        let mut drained = 0u64;
+        while drained <= max_raw {
+            let next = tokio::time::timeout(DRAIN_IDLE, self.incoming.frame()).await;
+            match next {
+                Ok(Some(Ok(frame))) => {
+                    if let Some(data) = frame.data_ref() {
+                        drained += data.len() as u64;
+                    }
+                }
+                Ok(None) => {
+                    self.finished = true;
+                    return;
+                }
+                Ok(Some(Err(_))) | Err(_) => return,
+            }
+        }
     }
 
     /// Reads the whole (small) body, refusing more than `limit` bytes.

@@ -10,6 +10,7 @@ use hyper::service::service_fn;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::server::graceful::GracefulShutdown;
 use sluice_sigv4::SigningKeyCache;
+use sluice_store::{BlobStore, MetaStore};
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
@@ -83,6 +84,7 @@ impl RunningServer {
         orphan_cutoff: SystemTime,
     ) -> Result<(usize, usize), sluice_store::StoreError> {
         let aborted = sweep_stale_uploads(&self.state).await?;
+        sweep_expired_grants(&self.state).await?;
         let removed =
             sluice_store::sweep_orphans(&*self.state.meta, &*self.state.blobs, orphan_cutoff)
                 .await?;
@@ -95,8 +97,32 @@ impl RunningServer {
     }
 }
 
+/// A function that wraps the opened stores before the server uses them.
+#[doc(hidden)]
+pub type StoreWrapper = Box<
+    dyn FnOnce(Arc<dyn MetaStore>, Arc<dyn BlobStore>) -> (Arc<dyn MetaStore>, Arc<dyn BlobStore>)
+        + Send,
+>;
+
 /// Opens storage, binds the listener and starts serving in the background.
 pub async fn start(config: ServerConfig) -> Result<RunningServer, StartError> {
+    start_inner(config, None).await
+}
+
+/// Like [`start`], with the stores passed through `wrap` first. Tests use this to inject
+/// faults (`sluice_store::fault`); the binary never calls it.
+#[doc(hidden)]
+pub async fn start_with_store_wrapper(
+    config: ServerConfig,
+    wrap: StoreWrapper,
+) -> Result<RunningServer, StartError> {
+    start_inner(config, Some(wrap)).await
+}
+
+async fn start_inner(
+    config: ServerConfig,
+    wrap: Option<StoreWrapper>,
+) -> Result<RunningServer, StartError> {
     let dir = config.data_dir.display().to_string();
     let (meta, blobs) = sluice_store::open_embedded(&config.data_dir)
         .await
@@ -104,6 +130,10 @@ pub async fn start(config: ServerConfig) -> Result<RunningServer, StartError> {
             dir: dir.clone(),
             source,
         })?;
+    let (meta, blobs) = match wrap {
+        Some(wrap) => wrap(meta, blobs),
+        None => (meta, blobs),
+    };
     let access = sluice_store::open_embedded_access(&config.data_dir)
         .await
         .map_err(|source| StartError::Storage {
@@ -250,6 +280,11 @@ fn spawn_orphan_sweep(state: Arc<AppState>) {
                 Ok(n) => tracing::info!(aborted = n, "stale multipart uploads aborted"),
                 Err(e) => tracing::warn!(error = %e, "stale upload sweep failed"),
             }
+            match sweep_expired_grants(&state).await {
+                Ok(0) => {}
+                Ok(n) => tracing::info!(deleted = n, "expired grants deleted"),
+                Err(e) => tracing::warn!(error = %e, "grant sweep failed"),
+            }
             let cutoff = SystemTime::now() - Duration::from_secs(60);
             match sluice_store::sweep_orphans(&*state.meta, &*state.blobs, cutoff).await {
                 Ok(0) => {}
@@ -259,6 +294,15 @@ fn spawn_orphan_sweep(state: Arc<AppState>) {
             tokio::time::sleep(Duration::from_secs(3600)).await;
         }
     });
+}
+
+/// How long a grant (and its audit trail) is kept after its URLs expired.
+pub const GRANT_RETENTION_MS: i64 = 24 * 3600 * 1000;
+
+/// Deletes grants whose URLs expired more than [`GRANT_RETENTION_MS`] ago; returns how many.
+pub async fn sweep_expired_grants(state: &AppState) -> Result<u64, sluice_store::StoreError> {
+    let before = state.clock.now_ms().saturating_sub(GRANT_RETENTION_MS);
+    state.access.delete_expired_grants(before).await
 }
 
 /// Aborts uploads older than the configured age and frees their parts; returns how many.

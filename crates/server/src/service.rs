@@ -18,6 +18,10 @@ use sluice_sigv4::{AuthKind, PayloadCheck, RequestView};
 use std::net::SocketAddr;
 use std::time::Instant;
 
+/// Most raw body bytes read and discarded after a refused request, so the client sees the
+/// error instead of a connection reset; larger leftovers close the connection.
+const MAX_DRAIN_AFTER_ERROR: u64 = 8 << 20;
+
 /// Facts about a request gathered for its access-log line.
 #[derive(Debug, Default)]
 struct LogFields {
@@ -83,6 +87,7 @@ pub async fn handle_request(
             }
         }
     };
+    crate::cors::add_response_headers(state, &parts, &log.bucket, &mut resp).await;
     set_header(&mut resp, "x-amz-request-id", &request_id);
     set_header(&mut resp, "x-amz-id-2", &request_id);
     set_header(&mut resp, "server", "Sluice");
@@ -147,11 +152,29 @@ async fn serve(
         query: &query,
         has_copy_source: parts.headers.contains_key("x-amz-copy-source"),
         domain: state.config.domain.as_deref(),
-    })?;
+    });
+    if parts.method == http::Method::OPTIONS {
+        // CORS preflight: answered from the rules, without authentication.
+        let bucket = routed.as_ref().ok().and_then(|r| r.endpoint.bucket());
+        log.operation = "PreflightRequest";
+        log.bucket = bucket.unwrap_or_default().to_string();
+        return crate::cors::preflight(state, parts, bucket).await;
+    }
+    let routed = routed?;
     let endpoint = &routed.endpoint;
     log.operation = endpoint.name();
     log.bucket = endpoint.bucket().unwrap_or_default().to_string();
     log.key = endpoint.key().unwrap_or_default().to_string();
+    if let sluice_s3::Endpoint::PostObject { bucket } = endpoint {
+        // Browser form upload: the form itself carries the signature and policy.
+        log.auth = "POST";
+        let mut outcome = crate::post_form::PostOutcome::default();
+        let result =
+            crate::post_form::post_object(state, parts, body, bucket, remote, &mut outcome).await;
+        log.key = outcome.key;
+        log.access_key = outcome.access_key;
+        return result;
+    }
     log.json_errors = crate::admin::is_admin_endpoint(endpoint);
 
     let headers: Vec<(String, String)> = parts
@@ -249,6 +272,14 @@ async fn serve(
         Ok(resp)
     }
     .await;
+    if result.is_err() {
+        let expects_continue = parts
+            .headers
+            .get(http::header::EXPECT)
+            .is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"100-continue"));
+        body.drain_after_error(MAX_DRAIN_AFTER_ERROR, expects_continue)
+            .await;
+    }
     if let Some(g) = grant_use {
         let status = match &result {
             Ok(r) => r.status().as_u16(),

@@ -40,6 +40,8 @@ pub struct FileConfig {
     pub header_timeout: Option<u64>,
     /// See `--body-timeout`.
     pub body_timeout: Option<u64>,
+    /// The server-wide default CORS rule (`[cors]` table).
+    pub cors: Option<crate::serve_cors::FileCors>,
 }
 
 /// Log line format.
@@ -87,7 +89,7 @@ impl ServeSettings {
             c.header_read_timeout.as_secs(),
             c.body_idle_timeout.as_secs(),
             match self.log_format { LogFormat::Text => "text", LogFormat::Json => "json" },
-        )
+        ) + &crate::serve_cors::cors_toml(c.cors_default.as_ref())
     }
 }
 
@@ -166,6 +168,7 @@ pub fn merge(args: ServeArgs) -> Result<ServeSettings> {
         }
         cfg.body_idle_timeout = Duration::from_secs(t);
     }
+    cfg.cors_default = crate::serve_cors::merge_cors(args.cors, file.cors)?;
     let log_format = match args.log_format.or(file.log_format).as_deref() {
         None | Some("text") => LogFormat::Text,
         Some("json") => LogFormat::Json,

@@ -213,3 +213,51 @@ async fn bundle_grant_is_revocable_and_spent_by_completion() {
     assert!(body.contains("used up"), "{body}");
     ts.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn grants_expire_with_their_urls_and_are_swept() {
+    let ts = server().await;
+    let (status, m) = mint(
+        &ts,
+        json!({"method":"PUT","bucket":BUCKET,"key":"short","expires_in":60,"max_uses":2}),
+    )
+    .await;
+    assert_eq!(status, 200, "{m}");
+    let id = m["id"].as_str().unwrap().to_string();
+    let listed = |v: &Value| {
+        v["grants"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|g| g["id"] == id.as_str())
+    };
+    let (_, l) = api(&ts, "GET", &format!("/_sluice/v1/grants?bucket={BUCKET}")).await;
+    assert!(listed(&l), "{l}");
+    let (_, g) = api(&ts, "GET", &format!("/_sluice/v1/grants/{id}")).await;
+    assert!(g["expires_at"].is_string(), "{g}");
+
+    // Two minutes later the URL has expired: the grant is no longer live.
+    ts.clock().advance_ms(120_000);
+    let (_, l) = api(&ts, "GET", &format!("/_sluice/v1/grants?bucket={BUCKET}")).await;
+    assert!(!listed(&l), "{l}");
+    let (_, l) = api(
+        &ts,
+        "GET",
+        &format!("/_sluice/v1/grants?bucket={BUCKET}&include_expired=true"),
+    )
+    .await;
+    assert!(listed(&l), "{l}");
+
+    // The housekeeping sweep deletes it once the retention after expiry has passed.
+    ts.clock().advance_ms(2 * 24 * 3600 * 1000);
+    ts.server
+        .as_ref()
+        .unwrap()
+        .run_housekeeping(std::time::SystemTime::UNIX_EPOCH)
+        .await
+        .unwrap();
+    ts.clock().advance_ms(-(2 * 24 * 3600 * 1000) - 120_000);
+    let (status, g) = api(&ts, "GET", &format!("/_sluice/v1/grants/{id}")).await;
+    assert_eq!(status, 404, "{g}");
+    ts.stop().await;
+}

@@ -62,6 +62,21 @@ pub enum StoreError {
     NoSuchKey,
 }
 
+impl StoreError {
+    /// True when the device or database is out of space (`ENOSPC`, SQLite `SQLITE_FULL`).
+    pub fn is_storage_full(&self) -> bool {
+        match self {
+            StoreError::Io(e) => {
+                e.kind() == std::io::ErrorKind::StorageFull || e.raw_os_error() == Some(28)
+            }
+            StoreError::Sqlite(rusqlite::Error::SqliteFailure(e, _)) => {
+                e.code == rusqlite::ErrorCode::DiskFull
+            }
+            _ => false,
+        }
+    }
+}
+
 impl From<tokio::task::JoinError> for StoreError {
     fn from(e: tokio::task::JoinError) -> Self {
         StoreError::Task(e.to_string())

@@ -285,7 +285,11 @@ impl BlobWriter for LocalBlobWriter {
                 sync_dir(&blobs_root)?;
             }
             fs::rename(&tmp_path, &dest)?;
-            sync_dir(&dest_dir)?;
+            if let Err(e) = sync_dir(&dest_dir) {
+                // Not durable, and nothing references it yet: do not leave an orphan behind.
+                let _ = fs::remove_file(&dest);
+                return Err(e.into());
+            }
             Ok(())
         })
         .await?;

@@ -132,6 +132,11 @@ pub fn store_err(e: StoreError) -> S3Error {
             409,
             "The bucket you tried to delete is not empty",
         ),
+        full if full.is_storage_full() => {
+            // AWS has no "disk full" error; 503 SlowDown makes every SDK back off and retry.
+            tracing::error!(error = %full, "storage full");
+            S3Error::slow_down()
+        }
         other => {
             tracing::error!(error = %other, "storage failure");
             S3Error::internal_error()

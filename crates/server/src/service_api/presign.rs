@@ -304,9 +304,9 @@ pub async fn mint_urls(
         })?;
     require_bucket(ctx, &req.bucket).await?;
 
-    let expires_at = (now + time::Duration::seconds(expires_in as i64))
-        .format(&Rfc3339)
-        .unwrap_or_default();
+    let expiry = now + time::Duration::seconds(expires_in as i64);
+    let expires_at = expiry.format(&Rfc3339).unwrap_or_default();
+    let expires_ms = (expiry.unix_timestamp_nanos() / 1_000_000) as i64;
     let signer = Signer {
         creds,
         host: host.to_string(),
@@ -332,6 +332,7 @@ pub async fn mint_urls(
                     &req.key,
                     &method,
                     n,
+                    expires_ms,
                 )
                 .await?;
                 query.push((GRANT.to_string(), id.clone()));
@@ -372,6 +373,7 @@ pub async fn mint_urls(
                 &req.key,
                 MULTIPART_GRANT_METHOD,
                 n,
+                expires_ms,
             )
             .await?,
         ),

@@ -43,14 +43,15 @@ pub async fn mint(ts: &TestServer, body: Value) -> (u16, Value) {
 /// A signed call to the service API with the root key.
 pub async fn api(ts: &TestServer, method: &str, path: &str) -> (u16, Value) {
     let host = ts.host();
+    let (raw_path, raw_query) = path.split_once('?').unwrap_or((path, ""));
     let hash = hex::encode(Sha256::digest(b""));
     let signed = sign_headers_v4(
         &creds(),
         &SigningRequest {
             method,
             host: &host,
-            raw_path: path,
-            raw_query: "",
+            raw_path,
+            raw_query,
             headers: &[],
             payload_hash: &hash,
             region: REGION,

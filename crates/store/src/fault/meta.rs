@@ -1,0 +1,146 @@
+//! [`FaultyMetaStore`]: a [`MetaStore`] whose write transactions fail (and change nothing)
+//! when its [`FaultPlan`] says so; reads always go through.
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+
+use super::{FaultOp, FaultPlan};
+use crate::error::StoreError;
+use crate::meta::{BucketUsage, ListPage, ListQuery, MetaStore};
+use crate::model::{BlobRef, BucketMeta, ObjectMeta};
+use crate::multipart_model::{CompletedUpload, PartRecord, UploadMeta, UploadPage};
+
+/// Wraps a real metadata store; every write checks [`FaultOp::MetaCommit`] first.
+pub struct FaultyMetaStore {
+    inner: Arc<dyn MetaStore>,
+    plan: FaultPlan,
+}
+
+impl FaultyMetaStore {
+    /// Wraps `inner`, steered by `plan`.
+    pub fn new(inner: Arc<dyn MetaStore>, plan: FaultPlan) -> Self {
+        FaultyMetaStore { inner, plan }
+    }
+
+    fn commit(&self) -> Result<(), StoreError> {
+        self.plan.check(FaultOp::MetaCommit)
+    }
+}
+
+#[async_trait]
+impl MetaStore for FaultyMetaStore {
+    async fn create_bucket(&self, b: &BucketMeta) -> Result<(), StoreError> {
+        self.commit()?;
+        self.inner.create_bucket(b).await
+    }
+
+    async fn get_bucket(&self, name: &str) -> Result<Option<BucketMeta>, StoreError> {
+        self.inner.get_bucket(name).await
+    }
+
+    async fn list_buckets(&self) -> Result<Vec<BucketMeta>, StoreError> {
+        self.inner.list_buckets().await
+    }
+
+    async fn delete_bucket(&self, name: &str) -> Result<(), StoreError> {
+        self.commit()?;
+        self.inner.delete_bucket(name).await
+    }
+
+    async fn put_object(&self, meta: &ObjectMeta) -> Result<Option<ObjectMeta>, StoreError> {
+        self.commit()?;
+        self.inner.put_object(meta).await
+    }
+
+    async fn get_object(&self, bucket: &str, key: &str) -> Result<Option<ObjectMeta>, StoreError> {
+        self.inner.get_object(bucket, key).await
+    }
+
+    async fn delete_object(
+        &self,
+        bucket: &str,
+        key: &str,
+    ) -> Result<Option<ObjectMeta>, StoreError> {
+        self.commit()?;
+        self.inner.delete_object(bucket, key).await
+    }
+
+    async fn list_objects(&self, bucket: &str, q: &ListQuery<'_>) -> Result<ListPage, StoreError> {
+        self.inner.list_objects(bucket, q).await
+    }
+
+    async fn blob_in_use(&self, blobs: &[BlobRef]) -> Result<Vec<bool>, StoreError> {
+        self.inner.blob_in_use(blobs).await
+    }
+
+    async fn object_count(&self) -> Result<u64, StoreError> {
+        self.inner.object_count().await
+    }
+
+    async fn bucket_usage(&self, name: &str) -> Result<Option<BucketUsage>, StoreError> {
+        self.inner.bucket_usage(name).await
+    }
+
+    async fn create_upload(&self, upload: &UploadMeta) -> Result<(), StoreError> {
+        self.commit()?;
+        self.inner.create_upload(upload).await
+    }
+
+    async fn get_upload(&self, upload_id: &str) -> Result<Option<UploadMeta>, StoreError> {
+        self.inner.get_upload(upload_id).await
+    }
+
+    async fn put_part(&self, part: &PartRecord) -> Result<Option<BlobRef>, StoreError> {
+        self.commit()?;
+        self.inner.put_part(part).await
+    }
+
+    async fn list_parts(
+        &self,
+        upload_id: &str,
+        after_part: u32,
+        max: usize,
+    ) -> Result<Vec<PartRecord>, StoreError> {
+        self.inner.list_parts(upload_id, after_part, max).await
+    }
+
+    async fn complete_upload(
+        &self,
+        upload_id: &str,
+        object: &ObjectMeta,
+    ) -> Result<CompletedUpload, StoreError> {
+        self.commit()?;
+        self.inner.complete_upload(upload_id, object).await
+    }
+
+    async fn abort_upload(&self, upload_id: &str) -> Result<Vec<BlobRef>, StoreError> {
+        self.commit()?;
+        self.inner.abort_upload(upload_id).await
+    }
+
+    async fn list_uploads(
+        &self,
+        bucket: &str,
+        prefix: &str,
+        key_marker: &str,
+        upload_id_marker: &str,
+        max: usize,
+    ) -> Result<UploadPage, StoreError> {
+        self.inner
+            .list_uploads(bucket, prefix, key_marker, upload_id_marker, max)
+            .await
+    }
+
+    async fn count_open_uploads(&self) -> Result<u64, StoreError> {
+        self.inner.count_open_uploads().await
+    }
+
+    async fn stale_uploads(
+        &self,
+        before_ms: i64,
+        max: usize,
+    ) -> Result<Vec<UploadMeta>, StoreError> {
+        self.inner.stale_uploads(before_ms, max).await
+    }
+}
