@@ -34,6 +34,8 @@ pub struct ServerConfig {
     pub header_read_timeout: Duration,
     /// A request body that delivers no bytes for this long fails with `RequestTimeout`.
     pub body_idle_timeout: Duration,
+    /// Address of the web console listener; `None` leaves the console off.
+    pub console_listen: Option<SocketAddr>,
     /// The server-wide CORS rule for buckets without their own `CORSConfiguration`
     /// (and for the service API); `None`: no CORS unless a bucket has rules.
     pub cors_default: Option<sluice_s3::cors::CorsRule>,
@@ -56,6 +58,7 @@ impl ServerConfig {
             max_connections: 4096,
             header_read_timeout: Duration::from_secs(30),
             body_idle_timeout: Duration::from_secs(60),
+            console_listen: None,
             cors_default: None,
         }
     }

@@ -12,6 +12,7 @@ pub mod checksum;
 pub mod clock;
 pub mod condition_context;
 pub mod config;
+pub mod console;
 pub mod cors;
 pub mod grant_use;
 pub mod headers;

@@ -52,6 +52,8 @@ pub enum StartError {
 pub struct RunningServer {
     /// The address actually bound (useful with port 0).
     pub local_addr: SocketAddr,
+    /// The web console's bound address, when the console is on.
+    pub console_addr: Option<SocketAddr>,
     /// The server's clock (tests shift it).
     pub clock: Clock,
     /// Root credentials in force.
@@ -154,6 +156,7 @@ async fn start_inner(
         addr: config.listen,
         source,
     })?;
+    let console_listener = bind_console(&config).await?;
     crate::metrics::init();
     let clock = Clock::system();
     let grace = config.shutdown_grace;
@@ -170,9 +173,18 @@ async fn start_inner(
     });
     spawn_orphan_sweep(state.clone());
     let (shutdown_tx, shutdown_rx) = watch::channel(false);
+    let console_addr = match console_listener {
+        Some((l, addr)) => {
+            let console = Arc::new(crate::console::ConsoleState::new(state.clone(), local_addr));
+            tokio::spawn(crate::console::serve(l, console, shutdown_rx.clone()));
+            Some(addr)
+        }
+        None => None,
+    };
     let task = tokio::spawn(accept_loop(listener, state.clone(), shutdown_rx, grace));
     Ok(RunningServer {
         local_addr,
+        console_addr,
         clock,
         root,
         root_source,
@@ -180,6 +192,19 @@ async fn start_inner(
         task,
         state,
     })
+}
+
+/// Binds the console listener when the console is configured.
+async fn bind_console(
+    config: &ServerConfig,
+) -> Result<Option<(TcpListener, SocketAddr)>, StartError> {
+    let Some(addr) = config.console_listen else {
+        return Ok(None);
+    };
+    let bind_err = |source| StartError::Bind { addr, source };
+    let listener = TcpListener::bind(addr).await.map_err(bind_err)?;
+    let bound = listener.local_addr().map_err(bind_err)?;
+    Ok(Some((listener, bound)))
 }
 
 async fn accept_loop(

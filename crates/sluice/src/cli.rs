@@ -75,6 +75,9 @@ pub struct ServeArgs {
     /// Address to listen on [default: 127.0.0.1:9000].
     #[arg(long, env = "SLUICE_LISTEN")]
     pub listen: Option<SocketAddr>,
+    /// Address of the web console (off unless given), e.g. 127.0.0.1:9001.
+    #[arg(long, env = "SLUICE_CONSOLE_LISTEN")]
+    pub console_listen: Option<SocketAddr>,
     /// Region the server answers for [default: us-east-1].
     #[arg(long, env = "SLUICE_REGION")]
     pub region: Option<String>,

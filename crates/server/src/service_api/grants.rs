@@ -94,6 +94,32 @@ async fn is_privileged(ctx: &RequestCtx<'_>) -> bool {
         || (ctx.caller.auth.is_some() && require_admin(ctx).await.is_ok())
 }
 
+/// The grants matching `filter` that the caller may see (root and admins: all; anyone else:
+/// those of the key they signed with). Shared with the web console.
+pub async fn list_visible(
+    ctx: &RequestCtx<'_>,
+    filter: GrantFilter,
+) -> Result<Vec<GrantRecord>, ApiError> {
+    let filter = scoped_filter(ctx, filter).await?;
+    ctx.state
+        .access
+        .list_grants(&filter)
+        .await
+        .map_err(internal)
+}
+
+/// Revokes grant `id` if the caller may see it (404 `NoSuchGrant` otherwise).
+pub async fn revoke_one(ctx: &RequestCtx<'_>, id: &str) -> Result<(), ApiError> {
+    visible_grant(ctx, id).await?;
+    let now = ctx.state.clock.now_ms();
+    ctx.state
+        .access
+        .revoke_grant(id, now)
+        .await
+        .map_err(internal)?;
+    Ok(())
+}
+
 /// Root and admins see every grant; anyone else only those of the key they signed with.
 async fn scoped_filter(ctx: &RequestCtx<'_>, mut f: GrantFilter) -> Result<GrantFilter, ApiError> {
     if is_privileged(ctx).await {
@@ -123,22 +149,13 @@ pub async fn list(ctx: &RequestCtx<'_>) -> Result<Response<ResponseBody>, ApiErr
             .filter(|v| !v.is_empty())
             .map(str::to_string)
     };
-    let filter = scoped_filter(
-        ctx,
-        GrantFilter {
-            access_key_id: q("access_key_id"),
-            bucket: q("bucket"),
-            prefix: q("prefix"),
-            created_before_ms: None,
-        },
-    )
-    .await?;
-    let grants = ctx
-        .state
-        .access
-        .list_grants(&filter)
-        .await
-        .map_err(internal)?;
+    let filter = GrantFilter {
+        access_key_id: q("access_key_id"),
+        bucket: q("bucket"),
+        prefix: q("prefix"),
+        created_before_ms: None,
+    };
+    let grants = list_visible(ctx, filter).await?;
     let now = ctx.state.clock.now_ms();
     let include_expired = ctx.query.get("include_expired") == Some("true");
     let list: Vec<Value> = grants
@@ -254,13 +271,7 @@ pub async fn handle(
             Ok(response::json(200, &out))
         }
         "DELETE" => {
-            visible_grant(ctx, id).await?;
-            let now = ctx.state.clock.now_ms();
-            ctx.state
-                .access
-                .revoke_grant(id, now)
-                .await
-                .map_err(internal)?;
+            revoke_one(ctx, id).await?;
             Ok(response::json(200, &json!({"id": id, "revoked": true})))
         }
         _ => Err(ApiError::method_not_allowed(method)),

@@ -217,6 +217,20 @@ pub async fn mint(
     let raw = body.read_to_end(MAX_BODY).await?;
     let req: MintRequest = serde_json::from_slice(&raw)
         .map_err(|e| ApiError::bad_json(format!("request body: {e}")))?;
+    let host = header(ctx.parts, "host").unwrap_or("localhost").to_string();
+    let out = mint_urls(ctx, creds, &host, &req).await?;
+    Ok(response::json(200, &out))
+}
+
+/// Validates a mint request and signs its URL (or multipart bundle) with `creds` for the S3
+/// endpoint `host` (`host[:port]`), refusing what the caller may not do. Returns the JSON
+/// answer of the mint API. Shared by the mint API and the web console.
+pub async fn mint_urls(
+    ctx: &RequestCtx<'_>,
+    creds: Credentials,
+    host: &str,
+    req: &MintRequest,
+) -> Result<Value, ApiError> {
     let method = req.method.to_ascii_uppercase();
     let action = action_for(&method)
         .ok_or_else(|| ApiError::bad_field("method", "must be PUT, GET, HEAD or DELETE"))?;
@@ -295,7 +309,7 @@ pub async fn mint(
     let expires_ms = (expiry.unix_timestamp_nanos() / 1_000_000) as i64;
     let signer = Signer {
         creds,
-        host: header(ctx.parts, "host").unwrap_or("localhost").to_string(),
+        host: host.to_string(),
         region: &ctx.state.config.region,
         now,
         expires_in,
@@ -339,7 +353,7 @@ pub async fn mint(
         if let Some(id) = grant_id {
             out["id"] = json!(id);
         }
-        return Ok(response::json(200, &out));
+        return Ok(out);
     };
 
     let headers = StandardHeaders {
@@ -417,7 +431,7 @@ pub async fn mint(
     if let Some(g) = grant_id {
         out["id"] = json!(g);
     }
-    Ok(response::json(200, &out))
+    Ok(out)
 }
 
 #[cfg(test)]
