@@ -31,12 +31,7 @@ async fn write_commit_read() {
     assert_eq!(tmp_entries(env.dir.path()), 0, "tmp empty after commit");
 
     // Fan-out layout blobs/ab/<id>.
-    let path = env
-        .dir
-        .path()
-        .join(BLOBS_DIR)
-        .join(&id.0[0..2])
-        .join(&id.0);
+    let path = env.dir.path().join(BLOBS_DIR).join(&id.0[0..2]).join(&id.0);
     assert_eq!(std::fs::read(&path).unwrap(), data);
 
     let r = env.blobs.open(&id).await.unwrap();
