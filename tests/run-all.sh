@@ -20,5 +20,8 @@ export SLUICE_REQUIRE_NGINX=1
 echo "== cargo test --workspace"
 cargo test --workspace --locked
 
+echo "== microbenchmarks, quick mode (each runs once: they still build and run; no timing)"
+cargo test --workspace --locked --benches
+
 echo "== client conformance matrix"
 bash tests/conformance/run.sh

@@ -81,6 +81,7 @@ impl RunningServer {
         orphan_cutoff: SystemTime,
     ) -> Result<(usize, usize), sluice_store::StoreError> {
         let aborted = sweep_stale_uploads(&self.state).await?;
+        sweep_expired_grants(&self.state).await?;
         let removed =
             sluice_store::sweep_orphans(&*self.state.meta, &*self.state.blobs, orphan_cutoff)
                 .await?;
@@ -225,6 +226,11 @@ fn spawn_orphan_sweep(state: Arc<AppState>) {
                 Ok(n) => tracing::info!(aborted = n, "stale multipart uploads aborted"),
                 Err(e) => tracing::warn!(error = %e, "stale upload sweep failed"),
             }
+            match sweep_expired_grants(&state).await {
+                Ok(0) => {}
+                Ok(n) => tracing::info!(deleted = n, "expired grants deleted"),
+                Err(e) => tracing::warn!(error = %e, "grant sweep failed"),
+            }
             let cutoff = SystemTime::now() - Duration::from_secs(60);
             match sluice_store::sweep_orphans(&*state.meta, &*state.blobs, cutoff).await {
                 Ok(0) => {}
@@ -234,6 +240,15 @@ fn spawn_orphan_sweep(state: Arc<AppState>) {
             tokio::time::sleep(Duration::from_secs(3600)).await;
         }
     });
+}
+
+/// How long a grant (and its audit trail) is kept after its URLs expired.
+pub const GRANT_RETENTION_MS: i64 = 24 * 3600 * 1000;
+
+/// Deletes grants whose URLs expired more than [`GRANT_RETENTION_MS`] ago; returns how many.
+pub async fn sweep_expired_grants(state: &AppState) -> Result<u64, sluice_store::StoreError> {
+    let before = state.clock.now_ms().saturating_sub(GRANT_RETENTION_MS);
+    state.access.delete_expired_grants(before).await
 }
 
 /// Aborts uploads older than the configured age and frees their parts; returns how many.

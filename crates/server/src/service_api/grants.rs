@@ -45,6 +45,7 @@ pub async fn create(
     key: &str,
     method: &str,
     max_uses: u64,
+    expires_ms: i64,
 ) -> Result<String, ApiError> {
     let mut raw = [0u8; 16];
     rand::thread_rng().fill_bytes(&mut raw);
@@ -60,6 +61,7 @@ pub async fn create(
         in_flight: 0,
         created_ms: ctx.state.clock.now_ms(),
         revoked_ms: None,
+        expires_ms: Some(expires_ms),
     };
     ctx.state
         .access
@@ -82,6 +84,7 @@ fn grant_json(g: &GrantRecord) -> Value {
         "method": g.method, "max_uses": g.max_uses, "uses": g.uses,
         "in_flight": g.in_flight, "created_at": rfc3339(g.created_ms),
         "revoked_at": g.revoked_ms.map_or(Value::Null, rfc3339),
+        "expires_at": rfc3339(g.expiry_ms()),
     })
 }
 
@@ -111,7 +114,8 @@ async fn scoped_filter(ctx: &RequestCtx<'_>, mut f: GrantFilter) -> Result<Grant
     }
 }
 
-/// `GET /_sluice/v1/grants?bucket=&prefix=&access_key_id=`
+/// `GET /_sluice/v1/grants?bucket=&prefix=&access_key_id=&include_expired=true`: live grants
+/// (expired ones only with `include_expired=true`, until the sweep deletes them).
 pub async fn list(ctx: &RequestCtx<'_>) -> Result<Response<ResponseBody>, ApiError> {
     let q = |n: &str| {
         ctx.query
@@ -135,7 +139,13 @@ pub async fn list(ctx: &RequestCtx<'_>) -> Result<Response<ResponseBody>, ApiErr
         .list_grants(&filter)
         .await
         .map_err(internal)?;
-    let list: Vec<Value> = grants.iter().map(grant_json).collect();
+    let now = ctx.state.clock.now_ms();
+    let include_expired = ctx.query.get("include_expired") == Some("true");
+    let list: Vec<Value> = grants
+        .iter()
+        .filter(|g| include_expired || g.expiry_ms() >= now)
+        .map(grant_json)
+        .collect();
     Ok(response::json(200, &json!({ "grants": list })))
 }
 
