@@ -7,7 +7,7 @@ mod common;
 use base64::engine::general_purpose::STANDARD as B64;
 use base64::Engine;
 use common::post_form::*;
-use common::{http, TestServer, ACCESS_KEY, SECRET_KEY};
+use common::{http, ACCESS_KEY, REGION, SECRET_KEY};
 use serde_json::json;
 use time::{Duration, OffsetDateTime};
 
