@@ -169,6 +169,8 @@ fn mint_request(f: &Fields<'_>) -> Result<MintRequest, String> {
             .map(Value::from),
         source_ip: (!ips.is_empty()).then(|| json!(ips)),
         max_uses,
+        conditions: None,
+        key_starts_with: None,
     })
 }
 

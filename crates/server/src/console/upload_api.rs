@@ -61,6 +61,8 @@ pub async fn mint_upload(
         not_before: None,
         source_ip: None,
         max_uses: None,
+        conditions: None,
+        key_starts_with: None,
     };
     let mut out = mint_urls(ctx, creds, s3_host, &request).await?;
     out["kind"] = json!(if multipart { "multipart" } else { "put" });

@@ -6,6 +6,7 @@ pub mod health;
 pub mod json_error;
 pub mod presign;
 pub mod presign_constraints;
+pub mod presign_post;
 
 use crate::body_in::BodyReader;
 use crate::ops::RequestCtx;

@@ -57,6 +57,10 @@ pub struct MintRequest {
     /// Successful uses allowed (creates a server-side grant; for a multipart bundle, one grant
     /// covers every URL and each successful completion spends a use).
     pub max_uses: Option<Value>,
+    /// POST forms: further policy conditions (objects or lists), added as given.
+    pub conditions: Option<Vec<Value>>,
+    /// POST forms: allow any key starting with this prefix instead of exactly `key`.
+    pub key_starts_with: Option<String>,
 }
 
 /// How to split a multipart upload.
@@ -232,8 +236,16 @@ pub async fn mint_urls(
     req: &MintRequest,
 ) -> Result<Value, ApiError> {
     let method = req.method.to_ascii_uppercase();
-    let action = action_for(&method)
-        .ok_or_else(|| ApiError::bad_field("method", "must be PUT, GET, HEAD or DELETE"))?;
+    let action = match action_for(&method) {
+        Some(a) => a,
+        None if method == "POST" => "s3:PutObject",
+        None => {
+            return Err(ApiError::bad_field(
+                "method",
+                "must be PUT, POST, GET, HEAD or DELETE",
+            ))
+        }
+    };
     if !is_routable_bucket_name(&req.bucket) {
         return Err(ApiError::bad_field("bucket", "is not a valid bucket name"));
     }
@@ -257,9 +269,21 @@ pub async fn mint_urls(
                 "is not a valid header value",
             ));
         }
-        if method != "PUT" {
-            return Err(ApiError::bad_field("content_type", "only applies to PUT"));
+        if method != "PUT" && method != "POST" {
+            return Err(ApiError::bad_field(
+                "content_type",
+                "only applies to PUT and POST",
+            ));
         }
+    }
+    if method == "POST" {
+        return super::presign_post::mint_post(ctx, req, creds, host, expires_in).await;
+    }
+    if req.conditions.is_some() || req.key_starts_with.is_some() {
+        return Err(ApiError::bad_field(
+            "conditions",
+            "conditions and key_starts_with only apply to POST forms",
+        ));
     }
     let now = ctx.state.clock.now();
     let constraints = MintConstraints::parse(
