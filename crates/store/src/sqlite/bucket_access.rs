@@ -1,7 +1,7 @@
 //! Bucket policies and canned ACLs in SQLite (tables created by the identity migration).
 
 use async_trait::async_trait;
-use rusqlite::{params, OptionalExtension, TransactionBehavior};
+use rusqlite::{params, OptionalExtension};
 
 use super::{buckets, SqliteMetaStore};
 use crate::error::StoreError;
@@ -24,7 +24,7 @@ impl BucketAccessStore for SqliteMetaStore {
     async fn put_bucket_policy(&self, bucket: &str, document: &str) -> Result<(), StoreError> {
         let (bucket, document) = (bucket.to_owned(), document.to_owned());
         self.write(move |c| {
-            let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            let tx = c.savepoint()?;
             if !buckets::exists(&tx, &bucket)? {
                 return Err(StoreError::NoSuchBucket);
             }
@@ -65,7 +65,7 @@ impl BucketAccessStore for SqliteMetaStore {
     async fn put_bucket_acl(&self, bucket: &str, acl: Option<&str>) -> Result<(), StoreError> {
         let (bucket, acl) = (bucket.to_owned(), acl.map(str::to_owned));
         self.write(move |c| {
-            let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            let tx = c.savepoint()?;
             if !buckets::exists(&tx, &bucket)? {
                 return Err(StoreError::NoSuchBucket);
             }
@@ -101,7 +101,7 @@ impl BucketAccessStore for SqliteMetaStore {
     ) -> Result<(), StoreError> {
         let (bucket, key, acl) = (bucket.to_owned(), key.to_owned(), acl.map(str::to_owned));
         self.write(move |c| {
-            let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            let tx = c.savepoint()?;
             let exists = tx
                 .prepare_cached("SELECT 1 FROM objects WHERE bucket = ?1 AND key = ?2")?
                 .exists(params![bucket, key.as_bytes()])?;

@@ -1,7 +1,7 @@
 //! Bucket CORS documents in SQLite (one row per bucket, dropped with the bucket).
 
 use async_trait::async_trait;
-use rusqlite::{OptionalExtension, TransactionBehavior};
+use rusqlite::OptionalExtension;
 
 use super::{buckets, SqliteMetaStore};
 use crate::bucket_cors::BucketCorsStore;
@@ -32,7 +32,7 @@ impl BucketCorsStore for SqliteMetaStore {
     async fn put_bucket_cors(&self, bucket: &str, document: &str) -> Result<(), StoreError> {
         let (bucket, document) = (bucket.to_owned(), document.to_owned());
         self.write(move |c| {
-            let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            let tx = c.savepoint()?;
             if !buckets::exists(&tx, &bucket)? {
                 return Err(StoreError::NoSuchBucket);
             }

@@ -1,6 +1,6 @@
 //! Bucket rows and their usage counters.
 
-use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
+use rusqlite::{params, Connection, OptionalExtension};
 
 use crate::error::StoreError;
 use crate::meta::BucketUsage;
@@ -31,7 +31,7 @@ pub(super) fn list(conn: &Connection) -> Result<Vec<BucketMeta>, StoreError> {
 }
 
 pub(super) fn delete(conn: &mut Connection, name: &str) -> Result<(), StoreError> {
-    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    let tx = conn.savepoint()?;
     if !exists(&tx, name)? {
         return Err(StoreError::NoSuchBucket);
     }

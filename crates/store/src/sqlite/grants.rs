@@ -1,7 +1,7 @@
 //! SQLite tables for grants (use-limited presigned URLs) and their audit trail.
 
 use async_trait::async_trait;
-use rusqlite::{params, OptionalExtension, Row, TransactionBehavior};
+use rusqlite::{params, OptionalExtension, Row};
 
 use super::SqliteMetaStore;
 use crate::error::StoreError;
@@ -82,7 +82,7 @@ impl GrantStore for SqliteMetaStore {
     async fn revoke_grants(&self, filter: &GrantFilter, now_ms: i64) -> Result<u64, StoreError> {
         let f = filter.clone();
         self.write(move |c| {
-            let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            let tx = c.savepoint()?;
             let mut n = 0;
             for g in matching(&tx, &f)? {
                 if g.revoked_ms.is_none() {
@@ -150,7 +150,7 @@ impl GrantStore for SqliteMetaStore {
     async fn reserve_use(&self, id: &str) -> Result<Reservation, StoreError> {
         let id = id.to_string();
         self.write(move |c| {
-            let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            let tx = c.savepoint()?;
             let row: Option<(i64, i64, i64, Option<i64>)> = tx
                 .query_row(
                     "SELECT max_uses, uses, in_flight, revoked_ms FROM grants WHERE id = ?1",
@@ -182,7 +182,7 @@ impl GrantStore for SqliteMetaStore {
         let id = id.to_string();
         let u = u.clone();
         self.write(move |c| {
-            let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            let tx = c.savepoint()?;
             tx.execute(
                 "UPDATE grants SET in_flight = MAX(in_flight - 1, 0), uses = uses + ?2 WHERE id = ?1",
                 params![id, i64::from(u.counted)],

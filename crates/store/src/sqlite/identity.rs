@@ -1,7 +1,7 @@
 //! SQLite tables for users, access keys, policies and bucket/object access settings.
 
 use async_trait::async_trait;
-use rusqlite::{params, Connection, OptionalExtension, Row, TransactionBehavior};
+use rusqlite::{params, Connection, OptionalExtension, Row};
 
 use super::SqliteMetaStore;
 use crate::error::StoreError;
@@ -166,7 +166,7 @@ impl IdentityStore for SqliteMetaStore {
     async fn create_access_key(&self, key: &AccessKeyRecord) -> Result<(), StoreError> {
         let k = key.clone();
         self.write(move |c| {
-            let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            let tx = c.savepoint()?;
             if !user_exists(&tx, &k.user)? {
                 return Err(StoreError::NoSuchUser);
             }
@@ -329,7 +329,7 @@ impl IdentityStore for SqliteMetaStore {
     async fn attach_policy(&self, policy: &str, user: &str) -> Result<(), StoreError> {
         let (policy, user) = (policy.to_owned(), user.to_owned());
         self.write(move |c| {
-            let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            let tx = c.savepoint()?;
             require_policy_and_user(&tx, &policy, &user)?;
             tx.prepare_cached(
                 "INSERT OR IGNORE INTO iam_user_policies (user_name, policy_name) VALUES (?1, ?2)",
@@ -344,7 +344,7 @@ impl IdentityStore for SqliteMetaStore {
     async fn detach_policy(&self, policy: &str, user: &str) -> Result<(), StoreError> {
         let (policy, user) = (policy.to_owned(), user.to_owned());
         self.write(move |c| {
-            let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            let tx = c.savepoint()?;
             require_policy_and_user(&tx, &policy, &user)?;
             change_one(
                 &tx,

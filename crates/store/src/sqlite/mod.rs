@@ -1,13 +1,14 @@
 //! The embedded SQLite metadata backend.
 //!
-//! One writer connection behind a mutex (SQLite allows a single writer anyway) and a small
-//! pool of read-only connections; WAL mode lets readers run concurrently with the writer.
+//! One writer connection behind a mutex (SQLite allows a single writer anyway), fed by a
+//! group-commit queue, and a small pool of read-only connections; WAL mode lets readers run concurrently with the writer.
 //! Every call runs on the blocking thread pool, never on the async runtime.
 
 mod bucket_access;
 mod bucket_cors;
 mod buckets;
 mod grants;
+mod group_commit;
 mod identity;
 mod listing;
 mod multipart;
@@ -40,6 +41,7 @@ pub struct SqliteMetaStore {
 struct Inner {
     path: PathBuf,
     writer: Mutex<Connection>,
+    queue: group_commit::WriteQueue,
     readers: Mutex<Vec<Connection>>,
 }
 
@@ -60,6 +62,7 @@ impl SqliteMetaStore {
             inner: Arc::new(Inner {
                 path: path.to_path_buf(),
                 writer: Mutex::new(writer),
+                queue: group_commit::WriteQueue::default(),
                 readers: Mutex::new(Vec::new()),
             }),
         })
@@ -70,14 +73,14 @@ impl SqliteMetaStore {
         &self.inner.path
     }
 
-    /// Runs `f` with the writer connection on the blocking pool.
+    /// Runs `f` with the writer connection on the blocking pool; concurrent writes share one
+    /// commit (see [`group_commit`]). `f` must use savepoints, not `BEGIN`, for atomicity.
     async fn write<T, F>(&self, f: F) -> Result<T, StoreError>
     where
         F: FnOnce(&mut Connection) -> Result<T, StoreError> + Send + 'static,
         T: Send + 'static,
     {
-        let inner = Arc::clone(&self.inner);
-        blocking(move || f(&mut lock(&inner.writer))).await
+        group_commit::write(&self.inner, f).await
     }
 
     /// Runs `f` with a pooled read-only connection on the blocking pool.

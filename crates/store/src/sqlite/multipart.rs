@@ -1,6 +1,6 @@
 //! Multipart uploads and parts: create, record parts, list, complete (one transaction), abort.
 
-use rusqlite::{params, Connection, OptionalExtension, Row, TransactionBehavior};
+use rusqlite::{params, Connection, OptionalExtension, Row};
 
 use super::{buckets, objects};
 use crate::error::StoreError;
@@ -48,7 +48,7 @@ fn row_to_part(r: &Row<'_>) -> Result<PartRecord, StoreError> {
 }
 
 pub(super) fn create(conn: &mut Connection, u: &UploadMeta) -> Result<(), StoreError> {
-    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    let tx = conn.savepoint()?;
     if !buckets::exists(&tx, &u.bucket)? {
         return Err(StoreError::NoSuchBucket);
     }
@@ -94,7 +94,7 @@ pub(super) fn put_part(
 ) -> Result<Option<BlobRef>, StoreError> {
     let size =
         i64::try_from(p.size).map_err(|_| StoreError::InvalidArgument("part too large".into()))?;
-    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    let tx = conn.savepoint()?;
     if !upload_exists(&tx, &p.upload_id)? {
         return Err(StoreError::NoSuchUpload);
     }
@@ -148,7 +148,7 @@ pub(super) fn complete(
     upload_id: &str,
     object: &ObjectMeta,
 ) -> Result<CompletedUpload, StoreError> {
-    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    let tx = conn.savepoint()?;
     let Some(upload) = get(&tx, upload_id)? else {
         return Err(StoreError::NoSuchUpload);
     };
@@ -180,7 +180,7 @@ pub(super) fn complete(
 
 /// Deletes the upload and its parts; returns the part blobs to free.
 pub(super) fn abort(conn: &mut Connection, upload_id: &str) -> Result<Vec<BlobRef>, StoreError> {
-    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    let tx = conn.savepoint()?;
     if !upload_exists(&tx, upload_id)? {
         return Err(StoreError::NoSuchUpload);
     }

@@ -1,6 +1,6 @@
 //! Object rows: encode/decode, put (insert or replace), get, delete, blob references.
 
-use rusqlite::{params, Connection, Row, TransactionBehavior};
+use rusqlite::{params, Connection, Row};
 
 use super::buckets;
 use crate::error::StoreError;
@@ -61,7 +61,7 @@ pub(super) fn get(
 
 /// Insert or replace in one IMMEDIATE transaction (one WAL fsync at commit).
 pub(super) fn put(conn: &mut Connection, m: &ObjectMeta) -> Result<Option<ObjectMeta>, StoreError> {
-    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    let tx = conn.savepoint()?;
     let old = put_in_tx(&tx, m)?;
     tx.commit()?;
     Ok(old)
@@ -112,7 +112,7 @@ pub(super) fn delete(
     bucket: &str,
     key: &str,
 ) -> Result<Option<ObjectMeta>, StoreError> {
-    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    let tx = conn.savepoint()?;
     let old = remove_row(&tx, bucket, key)?;
     tx.commit()?;
     Ok(old)
