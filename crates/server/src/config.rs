@@ -34,6 +34,10 @@ pub struct ServerConfig {
     pub header_read_timeout: Duration,
     /// A request body that delivers no bytes for this long fails with `RequestTimeout`.
     pub body_idle_timeout: Duration,
+    /// PEM certificate chain for TLS; with `tls_key`, the S3 port speaks HTTPS only.
+    pub tls_cert: Option<PathBuf>,
+    /// PEM private key matching `tls_cert`.
+    pub tls_key: Option<PathBuf>,
 }
 
 impl ServerConfig {
@@ -53,6 +57,8 @@ impl ServerConfig {
             max_connections: 4096,
             header_read_timeout: Duration::from_secs(30),
             body_idle_timeout: Duration::from_secs(60),
+            tls_cert: None,
+            tls_key: None,
         }
     }
 }

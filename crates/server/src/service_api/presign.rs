@@ -171,6 +171,7 @@ fn caller_credentials(ctx: &RequestCtx<'_>) -> Result<Credentials, ApiError> {
 
 struct Signer<'a> {
     creds: Credentials,
+    scheme: &'static str,
     host: String,
     region: &'a str,
     now: time::OffsetDateTime,
@@ -199,7 +200,7 @@ impl Signer<'_> {
                 expires_in: self.expires_in,
             },
         );
-        format!("http://{}{}?{q}", self.host, self.path)
+        format!("{}://{}{}?{q}", self.scheme, self.host, self.path)
     }
 }
 
@@ -288,6 +289,7 @@ pub async fn mint(
         .unwrap_or_default();
     let signer = Signer {
         creds,
+        scheme: crate::tls::scheme(ctx.parts),
         host: header(ctx.parts, "host").unwrap_or("localhost").to_string(),
         region: &ctx.state.config.region,
         now,
