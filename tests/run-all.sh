@@ -20,5 +20,11 @@ export SLUICE_REQUIRE_NGINX=1
 echo "== cargo test --workspace"
 cargo test --workspace --locked
 
+echo "== web console in headless Chromium (Playwright)"
+bash tests/browser/run.sh
+
+echo "== microbenchmarks, quick mode (each runs once: they still build and run; no timing)"
+cargo test --workspace --locked --benches
+
 echo "== client conformance matrix"
 bash tests/conformance/run.sh

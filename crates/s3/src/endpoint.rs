@@ -83,6 +83,16 @@ pub enum Endpoint {
     GetObjectAcl { bucket: String, key: String },
     /// `PUT /bucket/key?acl`
     PutObjectAcl { bucket: String, key: String },
+    /// `POST /bucket` with `multipart/form-data`: a browser form upload.
+    PostObject { bucket: String },
+    /// `PUT /bucket?cors`
+    PutBucketCors { bucket: String },
+    /// `GET /bucket?cors`
+    GetBucketCors { bucket: String },
+    /// `DELETE /bucket?cors`
+    DeleteBucketCors { bucket: String },
+    /// `OPTIONS /bucket[/key]`: a CORS preflight, answered without authentication.
+    CorsPreflight { bucket: String, key: Option<String> },
     /// A Sluice service path under `/_sluice/`: the rest of the path after the prefix.
     Service { path: String },
     /// A bucket or object sub-resource Sluice does not implement (`?cors`, `?tagging`, ...).
@@ -126,6 +136,11 @@ impl Endpoint {
             Endpoint::PutBucketAcl { .. } => "PutBucketAcl",
             Endpoint::GetObjectAcl { .. } => "GetObjectAcl",
             Endpoint::PutObjectAcl { .. } => "PutObjectAcl",
+            Endpoint::PostObject { .. } => "PostObject",
+            Endpoint::PutBucketCors { .. } => "PutBucketCors",
+            Endpoint::GetBucketCors { .. } => "GetBucketCors",
+            Endpoint::DeleteBucketCors { .. } => "DeleteBucketCors",
+            Endpoint::CorsPreflight { .. } => "PreflightRequest",
             Endpoint::Service { .. } => "Service",
             Endpoint::Unsupported { .. } => "Unsupported",
         }
@@ -149,7 +164,8 @@ impl Endpoint {
             | Endpoint::CreateMultipartUpload { .. }
             | Endpoint::UploadPart { .. }
             | Endpoint::UploadPartCopy { .. }
-            | Endpoint::CompleteMultipartUpload { .. } => "s3:PutObject",
+            | Endpoint::CompleteMultipartUpload { .. }
+            | Endpoint::PostObject { .. } => "s3:PutObject",
             Endpoint::GetObject { .. } | Endpoint::HeadObject { .. } => "s3:GetObject",
             Endpoint::AbortMultipartUpload { .. } => "s3:AbortMultipartUpload",
             Endpoint::ListParts { .. } => "s3:ListMultipartUploadParts",
@@ -160,6 +176,11 @@ impl Endpoint {
             Endpoint::PutBucketAcl { .. } => "s3:PutBucketAcl",
             Endpoint::GetObjectAcl { .. } => "s3:GetObjectAcl",
             Endpoint::PutObjectAcl { .. } => "s3:PutObjectAcl",
+            Endpoint::PutBucketCors { .. } | Endpoint::DeleteBucketCors { .. } => {
+                "s3:PutBucketCORS"
+            }
+            Endpoint::GetBucketCors { .. } => "s3:GetBucketCORS",
+            Endpoint::CorsPreflight { .. } => "s3:PreflightRequest",
             Endpoint::Service { path } if path.starts_with("admin/") => "sluice:Admin",
             Endpoint::Service { .. } => "sluice:Service",
             Endpoint::Unsupported { .. } => "s3:Unsupported",
@@ -197,6 +218,11 @@ impl Endpoint {
             | Endpoint::DeleteBucketPolicy { bucket }
             | Endpoint::GetBucketAcl { bucket }
             | Endpoint::PutBucketAcl { bucket }
+            | Endpoint::PutBucketCors { bucket }
+            | Endpoint::PostObject { bucket }
+            | Endpoint::GetBucketCors { bucket }
+            | Endpoint::DeleteBucketCors { bucket }
+            | Endpoint::CorsPreflight { bucket, .. }
             | Endpoint::GetObjectAcl { bucket, .. }
             | Endpoint::PutObjectAcl { bucket, .. } => Some(bucket),
         }
@@ -205,7 +231,9 @@ impl Endpoint {
     /// The object key this operation addresses, if any.
     pub fn key(&self) -> Option<&str> {
         match self {
-            Endpoint::Unsupported { key, .. } => key.as_deref(),
+            Endpoint::Unsupported { key, .. } | Endpoint::CorsPreflight { key, .. } => {
+                key.as_deref()
+            }
             Endpoint::PutObject { key, .. }
             | Endpoint::CopyObject { key, .. }
             | Endpoint::GetObject { key, .. }

@@ -3,9 +3,12 @@
 //! This crate knows the wire format of S3 and nothing about storage or policy.
 
 pub mod bucket_name;
+pub mod cors;
 pub mod endpoint;
 pub mod error;
 mod error_access;
+mod error_cors;
+mod error_post;
 pub mod query;
 pub mod route;
 mod route_access;

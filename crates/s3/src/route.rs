@@ -39,8 +39,7 @@ pub struct Routed {
 }
 
 /// Sub-resources Sluice recognises but does not implement yet.
-const UNSUPPORTED_SUBRESOURCES: [&str; 25] = [
-    "cors",
+const UNSUPPORTED_SUBRESOURCES: [&str; 24] = [
     "policyStatus",
     "tagging",
     "lifecycle",
@@ -98,7 +97,12 @@ pub fn route(input: &RouteInput<'_>) -> Result<Routed, S3Error> {
         if !is_routable_bucket_name(&bucket) {
             return Err(S3Error::invalid_bucket_name(&bucket));
         }
-        if key.is_empty() {
+        if input.method == "OPTIONS" {
+            Endpoint::CorsPreflight {
+                bucket,
+                key: (!key.is_empty()).then_some(key),
+            }
+        } else if key.is_empty() {
             bucket_endpoint(input, bucket)?
         } else {
             object_endpoint(input, bucket, key)?
@@ -186,11 +190,7 @@ fn bucket_endpoint(input: &RouteInput<'_>, bucket: String) -> Result<Endpoint, S
             if q.has("delete") {
                 Endpoint::DeleteObjects { bucket }
             } else {
-                Endpoint::Unsupported {
-                    bucket: Some(bucket),
-                    key: None,
-                    subresource: "POST".into(),
-                }
+                Endpoint::PostObject { bucket }
             }
         }
         other => return Err(S3Error::method_not_allowed(other)),
@@ -376,8 +376,23 @@ mod tests {
             r("PATCH", "h", "/b1/k", None).unwrap_err().code,
             "MethodNotAllowed"
         );
-        let e = r("GET", "h", "/b1?cors", None).unwrap().endpoint;
+        let e = r("GET", "h", "/b1?tagging", None).unwrap().endpoint;
         assert!(matches!(e, Endpoint::Unsupported { .. }));
+        let e = r("GET", "h", "/b1?cors", None).unwrap().endpoint;
+        assert_eq!(
+            e,
+            Endpoint::GetBucketCors {
+                bucket: "b1".into()
+            }
+        );
+        let e = r("OPTIONS", "h", "/b1/a/b", None).unwrap().endpoint;
+        assert_eq!(
+            e,
+            Endpoint::CorsPreflight {
+                bucket: "b1".into(),
+                key: Some("a/b".into())
+            }
+        );
     }
 
     #[test]

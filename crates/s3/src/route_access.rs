@@ -1,4 +1,4 @@
-//! Routing of the access sub-resources: `?policy` (buckets) and `?acl` (buckets, objects).
+//! Routing of the access sub-resources: `?policy` and `?cors` (buckets), `?acl` (buckets, objects).
 
 use crate::endpoint::Endpoint;
 use crate::error::S3Error;
@@ -24,6 +24,21 @@ pub(crate) fn access_endpoint(
             "PUT" => Ok(Endpoint::PutBucketPolicy { bucket }),
             "GET" => Ok(Endpoint::GetBucketPolicy { bucket }),
             "DELETE" => Ok(Endpoint::DeleteBucketPolicy { bucket }),
+            other => Err(S3Error::method_not_allowed(other)),
+        });
+    }
+    if q.has("cors") {
+        if let Some(key) = key {
+            return Some(Ok(Endpoint::Unsupported {
+                bucket: Some(bucket),
+                key: Some(key.to_string()),
+                subresource: "cors".into(),
+            }));
+        }
+        return Some(match method {
+            "PUT" => Ok(Endpoint::PutBucketCors { bucket }),
+            "GET" => Ok(Endpoint::GetBucketCors { bucket }),
+            "DELETE" => Ok(Endpoint::DeleteBucketCors { bucket }),
             other => Err(S3Error::method_not_allowed(other)),
         });
     }

@@ -123,6 +123,43 @@ async fn key_owner(state: &AppState, access_key_id: &str) -> Result<KeyOwner, S3
     })
 }
 
+/// The caller for a web-console session of `access_key_id`, re-read from the identity store
+/// (so a disabled, deleted or expired key ends the session at once). The session's login
+/// proved the secret; it stands in for a header signature made now.
+pub async fn session_caller(state: &AppState, access_key_id: &str) -> Result<Caller, S3Error> {
+    let owner = key_owner(state, access_key_id).await?;
+    Ok(Caller {
+        principal: owner.principal,
+        auth: Some(VerifiedAuth {
+            access_key_id: access_key_id.to_string(),
+            kind: sluice_sigv4::AuthKind::HeaderV4,
+            signature_version: sluice_sigv4::SignatureVersion::V4,
+            request_time: state.clock.now(),
+            expires_at: None,
+            signed_headers: Vec::new(),
+            security_token: None,
+            payload: PayloadCheck::Unsigned,
+        }),
+        policies: owner.policies,
+        signing_secret: Some(SigningSecret(owner.secret)),
+    })
+}
+
+/// Whether `secret` is the secret of the enabled key `access_key_id` (constant-time compare).
+/// Unknown, disabled and expired keys are simply `false`.
+pub async fn secret_matches(state: &AppState, access_key_id: &str, secret: &str) -> bool {
+    use sha2::Digest;
+    use subtle::ConstantTimeEq;
+    match key_owner(state, access_key_id).await {
+        Ok(owner) => {
+            let a = sha2::Sha256::digest(owner.secret.as_bytes());
+            let b = sha2::Sha256::digest(secret.as_bytes());
+            bool::from(a.ct_eq(&b))
+        }
+        Err(_) => false,
+    }
+}
+
 /// Verifies the request's signature (if any) at the moment the request starts.
 /// Returns the caller and how the body must be checked.
 pub async fn authenticate(
@@ -165,4 +202,45 @@ pub async fn authenticate(
         },
         payload,
     ))
+}
+
+/// Authenticates a browser POST form by its policy signature: the signing key must be root's
+/// or an enabled, unexpired user key (read now, as for every request). Returns the caller
+/// (judged as a header-signed request by that key) and the decoded policy to evaluate.
+pub async fn authenticate_post_form(
+    state: &AppState,
+    auth: &sluice_sigv4::PostPolicyAuth,
+) -> Result<(Caller, sluice_sigv4::VerifiedPostPolicy), S3Error> {
+    let owner = key_owner(state, auth.access_key_id()).await?;
+    let now = state.clock.now();
+    let ctx = VerifyContext {
+        now,
+        region: &state.config.region,
+        max_skew: state.config.max_clock_skew,
+        allow_v2: state.config.allow_sigv2,
+        v2_virtual_host_bucket: None,
+        key_cache: &state.key_cache,
+    };
+    let verified = sluice_sigv4::verify_post_policy(auth, &owner.secret, &ctx)
+        .map_err(|e| auth_error_to_s3(&e))?;
+    let kind = match verified.signature_version {
+        sluice_sigv4::SignatureVersion::V4 => sluice_sigv4::AuthKind::HeaderV4,
+        sluice_sigv4::SignatureVersion::V2 => sluice_sigv4::AuthKind::HeaderV2,
+    };
+    let caller = Caller {
+        principal: owner.principal,
+        auth: Some(VerifiedAuth {
+            access_key_id: verified.access_key_id.clone(),
+            kind,
+            signature_version: verified.signature_version,
+            request_time: verified.request_time.unwrap_or(now),
+            expires_at: None,
+            signed_headers: Vec::new(),
+            security_token: verified.security_token.clone(),
+            payload: PayloadCheck::Unsigned,
+        }),
+        policies: owner.policies,
+        signing_secret: Some(SigningSecret(owner.secret)),
+    };
+    Ok((caller, verified))
 }

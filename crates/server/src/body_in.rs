@@ -61,6 +61,17 @@ impl BodyReader {
         self.size_range = Some(range);
     }
 
+    /// Lowers the largest accepted payload to `max` bytes (keeping any minimum already set).
+    pub fn cap_size(&mut self, max: u64) {
+        self.size_range = Some(match self.size_range {
+            Some(r) => SizeRange {
+                min: r.min,
+                max: r.max.min(max),
+            },
+            None => SizeRange { min: 0, max },
+        });
+    }
+
     /// Whether the body is aws-chunked.
     pub fn is_chunked(&self) -> bool {
         self.decoder.is_some()

@@ -34,6 +34,11 @@ pub struct ServerConfig {
     pub header_read_timeout: Duration,
     /// A request body that delivers no bytes for this long fails with `RequestTimeout`.
     pub body_idle_timeout: Duration,
+    /// Address of the web console listener; `None` leaves the console off.
+    pub console_listen: Option<SocketAddr>,
+    /// The server-wide CORS rule for buckets without their own `CORSConfiguration`
+    /// (and for the service API); `None`: no CORS unless a bucket has rules.
+    pub cors_default: Option<sluice_s3::cors::CorsRule>,
     /// PEM certificate chain for TLS; with `tls_key`, the S3 port speaks HTTPS only.
     pub tls_cert: Option<PathBuf>,
     /// PEM private key matching `tls_cert`.
@@ -57,6 +62,8 @@ impl ServerConfig {
             max_connections: 4096,
             header_read_timeout: Duration::from_secs(30),
             body_idle_timeout: Duration::from_secs(60),
+            console_listen: None,
+            cors_default: None,
             tls_cert: None,
             tls_key: None,
         }

@@ -21,20 +21,51 @@ fn internal(e: sluice_store::StoreError) -> S3Error {
     S3Error::internal_error()
 }
 
-/// Reserves one use of grant `id` for a URL signed by `access_key_id` (one SQL transaction, so
-/// concurrent requests can never overspend). Refused: 403 AccessDenied.
-pub async fn reserve(
+fn denied(message: &str) -> S3Error {
+    S3Error::new("AccessDenied", 403, message.to_string())
+}
+
+/// Message of the refusal of a revoked grant's URL.
+pub const REVOKED: &str = "This presigned URL has been revoked";
+/// Message of the refusal of a grant whose uses are spent.
+pub const USED_UP: &str = "This presigned URL has been used up";
+
+/// Admits a request carrying grant `id`, signed by `access_key_id`.
+///
+/// Most requests reserve one use ([`UseGuard`]). The grant of a presigned multipart bundle
+/// (method `MULTIPART`) is spent by CompleteMultipartUpload only: its part, list and abort
+/// requests (`spends_bundle_use` false) just check that the grant is alive, and get `None`.
+pub async fn admit(
     state: &AppState,
     id: &str,
     access_key_id: &str,
     source_ip: std::net::IpAddr,
-) -> Result<UseGuard, S3Error> {
-    let denied = |m: &str| S3Error::new("AccessDenied", 403, m.to_string());
+    spends_bundle_use: bool,
+) -> Result<Option<UseGuard>, S3Error> {
     let grant = state.access.get_grant(id).await.map_err(internal)?;
-    match grant {
-        Some(g) if g.access_key_id == access_key_id => {}
+    let grant = match grant {
+        Some(g) if g.access_key_id == access_key_id => g,
         _ => return Err(denied("This presigned URL's grant does not exist")),
+    };
+    if grant.method == crate::service_api::presign::MULTIPART_GRANT_METHOD && !spends_bundle_use {
+        if grant.revoked_ms.is_some() {
+            return Err(denied(REVOKED));
+        }
+        if grant.uses >= grant.max_uses {
+            return Err(denied(USED_UP));
+        }
+        return Ok(None);
     }
+    reserve(state, id, source_ip).await.map(Some)
+}
+
+/// Reserves one use of grant `id` (one SQL transaction, so concurrent requests can never
+/// overspend). Refused: 403 AccessDenied.
+async fn reserve(
+    state: &AppState,
+    id: &str,
+    source_ip: std::net::IpAddr,
+) -> Result<UseGuard, S3Error> {
     match state.access.reserve_use(id).await.map_err(internal)? {
         Reservation::Reserved => Ok(UseGuard {
             store: Arc::clone(&state.access),
@@ -43,8 +74,8 @@ pub async fn reserve(
             at_ms: state.clock.now_ms(),
             done: false,
         }),
-        Reservation::Exhausted => Err(denied("This presigned URL has been used up")),
-        Reservation::Revoked => Err(denied("This presigned URL has been revoked")),
+        Reservation::Exhausted => Err(denied(USED_UP)),
+        Reservation::Revoked => Err(denied(REVOKED)),
         Reservation::Unknown => Err(denied("This presigned URL's grant does not exist")),
     }
 }

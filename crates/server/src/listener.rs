@@ -59,6 +59,8 @@ pub enum StartError {
 pub struct RunningServer {
     /// The address actually bound (useful with port 0).
     pub local_addr: SocketAddr,
+    /// The web console's bound address, when the console is on.
+    pub console_addr: Option<SocketAddr>,
     /// The server's clock (tests shift it).
     pub clock: Clock,
     /// Root credentials in force.
@@ -89,6 +91,7 @@ impl RunningServer {
         orphan_cutoff: SystemTime,
     ) -> Result<(usize, usize), sluice_store::StoreError> {
         let aborted = sweep_stale_uploads(&self.state).await?;
+        sweep_expired_grants(&self.state).await?;
         let removed =
             sluice_store::sweep_orphans(&*self.state.meta, &*self.state.blobs, orphan_cutoff)
                 .await?;
@@ -165,6 +168,7 @@ async fn start_inner(
         addr: config.listen,
         source,
     })?;
+    let console_listener = bind_console(&config).await?;
     crate::metrics::init();
     let clock = Clock::system();
     let grace = config.shutdown_grace;
@@ -181,6 +185,14 @@ async fn start_inner(
     });
     spawn_orphan_sweep(state.clone());
     let (shutdown_tx, shutdown_rx) = watch::channel(false);
+    let console_addr = match console_listener {
+        Some((l, addr)) => {
+            let console = Arc::new(crate::console::ConsoleState::new(state.clone(), local_addr));
+            tokio::spawn(crate::console::serve(l, console, shutdown_rx.clone()));
+            Some(addr)
+        }
+        None => None,
+    };
     let task = tokio::spawn(accept_loop(
         listener,
         tls,
@@ -188,8 +200,10 @@ async fn start_inner(
         shutdown_rx,
         grace,
     ));
+
     Ok(RunningServer {
         local_addr,
+        console_addr,
         clock,
         root,
         root_source,
@@ -197,6 +211,19 @@ async fn start_inner(
         task,
         state,
     })
+}
+
+/// Binds the console listener when the console is configured.
+async fn bind_console(
+    config: &ServerConfig,
+) -> Result<Option<(TcpListener, SocketAddr)>, StartError> {
+    let Some(addr) = config.console_listen else {
+        return Ok(None);
+    };
+    let bind_err = |source| StartError::Bind { addr, source };
+    let listener = TcpListener::bind(addr).await.map_err(bind_err)?;
+    let bound = listener.local_addr().map_err(bind_err)?;
+    Ok(Some((listener, bound)))
 }
 
 async fn accept_loop(
@@ -303,6 +330,11 @@ fn spawn_orphan_sweep(state: Arc<AppState>) {
                 Ok(n) => tracing::info!(aborted = n, "stale multipart uploads aborted"),
                 Err(e) => tracing::warn!(error = %e, "stale upload sweep failed"),
             }
+            match sweep_expired_grants(&state).await {
+                Ok(0) => {}
+                Ok(n) => tracing::info!(deleted = n, "expired grants deleted"),
+                Err(e) => tracing::warn!(error = %e, "grant sweep failed"),
+            }
             let cutoff = SystemTime::now() - Duration::from_secs(60);
             match sluice_store::sweep_orphans(&*state.meta, &*state.blobs, cutoff).await {
                 Ok(0) => {}
@@ -312,6 +344,15 @@ fn spawn_orphan_sweep(state: Arc<AppState>) {
             tokio::time::sleep(Duration::from_secs(3600)).await;
         }
     });
+}
+
+/// How long a grant (and its audit trail) is kept after its URLs expired.
+pub const GRANT_RETENTION_MS: i64 = 24 * 3600 * 1000;
+
+/// Deletes grants whose URLs expired more than [`GRANT_RETENTION_MS`] ago; returns how many.
+pub async fn sweep_expired_grants(state: &AppState) -> Result<u64, sluice_store::StoreError> {
+    let before = state.clock.now_ms().saturating_sub(GRANT_RETENTION_MS);
+    state.access.delete_expired_grants(before).await
 }
 
 /// Aborts uploads older than the configured age and frees their parts; returns how many.

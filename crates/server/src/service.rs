@@ -12,6 +12,7 @@ use crate::url_constraints::{RequestFacts, UrlConstraints};
 use http::{Request, Response};
 use http_body_util::BodyExt;
 use hyper::body::Incoming;
+use sluice_s3::Endpoint;
 use sluice_s3::{route, QueryParams, RouteInput, S3Error};
 use sluice_sigv4::{AuthKind, PayloadCheck, RequestView};
 use std::net::SocketAddr;
@@ -53,6 +54,10 @@ fn presigned_failure(e: &S3Error) -> &'static str {
         ("SignatureDoesNotMatch", _) => "bad_signature",
         ("InvalidAccessKeyId", _) => "unknown_key",
         ("AuthorizationQueryParametersError", _) => "malformed",
+        ("AccessDenied", crate::grant_use::REVOKED) => "revoked",
+        ("AccessDenied", crate::grant_use::USED_UP) => "used_up",
+        ("AccessDenied", m) if m.starts_with("This presigned URL") => "constraint",
+        ("EntityTooLarge" | "EntityTooSmall", _) => "constraint",
         _ => "refused",
     }
 }
@@ -82,6 +87,7 @@ pub async fn handle_request(
             }
         }
     };
+    crate::cors::add_response_headers(state, &parts, &log.bucket, &mut resp).await;
     set_header(&mut resp, "x-amz-request-id", &request_id);
     set_header(&mut resp, "x-amz-id-2", &request_id);
     set_header(&mut resp, "server", "Sluice");
@@ -146,11 +152,29 @@ async fn serve(
         query: &query,
         has_copy_source: parts.headers.contains_key("x-amz-copy-source"),
         domain: state.config.domain.as_deref(),
-    })?;
+    });
+    if parts.method == http::Method::OPTIONS {
+        // CORS preflight: answered from the rules, without authentication.
+        let bucket = routed.as_ref().ok().and_then(|r| r.endpoint.bucket());
+        log.operation = "PreflightRequest";
+        log.bucket = bucket.unwrap_or_default().to_string();
+        return crate::cors::preflight(state, parts, bucket).await;
+    }
+    let routed = routed?;
     let endpoint = &routed.endpoint;
     log.operation = endpoint.name();
     log.bucket = endpoint.bucket().unwrap_or_default().to_string();
     log.key = endpoint.key().unwrap_or_default().to_string();
+    if let sluice_s3::Endpoint::PostObject { bucket } = endpoint {
+        // Browser form upload: the form itself carries the signature and policy.
+        log.auth = "POST";
+        let mut outcome = crate::post_form::PostOutcome::default();
+        let result =
+            crate::post_form::post_object(state, parts, body, bucket, remote, &mut outcome).await;
+        log.key = outcome.key;
+        log.access_key = outcome.access_key;
+        return result;
+    }
     log.json_errors = crate::admin::is_admin_endpoint(endpoint);
 
     let headers: Vec<(String, String)> = parts
@@ -228,11 +252,18 @@ async fn serve(
     };
     // Reserved last, so a request refused by any check above spends nothing.
     let grant_use = match &constraints.grant {
-        Some(id) => Some(
-            crate::grant_use::reserve(state, id, &log.access_key, remote.ip())
+        Some(id) => {
+            let spends = !matches!(
+                endpoint,
+                Endpoint::UploadPart { .. }
+                    | Endpoint::UploadPartCopy { .. }
+                    | Endpoint::ListParts { .. }
+                    | Endpoint::AbortMultipartUpload { .. }
+            );
+            crate::grant_use::admit(state, id, &log.access_key, remote.ip(), spends)
                 .await
-                .inspect_err(|_| log.presigned_outcome = Some("denied"))?,
-        ),
+                .inspect_err(|e| log.presigned_outcome = Some(presigned_failure(e)))?
+        }
         None => None,
     };
     let result: Result<Response<ResponseBody>, S3Error> = async {
@@ -345,5 +376,36 @@ fn promote_signed_query_headers(parts: &mut http::request::Parts, query: &QueryP
         ) {
             parts.headers.entry(n).or_insert(v);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::presigned_failure;
+    use sluice_s3::S3Error;
+
+    #[test]
+    fn presigned_outcome_labels() {
+        let denied = |m: &str| S3Error::new("AccessDenied", 403, m.to_string());
+        assert_eq!(
+            presigned_failure(&denied(crate::grant_use::REVOKED)),
+            "revoked"
+        );
+        assert_eq!(
+            presigned_failure(&denied(crate::grant_use::USED_UP)),
+            "used_up"
+        );
+        assert_eq!(
+            presigned_failure(&denied(
+                "This presigned URL may not be used from your network address"
+            )),
+            "constraint"
+        );
+        assert_eq!(
+            presigned_failure(&S3Error::entity_too_large(10)),
+            "constraint"
+        );
+        assert_eq!(presigned_failure(&denied("Request has expired")), "expired");
+        assert_eq!(presigned_failure(&denied("Access Denied")), "refused");
     }
 }

@@ -10,6 +10,9 @@
 //! * `x-sluice-content-type=T`: the request's `Content-Type` must be exactly T.
 //! * `x-sluice-not-before=RFC3339`: the URL is refused before that instant.
 //! * `x-sluice-source-ip=CIDR[,CIDR...]`: the client address must be in one of the ranges.
+//! * `x-sluice-upload-size-range=MIN,MAX`: on the URLs of a presigned multipart upload, the
+//!   whole object must be MIN..=MAX bytes: a part that would take the upload past MAX is
+//!   refused, and CompleteMultipartUpload refuses a total outside the range.
 //! * `x-sluice-grant=ID`: each use spends one of the grant's uses (see [`crate::grant_use`]).
 //!
 //! An unknown `x-sluice-*` parameter is refused, so a URL minted for a newer server never
@@ -30,6 +33,8 @@ pub const CONTENT_TYPE: &str = "x-sluice-content-type";
 pub const NOT_BEFORE: &str = "x-sluice-not-before";
 /// Client address ranges parameter.
 pub const SOURCE_IP: &str = "x-sluice-source-ip";
+/// Whole-upload size range parameter (multipart bundles).
+pub const UPLOAD_SIZE_RANGE: &str = "x-sluice-upload-size-range";
 /// Grant id parameter (a server-side use limit, see [`crate::grant_use`]).
 pub const GRANT: &str = "x-sluice-grant";
 
@@ -43,6 +48,11 @@ pub struct SizeRange {
 }
 
 impl SizeRange {
+    /// Refuses a size outside the range (400 EntityTooLarge / EntityTooSmall).
+    pub fn check(&self, size: u64) -> Result<(), S3Error> {
+        self.check_declared(Some(size))
+    }
+
     /// Refuses a declared body length outside the range before any byte is read.
     pub fn check_declared(&self, declared: Option<u64>) -> Result<(), S3Error> {
         match declared {
@@ -112,6 +122,8 @@ fn masked(v: u128, prefix: u8, bits: u8) -> u128 {
 pub struct UrlConstraints {
     /// Accepted body sizes.
     pub size: Option<SizeRange>,
+    /// Accepted sizes of the whole multipart upload.
+    pub upload_size: Option<SizeRange>,
     /// Required Content-Type.
     pub content_type: Option<String>,
     /// Start of validity.
@@ -178,6 +190,12 @@ impl UrlConstraints {
                             .ok_or_else(|| malformed(name, value, "MIN,MAX byte counts"))?,
                     );
                 }
+                UPLOAD_SIZE_RANGE => {
+                    c.upload_size = Some(
+                        parse_size_range(value)
+                            .ok_or_else(|| malformed(name, value, "MIN,MAX byte counts"))?,
+                    );
+                }
                 CONTENT_TYPE => c.content_type = Some(value.clone()),
                 GRANT => c.grant = Some(value.clone()),
                 NOT_BEFORE => {
@@ -230,6 +248,20 @@ impl UrlConstraints {
             range.check_declared(facts.declared_len)?;
         }
         Ok(())
+    }
+}
+
+/// The whole-upload size range a multipart request's signed query carries, if any.
+pub fn upload_size_range(query: &QueryParams) -> Result<Option<SizeRange>, S3Error> {
+    match query
+        .pairs()
+        .iter()
+        .find(|(n, _)| n.eq_ignore_ascii_case(UPLOAD_SIZE_RANGE))
+    {
+        None => Ok(None),
+        Some((name, value)) => parse_size_range(value)
+            .map(Some)
+            .ok_or_else(|| malformed(name, value, "MIN,MAX byte counts")),
     }
 }
 

@@ -49,6 +49,7 @@ mod error;
 mod header_auth;
 mod payload;
 mod post_policy;
+mod post_presign;
 mod presign;
 mod query_auth;
 mod request;
@@ -79,8 +80,10 @@ pub use payload::{
     STREAMING_UNSIGNED_PAYLOAD_TRAILER,
 };
 pub use post_policy::{
-    parse_post_policy_auth, verify_post_policy, PostPolicyAuth, VerifiedPostPolicy,
+    parse_post_policy_auth, sign_post_policy_v2, sign_post_policy_v4, verify_post_policy,
+    PostPolicyAuth, VerifiedPostPolicy,
 };
+pub use post_presign::{presign_post_v4, PostPolicyRequest};
 pub use presign::{presign_v4, presign_v4_with_payload_hash, PresignRequest};
 pub use request::RequestView;
 pub use sign::{

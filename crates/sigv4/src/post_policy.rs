@@ -176,3 +176,23 @@ pub fn verify_post_policy(
         policy,
     })
 }
+
+/// The SigV4 `x-amz-signature` of a POST policy (the base64 `policy` field as sent), for
+/// the credential scope `date_stamp/region/s3/aws4_request`.
+pub fn sign_post_policy_v4(
+    secret_access_key: &str,
+    policy_b64: &str,
+    date_stamp: &str,
+    region: &str,
+) -> String {
+    let key = crate::signing_key::derive_signing_key(secret_access_key, date_stamp, region, "s3");
+    sign_string(&key, policy_b64)
+}
+
+/// The SigV2 `signature` of a POST policy: base64(HMAC-SHA1(secret, policy)).
+pub fn sign_post_policy_v2(secret_access_key: &str, policy_b64: &str) -> String {
+    base64::engine::general_purpose::STANDARD.encode(hmac_sha1(
+        secret_access_key.as_bytes(),
+        policy_b64.as_bytes(),
+    ))
+}

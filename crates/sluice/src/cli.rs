@@ -75,6 +75,9 @@ pub struct ServeArgs {
     /// Address to listen on [default: 127.0.0.1:9000].
     #[arg(long, env = "SLUICE_LISTEN")]
     pub listen: Option<SocketAddr>,
+    /// Address of the web console (off unless given), e.g. 127.0.0.1:9001.
+    #[arg(long, env = "SLUICE_CONSOLE_LISTEN")]
+    pub console_listen: Option<SocketAddr>,
     /// Region the server answers for [default: us-east-1].
     #[arg(long, env = "SLUICE_REGION")]
     pub region: Option<String>,
@@ -117,6 +120,9 @@ pub struct ServeArgs {
     /// Print the effective configuration (secrets masked) and exit.
     #[arg(long)]
     pub print_config: bool,
+    /// The server-wide default CORS rule.
+    #[command(flatten)]
+    pub cors: crate::serve_cors::CorsArgs,
 }
 
 /// `sluice presign` arguments.
@@ -164,6 +170,13 @@ pub struct PresignArgs {
     /// (prints JSON {url, id, ...}; not offline).
     #[arg(long, conflicts_with = "multipart")]
     pub max_uses: Option<u64>,
+    /// Sign a browser POST form instead of a URL: prints JSON {url, fields} (the key may hold
+    /// ${filename}; --max-size/--min-size become content-length-range). Offline.
+    #[arg(long, conflicts_with_all = ["multipart", "max_uses"])]
+    pub post: bool,
+    /// With --post: the form may use any key starting with this prefix (starts-with condition).
+    #[arg(long, requires = "post")]
+    pub key_starts_with: Option<String>,
     /// The object, as s3://BUCKET/KEY.
     pub target: String,
 }

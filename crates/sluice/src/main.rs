@@ -10,10 +10,12 @@ mod constraint_args;
 mod duration_arg;
 mod grants_cmd;
 mod presign_cmd;
+mod presign_post;
 mod progress;
 mod s3_client;
 mod serve_cmd;
 mod serve_config;
+mod serve_cors;
 mod size_arg;
 mod upload;
 

@@ -60,8 +60,14 @@ pub fn presigned_url(args: &PresignArgs, now: OffsetDateTime) -> Result<String> 
     Ok(format!("{}://{host}{raw_path}?{query}", endpoint.scheme()))
 }
 
-/// Runs the command: prints the URL (or, with `--multipart`, the JSON bundle).
+/// Runs the command: prints the URL (or, with `--multipart`, the JSON bundle; with `--post`,
+/// the form).
 pub fn run(args: PresignArgs) -> Result<()> {
+    if args.post || args.method.eq_ignore_ascii_case("POST") {
+        let form = crate::presign_post::presigned_post(&args, OffsetDateTime::now_utc())?;
+        println!("{}", serde_json::to_string_pretty(&form)?);
+        return Ok(());
+    }
     if args.multipart || args.max_uses.is_some() {
         let rt = tokio::runtime::Builder::new_current_thread()
             .enable_all()

@@ -24,6 +24,10 @@ pub async fn run(config: ServerConfig) -> Result<()> {
     }
     tracing::info!(addr = %server.local_addr, data_dir = %data_dir.display(), "sluice listening");
     println!("sluice listening on {scheme}://{}", server.local_addr);
+    if let Some(console) = server.console_addr {
+        tracing::info!(addr = %console, "web console listening");
+        println!("sluice web console on http://{console}/");
+    }
     let trigger = server.shutdown_trigger();
     tokio::spawn(async move {
         wait_for_signal().await;

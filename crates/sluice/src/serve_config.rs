@@ -16,6 +16,8 @@ pub struct FileConfig {
     pub data_dir: Option<PathBuf>,
     /// See `--listen`.
     pub listen: Option<String>,
+    /// See `--console-listen`.
+    pub console_listen: Option<String>,
     /// See `--region`.
     pub region: Option<String>,
     /// See `--domain`.
@@ -38,6 +40,8 @@ pub struct FileConfig {
     pub header_timeout: Option<u64>,
     /// See `--body-timeout`.
     pub body_timeout: Option<u64>,
+    /// The server-wide default CORS rule (`[cors]` table).
+    pub cors: Option<crate::serve_cors::FileCors>,
     /// See `--tls-cert`.
     pub tls_cert: Option<PathBuf>,
     /// See `--tls-key`.
@@ -74,9 +78,10 @@ impl ServeSettings {
             }
         };
         format!(
-            "data_dir = {:?}\nlisten = \"{}\"\nregion = {:?}\n{}\nno_sigv2 = {}\nroot_access_key = {}\nroot_secret_key = {}\nshutdown_grace = {}\nstale_upload_hours = {}\nmax_connections = {}\nheader_timeout = {}\nbody_timeout = {}\n{}\nlog_format = \"{}\"\n",
+            "data_dir = {:?}\nlisten = \"{}\"\n{}\nregion = {:?}\n{}\nno_sigv2 = {}\nroot_access_key = {}\nroot_secret_key = {}\nshutdown_grace = {}\nstale_upload_hours = {}\nmax_connections = {}\nheader_timeout = {}\nbody_timeout = {}\n{}\nlog_format = \"{}\"\n",
             c.data_dir.display().to_string(),
             c.listen,
+            match &c.console_listen { Some(a) => format!("console_listen = \"{a}\""), None => "# console_listen: not set (web console off)".to_string() },
             c.region,
             match &c.domain { Some(d) => format!("domain = {d:?}"), None => "# domain: not set (path-style only)".to_string() },
             !c.allow_sigv2,
@@ -92,7 +97,7 @@ impl ServeSettings {
                 _ => "# tls_cert, tls_key: not set (plain HTTP)".to_string(),
             },
             match self.log_format { LogFormat::Text => "text", LogFormat::Json => "json" },
-        )
+        ) + &crate::serve_cors::cors_toml(c.cors_default.as_ref())
     }
 }
 
@@ -120,6 +125,13 @@ pub fn merge(args: ServeArgs) -> Result<ServeSettings> {
         cfg.listen = l.parse::<SocketAddr>().with_context(|| {
             format!("config key `listen`: `{l}` is not an address like 127.0.0.1:9000")
         })?;
+    }
+    if let Some(l) = args.console_listen {
+        cfg.console_listen = Some(l);
+    } else if let Some(l) = file.console_listen.filter(|l| !l.is_empty()) {
+        cfg.console_listen = Some(l.parse::<SocketAddr>().with_context(|| {
+            format!("config key `console_listen`: `{l}` is not an address like 127.0.0.1:9001")
+        })?);
     }
     if let Some(r) = args.region.or(file.region) {
         if r.is_empty() || !r.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-') {
@@ -164,6 +176,7 @@ pub fn merge(args: ServeArgs) -> Result<ServeSettings> {
         }
         cfg.body_idle_timeout = Duration::from_secs(t);
     }
+    cfg.cors_default = crate::serve_cors::merge_cors(args.cors, file.cors)?;
     cfg.tls_cert = args.tls_cert.or(file.tls_cert);
     cfg.tls_key = args.tls_key.or(file.tls_key);
     if cfg.tls_cert.is_some() != cfg.tls_key.is_some() {

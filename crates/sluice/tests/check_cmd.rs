@@ -96,7 +96,7 @@ async fn check_finds_damage_orphans_and_temp_files() {
 
     // A crash leftover: a temp file and an unreferenced blob.
     std::fs::write(dir.join("tmp").join("leftover"), b"partial").unwrap();
-    let orphan_dir = dir.join("blobs").join("ab").join("cd");
+    let orphan_dir = dir.join("blobs").join("ab");
     std::fs::create_dir_all(&orphan_dir).unwrap();
     std::fs::write(
         orphan_dir.join("abcd0000000000000000000000000000"),

@@ -287,7 +287,7 @@ async fn startup_removes_temp_files_and_old_orphan_blobs() {
     // Simulate a crash: a half-written temp file and a committed blob no metadata references.
     let tmp = dir.path().join("tmp").join("upload-crashed");
     std::fs::write(&tmp, b"partial").unwrap();
-    let orphan_dir = dir.path().join("blobs").join("ee").join("ee");
+    let orphan_dir = dir.path().join("blobs").join("ee");
     std::fs::create_dir_all(&orphan_dir).unwrap();
     let orphan = orphan_dir.join("eeee0000000000000000000000000000");
     std::fs::write(&orphan, b"orphan").unwrap();

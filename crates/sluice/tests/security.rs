@@ -94,10 +94,7 @@ fn assert_only_store_layout(parent: &Path) {
             ]
             .contains(f),
             ["data", "blobs", a] => is_hex(a, 2),
-            ["data", "blobs", a, b] => is_hex(a, 2) && is_hex(b, 2),
-            ["data", "blobs", a, b, id] => {
-                is_hex(a, 2) && is_hex(b, 2) && is_hex(id, 32) && id.starts_with(&format!("{a}{b}"))
-            }
+            ["data", "blobs", a, id] => is_hex(a, 2) && is_hex(id, 32) && id.starts_with(a),
             _ => false,
         };
         assert!(ok, "unexpected path in the data dir's parent: {p:?}");

@@ -27,6 +27,20 @@ pub struct GrantRecord {
     pub created_ms: i64,
     /// Revocation time, if revoked.
     pub revoked_ms: Option<i64>,
+    /// When the grant's URLs expire (ms since the epoch); `None` for grants made before
+    /// expiry was recorded (treated as created + 7 days, the longest SigV4 validity).
+    pub expires_ms: Option<i64>,
+}
+
+/// Longest validity of a SigV4 presigned URL, in ms.
+pub const MAX_URL_VALIDITY_MS: i64 = 7 * 24 * 3600 * 1000;
+
+impl GrantRecord {
+    /// When the grant's URLs stop working.
+    pub fn expiry_ms(&self) -> i64 {
+        self.expires_ms
+            .unwrap_or(self.created_ms.saturating_add(MAX_URL_VALIDITY_MS))
+    }
 }
 
 /// One finished use of a grant (the audit trail).
@@ -106,4 +120,7 @@ pub trait GrantStore: Send + Sync + 'static {
     async fn list_grants(&self, filter: &GrantFilter) -> Result<Vec<GrantRecord>, StoreError>;
     /// Revokes every unrevoked grant matching `filter` (one transaction); returns how many.
     async fn revoke_grants(&self, filter: &GrantFilter, now_ms: i64) -> Result<u64, StoreError>;
+    /// Deletes grants (with their audit trails) whose URLs expired before `before_ms` and
+    /// that no request is still using; returns how many.
+    async fn delete_expired_grants(&self, before_ms: i64) -> Result<u64, StoreError>;
 }

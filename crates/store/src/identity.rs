@@ -118,6 +118,12 @@ pub trait BucketAccessStore: Send + Sync + 'static {
     ) -> Result<(), StoreError>;
 }
 
-/// The access contracts (identities, bucket access, grants), as one object the server holds.
-pub trait AccessStore: IdentityStore + BucketAccessStore + crate::grants::GrantStore {}
-impl<T: IdentityStore + BucketAccessStore + crate::grants::GrantStore> AccessStore for T {}
+/// The access contracts (identities, bucket access, grants, bucket CORS), as one object the server holds.
+pub trait AccessStore:
+    IdentityStore + BucketAccessStore + crate::grants::GrantStore + crate::BucketCorsStore
+{
+}
+impl<T: IdentityStore + BucketAccessStore + crate::grants::GrantStore + crate::BucketCorsStore>
+    AccessStore for T
+{
+}

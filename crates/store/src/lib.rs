@@ -4,7 +4,7 @@
 //! - [`BlobStore`]: immutable byte blobs; embedded backend [`LocalBlobStore`].
 //! - [`open_embedded`]: both backends on one data directory, ready to serve.
 //! - [`IdentityStore`] / [`BucketAccessStore`]: users, keys, policies, bucket policies and
-//!   canned ACLs; [`open_embedded_access`] opens them on the same data directory.
+//!   canned ACLs, [`BucketCorsStore`]: bucket CORS rules; [`open_embedded_access`] opens them on the same data directory.
 //! - [`sweep_orphans`]: background garbage collection of unreferenced blobs.
 //! - [`fault`]: wrappers that fail chosen operations on command (tests only).
 //!
@@ -14,6 +14,7 @@
 //! blobs (removed by the sweep). This crate knows nothing about HTTP.
 
 mod blob;
+mod bucket_cors;
 mod error;
 pub mod fault;
 mod grants;
@@ -29,6 +30,7 @@ use std::path::Path;
 use std::sync::Arc;
 
 pub use blob::{BlobReader, BlobStore, BlobWriter};
+pub use bucket_cors::BucketCorsStore;
 pub use error::StoreError;
 pub use grants::{GrantFilter, GrantRecord, GrantStore, GrantUse, Reservation};
 pub use identity::{

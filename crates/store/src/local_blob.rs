@@ -2,11 +2,12 @@
 //!
 //! Layout under the data directory:
 //! - `tmp/<id>`: blobs being written; anything here at startup is garbage.
-//! - `blobs/<id[0..2]>/<id[2..4]>/<id>`: committed, immutable blobs.
+//! - `blobs/<id[0..2]>/<id>`: committed, immutable blobs. The 256 fan-out directories are
+//!   created (and made durable) when the store opens, so a commit never creates a directory.
 //!
 //! Write path: buffered writes to the temp file on the blocking pool, then `fsync(file)`,
-//! `rename` into place, `fsync(directory)`. A crash before the rename leaves only a temp file;
-//! after it, a complete blob (an orphan until metadata references it).
+//! `rename` into place, `fsync(directory)`: two fsyncs per blob. A crash before the rename
+//! leaves only a temp file; after it, a complete blob (an orphan until metadata references it).
 
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, Write};
@@ -37,12 +38,25 @@ pub struct LocalBlobStore {
 }
 
 impl LocalBlobStore {
-    /// Creates `blobs/` and `tmp/` under `data_dir` if needed. Blocking (two `mkdir`s).
+    /// Creates `blobs/` with its 256 fan-out directories and `tmp/` under `data_dir` if
+    /// needed, and makes them durable. Blocking.
     pub fn open(data_dir: &Path) -> Result<Self, StoreError> {
         let blobs = data_dir.join(BLOBS_DIR);
         let tmp = data_dir.join(TMP_DIR);
         fs::create_dir_all(&blobs)?;
         fs::create_dir_all(&tmp)?;
+        let mut created = false;
+        for i in 0..=255u8 {
+            let dir = blobs.join(format!("{i:02x}"));
+            if !dir.is_dir() {
+                fs::create_dir(&dir)?;
+                created = true;
+            }
+        }
+        if created {
+            sync_dir(&blobs)?;
+            sync_dir(data_dir)?;
+        }
         Ok(LocalBlobStore { blobs, tmp })
     }
 
@@ -58,9 +72,9 @@ impl LocalBlobStore {
     }
 }
 
-/// `blobs/ab/cd` for id `abcd...` (the id is validated by the caller).
+/// `blobs/ab` for id `ab...` (the id is validated by the caller).
 fn fan_out_dir(blobs: &Path, id: &str) -> PathBuf {
-    blobs.join(&id[0..2]).join(&id[2..4])
+    blobs.join(&id[0..2])
 }
 
 fn sync_dir(dir: &Path) -> io::Result<()> {
@@ -150,12 +164,12 @@ impl BlobStore for LocalBlobStore {
     }
 }
 
-/// Walks the two fan-out levels; entries vanishing concurrently are skipped.
+/// Walks the fan-out directories; entries vanishing concurrently are skipped.
 fn list_older_than(blobs: &Path, cutoff: SystemTime) -> Result<Vec<BlobRef>, StoreError> {
     let mut out = Vec::new();
     for level1 in sub_dirs(blobs)? {
-        for level2 in sub_dirs(&level1)? {
-            let entries = match fs::read_dir(&level2) {
+        {
+            let entries = match fs::read_dir(&level1) {
                 Ok(entries) => entries,
                 Err(e) if e.kind() == io::ErrorKind::NotFound => continue,
                 Err(e) => return Err(e.into()),
@@ -277,11 +291,8 @@ impl BlobWriter for LocalBlobWriter {
             file.sync_all()?;
             drop(file);
             if !dest_dir.is_dir() {
+                // Only if a fan-out directory was removed after `open`.
                 fs::create_dir_all(&dest_dir)?;
-                // Make the new fan-out directories themselves durable.
-                if let Some(level1) = dest_dir.parent() {
-                    sync_dir(level1)?;
-                }
                 sync_dir(&blobs_root)?;
             }
             fs::rename(&tmp_path, &dest)?;

@@ -15,10 +15,7 @@ async fn write_blob(blobs: &dyn BlobStore, data: &[u8]) -> BlobRef {
 }
 
 fn blob_path(dir: &std::path::Path, id: &BlobRef) -> std::path::PathBuf {
-    dir.join("blobs")
-        .join(&id.0[0..2])
-        .join(&id.0[2..4])
-        .join(&id.0)
+    dir.join("blobs").join(&id.0[0..2]).join(&id.0)
 }
 
 fn age(path: &std::path::Path, by: Duration) {

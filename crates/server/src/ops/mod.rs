@@ -6,6 +6,7 @@ pub mod bucket_policy;
 pub mod buckets;
 pub mod conditions;
 pub mod copy_object;
+pub mod cors;
 pub mod delete;
 pub mod get_object;
 pub mod list;
@@ -112,6 +113,14 @@ pub async fn dispatch(
         Endpoint::PutBucketAcl { bucket } => acl::put_bucket_acl(ctx, bucket, body).await,
         Endpoint::GetObjectAcl { bucket, key } => acl::get_object_acl(ctx, bucket, key).await,
         Endpoint::PutObjectAcl { bucket, key } => acl::put_object_acl(ctx, bucket, key, body).await,
+        // Answered by `post_form::post_object` before authentication (the form carries it).
+        Endpoint::PostObject { .. } => Err(S3Error::not_implemented()),
+        Endpoint::PutBucketCors { bucket } => cors::put_bucket_cors(ctx, bucket, body).await,
+        Endpoint::GetBucketCors { bucket } => cors::get_bucket_cors(ctx, bucket).await,
+        Endpoint::DeleteBucketCors { bucket } => cors::delete_bucket_cors(ctx, bucket).await,
+        Endpoint::CorsPreflight { bucket, .. } => {
+            crate::cors::preflight(ctx.state, ctx.parts, Some(bucket)).await
+        }
         Endpoint::Service { path } if path.starts_with("admin/") => {
             crate::admin::handle(ctx, path, body).await
         }

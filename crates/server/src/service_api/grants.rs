@@ -45,6 +45,7 @@ pub async fn create(
     key: &str,
     method: &str,
     max_uses: u64,
+    expires_ms: i64,
 ) -> Result<String, ApiError> {
     let mut raw = [0u8; 16];
     rand::thread_rng().fill_bytes(&mut raw);
@@ -60,6 +61,7 @@ pub async fn create(
         in_flight: 0,
         created_ms: ctx.state.clock.now_ms(),
         revoked_ms: None,
+        expires_ms: Some(expires_ms),
     };
     ctx.state
         .access
@@ -82,6 +84,7 @@ fn grant_json(g: &GrantRecord) -> Value {
         "method": g.method, "max_uses": g.max_uses, "uses": g.uses,
         "in_flight": g.in_flight, "created_at": rfc3339(g.created_ms),
         "revoked_at": g.revoked_ms.map_or(Value::Null, rfc3339),
+        "expires_at": rfc3339(g.expiry_ms()),
     })
 }
 
@@ -89,6 +92,32 @@ fn grant_json(g: &GrantRecord) -> Value {
 async fn is_privileged(ctx: &RequestCtx<'_>) -> bool {
     matches!(ctx.caller.principal, Principal::Root { .. })
         || (ctx.caller.auth.is_some() && require_admin(ctx).await.is_ok())
+}
+
+/// The grants matching `filter` that the caller may see (root and admins: all; anyone else:
+/// those of the key they signed with). Shared with the web console.
+pub async fn list_visible(
+    ctx: &RequestCtx<'_>,
+    filter: GrantFilter,
+) -> Result<Vec<GrantRecord>, ApiError> {
+    let filter = scoped_filter(ctx, filter).await?;
+    ctx.state
+        .access
+        .list_grants(&filter)
+        .await
+        .map_err(internal)
+}
+
+/// Revokes grant `id` if the caller may see it (404 `NoSuchGrant` otherwise).
+pub async fn revoke_one(ctx: &RequestCtx<'_>, id: &str) -> Result<(), ApiError> {
+    visible_grant(ctx, id).await?;
+    let now = ctx.state.clock.now_ms();
+    ctx.state
+        .access
+        .revoke_grant(id, now)
+        .await
+        .map_err(internal)?;
+    Ok(())
 }
 
 /// Root and admins see every grant; anyone else only those of the key they signed with.
@@ -111,7 +140,8 @@ async fn scoped_filter(ctx: &RequestCtx<'_>, mut f: GrantFilter) -> Result<Grant
     }
 }
 
-/// `GET /_sluice/v1/grants?bucket=&prefix=&access_key_id=`
+/// `GET /_sluice/v1/grants?bucket=&prefix=&access_key_id=&include_expired=true`: live grants
+/// (expired ones only with `include_expired=true`, until the sweep deletes them).
 pub async fn list(ctx: &RequestCtx<'_>) -> Result<Response<ResponseBody>, ApiError> {
     let q = |n: &str| {
         ctx.query
@@ -119,23 +149,20 @@ pub async fn list(ctx: &RequestCtx<'_>) -> Result<Response<ResponseBody>, ApiErr
             .filter(|v| !v.is_empty())
             .map(str::to_string)
     };
-    let filter = scoped_filter(
-        ctx,
-        GrantFilter {
-            access_key_id: q("access_key_id"),
-            bucket: q("bucket"),
-            prefix: q("prefix"),
-            created_before_ms: None,
-        },
-    )
-    .await?;
-    let grants = ctx
-        .state
-        .access
-        .list_grants(&filter)
-        .await
-        .map_err(internal)?;
-    let list: Vec<Value> = grants.iter().map(grant_json).collect();
+    let filter = GrantFilter {
+        access_key_id: q("access_key_id"),
+        bucket: q("bucket"),
+        prefix: q("prefix"),
+        created_before_ms: None,
+    };
+    let grants = list_visible(ctx, filter).await?;
+    let now = ctx.state.clock.now_ms();
+    let include_expired = ctx.query.get("include_expired") == Some("true");
+    let list: Vec<Value> = grants
+        .iter()
+        .filter(|g| include_expired || g.expiry_ms() >= now)
+        .map(grant_json)
+        .collect();
     Ok(response::json(200, &json!({ "grants": list })))
 }
 
@@ -244,13 +271,7 @@ pub async fn handle(
             Ok(response::json(200, &out))
         }
         "DELETE" => {
-            visible_grant(ctx, id).await?;
-            let now = ctx.state.clock.now_ms();
-            ctx.state
-                .access
-                .revoke_grant(id, now)
-                .await
-                .map_err(internal)?;
+            revoke_one(ctx, id).await?;
             Ok(response::json(200, &json!({"id": id, "revoked": true})))
         }
         _ => Err(ApiError::method_not_allowed(method)),

@@ -11,7 +11,10 @@ use crate::ops::multipart::create::create_upload;
 use crate::ops::multipart::{MAX_PART_NUMBER, MAX_PART_SIZE, MIN_PART_SIZE};
 use crate::ops::RequestCtx;
 use crate::response::{self, ResponseBody};
-use crate::url_constraints::GRANT;
+use crate::url_constraints::{GRANT, UPLOAD_SIZE_RANGE};
+
+/// The `method` recorded for the grant of a multipart bundle.
+pub const MULTIPART_GRANT_METHOD: &str = "MULTIPART";
 use http::Response;
 use serde::Deserialize;
 use serde_json::{json, Value};
@@ -44,13 +47,15 @@ pub struct MintRequest {
     pub content_type: Option<String>,
     /// Presign a whole multipart upload instead of one request.
     pub multipart: Option<MultipartSpec>,
-    /// `[min, max]` body size in bytes (PUT; per part URL for multipart: the max).
+    /// `[min, max]` body size in bytes (PUT; for multipart: the whole upload, enforced per part
+    /// as it arrives and at completion).
     pub content_length_range: Option<Value>,
     /// RFC 3339 instant before which the URLs are refused.
     pub not_before: Option<Value>,
     /// CIDRs the client address must be in.
     pub source_ip: Option<Value>,
-    /// Successful uses allowed (creates a server-side grant; single URLs only).
+    /// Successful uses allowed (creates a server-side grant; for a multipart bundle, one grant
+    /// covers every URL and each successful completion spends a use).
     pub max_uses: Option<Value>,
 }
 
@@ -213,6 +218,20 @@ pub async fn mint(
     let raw = body.read_to_end(MAX_BODY).await?;
     let req: MintRequest = serde_json::from_slice(&raw)
         .map_err(|e| ApiError::bad_json(format!("request body: {e}")))?;
+    let host = header(ctx.parts, "host").unwrap_or("localhost").to_string();
+    let out = mint_urls(ctx, creds, &host, &req).await?;
+    Ok(response::json(200, &out))
+}
+
+/// Validates a mint request and signs its URL (or multipart bundle) with `creds` for the S3
+/// endpoint `host` (`host[:port]`), refusing what the caller may not do. Returns the JSON
+/// answer of the mint API. Shared by the mint API and the web console.
+pub async fn mint_urls(
+    ctx: &RequestCtx<'_>,
+    creds: Credentials,
+    host: &str,
+    req: &MintRequest,
+) -> Result<Value, ApiError> {
     let method = req.method.to_ascii_uppercase();
     let action = action_for(&method)
         .ok_or_else(|| ApiError::bad_field("method", "must be PUT, GET, HEAD or DELETE"))?;
@@ -259,16 +278,18 @@ pub async fn mint(
         .as_ref()
         .map(super::grants::parse_max_uses)
         .transpose()?;
-    if max_uses.is_some() && req.multipart.is_some() {
-        return Err(ApiError::bad_field(
-            "max_uses",
-            "is not supported with multipart",
-        ));
-    }
     let plan = match &req.multipart {
         Some(spec) => {
             if method != "PUT" {
                 return Err(ApiError::bad_field("multipart", "only applies to PUT"));
+            }
+            if let (Some(total), Some(range)) = (spec.size, constraints.size) {
+                if !(range.min..=range.max).contains(&total) {
+                    return Err(ApiError::bad_field(
+                        "multipart.size",
+                        "is outside content_length_range",
+                    ));
+                }
             }
             Some(plan_parts(spec)?)
         }
@@ -284,13 +305,13 @@ pub async fn mint(
         })?;
     require_bucket(ctx, &req.bucket).await?;
 
-    let expires_at = (now + time::Duration::seconds(expires_in as i64))
-        .format(&Rfc3339)
-        .unwrap_or_default();
+    let expiry = now + time::Duration::seconds(expires_in as i64);
+    let expires_at = expiry.format(&Rfc3339).unwrap_or_default();
+    let expires_ms = (expiry.unix_timestamp_nanos() / 1_000_000) as i64;
     let signer = Signer {
         creds,
         scheme: crate::tls::scheme(ctx.parts),
-        host: header(ctx.parts, "host").unwrap_or("localhost").to_string(),
+        host: host.to_string(),
         region: &ctx.state.config.region,
         now,
         expires_in,
@@ -313,6 +334,7 @@ pub async fn mint(
                     &req.key,
                     &method,
                     n,
+                    expires_ms,
                 )
                 .await?;
                 query.push((GRANT.to_string(), id.clone()));
@@ -333,7 +355,7 @@ pub async fn mint(
         if let Some(id) = grant_id {
             out["id"] = json!(id);
         }
-        return Ok(response::json(200, &out));
+        return Ok(out);
     };
 
     let headers = StandardHeaders {
@@ -342,6 +364,23 @@ pub async fn mint(
     };
     let upload = create_upload(ctx, &req.bucket, &req.key, headers, Vec::new(), None).await?;
     let id = upload.upload_id.clone();
+    // One grant covers the whole bundle: any of its URLs dies when it is revoked, and a
+    // successful CompleteMultipartUpload spends a use (see `grant_use`).
+    let grant_id = match max_uses {
+        Some(n) => Some(
+            super::grants::create(
+                ctx,
+                &signer.creds.access_key_id,
+                &req.bucket,
+                &req.key,
+                MULTIPART_GRANT_METHOD,
+                n,
+                expires_ms,
+            )
+            .await?,
+        ),
+        None => None,
+    };
     let with_id = |extra: &[(&str, String)]| -> Vec<(String, String)> {
         let mut q: Vec<(String, String)> = extra
             .iter()
@@ -354,6 +393,15 @@ pub async fn mint(
             .then(|| constraints.part_size())
             .flatten();
         q.extend(constraints.query(size, None));
+        if let Some(r) = constraints.size {
+            q.push((
+                UPLOAD_SIZE_RANGE.to_string(),
+                format!("{},{}", r.min, r.max),
+            ));
+        }
+        if let Some(g) = &grant_id {
+            q.push((GRANT.to_string(), g.clone()));
+        }
         q
     };
     let part_list: Vec<Value> = parts
@@ -372,9 +420,7 @@ pub async fn mint(
             v
         })
         .collect();
-    Ok(response::json(
-        200,
-        &json!({
+    let mut out = json!({
             "upload_id": id,
             "bucket": req.bucket,
             "key": req.key,
@@ -383,8 +429,11 @@ pub async fn mint(
             "abort_url": signer.url("DELETE", &with_id(&[]), &[]),
             "list_parts_url": signer.url("GET", &with_id(&[]), &[]),
             "expires_at": expires_at,
-        }),
-    ))
+    });
+    if let Some(g) = grant_id {
+        out["id"] = json!(g);
+    }
+    Ok(out)
 }
 
 #[cfg(test)]

@@ -2,6 +2,7 @@
 #![allow(dead_code)]
 
 pub mod process;
+pub mod service_api;
 
 use aws_credential_types::Credentials as SdkCredentials;
 use aws_sdk_s3::config::{BehaviorVersion, Region};

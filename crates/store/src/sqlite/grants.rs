@@ -35,8 +35,14 @@ pub(crate) const MIGRATION: &str = r#"
     ) WITHOUT ROWID;
 "#;
 
-const COLUMNS: &str =
-    "id, access_key_id, bucket, key, method, max_uses, uses, in_flight, created_ms, revoked_ms";
+/// Migration 5: the grant's expiry, so records expire with their URLs and can be swept.
+pub(crate) const EXPIRY_MIGRATION: &str = r#"
+    ALTER TABLE grants ADD COLUMN expires_ms INTEGER;
+    CREATE INDEX grants_by_expiry ON grants(expires_ms);
+"#;
+
+const COLUMNS: &str = "id, access_key_id, bucket, key, method, max_uses, uses, in_flight, \
+     created_ms, revoked_ms, expires_ms";
 
 fn grant_from_row(r: &Row<'_>) -> rusqlite::Result<GrantRecord> {
     let key: Vec<u8> = r.get(3)?;
@@ -51,6 +57,7 @@ fn grant_from_row(r: &Row<'_>) -> rusqlite::Result<GrantRecord> {
         in_flight: r.get::<_, i64>(7)? as u64,
         created_ms: r.get(8)?,
         revoked_ms: r.get(9)?,
+        expires_ms: r.get(10)?,
     })
 }
 
@@ -91,11 +98,24 @@ impl GrantStore for SqliteMetaStore {
         .await
     }
 
+    async fn delete_expired_grants(&self, before_ms: i64) -> Result<u64, StoreError> {
+        self.write(move |c| {
+            // Audit rows go with their grant (ON DELETE CASCADE).
+            let n = c.execute(
+                "DELETE FROM grants WHERE in_flight = 0 AND \
+                 COALESCE(expires_ms, created_ms + ?2) < ?1",
+                params![before_ms, crate::grants::MAX_URL_VALIDITY_MS],
+            )?;
+            Ok(n as u64)
+        })
+        .await
+    }
+
     async fn create_grant(&self, g: &GrantRecord) -> Result<(), StoreError> {
         let g = g.clone();
         self.write(move |c| {
             c.execute(
-                &format!("INSERT INTO grants ({COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)"),
+                &format!("INSERT INTO grants ({COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)"),
                 params![
                     g.id,
                     g.access_key_id,
@@ -106,7 +126,8 @@ impl GrantStore for SqliteMetaStore {
                     g.uses as i64,
                     g.in_flight as i64,
                     g.created_ms,
-                    g.revoked_ms
+                    g.revoked_ms,
+                    g.expires_ms
                 ],
             )?;
             Ok(())

@@ -5,6 +5,7 @@
 //! Every call runs on the blocking thread pool, never on the async runtime.
 
 mod bucket_access;
+mod bucket_cors;
 mod buckets;
 mod grants;
 mod identity;

@@ -74,6 +74,10 @@ const MIGRATIONS: &[&str] = &[
     super::identity::MIGRATION,
     // 4: grants (use-limited presigned URLs) and their audit trail (sqlite/grants.rs).
     super::grants::MIGRATION,
+    // 5: grant expiry (sqlite/grants.rs).
+    super::grants::EXPIRY_MIGRATION,
+    // 6: bucket CORS configurations (sqlite/bucket_cors.rs).
+    super::bucket_cors::MIGRATION,
 ];
 
 /// The schema version this build writes.

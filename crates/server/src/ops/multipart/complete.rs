@@ -9,6 +9,7 @@ use crate::ops::buckets::store_err;
 use crate::ops::put_object::free_object_blobs;
 use crate::ops::RequestCtx;
 use crate::response::{self, set_header, ResponseBody};
+use crate::url_constraints::upload_size_range;
 use http::Response;
 use sluice_s3::xml::{parse_complete_request, CompleteResult, CompletedPart};
 use sluice_s3::S3Error;
@@ -93,6 +94,9 @@ pub async fn complete_multipart_upload(
     let etags: Vec<&str> = chosen.iter().map(|p| p.etag.as_str()).collect();
     let etag = multipart_etag(&etags).ok_or_else(S3Error::internal_error)?;
     let size: u64 = chosen.iter().map(|p| p.size).sum();
+    if let Some(range) = upload_size_range(ctx.query)? {
+        range.check(size)?;
+    }
 
     let mut checksums = Checksums::default();
     let mut echo = None;

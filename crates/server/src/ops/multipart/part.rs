@@ -1,6 +1,6 @@
 //! UploadPart and UploadPartCopy.
 
-use super::{free_blobs, load_upload, parse_part_number, MAX_PART_SIZE};
+use super::{free_blobs, load_upload, parse_part_number, MAX_PART_NUMBER, MAX_PART_SIZE};
 use crate::authz::require_allowed;
 use crate::body_in::BodyReader;
 use crate::checksum::ChecksumAlgorithm;
@@ -12,6 +12,7 @@ use crate::ops::get_object::load_object;
 use crate::ops::put_object::{integrity_plan, store_body, ExpectedChecksum};
 use crate::ops::RequestCtx;
 use crate::response::{self, set_header, ResponseBody};
+use crate::url_constraints::upload_size_range;
 use http::Response;
 use sluice_s3::xml::CopyObjectResult;
 use sluice_s3::S3Error;
@@ -66,6 +67,23 @@ pub async fn upload_part(
                 plan.algorithm.name().to_ascii_lowercase()
             )));
         }
+    }
+    if let Some(range) = upload_size_range(ctx.query)? {
+        let others: u64 = ctx
+            .state
+            .meta
+            .list_parts(upload_id, 0, MAX_PART_NUMBER as usize + 1)
+            .await
+            .map_err(store_err)?
+            .iter()
+            .filter(|p| p.part_number != n)
+            .map(|p| p.size)
+            .sum();
+        let room = range
+            .max
+            .checked_sub(others)
+            .ok_or_else(|| S3Error::entity_too_large(range.max))?;
+        body.cap_size(room);
     }
     let stored = store_body(ctx, body, &plan, MAX_PART_SIZE).await?;
     let record = PartRecord {

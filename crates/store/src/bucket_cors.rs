@@ -1,0 +1,16 @@
+//! The contract for a bucket's CORS configuration (removed with its bucket).
+
+use async_trait::async_trait;
+
+use crate::error::StoreError;
+
+/// Stores each bucket's `CORSConfiguration` document (validated by the caller).
+#[async_trait]
+pub trait BucketCorsStore: Send + Sync + 'static {
+    /// The bucket's CORS document, if any.
+    async fn bucket_cors(&self, bucket: &str) -> Result<Option<String>, StoreError>;
+    /// Sets the bucket's CORS document; [`StoreError::NoSuchBucket`].
+    async fn put_bucket_cors(&self, bucket: &str, document: &str) -> Result<(), StoreError>;
+    /// Removes the bucket's CORS document; returns whether there was one.
+    async fn delete_bucket_cors(&self, bucket: &str) -> Result<bool, StoreError>;
+}
