@@ -17,9 +17,10 @@ pub fn is_over_tls(parts: &http::request::Parts) -> bool {
     parts.extensions.get::<OverTls>().is_some()
 }
 
-/// `https` over TLS, else `http`.
-pub fn scheme(parts: &http::request::Parts) -> &'static str {
-    if is_over_tls(parts) {
+/// The scheme of URLs pointing at the S3 port: `https` when it serves TLS, else `http`
+/// (also for URLs minted from the web console, which listens elsewhere).
+pub fn s3_scheme(config: &crate::config::ServerConfig) -> &'static str {
+    if config.tls_cert.is_some() {
         "https"
     } else {
         "http"

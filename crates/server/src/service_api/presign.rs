@@ -310,7 +310,7 @@ pub async fn mint_urls(
     let expires_ms = (expiry.unix_timestamp_nanos() / 1_000_000) as i64;
     let signer = Signer {
         creds,
-        scheme: crate::tls::scheme(ctx.parts),
+        scheme: crate::tls::s3_scheme(&ctx.state.config),
         host: host.to_string(),
         region: &ctx.state.config.region,
         now,

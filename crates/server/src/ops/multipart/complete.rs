@@ -171,7 +171,7 @@ pub async fn complete_multipart_upload(
     let doc = CompleteResult {
         location: format!(
             "{}://{host}{}",
-            crate::tls::scheme(ctx.parts),
+            crate::tls::s3_scheme(&ctx.state.config),
             sluice_sigv4::encode_object_path(bucket, key)
         ),
         bucket: bucket.to_string(),
