@@ -25,7 +25,14 @@ pub fn build(
     ctx.set(keys::SOURCE_IP, remote.ip().to_canonical().to_string())
         .set(keys::CURRENT_TIME, iso8601_millis(now_ms))
         .set(keys::EPOCH_TIME, (now_ms.div_euclid(1000)).to_string())
-        .set(keys::SECURE_TRANSPORT, "false");
+        .set(
+            keys::SECURE_TRANSPORT,
+            if crate::tls::is_over_tls(parts) {
+                "true"
+            } else {
+                "false"
+            },
+        );
     if let Principal::User { name, .. } = &caller.principal {
         ctx.set(keys::USERNAME, name.as_str());
     }

@@ -39,6 +39,10 @@ pub struct ServerConfig {
     /// The server-wide CORS rule for buckets without their own `CORSConfiguration`
     /// (and for the service API); `None`: no CORS unless a bucket has rules.
     pub cors_default: Option<sluice_s3::cors::CorsRule>,
+    /// PEM certificate chain for TLS; with `tls_key`, the S3 port speaks HTTPS only.
+    pub tls_cert: Option<PathBuf>,
+    /// PEM private key matching `tls_cert`.
+    pub tls_key: Option<PathBuf>,
 }
 
 impl ServerConfig {
@@ -60,6 +64,8 @@ impl ServerConfig {
             body_idle_timeout: Duration::from_secs(60),
             console_listen: None,
             cors_default: None,
+            tls_cert: None,
+            tls_key: None,
         }
     }
 }

@@ -31,6 +31,7 @@ pub mod server_key;
 pub mod service;
 pub mod service_api;
 pub mod state;
+pub mod tls;
 pub mod url_constraints;
 
 pub use clock::Clock;

@@ -8,7 +8,7 @@ use crate::state::AppState;
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper_util::rt::{TokioIo, TokioTimer};
-use hyper_util::server::graceful::GracefulShutdown;
+use hyper_util::server::graceful::{GracefulShutdown, Watcher};
 use sluice_sigv4::SigningKeyCache;
 use sluice_store::{BlobStore, MetaStore};
 use std::net::SocketAddr;
@@ -17,6 +17,7 @@ use std::time::{Duration, SystemTime};
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
+use tokio_rustls::TlsAcceptor;
 
 /// Most header lines in one request (hyper answers 431 beyond this).
 const MAX_HEADERS: usize = 100;
@@ -38,6 +39,12 @@ pub enum StartError {
     /// Server key problem.
     #[error(transparent)]
     ServerKey(#[from] crate::server_key::ServerKeyError),
+    /// TLS certificate or key problem.
+    #[error(transparent)]
+    Tls(#[from] crate::tls::TlsError),
+    /// Only one of the TLS certificate and key was given.
+    #[error("TLS needs both a certificate and a key (--tls-cert and --tls-key)")]
+    TlsIncomplete,
     /// Could not bind the listen address.
     #[error("cannot listen on {addr}: {source}")]
     Bind {
@@ -146,6 +153,11 @@ async fn start_inner(
         config.root_access_key.as_deref(),
         config.root_secret_key.as_deref(),
     )?;
+    let tls = match (&config.tls_cert, &config.tls_key) {
+        (Some(cert), Some(key)) => Some(crate::tls::load_acceptor(cert, key)?),
+        (None, None) => None,
+        _ => return Err(StartError::TlsIncomplete),
+    };
     let listener = TcpListener::bind(config.listen)
         .await
         .map_err(|source| StartError::Bind {
@@ -181,7 +193,14 @@ async fn start_inner(
         }
         None => None,
     };
-    let task = tokio::spawn(accept_loop(listener, state.clone(), shutdown_rx, grace));
+    let task = tokio::spawn(accept_loop(
+        listener,
+        tls,
+        state.clone(),
+        shutdown_rx,
+        grace,
+    ));
+
     Ok(RunningServer {
         local_addr,
         console_addr,
@@ -209,6 +228,7 @@ async fn bind_console(
 
 async fn accept_loop(
     listener: TcpListener,
+    tls: Option<TlsAcceptor>,
     state: Arc<AppState>,
     mut shutdown: watch::Receiver<bool>,
     grace: Duration,
@@ -239,21 +259,22 @@ async fn accept_loop(
                 };
                 let _ = stream.set_nodelay(true);
                 let state = state.clone();
-                let service = service_fn(move |req| {
-                    let state = state.clone();
-                    async move { Ok::<_, std::convert::Infallible>(handle_request(&state, req, remote).await) }
-                });
-                let conn = http1::Builder::new()
-                    .keep_alive(true)
-                    .timer(TokioTimer::new())
-                    .header_read_timeout(header_timeout)
-                    .max_headers(MAX_HEADERS)
-                    .serve_connection(TokioIo::new(stream), service);
-                let conn = graceful.watch(conn);
+                let watcher = graceful.watcher();
+                let tls = tls.clone();
                 crate::metrics::connections(1.0);
                 tokio::spawn(async move {
-                    if let Err(e) = conn.await {
-                        tracing::debug!(error = %e, "connection ended with error");
+                    match tls {
+                        None => serve_connection(stream, false, state, remote, watcher).await,
+                        Some(acceptor) => {
+                            // The handshake shares the slow-header budget.
+                            match tokio::time::timeout(header_timeout, acceptor.accept(stream)).await {
+                                Ok(Ok(tls_stream)) => {
+                                    serve_connection(tls_stream, true, state, remote, watcher).await
+                                }
+                                Ok(Err(e)) => tracing::debug!(error = %e, %remote, "TLS handshake failed"),
+                                Err(_) => tracing::debug!(%remote, "TLS handshake timed out"),
+                            }
+                        }
                     }
                     crate::metrics::connections(-1.0);
                     drop(permit);
@@ -267,6 +288,35 @@ async fn accept_loop(
     tokio::select! {
         _ = graceful.shutdown() => tracing::info!("all connections closed"),
         _ = tokio::time::sleep(grace) => tracing::warn!("grace period over; closing remaining connections"),
+    }
+}
+
+/// Serves HTTP/1.1 on one accepted connection (plain or TLS) until it closes.
+async fn serve_connection<I>(
+    io: I,
+    over_tls: bool,
+    state: Arc<AppState>,
+    remote: SocketAddr,
+    watcher: Watcher,
+) where
+    I: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
+{
+    let header_timeout = state.config.header_read_timeout;
+    let service = service_fn(move |mut req: hyper::Request<hyper::body::Incoming>| {
+        let state = state.clone();
+        if over_tls {
+            req.extensions_mut().insert(crate::tls::OverTls);
+        }
+        async move { Ok::<_, std::convert::Infallible>(handle_request(&state, req, remote).await) }
+    });
+    let conn = http1::Builder::new()
+        .keep_alive(true)
+        .timer(TokioTimer::new())
+        .header_read_timeout(header_timeout)
+        .max_headers(MAX_HEADERS)
+        .serve_connection(TokioIo::new(io), service);
+    if let Err(e) = watcher.watch(conn).await {
+        tracing::debug!(error = %e, "connection ended with error");
     }
 }
 

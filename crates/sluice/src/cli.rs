@@ -108,6 +108,12 @@ pub struct ServeArgs {
     /// Seconds a request body may stall before the request fails with RequestTimeout [default: 60].
     #[arg(long, env = "SLUICE_BODY_TIMEOUT")]
     pub body_timeout: Option<u64>,
+    /// PEM certificate chain: serve HTTPS (needs --tls-key) [default: plain HTTP].
+    #[arg(long, env = "SLUICE_TLS_CERT", value_name = "FILE")]
+    pub tls_cert: Option<std::path::PathBuf>,
+    /// PEM private key for --tls-cert.
+    #[arg(long, env = "SLUICE_TLS_KEY", value_name = "FILE")]
+    pub tls_key: Option<std::path::PathBuf>,
     /// Log format: text or json [default: text].
     #[arg(long, env = "SLUICE_LOG_FORMAT")]
     pub log_format: Option<String>,

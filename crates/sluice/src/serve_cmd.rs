@@ -6,6 +6,11 @@ use sluice_server::{RootSource, ServerConfig};
 /// Runs the server in the foreground.
 pub async fn run(config: ServerConfig) -> Result<()> {
     let data_dir = config.data_dir.clone();
+    let scheme = if config.tls_cert.is_some() {
+        "https"
+    } else {
+        "http"
+    };
     let server = sluice_server::start(config).await?;
     if server.root_source == RootSource::Generated {
         eprintln!();
@@ -18,7 +23,7 @@ pub async fn run(config: ServerConfig) -> Result<()> {
         eprintln!();
     }
     tracing::info!(addr = %server.local_addr, data_dir = %data_dir.display(), "sluice listening");
-    println!("sluice listening on http://{}", server.local_addr);
+    println!("sluice listening on {scheme}://{}", server.local_addr);
     if let Some(console) = server.console_addr {
         tracing::info!(addr = %console, "web console listening");
         println!("sluice web console on http://{console}/");

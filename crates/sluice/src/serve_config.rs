@@ -42,6 +42,10 @@ pub struct FileConfig {
     pub body_timeout: Option<u64>,
     /// The server-wide default CORS rule (`[cors]` table).
     pub cors: Option<crate::serve_cors::FileCors>,
+    /// See `--tls-cert`.
+    pub tls_cert: Option<PathBuf>,
+    /// See `--tls-key`.
+    pub tls_key: Option<PathBuf>,
 }
 
 /// Log line format.
@@ -74,7 +78,7 @@ impl ServeSettings {
             }
         };
         format!(
-            "data_dir = {:?}\nlisten = \"{}\"\n{}\nregion = {:?}\n{}\nno_sigv2 = {}\nroot_access_key = {}\nroot_secret_key = {}\nshutdown_grace = {}\nstale_upload_hours = {}\nmax_connections = {}\nheader_timeout = {}\nbody_timeout = {}\nlog_format = \"{}\"\n",
+            "data_dir = {:?}\nlisten = \"{}\"\n{}\nregion = {:?}\n{}\nno_sigv2 = {}\nroot_access_key = {}\nroot_secret_key = {}\nshutdown_grace = {}\nstale_upload_hours = {}\nmax_connections = {}\nheader_timeout = {}\nbody_timeout = {}\n{}\nlog_format = \"{}\"\n",
             c.data_dir.display().to_string(),
             c.listen,
             match &c.console_listen { Some(a) => format!("console_listen = \"{a}\""), None => "# console_listen: not set (web console off)".to_string() },
@@ -88,6 +92,10 @@ impl ServeSettings {
             c.max_connections,
             c.header_read_timeout.as_secs(),
             c.body_idle_timeout.as_secs(),
+            match (&c.tls_cert, &c.tls_key) {
+                (Some(cert), Some(key)) => format!("tls_cert = {:?}\ntls_key = {:?}", cert.display().to_string(), key.display().to_string()),
+                _ => "# tls_cert, tls_key: not set (plain HTTP)".to_string(),
+            },
             match self.log_format { LogFormat::Text => "text", LogFormat::Json => "json" },
         ) + &crate::serve_cors::cors_toml(c.cors_default.as_ref())
     }
@@ -169,6 +177,11 @@ pub fn merge(args: ServeArgs) -> Result<ServeSettings> {
         cfg.body_idle_timeout = Duration::from_secs(t);
     }
     cfg.cors_default = crate::serve_cors::merge_cors(args.cors, file.cors)?;
+    cfg.tls_cert = args.tls_cert.or(file.tls_cert);
+    cfg.tls_key = args.tls_key.or(file.tls_key);
+    if cfg.tls_cert.is_some() != cfg.tls_key.is_some() {
+        bail!("TLS needs both `tls_cert` and `tls_key` (--tls-cert and --tls-key)");
+    }
     let log_format = match args.log_format.or(file.log_format).as_deref() {
         None | Some("text") => LogFormat::Text,
         Some("json") => LogFormat::Json,

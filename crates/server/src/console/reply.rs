@@ -107,7 +107,8 @@ impl Page {
         };
         let csp = format!(
             "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
-             connect-src 'self' http://{}; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+             connect-src 'self' {}://{}; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+            crate::tls::s3_scheme(&console.app.config),
             super::acting::s3_authority(console, req)
         );
         for (name, value) in [

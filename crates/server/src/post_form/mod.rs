@@ -235,8 +235,13 @@ fn success_response(
 ) -> Response<ResponseBody> {
     let etag = format!("\"{md5_hex}\"");
     let host = header(parts, "host").unwrap_or("localhost");
+    let scheme = if crate::tls::is_over_tls(parts) {
+        "https"
+    } else {
+        "http"
+    };
     let location = format!(
-        "http://{host}{}",
+        "{scheme}://{host}{}",
         sluice_sigv4::encode_object_path(bucket, key)
     );
     let redirect = fields

@@ -180,6 +180,7 @@ fn caller_credentials(ctx: &RequestCtx<'_>) -> Result<Credentials, ApiError> {
 
 struct Signer<'a> {
     creds: Credentials,
+    scheme: &'static str,
     host: String,
     region: &'a str,
     now: time::OffsetDateTime,
@@ -208,7 +209,7 @@ impl Signer<'_> {
                 expires_in: self.expires_in,
             },
         );
-        format!("http://{}{}?{q}", self.host, self.path)
+        format!("{}://{}{}?{q}", self.scheme, self.host, self.path)
     }
 }
 
@@ -333,6 +334,7 @@ pub async fn mint_urls(
     let expires_ms = (expiry.unix_timestamp_nanos() / 1_000_000) as i64;
     let signer = Signer {
         creds,
+        scheme: crate::tls::s3_scheme(&ctx.state.config),
         host: host.to_string(),
         region: &ctx.state.config.region,
         now,

@@ -170,7 +170,8 @@ pub async fn complete_multipart_upload(
     let host = header(ctx.parts, "host").unwrap_or("localhost");
     let doc = CompleteResult {
         location: format!(
-            "http://{host}{}",
+            "{}://{host}{}",
+            crate::tls::s3_scheme(&ctx.state.config),
             sluice_sigv4::encode_object_path(bucket, key)
         ),
         bucket: bucket.to_string(),
