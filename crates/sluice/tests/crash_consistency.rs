@@ -1,7 +1,7 @@
 //! Crash consistency: concurrent presigned uploads (single PUT and multipart) while the server is
 //! killed with SIGKILL at random points; after each restart every acknowledged object reads back
 //! byte-exact, no object holds a mix or a prefix of a body, and `sluice check` finds no damage.
-//! Rounds: 5 by default; `SLUICE_CRASH_ROUNDS=N` for a longer run.
+//! Rounds: 20 by default; `SLUICE_CRASH_ROUNDS=N` for another count.
 
 mod common;
 
@@ -148,7 +148,7 @@ async fn sigkill_during_uploads_never_loses_or_mixes_acknowledged_bytes() {
     let rounds: usize = std::env::var("SLUICE_CRASH_ROUNDS")
         .ok()
         .and_then(|v| v.parse().ok())
-        .unwrap_or(5);
+        .unwrap_or(20);
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().to_str().unwrap().to_string();
     let env = [
