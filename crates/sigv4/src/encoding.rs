@@ -73,7 +73,40 @@ pub(crate) fn percent_decode_lossy(input: &str) -> String {
 /// Re-encodes an already percent-encoded string in AWS canonical form:
 /// decode every escape, then encode each byte with [`uri_encode_bytes`].
 pub(crate) fn reencode(input: &str, encode_slash: bool) -> String {
+    if is_canonical(input.as_bytes(), encode_slash) {
+        return input.to_owned();
+    }
     uri_encode_bytes(&percent_decode(input), encode_slash)
+}
+
+/// Whether `input` already equals `uri_encode(percent_decode(input))`: only bytes kept as
+/// they are, and `%XX` escapes (uppercase hex) of bytes that must be escaped. The common case
+/// for SDK-made query strings, so re-encoding can skip the decode and the copy per byte.
+fn is_canonical(input: &[u8], encode_slash: bool) -> bool {
+    let hex = |b: u8| match b {
+        b'0'..=b'9' => Some(b - b'0'),
+        b'A'..=b'F' => Some(b - b'A' + 10),
+        _ => None,
+    };
+    let kept = |b: u8| is_unreserved(b) || (b == b'/' && !encode_slash);
+    let mut i = 0;
+    while i < input.len() {
+        let b = input[i];
+        if b == b'%' {
+            let (Some(&h), Some(&l)) = (input.get(i + 1), input.get(i + 2)) else {
+                return false;
+            };
+            match (hex(h), hex(l)) {
+                (Some(h), Some(l)) if !kept((h << 4) | l) => i += 3,
+                _ => return false,
+            }
+        } else if kept(b) {
+            i += 1;
+        } else {
+            return false;
+        }
+    }
+    true
 }
 
 #[cfg(test)]
@@ -90,6 +123,19 @@ mod tests {
     fn reserved_encoded_upper() {
         assert_eq!(uri_encode("é ", true), "%C3%A9%20");
         assert_eq!(uri_encode("=&?%+*", true), "%3D%26%3F%25%2B%2A");
+    }
+
+    #[test]
+    fn reencode_fast_path_matches_slow_path() {
+        for s in [
+            "abc", "a%20b", "%2F", "/", "%2f", "%41", "a+b", "%C3%A9", "%", "%4", "%zz", "x%2Fy/z",
+            "~._-", "%7E", "%2B", "a b", "",
+        ] {
+            for slash in [true, false] {
+                let slow = uri_encode_bytes(&percent_decode(s), slash);
+                assert_eq!(reencode(s, slash), slow, "{s:?} encode_slash={slash}");
+            }
+        }
     }
 
     #[test]
