@@ -204,6 +204,9 @@ async fn soak_mixed_presigned_traffic_keeps_memory_and_fds_flat() {
         t.await.unwrap();
     }
     let elapsed = started.elapsed().as_secs_f64();
+    // Once the clients are gone, their connections and files must be too.
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let fds_after = open_fds(pid) as u64;
     let total = ops.load(Ordering::Relaxed);
     let errors = errors.lock().unwrap().clone();
     let rss = |s: &(u64, usize)| s.0;
@@ -213,7 +216,7 @@ async fn soak_mixed_presigned_traffic_keeps_memory_and_fds_flat() {
     println!(
         "soak: {secs} s, {WORKERS} connections, {total} operations ({:.0}/s), {} errors; \
          peak VmRSS first third {rss_first} KiB, last third {rss_last} KiB, VmHWM {} KiB; \
-         open fds first third {fd_first}, last third {fd_last}",
+         open fds first third {fd_first}, last third {fd_last}, after the load {fds_after}",
         total as f64 / elapsed,
         errors.len(),
         server.peak_rss_kib()
@@ -229,6 +232,15 @@ async fn soak_mixed_presigned_traffic_keeps_memory_and_fds_flat() {
         rss_last <= rss_first + rss_first / 4 + 16 * 1024,
         "RSS grew: {rss_first} KiB -> {rss_last} KiB"
     );
-    assert!(fd_last <= fd_first + 8, "fds grew: {fd_first} -> {fd_last}");
+    // Under load the count moves with the requests in flight (sockets, blob files, SQLite
+    // readers); a leak shows as growth beyond that and as descriptors left after the load.
+    assert!(
+        fd_last <= fd_first + WORKERS as u64 / 2,
+        "fds grew: {fd_first} -> {fd_last}"
+    );
+    assert!(
+        fds_after <= fd_first,
+        "descriptors left after the load: {fds_after} (under load: {fd_first})"
+    );
     assert_eq!(server.terminate(), Some(0));
 }
