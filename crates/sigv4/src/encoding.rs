@@ -67,6 +67,10 @@ pub fn percent_decode(input: &str) -> Vec<u8> {
 
 /// Decodes `%XX` escapes into a string, replacing invalid UTF-8 lossily.
 pub(crate) fn percent_decode_lossy(input: &str) -> String {
+    if !input.contains('%') {
+        // Nothing to decode (`+` stays a plus): skip the byte-by-byte pass.
+        return input.to_owned();
+    }
     String::from_utf8_lossy(&percent_decode(input)).into_owned()
 }
 
