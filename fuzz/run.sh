@@ -12,7 +12,7 @@
 # committed); crashes to fuzz/artifacts/<target>/. Reproduce one with
 #   RUSTC_BOOTSTRAP=1 cargo fuzz run -s none <target> fuzz/artifacts/<target>/crash-...
 set -euo pipefail
-cd "$(dirname "$0")"
+cd "$(dirname "$0")/.."   # cargo fuzz finds ./fuzz from the repository root
 
 FUZZ_SECONDS=${FUZZ_SECONDS:-15}
 FUZZ_SANITIZER=${FUZZ_SANITIZER:-address}
@@ -28,10 +28,7 @@ export PATH="${CARGO_HOME:-$HOME/.cargo}/bin:$PATH"
 
 echo "== building fuzz targets (sanitizer: $FUZZ_SANITIZER)"
 start=$(date +%s)
-# shellcheck disable=SC2086
-for t in $TARGETS; do
-  cargo fuzz build -s "$FUZZ_SANITIZER" "$t"
-done
+cargo fuzz build -s "$FUZZ_SANITIZER"
 echo "   built in $(($(date +%s) - start)) s"
 
 failed=()
@@ -39,10 +36,10 @@ summary=()
 for t in $TARGETS; do
   echo "== $t: ${FUZZ_SECONDS}s"
   # The committed seeds are read-only input; new finds go to a scratch corpus.
-  scratch="target/corpus-run/$t"
-  mkdir -p "$scratch" "artifacts/$t"
-  log="target/fuzz-$t.log"
-  if cargo fuzz run -s "$FUZZ_SANITIZER" "$t" "$scratch" "corpus/$t" -- \
+  scratch="fuzz/target/corpus-run/$t"
+  mkdir -p "$scratch" "fuzz/artifacts/$t"
+  log="fuzz/target/fuzz-$t.log"
+  if cargo fuzz run -s "$FUZZ_SANITIZER" "$t" "$scratch" "fuzz/corpus/$t" -- \
       -max_total_time="$FUZZ_SECONDS" -print_final_stats=1 -timeout=10 -rss_limit_mb=2048 \
       -max_len=65536 >"$log" 2>&1; then
     status=ok

@@ -34,7 +34,10 @@ fuzz_target!(|data: &[u8]| {
         if !encoded.is_empty() && !encode_slash {
             assert_eq!(canonical_uri(&encoded), encoded);
         }
-        assert_eq!(uri_encode(&text, encode_slash), uri_encode_bytes(text.as_bytes(), encode_slash));
+        assert_eq!(
+            uri_encode(&text, encode_slash),
+            uri_encode_bytes(text.as_bytes(), encode_slash)
+        );
     }
     let _ = percent_decode(&text);
 });

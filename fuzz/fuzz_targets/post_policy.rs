@@ -21,7 +21,10 @@ fn field<'f>(fields: &'f [(String, String)], name: &str) -> Option<&'f str> {
 }
 
 fn set(fields: &mut [(String, String)], name: &str, value: String) {
-    if let Some(slot) = fields.iter_mut().find(|(n, _)| n.eq_ignore_ascii_case(name)) {
+    if let Some(slot) = fields
+        .iter_mut()
+        .find(|(n, _)| n.eq_ignore_ascii_case(name))
+    {
         slot.1 = value;
     }
 }
@@ -45,7 +48,11 @@ fuzz_target!(|data: &[u8]| {
                 let sig = sign_post_policy_v4(SECRET, &policy, date, region);
                 set(&mut fields, "x-amz-signature", sig);
             }
-            set(&mut fields, "signature", sign_post_policy_v2(SECRET, &policy));
+            set(
+                &mut fields,
+                "signature",
+                sign_post_policy_v2(SECRET, &policy),
+            );
         }
     }
 

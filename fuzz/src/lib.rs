@@ -58,9 +58,12 @@ pub struct OwnedRequest {
 impl OwnedRequest {
     /// Parses the text format above (never fails: missing parts are empty).
     pub fn parse(data: &[u8]) -> OwnedRequest {
-        let (head, body) = match find(data, b"\n\r\n").map(|i| (i, 3)).into_iter().chain(
-            find(data, b"\n\n").map(|i| (i, 2)),
-        ).min_by_key(|(i, _)| *i) {
+        let (head, body) = match find(data, b"\n\r\n")
+            .map(|i| (i, 3))
+            .into_iter()
+            .chain(find(data, b"\n\n").map(|i| (i, 2)))
+            .min_by_key(|(i, _)| *i)
+        {
             Some((i, skip)) => (&data[..=i], &data[i + skip..]),
             None => (data, &[][..]),
         };

@@ -85,7 +85,12 @@ fn main() {
     // --- sigv4_header_auth ---
     let t = "sigv4_header_auth";
     let hs = header_signed("GET", "/bucket/key", "", &[], UNSIGNED_PAYLOAD, None);
-    write(dir, t, "get-unsigned", &request_text("GET", "/bucket/key", "", &hs));
+    write(
+        dir,
+        t,
+        "get-unsigned",
+        &request_text("GET", "/bucket/key", "", &hs),
+    );
     let extra = [h("content-type", "image/png"), h("x-amz-meta-a", "b  c")];
     let hs = header_signed(
         "PUT",
@@ -99,10 +104,19 @@ fn main() {
         dir,
         t,
         "put-part-token",
-        &request_text("PUT", "/bucket/a%20b/%C3%A9", "uploadId=x&partNumber=1", &hs),
+        &request_text(
+            "PUT",
+            "/bucket/a%20b/%C3%A9",
+            "uploadId=x&partNumber=1",
+            &hs,
+        ),
     );
     for (name, payload, trailer) in [
-        ("put-chunked-signed", "STREAMING-AWS4-HMAC-SHA256-PAYLOAD", false),
+        (
+            "put-chunked-signed",
+            "STREAMING-AWS4-HMAC-SHA256-PAYLOAD",
+            false,
+        ),
         (
             "put-chunked-signed-trailer",
             "STREAMING-AWS4-HMAC-SHA256-PAYLOAD-TRAILER",
@@ -120,9 +134,7 @@ fn main() {
         body.extend(signer.frame_chunk(b"hello "));
         body.extend(signer.frame_chunk(b"world"));
         if trailer {
-            body.extend(
-                signer.frame_final_with_trailers(&[h("x-amz-checksum-crc32", "DUoRhQ==")]),
-            );
+            body.extend(signer.frame_final_with_trailers(&[h("x-amz-checksum-crc32", "DUoRhQ==")]));
         } else {
             body.extend(signer.frame_final());
         }
@@ -142,7 +154,10 @@ fn main() {
     );
     let mut body = request_text("PUT", "/bucket/key", "", &hs);
     body.extend(frame_unsigned_chunk(b"hello"));
-    body.extend(frame_unsigned_final(&[h("x-amz-checksum-crc32", "NhCmhg==")]));
+    body.extend(frame_unsigned_final(&[h(
+        "x-amz-checksum-crc32",
+        "NhCmhg==",
+    )]));
     write(dir, t, "put-chunked-unsigned-trailer", &body);
     let v2_headers = [
         h("date", "Thu, 29 Feb 2024 12:00:00 GMT"),
@@ -159,34 +174,48 @@ fn main() {
     );
     let mut hs = v2_headers.to_vec();
     hs.push(h("authorization", &auth));
-    write(dir, t, "put-v2", &request_text("PUT", "/bucket/key", "acl", &hs));
+    write(
+        dir,
+        t,
+        "put-v2",
+        &request_text("PUT", "/bucket/key", "acl", &hs),
+    );
 
     // --- sigv4_query_auth ---
     let t = "sigv4_query_auth";
-    let presign = |method: &str, query: &[(String, String)], headers: &[(String, String)], token| {
-        presign_v4(
-            &creds(token),
-            &PresignRequest {
-                method,
-                host: HOST,
-                raw_path: "/bucket/key",
-                query,
-                headers,
-                region: REGION,
-                service: "s3",
-                datetime: NOW,
-                expires_in: 3600,
-            },
-        )
-    };
-    write(dir, t, "presigned-get", presign("GET", &[], &[], None).as_bytes());
+    let presign =
+        |method: &str, query: &[(String, String)], headers: &[(String, String)], token| {
+            presign_v4(
+                &creds(token),
+                &PresignRequest {
+                    method,
+                    host: HOST,
+                    raw_path: "/bucket/key",
+                    query,
+                    headers,
+                    region: REGION,
+                    service: "s3",
+                    datetime: NOW,
+                    expires_in: 3600,
+                },
+            )
+        };
+    write(
+        dir,
+        t,
+        "presigned-get",
+        presign("GET", &[], &[], None).as_bytes(),
+    );
     write(
         dir,
         t,
         "presigned-get-params-token",
         presign(
             "GET",
-            &[h("response-content-type", "text/plain; a=b"), h("x-sluice-max-size", "10")],
+            &[
+                h("response-content-type", "text/plain; a=b"),
+                h("x-sluice-max-size", "10"),
+            ],
             &[],
             Some("tok/en+=="),
         )
@@ -228,13 +257,19 @@ fn main() {
     body.extend(signer.frame_chunk(b"hello"));
     body.extend(signer.frame_final_with_trailers(&[
         h("x-amz-checksum-crc32", "NhCmhg=="),
-        h("x-amz-checksum-sha256", "LPJNul+wow4m6DsqxbninhsWHlwfp0JecwQzYpOLmCQ="),
+        h(
+            "x-amz-checksum-sha256",
+            "LPJNul+wow4m6DsqxbninhsWHlwfp0JecwQzYpOLmCQ=",
+        ),
     ]));
     write(dir, t, "signed-trailer", &body);
     let mut body = vec![4, 1, 4, 0, 8];
     body.extend(frame_unsigned_chunk(b"hello"));
     body.extend(frame_unsigned_chunk(b" ok"));
-    body.extend(frame_unsigned_final(&[h("x-amz-checksum-crc32", "AAAAAA==")]));
+    body.extend(frame_unsigned_final(&[h(
+        "x-amz-checksum-crc32",
+        "AAAAAA==",
+    )]));
     write(dir, t, "unsigned-trailer", &body);
     let mut body = vec![0, 0];
     body.extend(frame_unsigned_chunk(b"x"));
@@ -263,7 +298,11 @@ fn base64_encode(input: &[u8]) -> String {
     const TABLE: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
     let mut out = String::new();
     for chunk in input.chunks(3) {
-        let b = [chunk[0], *chunk.get(1).unwrap_or(&0), *chunk.get(2).unwrap_or(&0)];
+        let b = [
+            chunk[0],
+            *chunk.get(1).unwrap_or(&0),
+            *chunk.get(2).unwrap_or(&0),
+        ];
         let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
         for i in 0..4 {
             if i <= chunk.len() {
