@@ -34,8 +34,7 @@ struct CorsRuleDoc {
 /// Parses and validates a PutBucketCors body.
 pub fn parse_cors_configuration(body: &[u8]) -> Result<Vec<CorsRule>, S3Error> {
     let text = std::str::from_utf8(body).map_err(|_| S3Error::malformed_xml())?;
-    let doc: CorsConfigurationDoc =
-        quick_xml::de::from_str(text).map_err(|_| S3Error::malformed_xml())?;
+    let doc: CorsConfigurationDoc = super::from_body(text)?;
     if doc.rules.is_empty() {
         return Err(S3Error::malformed_xml());
     }

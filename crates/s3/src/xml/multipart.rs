@@ -84,8 +84,7 @@ struct CompleteRequest {
 /// Parses a CompleteMultipartUpload body (at least one part).
 pub fn parse_complete_request(body: &[u8]) -> Result<Vec<CompletedPart>, S3Error> {
     let text = std::str::from_utf8(body).map_err(|_| S3Error::malformed_xml())?;
-    let req: CompleteRequest =
-        quick_xml::de::from_str(text).map_err(|_| S3Error::malformed_xml())?;
+    let req: CompleteRequest = super::from_body(text)?;
     if req.parts.is_empty() {
         return Err(S3Error::malformed_xml());
     }

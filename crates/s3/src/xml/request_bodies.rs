@@ -19,8 +19,7 @@ pub fn parse_create_bucket_configuration(body: &[u8]) -> Result<Option<String>, 
     if text.trim().is_empty() {
         return Ok(None);
     }
-    let cfg: CreateBucketConfiguration =
-        quick_xml::de::from_str(text).map_err(|_| S3Error::malformed_xml())?;
+    let cfg: CreateBucketConfiguration = super::from_body(text)?;
     Ok(cfg.location_constraint.filter(|s| !s.is_empty()))
 }
 
@@ -50,7 +49,7 @@ pub struct DeleteRequest {
 /// Parses a DeleteObjects body (1 to 1000 keys).
 pub fn parse_delete_request(body: &[u8]) -> Result<DeleteRequest, S3Error> {
     let text = std::str::from_utf8(body).map_err(|_| S3Error::malformed_xml())?;
-    let req: DeleteRequest = quick_xml::de::from_str(text).map_err(|_| S3Error::malformed_xml())?;
+    let req: DeleteRequest = super::from_body(text)?;
     if req.objects.is_empty() || req.objects.len() > MAX_DELETE_KEYS {
         return Err(S3Error::malformed_xml());
     }
