@@ -31,5 +31,8 @@ bash tests/browser/run.sh
 echo "== microbenchmarks, quick mode (each runs once: they still build and run; no timing)"
 cargo test --workspace --locked --benches
 
+echo "== fuzz targets, briefly (FUZZ_SECONDS each; long runs: see docs/security.md)"
+FUZZ_SECONDS=${FUZZ_SECONDS:-10} bash fuzz/run.sh
+
 echo "== client conformance matrix"
 bash tests/conformance/run.sh
