@@ -1,6 +1,7 @@
 //! Reading request bodies: plain or aws-chunked, with the SigV4 payload hash checked at the end.
 
 use crate::auth_error::auth_error_to_s3;
+use crate::body_budget::{BodyBudget, HeldBudget};
 use crate::url_constraints::{entity_too_small, SizeRange};
 use bytes::Bytes;
 use http_body_util::BodyExt;
@@ -8,9 +9,11 @@ use hyper::body::Incoming;
 use sha2::{Digest, Sha256};
 use sluice_s3::S3Error;
 use sluice_sigv4::{check_payload_sha256, ChunkedDecoder, PayloadCheck};
+use std::time::Duration;
+use tokio::time::Instant;
 
 /// How long [`BodyReader::drain_after_error`] waits for the next frame.
-const DRAIN_IDLE: std::time::Duration = std::time::Duration::from_secs(1);
+const DRAIN_IDLE: Duration = Duration::from_secs(1);
 
 /// A request body decoded to payload bytes, verified as it streams.
 pub struct BodyReader {
@@ -22,8 +25,27 @@ pub struct BodyReader {
     received: u64,
     finished: bool,
     trailers: Vec<(String, String)>,
-    idle_timeout: Option<std::time::Duration>,
+    idle_timeout: Option<Duration>,
     size_range: Option<SizeRange>,
+    /// When the last frame arrived (or the reader last got budget): the stall clock.
+    last_data: Instant,
+    budget: Option<BodyBudget>,
+    held: HeldBudget,
+    /// Payload read but not yet handed out (waiting for budget).
+    pending: Option<Bytes>,
+    /// A spill was asked for the pending slice: wait for budget next time.
+    spilled: bool,
+}
+
+/// What [`BodyReader::next_event`] found.
+#[derive(Debug)]
+pub enum BodyEvent {
+    /// The next slice of payload (budget for it is held until released).
+    Data(Bytes),
+    /// The verified end of the body.
+    End,
+    /// Flush what you buffer and release your budget, then ask again.
+    Spill,
 }
 
 impl BodyReader {
@@ -46,11 +68,22 @@ impl BodyReader {
             trailers: Vec::new(),
             idle_timeout: None,
             size_range: None,
+            last_data: Instant::now(),
+            budget: None,
+            held: HeldBudget::default(),
+            pending: None,
+            spilled: false,
         }
     }
 
+    /// Counts the bytes this reader holds against the server-wide `budget`.
+    pub fn with_budget(mut self, budget: &BodyBudget) -> Self {
+        self.budget = Some(budget.clone());
+        self
+    }
+
     /// Fails a body that delivers no bytes for `timeout` with `RequestTimeout` (stalled uploads).
-    pub fn with_idle_timeout(mut self, timeout: std::time::Duration) -> Self {
+    pub fn with_idle_timeout(mut self, timeout: Duration) -> Self {
         self.idle_timeout = Some(timeout);
         self
     }
@@ -87,17 +120,87 @@ impl BodyReader {
         &self.trailers
     }
 
-    /// The next slice of payload, or `None` at the verified end of the body.
+    /// The next slice of payload, or `None` at the verified end of the body. Budget (when
+    /// set) is held for one slice at a time: the previous slice's is given back first.
     pub async fn next_chunk(&mut self) -> Result<Option<Bytes>, S3Error> {
+        self.held.release_to(0);
+        match self.next_event(None).await? {
+            BodyEvent::Data(data) => Ok(Some(data)),
+            BodyEvent::End | BodyEvent::Spill => Ok(None),
+        }
+    }
+
+    /// The next thing to do for a reader that keeps bytes in a buffer: take data, stop at
+    /// the end, or (with `spill_after`) spill — flush the buffer and call
+    /// [`BodyReader::release_to`] — because the client went quiet that long while budget
+    /// was held, or because the budget is spent and this reader holds some of it.
+    pub async fn next_event(
+        &mut self,
+        spill_after: Option<Duration>,
+    ) -> Result<BodyEvent, S3Error> {
         loop {
-            if self.finished {
-                return Ok(None);
+            if let Some(data) = self.pending.take() {
+                let spill_first = spill_after.is_some() && self.held.bytes() > 0 && !self.spilled;
+                if let Some(budget) = &self.budget {
+                    let permit = if spill_first {
+                        budget.try_reserve(data.len())
+                    } else {
+                        budget.reserve(data.len()).await
+                    };
+                    match permit {
+                        Some(p) => self.held.add(p),
+                        None if spill_first => {
+                            self.pending = Some(data);
+                            self.spilled = true;
+                            return Ok(BodyEvent::Spill);
+                        }
+                        None => return Err(S3Error::internal_error()),
+                    }
+                    // Time spent waiting for budget is not the client's stall.
+                    self.last_data = Instant::now();
+                }
+                self.spilled = false;
+                return Ok(BodyEvent::Data(data));
             }
+            if self.finished {
+                return Ok(BodyEvent::End);
+            }
+            let quiet_after = spill_after.filter(|_| self.held.bytes() > 0);
+            match self.read_payload(quiet_after).await? {
+                Some(data) => self.pending = Some(data),
+                None if self.finished => return Ok(BodyEvent::End),
+                None => return Ok(BodyEvent::Spill),
+            }
+        }
+    }
+
+    /// Gives back the budget held above `keep` bytes (what the caller still buffers).
+    pub fn release_to(&mut self, keep: usize) {
+        self.held.release_to(keep);
+    }
+
+    /// Reads frames until one carries payload (`Some`), the body ends (`None`, `finished`
+    /// set), or nothing arrives for `quiet_after` (`None`).
+    async fn read_payload(
+        &mut self,
+        quiet_after: Option<Duration>,
+    ) -> Result<Option<Bytes>, S3Error> {
+        loop {
+            let stall_deadline = self.idle_timeout.map(|t| self.last_data + t);
+            let quiet_deadline = quiet_after.map(|q| Instant::now() + q);
+            let deadline = match (stall_deadline, quiet_deadline) {
+                (Some(s), Some(q)) => Some(s.min(q)),
+                (s, q) => s.or(q),
+            };
             let next = self.incoming.frame();
-            let polled = match self.idle_timeout {
-                Some(t) => tokio::time::timeout(t, next)
-                    .await
-                    .map_err(|_| request_timeout())?,
+            let polled = match deadline {
+                Some(d) => match tokio::time::timeout_at(d, next).await {
+                    Ok(polled) => polled,
+                    Err(_) if stall_deadline.is_some_and(|s| Instant::now() >= s) => {
+                        return Err(request_timeout())
+                    }
+                    Err(_) => return Ok(None),
+                },
                 None => next.await,
             };
             let frame = match polled {
@@ -108,6 +211,7 @@ impl BodyReader {
                 Some(Err(_)) => return Err(S3Error::incomplete_body()),
                 Some(Ok(frame)) => frame,
             };
+            self.last_data = Instant::now();
             let Ok(data) = frame.into_data() else {
                 continue;
             };
@@ -170,6 +274,8 @@ impl BodyReader {
     /// the body is finished, or if the client waits for `100 Continue` and no byte was read
     /// yet (it sends nothing then). Gives up at the cap or after a second without data.
     pub async fn drain_after_error(&mut self, max_raw: u64, expects_continue: bool) {
+        self.pending = None;
+        self.held.release_to(0);
         if self.finished || (expects_continue && self.received == 0) {
             return;
         }

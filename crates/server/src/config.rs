@@ -34,6 +34,9 @@ pub struct ServerConfig {
     pub header_read_timeout: Duration,
     /// A request body that delivers no bytes for this long fails with `RequestTimeout`.
     pub body_idle_timeout: Duration,
+    /// Most request-body bytes held in memory at once, over all uploads; beyond it, uploads
+    /// stop reading their sockets until bytes reach storage (back-pressure).
+    pub max_inflight_body_bytes: usize,
     /// Address of the web console listener; `None` leaves the console off.
     pub console_listen: Option<SocketAddr>,
     /// The server-wide CORS rule for buckets without their own `CORSConfiguration`
@@ -62,6 +65,7 @@ impl ServerConfig {
             max_connections: 4096,
             header_read_timeout: Duration::from_secs(30),
             body_idle_timeout: Duration::from_secs(60),
+            max_inflight_body_bytes: 256 << 20,
             console_listen: None,
             cors_default: None,
             tls_cert: None,

@@ -172,6 +172,7 @@ async fn start_inner(
     crate::metrics::init();
     let clock = Clock::system();
     let grace = config.shutdown_grace;
+    let config_budget = config.max_inflight_body_bytes;
     let state = Arc::new(AppState {
         config,
         meta,
@@ -182,6 +183,7 @@ async fn start_inner(
         access,
         server_key,
         policy_cache: Default::default(),
+        body_budget: crate::body_budget::BodyBudget::new(config_budget),
     });
     spawn_orphan_sweep(state.clone());
     let (shutdown_tx, shutdown_rx) = watch::channel(false);

@@ -92,6 +92,9 @@ pub async fn render(state: &AppState) -> String {
     if let Ok(n) = state.meta.count_open_uploads().await {
         gauge!("sluice_multipart_uploads_open").set(n as f64);
     }
+    gauge!("sluice_inflight_body_bytes").set(state.body_budget.in_use() as f64);
+    gauge!("sluice_inflight_body_bytes_limit").set(state.body_budget.total() as f64);
+    gauge!("sluice_body_budget_waiting").set(state.body_budget.waiting() as f64);
     process_gauges();
     match HANDLE.get().and_then(|h| h.as_ref()) {
         Some(h) => h.render(),

@@ -239,7 +239,8 @@ async fn serve(
     let canned_acl = crate::ops::acl::requested_acl(&authz).await?;
 
     let mut body = BodyReader::new(body, payload, declared_len)
-        .with_idle_timeout(state.config.body_idle_timeout);
+        .with_idle_timeout(state.config.body_idle_timeout)
+        .with_budget(&state.body_budget);
     if let Some(range) = constraints.size {
         body.limit_size(range);
     }

@@ -1,5 +1,6 @@
 //! The state every request handler shares.
 
+use crate::body_budget::BodyBudget;
 use crate::clock::Clock;
 use crate::config::ServerConfig;
 use crate::policy_cache::PolicyCache;
@@ -29,6 +30,8 @@ pub struct AppState {
     pub server_key: ServerKey,
     /// Parsed policy documents.
     pub policy_cache: PolicyCache,
+    /// Cap on request-body bytes held in memory at once.
+    pub body_budget: BodyBudget,
 }
 
 impl AppState {

@@ -102,6 +102,10 @@ pub struct ServeArgs {
     /// Most client connections served at once [default: 4096].
     #[arg(long, env = "SLUICE_MAX_CONNECTIONS")]
     pub max_connections: Option<usize>,
+    /// Most request-body bytes held in memory at once over all uploads; beyond it uploads
+    /// wait (back-pressure) [default: 268435456 = 256 MiB; at least 4194304].
+    #[arg(long, env = "SLUICE_MAX_INFLIGHT_BODY_BYTES", value_name = "BYTES")]
+    pub max_inflight_body_bytes: Option<usize>,
     /// Seconds a client has to send a complete request header block [default: 30].
     #[arg(long, env = "SLUICE_HEADER_TIMEOUT")]
     pub header_timeout: Option<u64>,

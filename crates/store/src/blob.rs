@@ -36,6 +36,18 @@ pub trait BlobWriter: Send {
     /// Bytes written so far.
     fn written(&self) -> u64;
 
+    /// Bytes accepted by [`BlobWriter::write`] that are still held in this process's memory
+    /// (not yet handed to the operating system).
+    fn buffered(&self) -> usize {
+        0
+    }
+
+    /// Hands every buffered byte to the operating system now and frees the buffer, so an
+    /// idle upload holds no memory. Not a durability point: only `commit` is.
+    async fn flush(&mut self) -> Result<(), StoreError> {
+        Ok(())
+    }
+
     /// Makes the blob durable: fsync the file, rename it into place, fsync the directory.
     /// Returns the blob id; only after this returns may metadata reference it.
     async fn commit(self: Box<Self>) -> Result<BlobRef, StoreError>;

@@ -301,6 +301,21 @@ impl BlobWriter for LocalBlobWriter {
         self.written
     }
 
+    fn buffered(&self) -> usize {
+        self.buf.len()
+    }
+
+    async fn flush(&mut self) -> Result<(), StoreError> {
+        if self.file.is_none() {
+            return Err(broken_writer());
+        }
+        if !self.buf.is_empty() {
+            self.flush_buffer().await?;
+        }
+        self.buf = Vec::new();
+        Ok(())
+    }
+
     async fn commit(mut self: Box<Self>) -> Result<BlobRef, StoreError> {
         let mut file = self.take_file()?;
         let buf = std::mem::take(&mut self.buf);

@@ -1,6 +1,10 @@
 //! PutObject: stream the body through the hashers into a temp blob, verify, commit, record.
 
-use crate::body_in::BodyReader;
+use crate::body_in::{BodyEvent, BodyReader};
+
+/// A body quiet this long while its bytes sit in the writer's buffer has them flushed, so
+/// the in-flight budget never waits on a slow client.
+const SPILL_AFTER: std::time::Duration = std::time::Duration::from_millis(100);
 use crate::checksum::{BodyHasher, ChecksumAlgorithm, ALL_ALGORITHMS};
 use crate::headers::{header, standard_headers, user_metadata};
 use crate::ops::buckets::{require_bucket, store_err};
@@ -171,12 +175,19 @@ async fn stream_into(
     max_size: u64,
 ) -> Result<([u8; 16], String), S3Error> {
     let mut hasher = BodyHasher::new(Some(plan.algorithm), false);
-    while let Some(chunk) = body.next_chunk().await? {
-        if body.received() > max_size {
-            return Err(S3Error::entity_too_large(max_size));
+    loop {
+        match body.next_event(Some(SPILL_AFTER)).await? {
+            BodyEvent::Data(chunk) => {
+                if body.received() > max_size {
+                    return Err(S3Error::entity_too_large(max_size));
+                }
+                hasher.update(&chunk);
+                writer.write(&chunk).await.map_err(store_err)?;
+            }
+            BodyEvent::Spill => writer.flush().await.map_err(store_err)?,
+            BodyEvent::End => break,
         }
-        hasher.update(&chunk);
-        writer.write(&chunk).await.map_err(store_err)?;
+        body.release_to(writer.buffered());
     }
     let digests = hasher.finish();
     if let Some(expected) = plan.content_md5 {

@@ -66,7 +66,8 @@ pub async fn post_object(
         .ok_or_else(S3Error::post_not_multipart)?;
     let declared = header(parts, "content-length").and_then(|v| v.trim().parse().ok());
     let mut reader = BodyReader::new(body, PayloadCheck::Unsigned, declared)
-        .with_idle_timeout(state.config.body_idle_timeout);
+        .with_idle_timeout(state.config.body_idle_timeout)
+        .with_budget(&state.body_budget);
     let mut form = FormFields::new(&mut reader, boundary);
     let fields = form
         .read_fields_before_file(MAX_PRE_FILE_FIELD_BYTES)

@@ -60,15 +60,39 @@ struct FaultyBlobWriter {
     plan: FaultPlan,
 }
 
+/// Waits as a slow disk would when the plan says so.
+async fn slow_disk(plan: &FaultPlan) {
+    if let Some(delay) = plan.flush_delay() {
+        tokio::time::sleep(delay).await;
+    }
+}
+
 #[async_trait]
 impl BlobWriter for FaultyBlobWriter {
     async fn write(&mut self, data: &[u8]) -> Result<(), StoreError> {
         self.plan.check(FaultOp::BlobWrite)?;
-        self.inner.write(data).await
+        let before = self.inner.buffered();
+        self.inner.write(data).await?;
+        if self.inner.buffered() < before + data.len() {
+            slow_disk(&self.plan).await;
+        }
+        Ok(())
     }
 
     fn written(&self) -> u64 {
         self.inner.written()
+    }
+
+    fn buffered(&self) -> usize {
+        self.inner.buffered()
+    }
+
+    async fn flush(&mut self) -> Result<(), StoreError> {
+        self.plan.check(FaultOp::BlobWrite)?;
+        if self.inner.buffered() > 0 {
+            slow_disk(&self.plan).await;
+        }
+        self.inner.flush().await
     }
 
     async fn commit(self: Box<Self>) -> Result<BlobRef, StoreError> {

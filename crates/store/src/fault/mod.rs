@@ -76,6 +76,7 @@ struct Rule {
 struct PlanState {
     rules: Vec<Rule>,
     injected: u64,
+    flush_delay: Option<std::time::Duration>,
 }
 
 /// A shared, cloneable plan of which operations fail next. Clones steer the same plan.
@@ -108,6 +109,17 @@ impl FaultPlan {
             kind,
             seen: 0,
         });
+    }
+
+    /// Makes the blob writers' buffer flushes take `delay` longer (a slow disk); `None`
+    /// makes them fast again.
+    pub fn slow_flushes(&self, delay: Option<std::time::Duration>) {
+        self.lock().flush_delay = delay;
+    }
+
+    /// The extra time a buffer flush takes, if any.
+    pub fn flush_delay(&self) -> Option<std::time::Duration> {
+        self.lock().flush_delay
     }
 
     /// Removes every rule (the injected count is kept).
