@@ -7,7 +7,8 @@
 #        BENCH_QUICK=1 bash bench/run.sh   (smoke run: 64 MiB objects, 2k PUTs, 3 s GETs)
 # env:   BENCH_PEERS="s3s-fs garage" (or "" for Sluice alone), BENCH_TOOLS (install dir for oha
 #        and the peers, default target/bench-tools), BENCH_DIR (scratch dir on the disk to test,
-#        default a fresh dir under target/), BENCH_OUT (markdown output file).
+#        default a fresh dir under target/), BENCH_OUT (markdown output file), BENCH_SLUICE_BIN
+#        (a prebuilt server binary to measure instead of building this tree's, for A/B runs).
 # Needs: cargo, python3 with boto3 (pip-installed if missing), curl.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -57,7 +58,7 @@ peak_rss_mib() { awk '/VmHWM/ {printf "%.0f", $2/1024}' "/proc/$1/status"; }
 # start_<server> DIR PORT -> sets SERVER_PID, REGION
 start_sluice() {
   SLUICE_ROOT_ACCESS_KEY=$AK SLUICE_ROOT_SECRET_KEY=$SK \
-    "$ROOT/target/release/sluice" serve --data-dir "$1" --listen "127.0.0.1:$2" >"$1.log" 2>&1 &
+    "$SLUICE_BIN" serve --data-dir "$1" --listen "127.0.0.1:$2" >"$1.log" 2>&1 &
   SERVER_PID=$!; REGION=us-east-1
 }
 start_s3s-fs() {
@@ -158,8 +159,11 @@ run_server() { # name
 }
 
 install_tools
-log "building Sluice (release)"
-cargo build --release --locked -p sluice >&2
+SLUICE_BIN=${BENCH_SLUICE_BIN:-$ROOT/target/release/sluice}
+if [ -z "${BENCH_SLUICE_BIN:-}" ]; then
+  log "building Sluice (release)"
+  cargo build --release --locked -p sluice >&2
+fi
 BIG_BYTES=$((BIG_MIB * 1024 * 1024))
 head -c 4096 /dev/urandom >"$WORK/4k.bin"
 head -c "$BIG_BYTES" /dev/urandom >"$WORK/big.bin"

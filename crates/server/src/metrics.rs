@@ -69,6 +69,12 @@ pub fn record_presigned(outcome: &'static str) {
     counter!("sluice_presigned_requests_total", "outcome" => outcome).increment(1);
 }
 
+/// An upload flushed its buffer early (quiet client or spent body budget).
+pub fn body_spill(buffered: usize) {
+    counter!("sluice_body_spills_total").increment(1);
+    counter!("sluice_body_spilled_bytes_total").increment(buffered as u64);
+}
+
 /// In-flight requests gauge.
 pub fn in_flight(delta: f64) {
     gauge!("sluice_requests_in_flight").increment(delta);

@@ -184,7 +184,10 @@ async fn stream_into(
                 hasher.update(&chunk);
                 writer.write(&chunk).await.map_err(store_err)?;
             }
-            BodyEvent::Spill => writer.flush().await.map_err(store_err)?,
+            BodyEvent::Spill => {
+                crate::metrics::body_spill(writer.buffered());
+                writer.flush().await.map_err(store_err)?
+            }
             BodyEvent::End => break,
         }
         body.release_to(writer.buffered());
