@@ -16,6 +16,7 @@ pub mod config;
 pub mod console;
 pub mod cors;
 pub mod grant_use;
+pub mod hash_pipeline;
 pub mod headers;
 pub mod listener;
 pub mod metered_body;

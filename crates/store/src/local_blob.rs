@@ -5,7 +5,8 @@
 //! - `blobs/<id[0..2]>/<id>`: committed, immutable blobs. The 256 fan-out directories are
 //!   created (and made durable) when the store opens, so a commit never creates a directory.
 //!
-//! Write path: buffered writes to the temp file on the blocking pool, then `fsync(file)`,
+//! Write path: buffered writes to the temp file on the blocking pool (double-buffered: one
+//! buffer is written while the caller fills the other), then `fsync(file)`,
 //! `rename` into place, `fsync(directory)`: two fsyncs per blob. A crash before the rename
 //! leaves only a temp file; after it, a complete blob (an orphan until metadata references it).
 
@@ -22,8 +23,11 @@ use crate::blob::{BlobReader, BlobStore, BlobWriter};
 use crate::error::{blocking, StoreError};
 use crate::model::{is_blob_id, BlobRef};
 
-/// Bytes buffered in memory before a write hits the file.
-const WRITE_BUFFER: usize = 1 << 20;
+/// Bytes buffered in memory before a write hits the file (two such buffers per writer).
+const WRITE_BUFFER: usize = 512 << 10;
+
+/// A buffer being written on the blocking pool; gives back the file and the emptied buffer.
+type PendingWrite = tokio::task::JoinHandle<Result<(File, Vec<u8>), StoreError>>;
 
 /// Directory of committed blobs inside the data directory.
 pub const BLOBS_DIR: &str = "blobs";
@@ -121,6 +125,8 @@ impl BlobStore for LocalBlobStore {
             tmp_path,
             file: Some(file),
             buf: Vec::new(),
+            spare: Vec::new(),
+            pending: None,
             written: 0,
             finished: false,
         }))
@@ -253,6 +259,10 @@ struct LocalBlobWriter {
     /// `None` while a write runs on the blocking pool, or after a failed write.
     file: Option<File>,
     buf: Vec<u8>,
+    /// The other buffer, when no write holds it.
+    spare: Vec<u8>,
+    /// The write in progress, and its length.
+    pending: Option<(PendingWrite, usize)>,
     written: u64,
     /// Set once committed or aborted, so `Drop` leaves the file alone.
     finished: bool,
@@ -263,19 +273,32 @@ impl LocalBlobWriter {
         self.file.take().ok_or_else(broken_writer)
     }
 
+    /// Waits for the write in progress, if any, and takes the file and its buffer back.
+    async fn settle(&mut self) -> Result<(), StoreError> {
+        if let Some((job, _)) = self.pending.take() {
+            let (file, buf) = job.await??;
+            self.file = Some(file);
+            self.spare = buf;
+        }
+        Ok(())
+    }
+
+    /// Starts writing the buffer on the blocking pool (after the previous write is done) and
+    /// switches to the other buffer.
     async fn flush_buffer(&mut self) -> Result<(), StoreError> {
+        self.settle().await?;
         let mut file = self.take_file()?;
-        let buf = std::mem::take(&mut self.buf);
-        let offset = self.written - buf.len() as u64;
-        let (file, mut buf) = blocking(move || {
+        let buf = std::mem::replace(&mut self.buf, std::mem::take(&mut self.spare));
+        let len = buf.len();
+        let offset = self.written - len as u64;
+        let job = tokio::task::spawn_blocking(move || {
             file.write_all(&buf)?;
             start_writeback(&file, offset, buf.len() as u64);
-            Ok((file, buf))
-        })
-        .await?;
-        buf.clear();
-        self.buf = buf;
-        self.file = Some(file);
+            let mut emptied = buf;
+            emptied.clear();
+            Ok((file, emptied))
+        });
+        self.pending = Some((job, len));
         Ok(())
     }
 }
@@ -283,7 +306,7 @@ impl LocalBlobWriter {
 #[async_trait]
 impl BlobWriter for LocalBlobWriter {
     async fn write(&mut self, data: &[u8]) -> Result<(), StoreError> {
-        if self.file.is_none() {
+        if self.file.is_none() && self.pending.is_none() {
             return Err(broken_writer());
         }
         if self.buf.capacity() == 0 {
@@ -302,21 +325,24 @@ impl BlobWriter for LocalBlobWriter {
     }
 
     fn buffered(&self) -> usize {
-        self.buf.len()
+        self.buf.len() + self.pending.as_ref().map_or(0, |(_, len)| *len)
     }
 
     async fn flush(&mut self) -> Result<(), StoreError> {
-        if self.file.is_none() {
+        if self.file.is_none() && self.pending.is_none() {
             return Err(broken_writer());
         }
         if !self.buf.is_empty() {
             self.flush_buffer().await?;
         }
+        self.settle().await?;
         self.buf = Vec::new();
+        self.spare = Vec::new();
         Ok(())
     }
 
     async fn commit(mut self: Box<Self>) -> Result<BlobRef, StoreError> {
+        self.settle().await?;
         let mut file = self.take_file()?;
         let buf = std::mem::take(&mut self.buf);
         let tmp_path = self.tmp_path.clone();
@@ -347,6 +373,7 @@ impl BlobWriter for LocalBlobWriter {
     }
 
     async fn abort(mut self: Box<Self>) {
+        let _ = self.settle().await;
         self.finished = true;
         self.file = None;
         let path = self.tmp_path.clone();

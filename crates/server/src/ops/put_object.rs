@@ -1,6 +1,7 @@
 //! PutObject: stream the body through the hashers into a temp blob, verify, commit, record.
 
 use crate::body_in::{BodyEvent, BodyReader};
+use crate::hash_pipeline::PipelinedHasher;
 
 /// A body quiet this long while its bytes sit in the writer's buffer has them flushed, so
 /// the in-flight budget never waits on a slow client.
@@ -174,25 +175,26 @@ async fn stream_into(
     plan: &IntegrityPlan,
     max_size: u64,
 ) -> Result<([u8; 16], String), S3Error> {
-    let mut hasher = BodyHasher::new(Some(plan.algorithm), false);
+    let mut hasher = PipelinedHasher::new(BodyHasher::new(Some(plan.algorithm), false));
     loop {
         match body.next_event(Some(SPILL_AFTER)).await? {
             BodyEvent::Data(chunk) => {
                 if body.received() > max_size {
                     return Err(S3Error::entity_too_large(max_size));
                 }
-                hasher.update(&chunk);
                 writer.write(&chunk).await.map_err(store_err)?;
+                hasher.update(&chunk).await?;
             }
             BodyEvent::Spill => {
-                crate::metrics::body_spill(writer.buffered());
-                writer.flush().await.map_err(store_err)?
+                crate::metrics::body_spill(writer.buffered() + hasher.held());
+                writer.flush().await.map_err(store_err)?;
+                hasher.settle().await?;
             }
             BodyEvent::End => break,
         }
-        body.release_to(writer.buffered());
+        body.release_to(writer.buffered() + hasher.held());
     }
-    let digests = hasher.finish();
+    let digests = hasher.finish().await?;
     if let Some(expected) = plan.content_md5 {
         if expected != digests.md5 {
             return Err(S3Error::bad_digest_md5(
