@@ -14,12 +14,15 @@ use tokio::task::JoinHandle;
 /// Bytes gathered before a batch is handed to the hashing thread.
 const BATCH: usize = 512 << 10;
 
+/// A batch being hashed on the blocking pool.
+type HashJob = JoinHandle<(BodyHasher, Vec<u8>)>;
+
 /// A [`BodyHasher`] fed in batches on the blocking pool.
 pub struct PipelinedHasher {
     /// The hasher, when no batch is being hashed.
     idle: Option<BodyHasher>,
     /// The batch being hashed; gives back the hasher and the emptied buffer.
-    running: Option<(JoinHandle<(BodyHasher, Vec<u8>)>, usize)>,
+    running: Option<(HashJob, usize)>,
     batch: Vec<u8>,
     /// The other buffer, when it is not being hashed.
     spare: Vec<u8>,
