@@ -22,6 +22,26 @@ pub trait BlobStore: Send + Sync + 'static {
     /// Committed blobs last written before `cutoff` (candidates for the orphan sweep).
     async fn list_blobs_older_than(&self, cutoff: SystemTime) -> Result<Vec<BlobRef>, StoreError>;
 
+    /// How many shards [`BlobStore::list_shard_older_than`] splits that listing into. The
+    /// orphan sweep walks one shard at a time, so its memory stays bounded on big stores.
+    fn listing_shards(&self) -> usize {
+        1
+    }
+
+    /// The committed blobs of shard `shard` (below [`BlobStore::listing_shards`]) last written
+    /// before `cutoff`.
+    async fn list_shard_older_than(
+        &self,
+        shard: usize,
+        cutoff: SystemTime,
+    ) -> Result<Vec<BlobRef>, StoreError> {
+        if shard == 0 {
+            self.list_blobs_older_than(cutoff).await
+        } else {
+            Ok(Vec::new())
+        }
+    }
+
     /// Removes every leftover temp file (startup); returns how many entries were removed.
     async fn clean_temp(&self) -> Result<usize, StoreError>;
 }

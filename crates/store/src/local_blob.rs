@@ -29,6 +29,9 @@ const WRITE_BUFFER: usize = 512 << 10;
 /// A buffer being written on the blocking pool; gives back the file and the emptied buffer.
 type PendingWrite = tokio::task::JoinHandle<Result<(File, Vec<u8>), StoreError>>;
 
+/// Fan-out directories under `blobs/` (`00` to `ff`, the id's first two hex digits).
+const FAN_OUT: usize = 256;
+
 /// Directory of committed blobs inside the data directory.
 pub const BLOBS_DIR: &str = "blobs";
 /// Directory of in-progress blobs inside the data directory.
@@ -50,7 +53,7 @@ impl LocalBlobStore {
         fs::create_dir_all(&blobs)?;
         fs::create_dir_all(&tmp)?;
         let mut created = false;
-        for i in 0..=255u8 {
+        for i in 0..FAN_OUT {
             let dir = blobs.join(format!("{i:02x}"));
             if !dir.is_dir() {
                 fs::create_dir(&dir)?;
@@ -164,6 +167,27 @@ impl BlobStore for LocalBlobStore {
         blocking(move || list_older_than(&blobs, cutoff)).await
     }
 
+    fn listing_shards(&self) -> usize {
+        FAN_OUT
+    }
+
+    async fn list_shard_older_than(
+        &self,
+        shard: usize,
+        cutoff: SystemTime,
+    ) -> Result<Vec<BlobRef>, StoreError> {
+        if shard >= FAN_OUT {
+            return Ok(Vec::new());
+        }
+        let dir = self.blobs.join(format!("{shard:02x}"));
+        blocking(move || {
+            let mut out = Vec::new();
+            list_dir_older_than(&dir, cutoff, &mut out)?;
+            Ok(out)
+        })
+        .await
+    }
+
     async fn clean_temp(&self) -> Result<usize, StoreError> {
         let tmp = self.tmp.clone();
         blocking(move || {
@@ -194,32 +218,40 @@ impl BlobStore for LocalBlobStore {
 fn list_older_than(blobs: &Path, cutoff: SystemTime) -> Result<Vec<BlobRef>, StoreError> {
     let mut out = Vec::new();
     for level1 in sub_dirs(blobs)? {
-        {
-            let entries = match fs::read_dir(&level1) {
-                Ok(entries) => entries,
-                Err(e) if e.kind() == io::ErrorKind::NotFound => continue,
-                Err(e) => return Err(e.into()),
-            };
-            for entry in entries {
-                let entry = entry?;
-                let Some(name) = entry.file_name().to_str().map(str::to_owned) else {
-                    continue;
-                };
-                if !is_blob_id(&name) {
-                    continue;
-                }
-                let modified = match entry.metadata().and_then(|m| m.modified()) {
-                    Ok(t) => t,
-                    Err(e) if e.kind() == io::ErrorKind::NotFound => continue,
-                    Err(e) => return Err(e.into()),
-                };
-                if modified < cutoff {
-                    out.push(BlobRef(name));
-                }
-            }
-        }
+        list_dir_older_than(&level1, cutoff, &mut out)?;
     }
     Ok(out)
+}
+
+/// Appends the blobs in one fan-out directory last written before `cutoff` to `out`.
+fn list_dir_older_than(
+    dir: &Path,
+    cutoff: SystemTime,
+    out: &mut Vec<BlobRef>,
+) -> Result<(), StoreError> {
+    let entries = match fs::read_dir(dir) {
+        Ok(entries) => entries,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(()),
+        Err(e) => return Err(e.into()),
+    };
+    for entry in entries {
+        let entry = entry?;
+        let Some(name) = entry.file_name().to_str().map(str::to_owned) else {
+            continue;
+        };
+        if !is_blob_id(&name) {
+            continue;
+        }
+        let modified = match entry.metadata().and_then(|m| m.modified()) {
+            Ok(t) => t,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => continue,
+            Err(e) => return Err(e.into()),
+        };
+        if modified < cutoff {
+            out.push(BlobRef(name));
+        }
+    }
+    Ok(())
 }
 
 /// Two-hex-character subdirectories of `dir`.

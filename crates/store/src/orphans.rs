@@ -18,14 +18,16 @@ pub async fn sweep_orphans(
     blobs: &dyn BlobStore,
     cutoff: SystemTime,
 ) -> Result<usize, StoreError> {
-    let candidates = blobs.list_blobs_older_than(cutoff).await?;
     let mut deleted = 0;
-    for batch in candidates.chunks(SWEEP_BATCH) {
-        let in_use = meta.blob_in_use(batch).await?;
-        for (blob, used) in batch.iter().zip(in_use) {
-            if !used {
-                blobs.delete(blob).await?;
-                deleted += 1;
+    for shard in 0..blobs.listing_shards() {
+        let candidates = blobs.list_shard_older_than(shard, cutoff).await?;
+        for batch in candidates.chunks(SWEEP_BATCH) {
+            let in_use = meta.blob_in_use(batch).await?;
+            for (blob, used) in batch.iter().zip(in_use) {
+                if !used {
+                    blobs.delete(blob).await?;
+                    deleted += 1;
+                }
             }
         }
     }

@@ -48,6 +48,18 @@ impl BlobStore for FaultyBlobStore {
         self.inner.list_blobs_older_than(cutoff).await
     }
 
+    fn listing_shards(&self) -> usize {
+        self.inner.listing_shards()
+    }
+
+    async fn list_shard_older_than(
+        &self,
+        shard: usize,
+        cutoff: SystemTime,
+    ) -> Result<Vec<BlobRef>, StoreError> {
+        self.inner.list_shard_older_than(shard, cutoff).await
+    }
+
     async fn clean_temp(&self) -> Result<usize, StoreError> {
         self.inner.clean_temp().await
     }
