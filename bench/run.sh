@@ -8,7 +8,8 @@
 # env:   BENCH_PEERS="s3s-fs garage" (or "" for Sluice alone), BENCH_TOOLS (install dir for oha
 #        and the peers, default target/bench-tools), BENCH_DIR (scratch dir on the disk to test,
 #        default a fresh dir under target/), BENCH_OUT (markdown output file), BENCH_SLUICE_BIN
-#        (a prebuilt server binary to measure instead of building this tree's, for A/B runs).
+#        (a prebuilt server binary to measure instead of building this tree's, for A/B runs),
+#        BENCH_LIST_KEYS (objects for the listing/startup figures, default 1000000; 0 skips).
 # Needs: cargo, python3 with boto3 (pip-installed if missing), curl.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -17,8 +18,10 @@ TOOLS=${BENCH_TOOLS:-$ROOT/target/bench-tools}
 PEERS=${BENCH_PEERS-"s3s-fs garage"}
 if [ -n "${BENCH_QUICK:-}" ]; then
   SMALL_N=${BENCH_SMALL_N:-2000}; BIG_MIB=${BENCH_BIG_MIB:-64}; GET_SECS=${BENCH_GET_SECS:-3}
+  LIST_KEYS=${BENCH_LIST_KEYS:-20000}
 else
   SMALL_N=${BENCH_SMALL_N:-20000}; BIG_MIB=${BENCH_BIG_MIB:-1024}; GET_SECS=${BENCH_GET_SECS:-10}
+  LIST_KEYS=${BENCH_LIST_KEYS:-1000000}
 fi
 CONC=16
 AK=GK0123456789abcdef01234567
@@ -180,6 +183,25 @@ rm -f "$WORK/limits/dd"
 SERVERS="sluice $PEERS"
 for s in $SERVERS; do run_server "$s"; done
 
+# Cost growth (Sluice only): startup and ListObjectsV2 paging over LIST_KEYS objects, loaded
+# through the store's API by the bulk_load example (one shared blob; metadata only).
+if [ "$LIST_KEYS" -gt 0 ]; then
+  log "listing and startup with $LIST_KEYS objects"
+  cargo build --release --locked -p sluice-store --example bulk_load >&2
+  dir=$WORK/million port=$(free_port); ep=http://127.0.0.1:$port
+  start_sluice "$dir" "$port"; PIDS+=("$SERVER_PID"); wait_port "$port"
+  curl -sf -X PUT --aws-sigv4 "aws:amz:$REGION:s3" --user "$AK:$SK" -H "x-amz-content-sha256: UNSIGNED-PAYLOAD" "$ep/million" >/dev/null
+  kill "$SERVER_PID"; wait "$SERVER_PID" 2>/dev/null || true
+  "$ROOT/target/release/examples/bulk_load" "$dir" million "$LIST_KEYS" >&2
+  out=$(SLUICE_ROOT_ACCESS_KEY=$AK SLUICE_ROOT_SECRET_KEY=$SK python3 bench/startup.py "$ep/_sluice/health/ready" -- \
+    "$SLUICE_BIN" serve --data-dir "$dir" --listen "127.0.0.1:$port")
+  R[list.startup]=$(sed -n 's/.*startup_s=\([0-9.]*\).*/\1/p' <<<"$out"); SERVER_PID=${out##*pid=}; PIDS+=("$SERVER_PID")
+  eval "$(python3 bench/list_pages.py "$ep" "$REGION" "$AK" "$SK" million | tr ' ' '\n' | sed 's/^/LP_/')"
+  R[list.rss]=$(peak_rss_mib "$SERVER_PID")
+  kill "$SERVER_PID"; wait "$SERVER_PID" 2>/dev/null || true
+  rm -rf "$dir"
+fi
+
 ratio() { python3 -c "
 a, b = '$1', '$2'
 try: print(f'{float(a)/float(b):.2f}x')
@@ -213,5 +235,11 @@ best_peer() { # metric [low]: the best value among peers (highest, or lowest wit
   echo
   printf 'Errors (non-2xx or failed requests): '; for s in $SERVERS; do printf '%s PUT %s GET %s; ' "$s" "${R[$s.put_bad]}" "${R[$s.get_bad]}"; done; echo
   echo
+  if [ "$LIST_KEYS" -gt 0 ]; then
+    echo "Cost growth with $LIST_KEYS objects in one bucket (Sluice): startup to ready ${R[list.startup]} s;" \
+      "ListObjectsV2 ($LP_pages pages of 1,000, $LP_keys keys): first 10 pages ${LP_first10_ms} ms/page," \
+      "last 10 pages ${LP_last10_ms} ms/page, median ${LP_median_ms} ms; server peak RSS ${R[list.rss]} MiB."
+    echo
+  fi
   echo "Sluice vs limits: single PUT = $(ratio "${R[sluice.bigput]}" "$L_md5_mbps") of the one-core MD5 rate; multipart / single PUT = $(ratio "${R[sluice.mp]}" "${R[sluice.bigput]}")."
 } | tee "$OUT"
