@@ -5,8 +5,7 @@
 
 mod common;
 
-use common::{TestServer, ACCESS_KEY, SECRET_KEY};
-use sluice_server::ServerConfig;
+use common::TestServer;
 use sluice_store::fault::{FaultPlan, FaultyBlobStore};
 use sluice_store::BlobStore;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -20,49 +19,14 @@ const BUCKET: &str = "budget";
 
 /// A server with a 4 MiB body budget over a blob store whose flushes `plan` can slow down.
 async fn start(plan: &FaultPlan) -> TestServer {
-    let dir = tempfile::tempdir().unwrap();
-    let mut cfg = ServerConfig::with_data_dir(dir.path());
-    cfg.listen = "127.0.0.1:0".parse().unwrap();
-    cfg.root_access_key = Some(ACCESS_KEY.into());
-    cfg.root_secret_key = Some(SECRET_KEY.into());
-    cfg.shutdown_grace = Duration::from_secs(5);
-    cfg.max_inflight_body_bytes = BUDGET;
     let p = plan.clone();
     let wrap: sluice_server::listener::StoreWrapper = Box::new(move |meta, blobs| {
         let blobs: Arc<dyn BlobStore> = Arc::new(FaultyBlobStore::new(blobs, p));
         (meta, blobs)
     });
-    let server = sluice_server::listener::start_with_store_wrapper(cfg, wrap)
-        .await
-        .unwrap();
-    let addr = server.local_addr;
-    let ts = TestServer {
-        server: Some(server),
-        dir,
-        addr,
-    };
-    ts.sdk()
-        .create_bucket()
-        .bucket(BUCKET)
-        .send()
-        .await
-        .unwrap();
+    let ts = TestServer::start_wrapped(|c| c.max_inflight_body_bytes = BUDGET, Some(wrap)).await;
+    ts.create_bucket(BUCKET).await;
     ts
-}
-
-/// One gauge's value from the metrics page.
-async fn gauge(ts: &TestServer, name: &str) -> f64 {
-    let text = common::http()
-        .get(format!("{}/_sluice/metrics", ts.endpoint()))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    text.lines()
-        .find_map(|l| l.strip_prefix(name)?.strip_prefix(' ')?.trim().parse().ok())
-        .unwrap_or_else(|| panic!("{name} missing from metrics"))
 }
 
 fn body_for(i: usize, len: usize) -> Vec<u8> {
@@ -97,7 +61,7 @@ async fn uploads_beyond_the_budget_wait_and_all_complete() {
     plan.slow_flushes(Some(Duration::from_millis(60)));
     let ts = start(&plan).await;
     assert_eq!(
-        gauge(&ts, "sluice_inflight_body_bytes_limit").await,
+        ts.gauge("sluice_inflight_body_bytes_limit").await,
         BUDGET as f64
     );
 
@@ -105,29 +69,12 @@ async fn uploads_beyond_the_budget_wait_and_all_complete() {
     let sampler = {
         let (done, endpoint) = (done.clone(), ts.endpoint());
         tokio::spawn(async move {
-            let client = common::http();
             let (mut max_bytes, mut max_waiting) = (0f64, 0f64);
             while !done.load(Ordering::Relaxed) {
-                let text = client
-                    .get(format!("{endpoint}/_sluice/metrics"))
-                    .send()
-                    .await
-                    .unwrap()
-                    .text()
-                    .await
-                    .unwrap();
-                for l in text.lines() {
-                    let mut it = l.split(' ');
-                    let (Some(name), Some(v)) = (it.next(), it.next()) else {
-                        continue;
-                    };
-                    let v: f64 = v.parse().unwrap_or(0.0);
-                    match name {
-                        "sluice_inflight_body_bytes" => max_bytes = max_bytes.max(v),
-                        "sluice_body_budget_waiting" => max_waiting = max_waiting.max(v),
-                        _ => {}
-                    }
-                }
+                let text = common::metrics_text(&endpoint).await;
+                let value = |name| common::sample_of(&text, name).unwrap_or(0.0);
+                max_bytes = max_bytes.max(value("sluice_inflight_body_bytes"));
+                max_waiting = max_waiting.max(value("sluice_body_budget_waiting"));
                 tokio::time::sleep(Duration::from_millis(10)).await;
             }
             (max_bytes, max_waiting)
@@ -168,8 +115,8 @@ async fn uploads_beyond_the_budget_wait_and_all_complete() {
             "k{i}"
         );
     }
-    assert_eq!(gauge(&ts, "sluice_inflight_body_bytes").await, 0.0);
-    assert_eq!(gauge(&ts, "sluice_body_budget_waiting").await, 0.0);
+    assert_eq!(ts.gauge("sluice_inflight_body_bytes").await, 0.0);
+    assert_eq!(ts.gauge("sluice_body_budget_waiting").await, 0.0);
     ts.stop().await;
 }
 
@@ -198,13 +145,13 @@ async fn quiet_uploads_give_their_budget_back() {
     let mut released = false;
     for _ in 0..50 {
         tokio::time::sleep(Duration::from_millis(100)).await;
-        if gauge(&ts, "sluice_inflight_body_bytes").await == 0.0 {
+        if ts.gauge("sluice_inflight_body_bytes").await == 0.0 {
             released = true;
             break;
         }
     }
     assert!(released, "quiet uploads kept their budget");
-    assert!(gauge(&ts, "sluice_requests_in_flight").await >= 6.0);
+    assert!(ts.gauge("sluice_requests_in_flight").await >= 6.0);
     // A fast client is not held up by the quiet ones.
     let big = body_for(99, 9 << 20);
     let status = tokio::time::timeout(Duration::from_secs(20), put(&ts, "fast", big.clone()))
@@ -226,6 +173,6 @@ async fn quiet_uploads_give_their_budget_back() {
         assert!(text.starts_with("HTTP/1.1 200"), "slow{i}: {text}");
         assert!(read_back(&ts, &format!("slow{i}")).await == body_for(i, LEN));
     }
-    assert_eq!(gauge(&ts, "sluice_inflight_body_bytes").await, 0.0);
+    assert_eq!(ts.gauge("sluice_inflight_body_bytes").await, 0.0);
     ts.stop().await;
 }

@@ -11,14 +11,7 @@ use time::OffsetDateTime;
 const BUCKET: &str = "cons";
 
 async fn server() -> TestServer {
-    let ts = TestServer::start().await;
-    ts.sdk()
-        .create_bucket()
-        .bucket(BUCKET)
-        .send()
-        .await
-        .unwrap();
-    ts
+    TestServer::start_with_bucket(BUCKET).await
 }
 
 fn q(pairs: &[(&str, &str)]) -> Vec<(String, String)> {

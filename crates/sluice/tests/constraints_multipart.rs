@@ -12,14 +12,7 @@ const BUCKET: &str = "mpcons";
 const MIB: usize = 1024 * 1024;
 
 async fn server() -> TestServer {
-    let ts = TestServer::start().await;
-    ts.sdk()
-        .create_bucket()
-        .bucket(BUCKET)
-        .send()
-        .await
-        .unwrap();
-    ts
+    TestServer::start_with_bucket(BUCKET).await
 }
 
 /// PUT `body` to a part URL; returns (status, ETag or error body).

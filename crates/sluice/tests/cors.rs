@@ -42,12 +42,7 @@ async fn put_rules(ts: &TestServer, bucket: &str, rules: Vec<SdkCorsRule>) -> Re
 }
 
 async fn setup(ts: &TestServer) {
-    ts.sdk()
-        .create_bucket()
-        .bucket(BUCKET)
-        .send()
-        .await
-        .unwrap();
+    ts.create_bucket(BUCKET).await;
     put_rules(
         ts,
         BUCKET,

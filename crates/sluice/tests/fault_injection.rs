@@ -11,7 +11,6 @@ use aws_sdk_s3::config::{BehaviorVersion, Region};
 use aws_sdk_s3::error::ProvideErrorMetadata;
 use aws_sdk_s3::types::{CompletedMultipartUpload, CompletedPart};
 use common::{xml_field, TestServer, ACCESS_KEY, REGION, SECRET_KEY};
-use sluice_server::ServerConfig;
 use sluice_store::fault::{FaultKind, FaultOp, FaultPlan, FaultyBlobStore, FaultyMetaStore};
 use sluice_store::{BlobStore, MetaStore};
 use std::path::Path;
@@ -30,12 +29,6 @@ const BLOB_FAULTS: [FaultOp; 4] = [
 const KINDS: [FaultKind; 2] = [FaultKind::Io, FaultKind::NoSpace];
 
 async fn start_faulty() -> (TestServer, FaultPlan) {
-    let dir = tempfile::tempdir().unwrap();
-    let mut cfg = ServerConfig::with_data_dir(dir.path());
-    cfg.listen = "127.0.0.1:0".parse().unwrap();
-    cfg.root_access_key = Some(ACCESS_KEY.into());
-    cfg.root_secret_key = Some(SECRET_KEY.into());
-    cfg.shutdown_grace = Duration::from_secs(5);
     let plan = FaultPlan::new();
     let p = plan.clone();
     let wrap: sluice_server::listener::StoreWrapper = Box::new(move |meta, blobs| {
@@ -43,15 +36,7 @@ async fn start_faulty() -> (TestServer, FaultPlan) {
         let blobs: Arc<dyn BlobStore> = Arc::new(FaultyBlobStore::new(blobs, p));
         (meta, blobs)
     });
-    let server = sluice_server::listener::start_with_store_wrapper(cfg, wrap)
-        .await
-        .unwrap();
-    let addr = server.local_addr;
-    let ts = TestServer {
-        server: Some(server),
-        dir,
-        addr,
-    };
+    let ts = TestServer::start_wrapped(|_| {}, Some(wrap)).await;
     (ts, plan)
 }
 

@@ -160,14 +160,7 @@ async fn metrics_health_and_json_logs() {
         .await
         .unwrap();
 
-    let text = c
-        .get(format!("{base}/_sluice/metrics"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let text = common::metrics_text(&base).await;
     assert!(
         sample(
             &text,

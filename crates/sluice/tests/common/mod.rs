@@ -30,6 +30,14 @@ impl TestServer {
     }
 
     pub async fn start_with(tweak: impl FnOnce(&mut ServerConfig)) -> TestServer {
+        Self::start_wrapped(tweak, None).await
+    }
+
+    /// A server whose stores pass through `wrap` first (fault injection).
+    pub async fn start_wrapped(
+        tweak: impl FnOnce(&mut ServerConfig),
+        wrap: Option<sluice_server::listener::StoreWrapper>,
+    ) -> TestServer {
         let dir = tempfile::tempdir().expect("tempdir");
         let mut cfg = ServerConfig::with_data_dir(dir.path());
         cfg.listen = "127.0.0.1:0".parse().unwrap();
@@ -37,13 +45,44 @@ impl TestServer {
         cfg.root_secret_key = Some(SECRET_KEY.into());
         cfg.shutdown_grace = Duration::from_secs(5);
         tweak(&mut cfg);
-        let server = sluice_server::start(cfg).await.expect("server starts");
+        let server = match wrap {
+            Some(wrap) => sluice_server::listener::start_with_store_wrapper(cfg, wrap).await,
+            None => sluice_server::start(cfg).await,
+        }
+        .expect("server starts");
         let addr = server.local_addr;
         TestServer {
             server: Some(server),
             dir,
             addr,
         }
+    }
+
+    /// A default server with one bucket.
+    pub async fn start_with_bucket(bucket: &str) -> TestServer {
+        let ts = Self::start().await;
+        ts.create_bucket(bucket).await;
+        ts
+    }
+
+    /// Creates `bucket` as root through the SDK.
+    pub async fn create_bucket(&self, bucket: &str) {
+        self.sdk()
+            .create_bucket()
+            .bucket(bucket)
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("create bucket {bucket}: {e:?}"));
+    }
+
+    /// The Prometheus exposition text of `/_sluice/metrics`.
+    pub async fn metrics(&self) -> String {
+        metrics_text(&self.endpoint()).await
+    }
+
+    /// One unlabelled sample's value from the metrics page.
+    pub async fn gauge(&self, name: &str) -> f64 {
+        sample_of(&self.metrics().await, name).unwrap_or_else(|| panic!("{name} missing"))
     }
 
     pub fn endpoint(&self) -> String {
@@ -134,6 +173,24 @@ pub fn creds() -> Credentials {
 
 pub fn http() -> reqwest::Client {
     reqwest::Client::builder().build().expect("client")
+}
+
+/// The Prometheus exposition text of `ENDPOINT/_sluice/metrics`.
+pub async fn metrics_text(endpoint: &str) -> String {
+    http()
+        .get(format!("{endpoint}/_sluice/metrics"))
+        .send()
+        .await
+        .expect("metrics")
+        .text()
+        .await
+        .expect("metrics body")
+}
+
+/// The value of the unlabelled sample `name` in exposition text.
+pub fn sample_of(text: &str, name: &str) -> Option<f64> {
+    text.lines()
+        .find_map(|l| l.strip_prefix(name)?.strip_prefix(' ')?.trim().parse().ok())
 }
 
 /// Extracts `<Name>value</Name>` from an XML body.

@@ -145,14 +145,7 @@ pub async fn object(ts: &TestServer, key: &str) -> Option<(Vec<u8>, reqwest::hea
 }
 
 pub async fn start() -> TestServer {
-    let ts = TestServer::start().await;
-    ts.sdk()
-        .create_bucket()
-        .bucket(BUCKET)
-        .send()
-        .await
-        .unwrap();
-    ts
+    TestServer::start_with_bucket(BUCKET).await
 }
 
 pub fn md5_hex(data: &[u8]) -> String {

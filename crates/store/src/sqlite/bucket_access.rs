@@ -3,6 +3,7 @@
 use async_trait::async_trait;
 use rusqlite::{params, OptionalExtension};
 
+use super::bucket_documents::BucketDocs;
 use super::{buckets, SqliteMetaStore};
 use crate::error::StoreError;
 use crate::identity::BucketAccessStore;
@@ -10,44 +11,16 @@ use crate::identity::BucketAccessStore;
 #[async_trait]
 impl BucketAccessStore for SqliteMetaStore {
     async fn bucket_policy(&self, bucket: &str) -> Result<Option<String>, StoreError> {
-        let bucket = bucket.to_owned();
-        self.read(move |c| {
-            Ok(
-                c.prepare_cached("SELECT document FROM bucket_policies WHERE bucket = ?1")?
-                    .query_row([&bucket], |r| r.get(0))
-                    .optional()?,
-            )
-        })
-        .await
+        self.bucket_doc(BucketDocs::Policies, bucket).await
     }
 
     async fn put_bucket_policy(&self, bucket: &str, document: &str) -> Result<(), StoreError> {
-        let (bucket, document) = (bucket.to_owned(), document.to_owned());
-        self.write(move |c| {
-            let tx = c.savepoint()?;
-            if !buckets::exists(&tx, &bucket)? {
-                return Err(StoreError::NoSuchBucket);
-            }
-            tx.prepare_cached(
-                "INSERT INTO bucket_policies (bucket, document) VALUES (?1, ?2) \
-                 ON CONFLICT(bucket) DO UPDATE SET document = excluded.document",
-            )?
-            .execute([&bucket, &document])?;
-            tx.commit()?;
-            Ok(())
-        })
-        .await
+        self.put_bucket_doc(BucketDocs::Policies, bucket, document)
+            .await
     }
 
     async fn delete_bucket_policy(&self, bucket: &str) -> Result<bool, StoreError> {
-        let bucket = bucket.to_owned();
-        self.write(move |c| {
-            let n = c
-                .prepare_cached("DELETE FROM bucket_policies WHERE bucket = ?1")?
-                .execute([&bucket])?;
-            Ok(n > 0)
-        })
-        .await
+        self.delete_bucket_doc(BucketDocs::Policies, bucket).await
     }
 
     async fn bucket_acl(&self, bucket: &str) -> Result<Option<String>, StoreError> {

@@ -1,9 +1,9 @@
 //! Bucket CORS documents in SQLite (one row per bucket, dropped with the bucket).
 
 use async_trait::async_trait;
-use rusqlite::OptionalExtension;
 
-use super::{buckets, SqliteMetaStore};
+use super::bucket_documents::BucketDocs;
+use super::SqliteMetaStore;
 use crate::bucket_cors::BucketCorsStore;
 use crate::error::StoreError;
 
@@ -18,43 +18,15 @@ pub(crate) const MIGRATION: &str = r#"
 #[async_trait]
 impl BucketCorsStore for SqliteMetaStore {
     async fn bucket_cors(&self, bucket: &str) -> Result<Option<String>, StoreError> {
-        let bucket = bucket.to_owned();
-        self.read(move |c| {
-            Ok(
-                c.prepare_cached("SELECT document FROM bucket_cors WHERE bucket = ?1")?
-                    .query_row([&bucket], |r| r.get(0))
-                    .optional()?,
-            )
-        })
-        .await
+        self.bucket_doc(BucketDocs::Cors, bucket).await
     }
 
     async fn put_bucket_cors(&self, bucket: &str, document: &str) -> Result<(), StoreError> {
-        let (bucket, document) = (bucket.to_owned(), document.to_owned());
-        self.write(move |c| {
-            let tx = c.savepoint()?;
-            if !buckets::exists(&tx, &bucket)? {
-                return Err(StoreError::NoSuchBucket);
-            }
-            tx.prepare_cached(
-                "INSERT INTO bucket_cors (bucket, document) VALUES (?1, ?2) \
-                 ON CONFLICT(bucket) DO UPDATE SET document = excluded.document",
-            )?
-            .execute([&bucket, &document])?;
-            tx.commit()?;
-            Ok(())
-        })
-        .await
+        self.put_bucket_doc(BucketDocs::Cors, bucket, document)
+            .await
     }
 
     async fn delete_bucket_cors(&self, bucket: &str) -> Result<bool, StoreError> {
-        let bucket = bucket.to_owned();
-        self.write(move |c| {
-            let n = c
-                .prepare_cached("DELETE FROM bucket_cors WHERE bucket = ?1")?
-                .execute([&bucket])?;
-            Ok(n > 0)
-        })
-        .await
+        self.delete_bucket_doc(BucketDocs::Cors, bucket).await
     }
 }

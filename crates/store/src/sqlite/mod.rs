@@ -6,6 +6,7 @@
 
 mod bucket_access;
 mod bucket_cors;
+mod bucket_documents;
 mod buckets;
 mod grants;
 mod group_commit;
