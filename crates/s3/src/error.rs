@@ -199,6 +199,24 @@ impl S3Error {
         )
         .with_detail("MaxSizeAllowed", max.to_string())
     }
+    /// 400 RequestHeaderSectionTooLarge: the header block is over `max` bytes.
+    pub fn request_header_section_too_large(max: usize) -> Self {
+        Self::new(
+            "RequestHeaderSectionTooLarge",
+            400,
+            "Your request header section exceeds the maximum allowed size.",
+        )
+        .with_detail("MaxSizeAllowed", max.to_string())
+    }
+    /// 414 RequestURITooLong: the request target is over `max` bytes (AWS defines no code).
+    pub fn request_uri_too_long(max: usize) -> Self {
+        Self::new(
+            "RequestURITooLong",
+            414,
+            "The request URI exceeds the maximum allowed length.",
+        )
+        .with_detail("MaxSizeAllowed", max.to_string())
+    }
     /// 416 InvalidRange.
     pub fn invalid_range(object_size: u64) -> Self {
         Self::new(

@@ -110,6 +110,11 @@ impl BodyReader {
         self.decoder.is_some()
     }
 
+    /// The payload length the client announced, if any.
+    pub fn declared_len(&self) -> Option<u64> {
+        self.declared_len
+    }
+
     /// Payload bytes received so far.
     pub fn received(&self) -> u64 {
         self.received

@@ -27,6 +27,7 @@ pub mod ops;
 pub mod policy_cache;
 pub mod post_form;
 pub mod request_id;
+pub mod request_limits;
 pub mod response;
 pub mod root_credentials;
 pub mod server_key;

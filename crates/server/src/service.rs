@@ -141,6 +141,7 @@ async fn serve(
     log: &mut LogFields,
     remote: SocketAddr,
 ) -> Result<Response<ResponseBody>, S3Error> {
+    crate::request_limits::check_request_head(parts)?;
     let uri = parts.uri.clone();
     let raw_path = uri.path();
     let raw_query = uri.query().unwrap_or("");

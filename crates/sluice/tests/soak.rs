@@ -213,6 +213,14 @@ async fn soak_mixed_presigned_traffic_keeps_memory_and_fds_flat() {
     let fds = |s: &(u64, usize)| s.1 as u64;
     let (rss_first, rss_last) = (third_max(&samples, 0, rss), third_max(&samples, 2, rss));
     let (fd_first, fd_last) = (third_max(&samples, 0, fds), third_max(&samples, 2, fds));
+    let timeline: Vec<String> = (0..10)
+        .filter_map(|i| samples.get(i * samples.len() / 10))
+        .map(|s| format!("{:.1}", s.0 as f64 / 1024.0))
+        .collect();
+    println!(
+        "soak: VmRSS MiB at each tenth of the run: {}",
+        timeline.join(" ")
+    );
     println!(
         "soak: {secs} s, {WORKERS} connections, {total} operations ({:.0}/s), {} errors; \
          peak VmRSS first third {rss_first} KiB, last third {rss_last} KiB, VmHWM {} KiB; \

@@ -148,6 +148,10 @@ pub async fn store_body(
     plan: &IntegrityPlan,
     max_size: u64,
 ) -> Result<StoredBody, S3Error> {
+    if body.declared_len().is_some_and(|n| n > max_size) {
+        // Refused before a byte is read: with `Expect: 100-continue` the client sends nothing.
+        return Err(S3Error::entity_too_large(max_size));
+    }
     let mut writer = ctx.state.blobs.create().await.map_err(store_err)?;
     match stream_into(&mut *writer, body, plan, max_size).await {
         Ok((digests_md5, checksum)) => {

@@ -18,6 +18,9 @@ use sluice_store::{Checksums, ObjectMeta, PartInfo, PartRecord, StoreError};
 /// Largest CompleteMultipartUpload body accepted (10,000 parts with checksums).
 const MAX_COMPLETE_BODY: usize = 4 * 1024 * 1024;
 
+/// Largest object S3 stores (5 TiB); 10,000 parts of 5 GiB could add up to more.
+const MAX_OBJECT_SIZE: u64 = 5 << 40;
+
 fn requested_checksum(p: &CompletedPart, alg: ChecksumAlgorithm) -> Option<&str> {
     match alg {
         ChecksumAlgorithm::Crc32 => p.checksum_crc32.as_deref(),
@@ -94,6 +97,9 @@ pub async fn complete_multipart_upload(
     let etags: Vec<&str> = chosen.iter().map(|p| p.etag.as_str()).collect();
     let etag = multipart_etag(&etags).ok_or_else(S3Error::internal_error)?;
     let size: u64 = chosen.iter().map(|p| p.size).sum();
+    if size > MAX_OBJECT_SIZE {
+        return Err(S3Error::entity_too_large(MAX_OBJECT_SIZE));
+    }
     if let Some(range) = upload_size_range(ctx.query)? {
         range.check(size)?;
     }
