@@ -26,6 +26,8 @@ pub struct PipelinedHasher {
     batch: Vec<u8>,
     /// The other buffer, when it is not being hashed.
     spare: Vec<u8>,
+    /// Small body: hash each slice as it comes.
+    inline: bool,
 }
 
 impl PipelinedHasher {
@@ -36,12 +38,27 @@ impl PipelinedHasher {
             running: None,
             batch: Vec::new(),
             spare: Vec::new(),
+            inline: false,
         }
+    }
+
+    /// Like [`PipelinedHasher::new`], but a body announced smaller than one batch is hashed
+    /// inline as it arrives (no batch buffers, no thread hand-off).
+    pub fn for_body(hasher: BodyHasher, declared_len: Option<u64>) -> Self {
+        let mut piped = Self::new(hasher);
+        piped.inline = declared_len.is_some_and(|n| n < BATCH as u64);
+        piped
     }
 
     /// Feeds the next slice of the body. Waits only when a full batch is ready while the
     /// previous one is still being hashed.
     pub async fn update(&mut self, mut chunk: &[u8]) -> Result<(), S3Error> {
+        if self.inline {
+            if let Some(hasher) = &mut self.idle {
+                hasher.update(chunk);
+                return Ok(());
+            }
+        }
         while !chunk.is_empty() {
             if self.batch.capacity() == 0 {
                 self.batch.reserve_exact(BATCH);
@@ -119,8 +136,12 @@ mod tests {
             let mut inline = BodyHasher::new(Some(ChecksumAlgorithm::Crc64Nvme), true);
             inline.update(&body);
             let want = inline.finish();
-            let mut piped =
-                PipelinedHasher::new(BodyHasher::new(Some(ChecksumAlgorithm::Crc64Nvme), true));
+            // slice 1000: announced small, hashed inline.
+            let declared = (slice == 1000).then_some(100);
+            let mut piped = PipelinedHasher::for_body(
+                BodyHasher::new(Some(ChecksumAlgorithm::Crc64Nvme), true),
+                declared,
+            );
             for chunk in body.chunks(slice) {
                 piped.update(chunk).await.expect("update");
                 assert!(piped.held() <= 2 * BATCH);

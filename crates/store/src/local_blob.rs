@@ -341,9 +341,7 @@ impl BlobWriter for LocalBlobWriter {
         if self.file.is_none() && self.pending.is_none() {
             return Err(broken_writer());
         }
-        if self.buf.capacity() == 0 {
-            self.buf.reserve(WRITE_BUFFER.max(data.len()));
-        }
+        // Grows to WRITE_BUFFER with the data: a small blob never holds a full buffer.
         self.buf.extend_from_slice(data);
         self.written += data.len() as u64;
         if self.buf.len() >= WRITE_BUFFER {

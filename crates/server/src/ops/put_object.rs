@@ -179,7 +179,10 @@ async fn stream_into(
     plan: &IntegrityPlan,
     max_size: u64,
 ) -> Result<([u8; 16], String), S3Error> {
-    let mut hasher = PipelinedHasher::new(BodyHasher::new(Some(plan.algorithm), false));
+    let mut hasher = PipelinedHasher::for_body(
+        BodyHasher::new(Some(plan.algorithm), false),
+        body.declared_len(),
+    );
     loop {
         match body.next_event(Some(SPILL_AFTER)).await? {
             BodyEvent::Data(chunk) => {
