@@ -1,10 +1,12 @@
 //! Detecting which auth mechanism a request uses and parsing its parameters
 //! (no secret, no clock: everything that can be checked from the request alone).
 
+use std::borrow::Cow;
+
 use time::OffsetDateTime;
 
 use crate::canonical::{ALGORITHM, SCOPE_TERMINATOR};
-use crate::datetime::{format_date_stamp, parse_amz_date};
+use crate::datetime::{date_stamp_eq, parse_amz_date};
 use crate::error::AuthError;
 use crate::request::{parse_query, QueryParam, RequestView};
 
@@ -366,28 +368,40 @@ fn is_token_byte(b: u8) -> bool {
     b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b)
 }
 
-/// The value of a query parameter that must appear at most once.
-fn single<'q>(query: &'q [QueryParam], name: &str) -> Result<Option<&'q str>, AuthError> {
-    let mut found = query.iter().filter(|p| p.name == name);
-    let first = found.next();
-    if found.next().is_some() {
-        return Err(AuthError::AuthorizationQueryParametersError(format!(
-            "The {name} parameter may only be specified once."
-        )));
-    }
-    Ok(first.map(|p| p.value.as_str()))
-}
+/// The SigV4 auth parameters, in the order their repetition is reported.
+const QUERY_V4_PARAMS: [&str; 8] = [
+    "X-Amz-Algorithm",
+    "X-Amz-Credential",
+    "X-Amz-Signature",
+    "X-Amz-Date",
+    "X-Amz-SignedHeaders",
+    "X-Amz-Expires",
+    "X-Amz-Security-Token",
+    "X-Amz-Content-Sha256",
+];
 
 fn parse_query_v4(query: &[QueryParam]) -> Result<ParsedAuth, AuthError> {
     let required = || AuthError::AuthorizationQueryParametersError(QUERY_V4_REQUIRED.to_owned());
-    let algorithm = single(query, "X-Amz-Algorithm")?;
-    let credential = single(query, "X-Amz-Credential")?;
-    let signature = single(query, "X-Amz-Signature")?;
-    let date = single(query, "X-Amz-Date")?;
-    let signed_headers = single(query, "X-Amz-SignedHeaders")?;
-    let expires = single(query, "X-Amz-Expires")?;
-    let security_token = single(query, "X-Amz-Security-Token")?;
-    single(query, "X-Amz-Content-Sha256")?;
+    // One pass over the parameters (as `single` per name would do, in that order).
+    let mut found: [Option<&QueryParam>; 8] = [None; 8];
+    let mut repeated = [false; 8];
+    for param in query {
+        if let Some(i) = QUERY_V4_PARAMS.iter().position(|n| param.name == *n) {
+            if found[i].is_some() {
+                repeated[i] = true;
+            } else {
+                found[i] = Some(param);
+            }
+        }
+    }
+    if let Some(i) = repeated.iter().position(|&r| r) {
+        return Err(AuthError::AuthorizationQueryParametersError(format!(
+            "The {} parameter may only be specified once.",
+            QUERY_V4_PARAMS[i]
+        )));
+    }
+    let [algorithm, credential, signature, date, signed_headers, expires, security_token, _] =
+        found.map(|p| p.map(QueryParam::value));
     let (
         Some(algorithm),
         Some(credential),
@@ -411,29 +425,29 @@ fn parse_query_v4(query: &[QueryParam]) -> Result<ParsedAuth, AuthError> {
             "X-Amz-Algorithm only supports \"{ALGORITHM}\""
         )));
     }
-    let credential = parse_credential(credential, Flavor::Query)?;
-    let amz_date = parse_amz_date(date).ok_or_else(|| {
+    let credential = parse_credential(&credential, Flavor::Query)?;
+    let amz_date = parse_amz_date(&date).ok_or_else(|| {
         AuthError::AuthorizationQueryParametersError(
             "X-Amz-Date must be in the ISO8601 Long Format \"yyyyMMdd'T'HHmmss'Z'\"".to_owned(),
         )
     })?;
-    if format_date_stamp(amz_date) != credential.date {
+    if !date_stamp_eq(amz_date, &credential.date) {
         return Err(Flavor::Query
             .credential_error("Invalid credential date. Date is not the same as X-Amz-Date."));
     }
-    let expires_in = parse_expires(expires)?;
-    let signed_headers = parse_signed_headers(signed_headers, Flavor::Query)?;
+    let expires_in = parse_expires(&expires)?;
+    let signed_headers = parse_signed_headers(&signed_headers, Flavor::Query)?;
     Ok(ParsedAuth {
         kind: AuthKind::QueryV4,
         access_key_id: credential.access_key_id.clone(),
         params: Params::V4(V4Params {
             credential,
             signed_headers,
-            signature: signature.to_owned(),
+            signature: signature.into_owned(),
             query: Some(QueryV4Params {
                 amz_date,
                 expires_in,
-                security_token: security_token.map(str::to_owned),
+                security_token: security_token.map(Cow::into_owned),
             }),
         }),
     })
@@ -472,7 +486,7 @@ fn parse_query_v2(query: &[QueryParam]) -> Result<ParsedAuth, AuthError> {
     };
     let one = |name: &str| -> Result<Option<String>, AuthError> {
         let mut found = query.iter().filter(|p| p.name == name);
-        let first = found.next().map(|p| p.value.clone());
+        let first = found.next().map(|p| p.value().into_owned());
         if found.next().is_some() {
             return Err(dup(name));
         }

@@ -1,9 +1,11 @@
 //! Verification of presigned SigV4 URLs (`X-Amz-Algorithm=AWS4-HMAC-SHA256&...`).
 
+use std::borrow::Cow;
+
 use time::Duration;
 
 use crate::auth::{Flavor, ParsedAuth, V4Params};
-use crate::canonical::{canonical_headers_block, UNSIGNED_PAYLOAD};
+use crate::canonical::UNSIGNED_PAYLOAD;
 use crate::error::AuthError;
 use crate::payload::parse_content_sha256;
 use crate::request::{parse_query, RequestView};
@@ -68,36 +70,32 @@ pub(crate) fn verify_query_v4(
     check_amz_headers_signed(req, &v4.signed_headers, AUTH_PARAM_HEADERS)?;
 
     let params = parse_query(req.raw_query);
-    let payload_raw = match params.iter().find(|p| p.name == "X-Amz-Content-Sha256") {
-        Some(param) => param.value.clone(),
+    let payload_raw: Cow<str> = match params.iter().find(|p| p.name == "X-Amz-Content-Sha256") {
+        Some(param) => param.value(),
         None if v4
             .signed_headers
             .iter()
             .any(|n| n == "x-amz-content-sha256") =>
         {
-            req.canonical_header_value("x-amz-content-sha256")
+            req.canonical_header_value_cow("x-amz-content-sha256")
                 .unwrap_or_default()
         }
-        None => UNSIGNED_PAYLOAD.to_owned(),
+        None => Cow::Borrowed(UNSIGNED_PAYLOAD),
     };
     let content = parse_content_sha256(&payload_raw)?;
 
-    let headers_block = canonical_headers_block(req, &v4.signed_headers).map_err(|missing| {
-        flavor.error(&format!(
-            "the signed header '{missing}' is not present in the request."
-        ))
-    })?;
     let payload = check_v4_signature(
         req,
         auth,
         v4,
         request_time,
+        &params,
         &["X-Amz-Signature"],
-        &headers_block,
         &payload_raw,
         content,
         secret,
         ctx,
+        flavor,
     )?;
     Ok(VerifiedAuth {
         access_key_id: auth.access_key_id.clone(),

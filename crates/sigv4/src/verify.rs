@@ -6,14 +6,15 @@ use crate::auth::{
     AuthKind, CredentialScope, Flavor, Params, ParsedAuth, SignatureVersion, V4Params, SERVICE,
 };
 use crate::canonical::{
-    canonical_query_string, canonical_request, canonical_uri, sign_string, string_to_sign,
+    push_canonical_headers, push_canonical_query, push_canonical_uri, push_credential_scope,
+    ALGORITHM,
 };
 use crate::chunked::{ChunkSigningContext, ChunkedDecoder};
-use crate::crypto::ct_eq;
-use crate::datetime::format_amz_date;
+use crate::crypto::{ct_eq, hex32, hmac_sha256, push_hex, sha256};
+use crate::datetime::{format_amz_date, push_amz_date};
 use crate::error::AuthError;
 use crate::payload::{ContentSha256, PayloadCheck};
-use crate::request::RequestView;
+use crate::request::{QueryParam, RequestView};
 use crate::signing_key::SigningKeyCache;
 
 /// Server-side inputs to verification.
@@ -137,6 +138,15 @@ pub(crate) fn check_signed_present(
     }
 }
 
+/// `lower == name.to_ascii_lowercase()`, without allocating.
+fn eq_lowercased(lower: &str, name: &str) -> bool {
+    lower.len() == name.len()
+        && lower
+            .bytes()
+            .zip(name.bytes())
+            .all(|(l, n)| l == n.to_ascii_lowercase())
+}
+
 /// `HeadersNotSigned` when `x-amz-*` headers are present but neither signed nor exempt.
 pub(crate) fn check_amz_headers_signed(
     req: &RequestView,
@@ -145,39 +155,22 @@ pub(crate) fn check_amz_headers_signed(
 ) -> Result<(), AuthError> {
     let mut unsigned: Vec<String> = Vec::new();
     for (name, _) in req.headers {
-        let name = name.to_ascii_lowercase();
-        if name.starts_with("x-amz-")
-            && !signed.contains(&name)
-            && !exempt.contains(&name.as_str())
-            && !unsigned.contains(&name)
+        let is_amz = name
+            .as_bytes()
+            .get(..6)
+            .is_some_and(|p| p.eq_ignore_ascii_case(b"x-amz-"));
+        if is_amz
+            && !signed.iter().any(|s| eq_lowercased(s, name))
+            && !exempt.iter().any(|s| eq_lowercased(s, name))
+            && !unsigned.iter().any(|s| eq_lowercased(s, name))
         {
-            unsigned.push(name);
+            unsigned.push(name.to_ascii_lowercase());
         }
     }
     if unsigned.is_empty() {
         Ok(())
     } else {
         Err(AuthError::HeadersNotSigned(unsigned))
-    }
-}
-
-/// Constant-time comparison of the expected and provided hex signatures.
-pub(crate) fn check_signature(
-    expected: &str,
-    provided: &str,
-    access_key_id: &str,
-    string_to_sign: String,
-    canonical_request: String,
-) -> Result<(), AuthError> {
-    if ct_eq(expected.as_bytes(), provided.as_bytes()) {
-        Ok(())
-    } else {
-        Err(AuthError::mismatch(
-            access_key_id,
-            string_to_sign,
-            canonical_request,
-            provided,
-        ))
     }
 }
 
@@ -218,48 +211,95 @@ pub(crate) fn payload_check(
 
 /// The signature half shared by header and query authentication: canonical request,
 /// string to sign, constant-time comparison, then the body check (with the chunk
-/// signing context for aws-chunked bodies). `excluded_query` names query parameters
-/// left out of the canonical query (the signature itself for presigned URLs).
+/// signing context for aws-chunked bodies). `query` is the parsed request query;
+/// `excluded_query` names query parameters left out of the canonical query (the
+/// signature itself for presigned URLs). A signed `host` header missing from the
+/// request is a `flavor` error.
 #[allow(clippy::too_many_arguments)]
 pub(crate) fn check_v4_signature(
     req: &RequestView,
     auth: &ParsedAuth,
     v4: &V4Params,
     request_time: OffsetDateTime,
+    query: &[QueryParam],
     excluded_query: &[&str],
-    headers_block: &str,
     payload_raw: &str,
     content: ContentSha256,
     secret: &str,
     ctx: &VerifyContext,
+    flavor: Flavor,
 ) -> Result<PayloadCheck, AuthError> {
-    let canonical = canonical_request(
-        req.method,
-        &canonical_uri(req.raw_path),
-        &canonical_query_string(req.raw_query, excluded_query),
-        headers_block,
-        &v4.signed_headers.join(";"),
-        payload_raw,
+    // The canonical request, written once into a buffer sized for the usual case.
+    let headers_len: usize = req.headers.iter().map(|(n, v)| n.len() + v.len() + 2).sum();
+    let signed_len: usize = v4.signed_headers.iter().map(|n| n.len() + 1).sum();
+    let mut canonical = String::with_capacity(
+        req.method.len()
+            + req.raw_path.len()
+            + req.raw_query.len()
+            + headers_len
+            + signed_len
+            + payload_raw.len()
+            + 8,
     );
-    let amz_date = format_amz_date(request_time);
-    let scope = v4.credential.scope();
-    let sts = string_to_sign(&amz_date, &scope, &canonical);
+    canonical.push_str(req.method);
+    canonical.push('\n');
+    push_canonical_uri(&mut canonical, req.raw_path);
+    canonical.push('\n');
+    push_canonical_query(&mut canonical, query, excluded_query);
+    canonical.push('\n');
+    push_canonical_headers(&mut canonical, req, &v4.signed_headers).map_err(|missing| {
+        flavor.error(&format!(
+            "the signed header '{missing}' is not present in the request."
+        ))
+    })?;
+    canonical.push('\n');
+    for (i, name) in v4.signed_headers.iter().enumerate() {
+        if i > 0 {
+            canonical.push(';');
+        }
+        canonical.push_str(name);
+    }
+    canonical.push('\n');
+    canonical.push_str(payload_raw);
+
+    let credential = &v4.credential;
+    let mut sts = String::with_capacity(
+        ALGORITHM.len()
+            + credential.date.len()
+            + credential.region.len()
+            + credential.service.len()
+            + 100,
+    );
+    sts.push_str(ALGORITHM);
+    sts.push('\n');
+    push_amz_date(&mut sts, request_time);
+    sts.push('\n');
+    push_credential_scope(
+        &mut sts,
+        &credential.date,
+        &credential.region,
+        &credential.service,
+    );
+    sts.push('\n');
+    push_hex(&mut sts, &sha256(canonical.as_bytes()));
+
     let signing_key =
         ctx.key_cache
-            .signing_key(secret, &v4.credential.date, &v4.credential.region, SERVICE);
-    let expected = sign_string(&signing_key, &sts);
-    check_signature(
-        &expected,
-        &v4.signature,
-        &auth.access_key_id,
-        sts,
-        canonical,
-    )?;
+            .signing_key(secret, &credential.date, &credential.region, SERVICE);
+    let expected = hex32(&hmac_sha256(&signing_key, sts.as_bytes()));
+    if !ct_eq(&expected, v4.signature.as_bytes()) {
+        return Err(AuthError::mismatch(
+            &auth.access_key_id,
+            sts,
+            canonical,
+            &v4.signature,
+        ));
+    }
     payload_check(content, req, || ChunkSigningContext {
         access_key_id: auth.access_key_id.clone(),
         signing_key,
-        amz_date,
-        scope,
+        amz_date: format_amz_date(request_time),
+        scope: credential.scope(),
         seed_signature: v4.signature.clone(),
     })
 }
