@@ -315,16 +315,19 @@ pub(crate) fn parse_credential(value: &str, flavor: Flavor) -> Result<Credential
             "the Credential is mal-formed; expecting \"<YOUR-AKID>/YYYYMMDD/REGION/SERVICE/aws4_request\".",
         )
     };
-    let mut parts = value.rsplitn(5, '/');
-    let (Some(terminal), Some(service), Some(region), Some(date), Some(access_key_id)) = (
-        parts.next(),
-        parts.next(),
-        parts.next(),
-        parts.next(),
-        parts.next(),
-    ) else {
-        return Err(malformed());
-    };
+    // `rsplitn(5, '/')` by hand: the last four `/` (ASCII, so the cuts are on char
+    // boundaries); the key id keeps any further `/`.
+    let mut rest = value;
+    let mut fields = [""; 4];
+    for field in fields.iter_mut() {
+        let Some(slash) = memchr::memrchr(b'/', rest.as_bytes()) else {
+            return Err(malformed());
+        };
+        *field = &rest[slash + 1..];
+        rest = &rest[..slash];
+    }
+    let [terminal, service, region, date] = fields;
+    let access_key_id = rest;
     if access_key_id.is_empty()
         || region.is_empty()
         || date.len() != 8

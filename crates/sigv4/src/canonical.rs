@@ -78,11 +78,14 @@ pub fn canonical_query_string(raw_query: &str, exclude: &[&str]) -> String {
 /// Appends the canonical query string of parsed parameters (see
 /// [`canonical_query_string`]) to `out`.
 pub(crate) fn push_canonical_query(out: &mut String, params: &[QueryParam], exclude: &[&str]) {
-    let mut pairs: Vec<(Cow<str>, Cow<str>)> = params
-        .iter()
-        .filter(|p| !exclude.contains(&p.name.as_ref()))
-        .map(|p| (p.canonical_name(), p.canonical_value()))
-        .collect();
+    // Sized up front: collecting from a filter would start small and reallocate.
+    let mut pairs: Vec<(Cow<str>, Cow<str>)> = Vec::with_capacity(params.len());
+    pairs.extend(
+        params
+            .iter()
+            .filter(|p| !exclude.contains(&p.name.as_ref()))
+            .map(|p| (p.canonical_name(), p.canonical_value())),
+    );
     // Equal pairs are identical strings, so an unstable sort gives the same output.
     pairs.sort_unstable();
     push_joined(out, &pairs);

@@ -31,6 +31,21 @@ pub(crate) fn hmac_sha256(key: &[u8], data: &[u8]) -> [u8; 32] {
     mac.finalize().into_bytes().into()
 }
 
+/// HMAC-SHA256 keyed with a 32-byte key, ready to `update`. Clone it to reuse the
+/// key's inner and outer pad states (two compressions) for each new message.
+pub(crate) type HmacSha256 = Hmac<Sha256>;
+
+/// An [`HmacSha256`] keyed with `key`.
+pub(crate) fn hmac_sha256_keyed(key: &[u8; 32]) -> HmacSha256 {
+    <HmacSha256 as KeyInit>::new(&block_key::<Sha256>(key).into())
+}
+
+/// HMAC-SHA256 of `data` with a keyed MAC (see [`hmac_sha256_keyed`]).
+pub(crate) fn hmac_sha256_finish(mut mac: HmacSha256, data: &[u8]) -> [u8; 32] {
+    mac.update(data);
+    mac.finalize().into_bytes().into()
+}
+
 /// HMAC-SHA1 of `data` under `key` (SigV2).
 pub(crate) fn hmac_sha1(key: &[u8], data: &[u8]) -> [u8; 20] {
     let block = block_key::<Sha1>(key);
@@ -114,6 +129,18 @@ mod tests {
             )),
             "60e431591ee0b67f0d8a26aacbf5b77f8e0bc6213728c5140546040f0ee37f54"
         );
+    }
+
+    #[test]
+    fn keyed_mac_matches_one_shot() {
+        let key = [7u8; 32];
+        let mac = hmac_sha256_keyed(&key);
+        for data in [&b""[..], b"abc", &[1u8; 200]] {
+            assert_eq!(
+                hmac_sha256_finish(mac.clone(), data),
+                hmac_sha256(&key, data)
+            );
+        }
     }
 
     #[test]

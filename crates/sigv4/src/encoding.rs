@@ -93,28 +93,31 @@ fn hex_value(b: u8) -> Option<u8> {
 /// [`percent_decode`] does: an invalid escape keeps its `%` literally.
 fn percent_decode_into(input: &[u8], out: &mut Vec<u8>) {
     out.reserve(input.len());
-    let mut i = 0;
-    while i < input.len() {
-        let b = input[i];
-        if b == b'%' {
-            if let (Some(h), Some(l)) = (
-                input.get(i + 1).copied().and_then(hex_value),
-                input.get(i + 2).copied().and_then(hex_value),
-            ) {
+    let mut rest = input;
+    while let Some(pos) = memchr::memchr(b'%', rest) {
+        out.extend_from_slice(&rest[..pos]);
+        let escape = &rest[pos..];
+        match (
+            escape.get(1).copied().and_then(hex_value),
+            escape.get(2).copied().and_then(hex_value),
+        ) {
+            (Some(h), Some(l)) => {
                 out.push((h << 4) | l);
-                i += 3;
-                continue;
+                rest = &escape[3..];
+            }
+            _ => {
+                out.push(b'%');
+                rest = &escape[1..];
             }
         }
-        out.push(b);
-        i += 1;
     }
+    out.extend_from_slice(rest);
 }
 
 /// Decodes `%XX` escapes into a string, replacing invalid UTF-8 lossily. Borrows
 /// `input` when it holds no `%` (nothing to decode; `+` stays a plus).
 pub(crate) fn percent_decode_lossy(input: &str) -> Cow<'_, str> {
-    if !input.as_bytes().contains(&b'%') {
+    if memchr::memchr(b'%', input.as_bytes()).is_none() {
         return Cow::Borrowed(input);
     }
     let mut bytes = Vec::new();

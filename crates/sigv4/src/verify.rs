@@ -10,7 +10,7 @@ use crate::canonical::{
     ALGORITHM,
 };
 use crate::chunked::{ChunkSigningContext, ChunkedDecoder};
-use crate::crypto::{ct_eq, hex32, hmac_sha256, push_hex, sha256};
+use crate::crypto::{ct_eq, hex32, hmac_sha256_finish, push_hex, sha256};
 use crate::datetime::{format_amz_date, push_amz_date};
 use crate::error::AuthError;
 use crate::payload::{ContentSha256, PayloadCheck};
@@ -283,10 +283,10 @@ pub(crate) fn check_v4_signature(
     sts.push('\n');
     push_hex(&mut sts, &sha256(canonical.as_bytes()));
 
-    let signing_key =
+    let (signing_key, mac) =
         ctx.key_cache
-            .signing_key(secret, &credential.date, &credential.region, SERVICE);
-    let expected = hex32(&hmac_sha256(&signing_key, sts.as_bytes()));
+            .signing_key_mac(secret, &credential.date, &credential.region, SERVICE);
+    let expected = hex32(&hmac_sha256_finish(mac, sts.as_bytes()));
     if !ct_eq(&expected, v4.signature.as_bytes()) {
         return Err(AuthError::mismatch(
             &auth.access_key_id,
