@@ -2,10 +2,11 @@
 //! (no secret, no clock: everything that can be checked from the request alone).
 
 use std::borrow::Cow;
+use std::fmt;
 
 use time::OffsetDateTime;
 
-use crate::canonical::{ALGORITHM, SCOPE_TERMINATOR};
+use crate::canonical::{push_canonical_query, ALGORITHM, SCOPE_TERMINATOR};
 use crate::datetime::{date_stamp_eq, parse_amz_date};
 use crate::error::AuthError;
 use crate::request::{parse_query, QueryParam, RequestView};
@@ -105,11 +106,47 @@ pub(crate) enum Params {
 }
 
 /// Parsed, unverified credentials of a request. `None` from [`parse_auth`] means anonymous.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Clone)]
 pub struct ParsedAuth {
     pub(crate) kind: AuthKind,
     pub(crate) access_key_id: String,
     pub(crate) params: Params,
+    /// What verifying a presigned URL needs from its query, worked out during the one
+    /// parse of it. Not part of the value: equality and `Debug` ignore it.
+    pub(crate) query_cache: Option<QueryCache>,
+}
+
+/// The parts of a presigned URL's query that verification needs, valid only for a
+/// request whose raw query equals `raw_query`.
+#[derive(Clone)]
+pub(crate) struct QueryCache {
+    /// The raw query these were computed from.
+    pub raw_query: String,
+    /// Canonical query string without `X-Amz-Signature`.
+    pub canonical_query: String,
+    /// Decoded `X-Amz-Content-Sha256` query parameter, if present.
+    pub content_sha256: Option<String>,
+}
+
+impl PartialEq for ParsedAuth {
+    fn eq(&self, other: &Self) -> bool {
+        self.kind == other.kind
+            && self.access_key_id == other.access_key_id
+            && self.params == other.params
+    }
+}
+
+impl Eq for ParsedAuth {}
+
+impl fmt::Debug for ParsedAuth {
+    /// As `#[derive(Debug)]` would print it without the query cache.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ParsedAuth")
+            .field("kind", &self.kind)
+            .field("access_key_id", &self.access_key_id)
+            .field("params", &self.params)
+            .finish()
+    }
 }
 
 impl ParsedAuth {
@@ -167,22 +204,24 @@ const V2_HEADER_INVALID: &str =
 /// be decided without the secret or the clock: two mechanisms at once, missing
 /// or malformed parameters, wrong algorithm or service, bad `X-Amz-Expires`.
 pub fn parse_auth(req: &RequestView) -> Result<Option<ParsedAuth>, AuthError> {
-    let authorization: Vec<&str> = req.header_values("authorization").collect();
+    let mut authorizations = req.header_values("authorization");
+    let authorization = authorizations.next();
+    let repeated_authorization = authorizations.next().is_some();
     let query = parse_query(req.raw_query);
     let has = |name: &str| query.iter().any(|p| p.name == name);
     let v4_query = has("X-Amz-Algorithm") || has("X-Amz-Credential") || has("X-Amz-Signature");
     let v2_query = has("AWSAccessKeyId") || has("Signature");
 
     let mechanisms =
-        usize::from(!authorization.is_empty()) + usize::from(v4_query) + usize::from(v2_query);
-    if mechanisms > 1 || authorization.len() > 1 {
+        usize::from(authorization.is_some()) + usize::from(v4_query) + usize::from(v2_query);
+    if mechanisms > 1 || repeated_authorization {
         return Err(AuthError::InvalidArgument(ONLY_ONE.to_owned()));
     }
-    if let Some(value) = authorization.first() {
+    if let Some(value) = authorization {
         return parse_authorization_header(value).map(Some);
     }
     if v4_query {
-        return parse_query_v4(&query).map(Some);
+        return parse_query_v4(req.raw_query, &query).map(Some);
     }
     if v2_query {
         return parse_query_v2(&query).map(Some);
@@ -202,6 +241,7 @@ fn parse_authorization_header(value: &str) -> Result<ParsedAuth, AuthError> {
             .filter(|(ak, sig)| !ak.is_empty() && !sig.is_empty())
             .ok_or_else(|| AuthError::InvalidArgument(V2_HEADER_INVALID.to_owned()))?;
         return Ok(ParsedAuth {
+            query_cache: None,
             kind: AuthKind::HeaderV2,
             access_key_id: access_key_id.to_owned(),
             params: Params::V2(V2Params {
@@ -297,6 +337,7 @@ fn parse_header_v4(rest: &str) -> Result<ParsedAuth, AuthError> {
     let credential = parse_credential(credential, Flavor::Header)?;
     let signed_headers = parse_signed_headers(signed_headers, Flavor::Header)?;
     Ok(ParsedAuth {
+        query_cache: None,
         kind: AuthKind::HeaderV4,
         access_key_id: credential.access_key_id.clone(),
         params: Params::V4(V4Params {
@@ -371,6 +412,9 @@ fn is_token_byte(b: u8) -> bool {
     b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b)
 }
 
+/// Query parameters left out of a presigned URL's canonical query.
+pub(crate) const PRESIGNED_EXCLUDED: &[&str] = &["X-Amz-Signature"];
+
 /// The SigV4 auth parameters, in the order their repetition is reported.
 const QUERY_V4_PARAMS: [&str; 8] = [
     "X-Amz-Algorithm",
@@ -383,7 +427,7 @@ const QUERY_V4_PARAMS: [&str; 8] = [
     "X-Amz-Content-Sha256",
 ];
 
-fn parse_query_v4(query: &[QueryParam]) -> Result<ParsedAuth, AuthError> {
+fn parse_query_v4(raw_query: &str, query: &[QueryParam]) -> Result<ParsedAuth, AuthError> {
     let required = || AuthError::AuthorizationQueryParametersError(QUERY_V4_REQUIRED.to_owned());
     // One pass over the parameters (as `single` per name would do, in that order).
     let mut found: [Option<&QueryParam>; 8] = [None; 8];
@@ -403,7 +447,7 @@ fn parse_query_v4(query: &[QueryParam]) -> Result<ParsedAuth, AuthError> {
             QUERY_V4_PARAMS[i]
         )));
     }
-    let [algorithm, credential, signature, date, signed_headers, expires, security_token, _] =
+    let [algorithm, credential, signature, date, signed_headers, expires, security_token, content_sha256] =
         found.map(|p| p.map(QueryParam::value));
     let (
         Some(algorithm),
@@ -440,7 +484,14 @@ fn parse_query_v4(query: &[QueryParam]) -> Result<ParsedAuth, AuthError> {
     }
     let expires_in = parse_expires(&expires)?;
     let signed_headers = parse_signed_headers(&signed_headers, Flavor::Query)?;
+    let mut canonical_query = String::with_capacity(raw_query.len());
+    push_canonical_query(&mut canonical_query, query, PRESIGNED_EXCLUDED);
     Ok(ParsedAuth {
+        query_cache: Some(QueryCache {
+            raw_query: raw_query.to_owned(),
+            canonical_query,
+            content_sha256: content_sha256.map(Cow::into_owned),
+        }),
         kind: AuthKind::QueryV4,
         access_key_id: credential.access_key_id.clone(),
         params: Params::V4(V4Params {
@@ -513,6 +564,7 @@ fn parse_query_v2(query: &[QueryParam]) -> Result<ParsedAuth, AuthError> {
             ))
         })?;
     Ok(ParsedAuth {
+        query_cache: None,
         kind: AuthKind::QueryV2,
         access_key_id,
         params: Params::V2(V2Params {

@@ -41,6 +41,7 @@ pub(crate) fn hmac_sha256_keyed(key: &[u8; 32]) -> HmacSha256 {
 }
 
 /// HMAC-SHA256 of `data` with a keyed MAC (see [`hmac_sha256_keyed`]).
+#[cfg(test)]
 pub(crate) fn hmac_sha256_finish(mut mac: HmacSha256, data: &[u8]) -> [u8; 32] {
     mac.update(data);
     mac.finalize().into_bytes().into()

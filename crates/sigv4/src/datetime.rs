@@ -83,6 +83,31 @@ pub(crate) fn push_amz_date(out: &mut String, t: OffsetDateTime) {
     out.push('Z');
 }
 
+/// `yyyyMMddTHHmmssZ` of `t` on the stack (years `0..=9999`, all a SigV4 date can hold);
+/// `None` for other years.
+pub(crate) fn amz_date_bytes(t: OffsetDateTime) -> Option<[u8; 16]> {
+    let t = t.to_offset(UtcOffset::UTC);
+    let year = u32::try_from(t.year()).ok().filter(|y| *y <= 9999)?;
+    let mut out = [0u8; 16];
+    let fields = [
+        (0, 4, year),
+        (4, 2, u32::from(u8::from(t.month()))),
+        (6, 2, u32::from(t.day())),
+        (9, 2, u32::from(t.hour())),
+        (11, 2, u32::from(t.minute())),
+        (13, 2, u32::from(t.second())),
+    ];
+    for (at, width, mut value) in fields {
+        for i in (at..at + width).rev() {
+            out[i] = b'0' + (value % 10) as u8;
+            value /= 10;
+        }
+    }
+    out[8] = b'T';
+    out[15] = b'Z';
+    Some(out)
+}
+
 /// Formats a time as `yyyyMMddTHHmmssZ` (converted to UTC first).
 pub fn format_amz_date(t: OffsetDateTime) -> String {
     let t = t.to_offset(UtcOffset::UTC);
@@ -250,6 +275,10 @@ mod tests {
                 u.second()
             );
             assert_eq!(format_amz_date(t), slow);
+            match amz_date_bytes(t) {
+                Some(b) => assert_eq!(std::str::from_utf8(&b).unwrap(), slow),
+                None => assert!(u.year() < 0),
+            }
             assert_eq!(format_date_stamp(t), slow_date);
             assert!(date_stamp_eq(t, &slow_date));
             for other in [

@@ -3,10 +3,11 @@
 use time::OffsetDateTime;
 
 use crate::auth::{Flavor, ParsedAuth, V4Params};
+use crate::canonical::canonical_query_string;
 use crate::datetime::{date_stamp_eq, parse_amz_date, parse_http_date};
 use crate::error::AuthError;
 use crate::payload::parse_content_sha256;
-use crate::request::{parse_query, RequestView};
+use crate::request::RequestView;
 use crate::verify::{
     check_amz_headers_signed, check_scope, check_signed_present, check_skew, check_v4_signature,
     VerifiedAuth, VerifyContext,
@@ -61,8 +62,7 @@ pub(crate) fn verify_header_v4(
         auth,
         v4,
         request_time,
-        &parse_query(req.raw_query),
-        &[],
+        &canonical_query_string(req.raw_query, &[]),
         &content_raw,
         content,
         secret,

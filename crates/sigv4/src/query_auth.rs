@@ -4,8 +4,8 @@ use std::borrow::Cow;
 
 use time::Duration;
 
-use crate::auth::{Flavor, ParsedAuth, V4Params};
-use crate::canonical::UNSIGNED_PAYLOAD;
+use crate::auth::{Flavor, ParsedAuth, V4Params, PRESIGNED_EXCLUDED};
+use crate::canonical::{push_canonical_query, UNSIGNED_PAYLOAD};
 use crate::error::AuthError;
 use crate::payload::parse_content_sha256;
 use crate::request::{parse_query, RequestView};
@@ -69,9 +69,26 @@ pub(crate) fn verify_query_v4(
     check_signed_present(req, &v4.signed_headers, flavor)?;
     check_amz_headers_signed(req, &v4.signed_headers, AUTH_PARAM_HEADERS)?;
 
-    let params = parse_query(req.raw_query);
-    let payload_raw: Cow<str> = match params.iter().find(|p| p.name == "X-Amz-Content-Sha256") {
-        Some(param) => param.value(),
+    // The query as parse_auth analysed it, unless this request carries another one.
+    let fresh;
+    let (canonical_query, content_param): (Cow<str>, Option<Cow<str>>) = match &auth.query_cache {
+        Some(cache) if cache.raw_query == req.raw_query => (
+            Cow::Borrowed(&cache.canonical_query),
+            cache.content_sha256.as_deref().map(Cow::Borrowed),
+        ),
+        _ => {
+            fresh = parse_query(req.raw_query);
+            let mut canonical = String::with_capacity(req.raw_query.len());
+            push_canonical_query(&mut canonical, &fresh, PRESIGNED_EXCLUDED);
+            let content = fresh
+                .iter()
+                .find(|p| p.name == "X-Amz-Content-Sha256")
+                .map(|p| p.value());
+            (Cow::Owned(canonical), content)
+        }
+    };
+    let payload_raw: Cow<str> = match content_param {
+        Some(value) => value,
         None if v4
             .signed_headers
             .iter()
@@ -89,8 +106,7 @@ pub(crate) fn verify_query_v4(
         auth,
         v4,
         request_time,
-        &params,
-        &["X-Amz-Signature"],
+        &canonical_query,
         &payload_raw,
         content,
         secret,

@@ -5,16 +5,15 @@ use time::OffsetDateTime;
 use crate::auth::{
     AuthKind, CredentialScope, Flavor, Params, ParsedAuth, SignatureVersion, V4Params, SERVICE,
 };
-use crate::canonical::{
-    push_canonical_headers, push_canonical_query, push_canonical_uri, push_credential_scope,
-    ALGORITHM,
-};
+use crate::canonical::{push_canonical_headers, push_canonical_uri, ALGORITHM, SCOPE_TERMINATOR};
 use crate::chunked::{ChunkSigningContext, ChunkedDecoder};
-use crate::crypto::{ct_eq, hex32, hmac_sha256_finish, push_hex, sha256};
-use crate::datetime::{format_amz_date, push_amz_date};
+use hmac::Mac;
+
+use crate::crypto::{ct_eq, hex32, sha256};
+use crate::datetime::{amz_date_bytes, format_amz_date};
 use crate::error::AuthError;
 use crate::payload::{ContentSha256, PayloadCheck};
-use crate::request::{QueryParam, RequestView};
+use crate::request::RequestView;
 use crate::signing_key::SigningKeyCache;
 
 /// Server-side inputs to verification.
@@ -211,9 +210,8 @@ pub(crate) fn payload_check(
 
 /// The signature half shared by header and query authentication: canonical request,
 /// string to sign, constant-time comparison, then the body check (with the chunk
-/// signing context for aws-chunked bodies). `query` is the parsed request query;
-/// `excluded_query` names query parameters left out of the canonical query (the
-/// signature itself for presigned URLs). A signed `host` header missing from the
+/// signing context for aws-chunked bodies). `canonical_query` is the request's
+/// canonical query string (without the signature for presigned URLs). A signed `host` header missing from the
 /// request is a `flavor` error.
 #[allow(clippy::too_many_arguments)]
 pub(crate) fn check_v4_signature(
@@ -221,8 +219,7 @@ pub(crate) fn check_v4_signature(
     auth: &ParsedAuth,
     v4: &V4Params,
     request_time: OffsetDateTime,
-    query: &[QueryParam],
-    excluded_query: &[&str],
+    canonical_query: &str,
     payload_raw: &str,
     content: ContentSha256,
     secret: &str,
@@ -245,7 +242,7 @@ pub(crate) fn check_v4_signature(
     canonical.push('\n');
     push_canonical_uri(&mut canonical, req.raw_path);
     canonical.push('\n');
-    push_canonical_query(&mut canonical, query, excluded_query);
+    canonical.push_str(canonical_query);
     canonical.push('\n');
     push_canonical_headers(&mut canonical, req, &v4.signed_headers).map_err(|missing| {
         flavor.error(&format!(
@@ -262,35 +259,46 @@ pub(crate) fn check_v4_signature(
     canonical.push('\n');
     canonical.push_str(payload_raw);
 
+    // The string to sign goes straight into the MAC; it is written out only for the
+    // mismatch report.
     let credential = &v4.credential;
-    let mut sts = String::with_capacity(
-        ALGORITHM.len()
-            + credential.date.len()
-            + credential.region.len()
-            + credential.service.len()
-            + 100,
-    );
-    sts.push_str(ALGORITHM);
-    sts.push('\n');
-    push_amz_date(&mut sts, request_time);
-    sts.push('\n');
-    push_credential_scope(
-        &mut sts,
+    let date_bytes = amz_date_bytes(request_time);
+    let date_string;
+    let date = match date_bytes.as_ref().map(|b| std::str::from_utf8(b)) {
+        Some(Ok(date)) => date,
+        _ => {
+            date_string = format_amz_date(request_time);
+            date_string.as_str()
+        }
+    };
+    let canonical_hash = hex32(&sha256(canonical.as_bytes()));
+    let canonical_hash = std::str::from_utf8(&canonical_hash).unwrap_or_default();
+    let sts_parts = [
+        ALGORITHM,
+        "\n",
+        date,
+        "\n",
         &credential.date,
+        "/",
         &credential.region,
+        "/",
         &credential.service,
-    );
-    sts.push('\n');
-    push_hex(&mut sts, &sha256(canonical.as_bytes()));
-
-    let (signing_key, mac) =
+        "/",
+        SCOPE_TERMINATOR,
+        "\n",
+        canonical_hash,
+    ];
+    let (signing_key, mut mac) =
         ctx.key_cache
             .signing_key_mac(secret, &credential.date, &credential.region, SERVICE);
-    let expected = hex32(&hmac_sha256_finish(mac, sts.as_bytes()));
+    for part in sts_parts {
+        mac.update(part.as_bytes());
+    }
+    let expected = hex32(&mac.finalize().into_bytes().into());
     if !ct_eq(&expected, v4.signature.as_bytes()) {
         return Err(AuthError::mismatch(
             &auth.access_key_id,
-            sts,
+            sts_parts.concat(),
             canonical,
             &v4.signature,
         ));
@@ -298,7 +306,7 @@ pub(crate) fn check_v4_signature(
     payload_check(content, req, || ChunkSigningContext {
         access_key_id: auth.access_key_id.clone(),
         signing_key,
-        amz_date: format_amz_date(request_time),
+        amz_date: date.to_owned(),
         scope: credential.scope(),
         seed_signature: v4.signature.clone(),
     })
