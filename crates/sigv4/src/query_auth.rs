@@ -124,3 +124,77 @@ pub(crate) fn verify_query_v4(
         payload,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration as StdDuration;
+
+    use time::OffsetDateTime;
+
+    use crate::{
+        parse_auth, presign_v4, verify, AuthError, Credentials, PresignRequest, RequestView,
+        SigningKeyCache, VerifyContext,
+    };
+
+    /// The query cache in `ParsedAuth` is an optimisation only: verifying without it,
+    /// or against a request whose query differs from the parsed one, behaves as a
+    /// fresh parse of the request's own query.
+    #[test]
+    fn query_cache_is_transparent() {
+        let now = OffsetDateTime::from_unix_timestamp(1_700_000_000).unwrap();
+        let creds = Credentials {
+            access_key_id: "AKID".into(),
+            secret_access_key: "secret".into(),
+            session_token: None,
+        };
+        let query = presign_v4(
+            &creds,
+            &PresignRequest {
+                method: "GET",
+                host: "h",
+                raw_path: "/b/k",
+                query: &[("x-id".to_owned(), "a b/c".to_owned())],
+                headers: &[],
+                region: "us-east-1",
+                service: "s3",
+                datetime: now,
+                expires_in: 60,
+            },
+        );
+        let headers = vec![("host".to_owned(), "h".to_owned())];
+        let view = |q| RequestView {
+            method: "GET",
+            raw_path: "/b/k",
+            raw_query: q,
+            headers: &headers,
+        };
+        let cache = SigningKeyCache::new(4);
+        let ctx = VerifyContext {
+            now,
+            region: "us-east-1",
+            max_skew: StdDuration::from_secs(900),
+            allow_v2: false,
+            v2_virtual_host_bucket: None,
+            key_cache: &cache,
+        };
+        let req = view(&query);
+        let auth = parse_auth(&req).unwrap().unwrap();
+        assert!(auth.query_cache.is_some());
+        let mut uncached = auth.clone();
+        uncached.query_cache = None;
+        assert_eq!(auth, uncached);
+        assert_eq!(format!("{auth:?}"), format!("{uncached:?}"));
+
+        let with = verify(&req, &auth, "secret", &ctx).unwrap();
+        let without = verify(&req, &uncached, "secret", &ctx).unwrap();
+        assert_eq!(format!("{with:?}"), format!("{without:?}"));
+
+        // Another query than the parsed one: both paths see the request's own query.
+        let tampered = format!("{query}&extra=1");
+        let other = view(&tampered);
+        let a = verify(&other, &auth, "secret", &ctx).unwrap_err();
+        let b = verify(&other, &uncached, "secret", &ctx).unwrap_err();
+        assert!(matches!(a, AuthError::SignatureDoesNotMatch(_)), "{a:?}");
+        assert_eq!(a, b);
+    }
+}
