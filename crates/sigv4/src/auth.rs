@@ -117,15 +117,39 @@ pub struct ParsedAuth {
 }
 
 /// The parts of a presigned URL's query that verification needs, valid only for a
-/// request whose raw query equals `raw_query`.
+/// request whose raw query equals [`raw_query`](Self::raw_query).
 #[derive(Clone)]
 pub(crate) struct QueryCache {
-    /// The raw query these were computed from.
-    pub raw_query: String,
-    /// Canonical query string without `X-Amz-Signature`.
-    pub canonical_query: String,
+    /// The raw query these were computed from, then its canonical form without
+    /// `X-Amz-Signature` (one allocation for both).
+    text: String,
+    /// Where the canonical query starts in `text`.
+    split: usize,
     /// Decoded `X-Amz-Content-Sha256` query parameter, if present.
     pub content_sha256: Option<String>,
+}
+
+impl QueryCache {
+    fn new(raw_query: &str, query: &[QueryParam], content_sha256: Option<String>) -> Self {
+        let mut text = String::with_capacity(raw_query.len() * 2);
+        text.push_str(raw_query);
+        push_canonical_query(&mut text, query, PRESIGNED_EXCLUDED);
+        QueryCache {
+            text,
+            split: raw_query.len(),
+            content_sha256,
+        }
+    }
+
+    /// The raw query the cache was computed from.
+    pub fn raw_query(&self) -> &str {
+        self.text.get(..self.split).unwrap_or_default()
+    }
+
+    /// Its canonical query string (without `X-Amz-Signature`).
+    pub fn canonical_query(&self) -> &str {
+        self.text.get(self.split..).unwrap_or_default()
+    }
 }
 
 impl PartialEq for ParsedAuth {
@@ -447,8 +471,13 @@ fn parse_query_v4(raw_query: &str, query: &[QueryParam]) -> Result<ParsedAuth, A
             QUERY_V4_PARAMS[i]
         )));
     }
-    let [algorithm, credential, signature, date, signed_headers, expires, security_token, content_sha256] =
+    // The credential (usually escaped, `%2F`) is decoded below, on the stack.
+    let credential_param = found[1];
+    found[1] = None;
+    let [algorithm, _, signature, date, signed_headers, expires, security_token, content_sha256] =
         found.map(|p| p.map(QueryParam::value));
+    let mut credential_buf = [0u8; 256];
+    let credential = credential_param.map(|p| p.value_in(&mut credential_buf));
     let (
         Some(algorithm),
         Some(credential),
@@ -484,14 +513,12 @@ fn parse_query_v4(raw_query: &str, query: &[QueryParam]) -> Result<ParsedAuth, A
     }
     let expires_in = parse_expires(&expires)?;
     let signed_headers = parse_signed_headers(&signed_headers, Flavor::Query)?;
-    let mut canonical_query = String::with_capacity(raw_query.len());
-    push_canonical_query(&mut canonical_query, query, PRESIGNED_EXCLUDED);
     Ok(ParsedAuth {
-        query_cache: Some(QueryCache {
-            raw_query: raw_query.to_owned(),
-            canonical_query,
-            content_sha256: content_sha256.map(Cow::into_owned),
-        }),
+        query_cache: Some(QueryCache::new(
+            raw_query,
+            query,
+            content_sha256.map(Cow::into_owned),
+        )),
         kind: AuthKind::QueryV4,
         access_key_id: credential.access_key_id.clone(),
         params: Params::V4(V4Params {

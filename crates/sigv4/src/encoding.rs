@@ -114,6 +114,31 @@ fn percent_decode_into(input: &[u8], out: &mut Vec<u8>) {
     out.extend_from_slice(rest);
 }
 
+/// Like [`percent_decode_lossy`] but decoding into `buf` rather than the heap.
+/// `None` when the decoded bytes do not fit or are not valid UTF-8 (the caller
+/// then takes the lossy heap path, which gives the same string when valid).
+pub(crate) fn percent_decode_in<'b>(input: &str, buf: &'b mut [u8]) -> Option<&'b str> {
+    let input = input.as_bytes();
+    let mut len = 0;
+    let mut i = 0;
+    while i < input.len() {
+        let mut b = input[i];
+        i += 1;
+        if b == b'%' {
+            if let (Some(h), Some(l)) = (
+                input.get(i).copied().and_then(hex_value),
+                input.get(i + 1).copied().and_then(hex_value),
+            ) {
+                b = (h << 4) | l;
+                i += 2;
+            }
+        }
+        *buf.get_mut(len)? = b;
+        len += 1;
+    }
+    std::str::from_utf8(&buf[..len]).ok()
+}
+
 /// Decodes `%XX` escapes into a string, replacing invalid UTF-8 lossily. Borrows
 /// `input` when it holds no `%` (nothing to decode; `+` stays a plus).
 pub(crate) fn percent_decode_lossy(input: &str) -> Cow<'_, str> {
@@ -259,6 +284,15 @@ mod tests {
                 String::from_utf8_lossy(&percent_decode(s)),
                 "{s:?}"
             );
+            let mut buf = [0u8; 64];
+            match percent_decode_in(s, &mut buf) {
+                Some(d) => assert_eq!(d.as_bytes(), percent_decode(s), "{s:?}"),
+                None => assert!(std::str::from_utf8(&percent_decode(s)).is_err(), "{s:?}"),
+            }
+            let mut tiny = [0u8; 2];
+            if percent_decode(s).len() > 2 {
+                assert_eq!(percent_decode_in(s, &mut tiny), None, "{s:?}");
+            }
         }
     }
 

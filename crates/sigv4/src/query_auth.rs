@@ -72,8 +72,8 @@ pub(crate) fn verify_query_v4(
     // The query as parse_auth analysed it, unless this request carries another one.
     let fresh;
     let (canonical_query, content_param): (Cow<str>, Option<Cow<str>>) = match &auth.query_cache {
-        Some(cache) if cache.raw_query == req.raw_query => (
-            Cow::Borrowed(&cache.canonical_query),
+        Some(cache) if cache.raw_query() == req.raw_query => (
+            Cow::Borrowed(cache.canonical_query()),
             cache.content_sha256.as_deref().map(Cow::Borrowed),
         ),
         _ => {

@@ -2,7 +2,7 @@
 
 use std::borrow::Cow;
 
-use crate::encoding::{is_unreserved, percent_decode_lossy, reencode_cow};
+use crate::encoding::{is_unreserved, percent_decode_in, percent_decode_lossy, reencode_cow};
 
 /// A view of an HTTP request, built by the server from its HTTP types.
 #[derive(Debug, Clone, Copy)]
@@ -145,6 +145,21 @@ impl<'a> QueryParam<'a> {
             Cow::Borrowed(self.raw_value)
         } else {
             percent_decode_lossy(self.raw_value)
+        }
+    }
+
+    /// [`value`](Self::value), decoded into `buf` when it has escapes and fits
+    /// (no allocation); the same string either way.
+    pub fn value_in<'b>(&self, buf: &'b mut [u8]) -> Cow<'b, str>
+    where
+        'a: 'b,
+    {
+        if self.value_plain {
+            return Cow::Borrowed(self.raw_value);
+        }
+        match percent_decode_in(self.raw_value, buf) {
+            Some(decoded) => Cow::Borrowed(decoded),
+            None => self.value(),
         }
     }
 
