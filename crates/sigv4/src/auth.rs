@@ -457,7 +457,20 @@ fn parse_query_v4(raw_query: &str, query: &[QueryParam]) -> Result<ParsedAuth, A
     let mut found: [Option<&QueryParam>; 8] = [None; 8];
     let mut repeated = [false; 8];
     for param in query {
-        if let Some(i) = QUERY_V4_PARAMS.iter().position(|n| param.name == *n) {
+        // A `match` compiles to a length switch before any byte comparison.
+        let slot = match param.name.as_ref() {
+            "X-Amz-Algorithm" => Some(0),
+            "X-Amz-Credential" => Some(1),
+            "X-Amz-Signature" => Some(2),
+            "X-Amz-Date" => Some(3),
+            "X-Amz-SignedHeaders" => Some(4),
+            "X-Amz-Expires" => Some(5),
+            "X-Amz-Security-Token" => Some(6),
+            "X-Amz-Content-Sha256" => Some(7),
+            _ => None,
+        };
+        debug_assert!(slot.is_none_or(|i| QUERY_V4_PARAMS[i] == param.name));
+        if let Some(i) = slot {
             if found[i].is_some() {
                 repeated[i] = true;
             } else {
