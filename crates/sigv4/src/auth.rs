@@ -6,7 +6,7 @@ use std::fmt;
 
 use time::OffsetDateTime;
 
-use crate::canonical::{push_canonical_query, ALGORITHM, SCOPE_TERMINATOR};
+use crate::canonical::{push_canonical_query_reordering, ALGORITHM, SCOPE_TERMINATOR};
 use crate::datetime::{date_stamp_eq, parse_amz_date};
 use crate::error::AuthError;
 use crate::request::{parse_query, QueryParam, RequestView};
@@ -130,10 +130,10 @@ pub(crate) struct QueryCache {
 }
 
 impl QueryCache {
-    fn new(raw_query: &str, query: &[QueryParam], content_sha256: Option<String>) -> Self {
+    fn new(raw_query: &str, query: &mut [QueryParam], content_sha256: Option<String>) -> Self {
         let mut text = String::with_capacity(raw_query.len() * 2);
         text.push_str(raw_query);
-        push_canonical_query(&mut text, query, PRESIGNED_EXCLUDED);
+        push_canonical_query_reordering(&mut text, query, PRESIGNED_EXCLUDED);
         QueryCache {
             text,
             split: raw_query.len(),
@@ -231,7 +231,7 @@ pub fn parse_auth(req: &RequestView) -> Result<Option<ParsedAuth>, AuthError> {
     let mut authorizations = req.header_values("authorization");
     let authorization = authorizations.next();
     let repeated_authorization = authorizations.next().is_some();
-    let query = parse_query(req.raw_query);
+    let mut query = parse_query(req.raw_query);
     let has = |name: &str| query.iter().any(|p| p.name == name);
     let v4_query = has("X-Amz-Algorithm") || has("X-Amz-Credential") || has("X-Amz-Signature");
     let v2_query = has("AWSAccessKeyId") || has("Signature");
@@ -245,7 +245,7 @@ pub fn parse_auth(req: &RequestView) -> Result<Option<ParsedAuth>, AuthError> {
         return parse_authorization_header(value).map(Some);
     }
     if v4_query {
-        return parse_query_v4(req.raw_query, &query).map(Some);
+        return parse_query_v4(req.raw_query, &mut query).map(Some);
     }
     if v2_query {
         return parse_query_v2(&query).map(Some);
@@ -451,12 +451,12 @@ const QUERY_V4_PARAMS: [&str; 8] = [
     "X-Amz-Content-Sha256",
 ];
 
-fn parse_query_v4(raw_query: &str, query: &[QueryParam]) -> Result<ParsedAuth, AuthError> {
+fn parse_query_v4(raw_query: &str, query: &mut [QueryParam]) -> Result<ParsedAuth, AuthError> {
     let required = || AuthError::AuthorizationQueryParametersError(QUERY_V4_REQUIRED.to_owned());
     // One pass over the parameters (as `single` per name would do, in that order).
     let mut found: [Option<&QueryParam>; 8] = [None; 8];
     let mut repeated = [false; 8];
-    for param in query {
+    for param in query.iter() {
         // A `match` compiles to a length switch before any byte comparison.
         let slot = match param.name.as_ref() {
             "X-Amz-Algorithm" => Some(0),
