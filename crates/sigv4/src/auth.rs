@@ -1,10 +1,13 @@
 //! Detecting which auth mechanism a request uses and parsing its parameters
 //! (no secret, no clock: everything that can be checked from the request alone).
 
+use std::borrow::Cow;
+use std::fmt;
+
 use time::OffsetDateTime;
 
-use crate::canonical::{ALGORITHM, SCOPE_TERMINATOR};
-use crate::datetime::{format_date_stamp, parse_amz_date};
+use crate::canonical::{push_canonical_query_reordering, ALGORITHM, SCOPE_TERMINATOR};
+use crate::datetime::{date_stamp_eq, parse_amz_date};
 use crate::error::AuthError;
 use crate::request::{parse_query, QueryParam, RequestView};
 
@@ -103,11 +106,71 @@ pub(crate) enum Params {
 }
 
 /// Parsed, unverified credentials of a request. `None` from [`parse_auth`] means anonymous.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Clone)]
 pub struct ParsedAuth {
     pub(crate) kind: AuthKind,
     pub(crate) access_key_id: String,
     pub(crate) params: Params,
+    /// What verifying a presigned URL needs from its query, worked out during the one
+    /// parse of it. Not part of the value: equality and `Debug` ignore it.
+    pub(crate) query_cache: Option<QueryCache>,
+}
+
+/// The parts of a presigned URL's query that verification needs, valid only for a
+/// request whose raw query equals [`raw_query`](Self::raw_query).
+#[derive(Clone)]
+pub(crate) struct QueryCache {
+    /// The raw query these were computed from, then its canonical form without
+    /// `X-Amz-Signature` (one allocation for both).
+    text: String,
+    /// Where the canonical query starts in `text`.
+    split: usize,
+    /// Decoded `X-Amz-Content-Sha256` query parameter, if present.
+    pub content_sha256: Option<String>,
+}
+
+impl QueryCache {
+    fn new(raw_query: &str, query: &mut [QueryParam], content_sha256: Option<String>) -> Self {
+        let mut text = String::with_capacity(raw_query.len() * 2);
+        text.push_str(raw_query);
+        push_canonical_query_reordering(&mut text, query, PRESIGNED_EXCLUDED);
+        QueryCache {
+            text,
+            split: raw_query.len(),
+            content_sha256,
+        }
+    }
+
+    /// The raw query the cache was computed from.
+    pub fn raw_query(&self) -> &str {
+        self.text.get(..self.split).unwrap_or_default()
+    }
+
+    /// Its canonical query string (without `X-Amz-Signature`).
+    pub fn canonical_query(&self) -> &str {
+        self.text.get(self.split..).unwrap_or_default()
+    }
+}
+
+impl PartialEq for ParsedAuth {
+    fn eq(&self, other: &Self) -> bool {
+        self.kind == other.kind
+            && self.access_key_id == other.access_key_id
+            && self.params == other.params
+    }
+}
+
+impl Eq for ParsedAuth {}
+
+impl fmt::Debug for ParsedAuth {
+    /// As `#[derive(Debug)]` would print it without the query cache.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ParsedAuth")
+            .field("kind", &self.kind)
+            .field("access_key_id", &self.access_key_id)
+            .field("params", &self.params)
+            .finish()
+    }
 }
 
 impl ParsedAuth {
@@ -165,22 +228,24 @@ const V2_HEADER_INVALID: &str =
 /// be decided without the secret or the clock: two mechanisms at once, missing
 /// or malformed parameters, wrong algorithm or service, bad `X-Amz-Expires`.
 pub fn parse_auth(req: &RequestView) -> Result<Option<ParsedAuth>, AuthError> {
-    let authorization: Vec<&str> = req.header_values("authorization").collect();
-    let query = parse_query(req.raw_query);
+    let mut authorizations = req.header_values("authorization");
+    let authorization = authorizations.next();
+    let repeated_authorization = authorizations.next().is_some();
+    let mut query = parse_query(req.raw_query);
     let has = |name: &str| query.iter().any(|p| p.name == name);
     let v4_query = has("X-Amz-Algorithm") || has("X-Amz-Credential") || has("X-Amz-Signature");
     let v2_query = has("AWSAccessKeyId") || has("Signature");
 
     let mechanisms =
-        usize::from(!authorization.is_empty()) + usize::from(v4_query) + usize::from(v2_query);
-    if mechanisms > 1 || authorization.len() > 1 {
+        usize::from(authorization.is_some()) + usize::from(v4_query) + usize::from(v2_query);
+    if mechanisms > 1 || repeated_authorization {
         return Err(AuthError::InvalidArgument(ONLY_ONE.to_owned()));
     }
-    if let Some(value) = authorization.first() {
+    if let Some(value) = authorization {
         return parse_authorization_header(value).map(Some);
     }
     if v4_query {
-        return parse_query_v4(&query).map(Some);
+        return parse_query_v4(req.raw_query, &mut query).map(Some);
     }
     if v2_query {
         return parse_query_v2(&query).map(Some);
@@ -200,6 +265,7 @@ fn parse_authorization_header(value: &str) -> Result<ParsedAuth, AuthError> {
             .filter(|(ak, sig)| !ak.is_empty() && !sig.is_empty())
             .ok_or_else(|| AuthError::InvalidArgument(V2_HEADER_INVALID.to_owned()))?;
         return Ok(ParsedAuth {
+            query_cache: None,
             kind: AuthKind::HeaderV2,
             access_key_id: access_key_id.to_owned(),
             params: Params::V2(V2Params {
@@ -295,6 +361,7 @@ fn parse_header_v4(rest: &str) -> Result<ParsedAuth, AuthError> {
     let credential = parse_credential(credential, Flavor::Header)?;
     let signed_headers = parse_signed_headers(signed_headers, Flavor::Header)?;
     Ok(ParsedAuth {
+        query_cache: None,
         kind: AuthKind::HeaderV4,
         access_key_id: credential.access_key_id.clone(),
         params: Params::V4(V4Params {
@@ -313,16 +380,19 @@ pub(crate) fn parse_credential(value: &str, flavor: Flavor) -> Result<Credential
             "the Credential is mal-formed; expecting \"<YOUR-AKID>/YYYYMMDD/REGION/SERVICE/aws4_request\".",
         )
     };
-    let mut parts = value.rsplitn(5, '/');
-    let (Some(terminal), Some(service), Some(region), Some(date), Some(access_key_id)) = (
-        parts.next(),
-        parts.next(),
-        parts.next(),
-        parts.next(),
-        parts.next(),
-    ) else {
-        return Err(malformed());
-    };
+    // `rsplitn(5, '/')` by hand: the last four `/` (ASCII, so the cuts are on char
+    // boundaries); the key id keeps any further `/`.
+    let mut rest = value;
+    let mut fields = [""; 4];
+    for field in fields.iter_mut() {
+        let Some(slash) = memchr::memrchr(b'/', rest.as_bytes()) else {
+            return Err(malformed());
+        };
+        *field = &rest[slash + 1..];
+        rest = &rest[..slash];
+    }
+    let [terminal, service, region, date] = fields;
+    let access_key_id = rest;
     if access_key_id.is_empty()
         || region.is_empty()
         || date.len() != 8
@@ -366,28 +436,61 @@ fn is_token_byte(b: u8) -> bool {
     b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b)
 }
 
-/// The value of a query parameter that must appear at most once.
-fn single<'q>(query: &'q [QueryParam], name: &str) -> Result<Option<&'q str>, AuthError> {
-    let mut found = query.iter().filter(|p| p.name == name);
-    let first = found.next();
-    if found.next().is_some() {
+/// Query parameters left out of a presigned URL's canonical query.
+pub(crate) const PRESIGNED_EXCLUDED: &[&str] = &["X-Amz-Signature"];
+
+/// The SigV4 auth parameters, in the order their repetition is reported.
+const QUERY_V4_PARAMS: [&str; 8] = [
+    "X-Amz-Algorithm",
+    "X-Amz-Credential",
+    "X-Amz-Signature",
+    "X-Amz-Date",
+    "X-Amz-SignedHeaders",
+    "X-Amz-Expires",
+    "X-Amz-Security-Token",
+    "X-Amz-Content-Sha256",
+];
+
+fn parse_query_v4(raw_query: &str, query: &mut [QueryParam]) -> Result<ParsedAuth, AuthError> {
+    let required = || AuthError::AuthorizationQueryParametersError(QUERY_V4_REQUIRED.to_owned());
+    // One pass over the parameters (as `single` per name would do, in that order).
+    let mut found: [Option<&QueryParam>; 8] = [None; 8];
+    let mut repeated = [false; 8];
+    for param in query.iter() {
+        // A `match` compiles to a length switch before any byte comparison.
+        let slot = match param.name.as_ref() {
+            "X-Amz-Algorithm" => Some(0),
+            "X-Amz-Credential" => Some(1),
+            "X-Amz-Signature" => Some(2),
+            "X-Amz-Date" => Some(3),
+            "X-Amz-SignedHeaders" => Some(4),
+            "X-Amz-Expires" => Some(5),
+            "X-Amz-Security-Token" => Some(6),
+            "X-Amz-Content-Sha256" => Some(7),
+            _ => None,
+        };
+        debug_assert!(slot.is_none_or(|i| QUERY_V4_PARAMS[i] == param.name));
+        if let Some(i) = slot {
+            if found[i].is_some() {
+                repeated[i] = true;
+            } else {
+                found[i] = Some(param);
+            }
+        }
+    }
+    if let Some(i) = repeated.iter().position(|&r| r) {
         return Err(AuthError::AuthorizationQueryParametersError(format!(
-            "The {name} parameter may only be specified once."
+            "The {} parameter may only be specified once.",
+            QUERY_V4_PARAMS[i]
         )));
     }
-    Ok(first.map(|p| p.value.as_str()))
-}
-
-fn parse_query_v4(query: &[QueryParam]) -> Result<ParsedAuth, AuthError> {
-    let required = || AuthError::AuthorizationQueryParametersError(QUERY_V4_REQUIRED.to_owned());
-    let algorithm = single(query, "X-Amz-Algorithm")?;
-    let credential = single(query, "X-Amz-Credential")?;
-    let signature = single(query, "X-Amz-Signature")?;
-    let date = single(query, "X-Amz-Date")?;
-    let signed_headers = single(query, "X-Amz-SignedHeaders")?;
-    let expires = single(query, "X-Amz-Expires")?;
-    let security_token = single(query, "X-Amz-Security-Token")?;
-    single(query, "X-Amz-Content-Sha256")?;
+    // The credential (usually escaped, `%2F`) is decoded below, on the stack.
+    let credential_param = found[1];
+    found[1] = None;
+    let [algorithm, _, signature, date, signed_headers, expires, security_token, content_sha256] =
+        found.map(|p| p.map(QueryParam::value));
+    let mut credential_buf = [0u8; 256];
+    let credential = credential_param.map(|p| p.value_in(&mut credential_buf));
     let (
         Some(algorithm),
         Some(credential),
@@ -411,29 +514,34 @@ fn parse_query_v4(query: &[QueryParam]) -> Result<ParsedAuth, AuthError> {
             "X-Amz-Algorithm only supports \"{ALGORITHM}\""
         )));
     }
-    let credential = parse_credential(credential, Flavor::Query)?;
-    let amz_date = parse_amz_date(date).ok_or_else(|| {
+    let credential = parse_credential(&credential, Flavor::Query)?;
+    let amz_date = parse_amz_date(&date).ok_or_else(|| {
         AuthError::AuthorizationQueryParametersError(
             "X-Amz-Date must be in the ISO8601 Long Format \"yyyyMMdd'T'HHmmss'Z'\"".to_owned(),
         )
     })?;
-    if format_date_stamp(amz_date) != credential.date {
+    if !date_stamp_eq(amz_date, &credential.date) {
         return Err(Flavor::Query
             .credential_error("Invalid credential date. Date is not the same as X-Amz-Date."));
     }
-    let expires_in = parse_expires(expires)?;
-    let signed_headers = parse_signed_headers(signed_headers, Flavor::Query)?;
+    let expires_in = parse_expires(&expires)?;
+    let signed_headers = parse_signed_headers(&signed_headers, Flavor::Query)?;
     Ok(ParsedAuth {
+        query_cache: Some(QueryCache::new(
+            raw_query,
+            query,
+            content_sha256.map(Cow::into_owned),
+        )),
         kind: AuthKind::QueryV4,
         access_key_id: credential.access_key_id.clone(),
         params: Params::V4(V4Params {
             credential,
             signed_headers,
-            signature: signature.to_owned(),
+            signature: signature.into_owned(),
             query: Some(QueryV4Params {
                 amz_date,
                 expires_in,
-                security_token: security_token.map(str::to_owned),
+                security_token: security_token.map(Cow::into_owned),
             }),
         }),
     })
@@ -472,7 +580,7 @@ fn parse_query_v2(query: &[QueryParam]) -> Result<ParsedAuth, AuthError> {
     };
     let one = |name: &str| -> Result<Option<String>, AuthError> {
         let mut found = query.iter().filter(|p| p.name == name);
-        let first = found.next().map(|p| p.value.clone());
+        let first = found.next().map(|p| p.value().into_owned());
         if found.next().is_some() {
             return Err(dup(name));
         }
@@ -496,6 +604,7 @@ fn parse_query_v2(query: &[QueryParam]) -> Result<ParsedAuth, AuthError> {
             ))
         })?;
     Ok(ParsedAuth {
+        query_cache: None,
         kind: AuthKind::QueryV2,
         access_key_id,
         params: Params::V2(V2Params {

@@ -5,9 +5,11 @@
 //! [`uri_encode`](crate::uri_encode)) so that equivalent spellings of the same
 //! bytes (`%c3` vs `%C3`, a literal space vs `%20`) canonicalise identically.
 
-use crate::crypto::sha256_hex;
-use crate::encoding::{reencode, uri_encode};
-use crate::request::{parse_query, push_trimmed_collapsed, RequestView};
+use std::borrow::Cow;
+
+use crate::crypto::{push_hex, sha256};
+use crate::encoding::{reencode_into, uri_encode};
+use crate::request::{parse_query, push_trimmed_collapsed, QueryParam, RequestView};
 
 /// The SigV4 algorithm name.
 pub const ALGORITHM: &str = "AWS4-HMAC-SHA256";
@@ -19,10 +21,18 @@ pub const UNSIGNED_PAYLOAD: &str = "UNSIGNED-PAYLOAD";
 /// Canonical URI of a raw (on-the-wire) path, S3 style: escapes decoded and every
 /// byte re-encoded with `/` kept; an empty path becomes `/`.
 pub fn canonical_uri(raw_path: &str) -> String {
+    let mut out = String::with_capacity(raw_path.len().max(1));
+    push_canonical_uri(&mut out, raw_path);
+    out
+}
+
+/// Appends [`canonical_uri`] of `raw_path` to `out`.
+pub(crate) fn push_canonical_uri(out: &mut String, raw_path: &str) {
     if raw_path.is_empty() {
-        return "/".to_owned();
+        out.push('/');
+    } else {
+        reencode_into(raw_path, false, out);
     }
-    reencode(raw_path, false)
 }
 
 /// General-service path normalisation (not used by S3): removes `.` and `..`
@@ -60,12 +70,53 @@ pub fn normalize_path(path: &str) -> String {
 /// then value, a name without `=` gets an empty value. Parameters whose decoded
 /// name is in `exclude` (e.g. `X-Amz-Signature`) are dropped.
 pub fn canonical_query_string(raw_query: &str, exclude: &[&str]) -> String {
-    let mut pairs: Vec<(String, String)> = parse_query(raw_query)
-        .into_iter()
-        .filter(|p| !exclude.contains(&p.name.as_str()))
-        .map(|p| (reencode(p.raw_name, true), reencode(p.raw_value, true)))
-        .collect();
-    join_sorted(&mut pairs)
+    let mut out = String::with_capacity(raw_query.len());
+    push_canonical_query(&mut out, &parse_query(raw_query), exclude);
+    out
+}
+
+/// Appends the canonical query string of parsed parameters (see
+/// [`canonical_query_string`]) to `out`.
+pub(crate) fn push_canonical_query(out: &mut String, params: &[QueryParam], exclude: &[&str]) {
+    // Sized up front: collecting from a filter would start small and reallocate.
+    let mut pairs: Vec<(Cow<str>, Cow<str>)> = Vec::with_capacity(params.len());
+    pairs.extend(
+        params
+            .iter()
+            .filter(|p| !exclude.contains(&p.name.as_ref()))
+            .map(|p| (p.canonical_name(), p.canonical_value())),
+    );
+    // Equal pairs are identical strings, so an unstable sort gives the same output.
+    pairs.sort_unstable();
+    push_joined(out, &pairs);
+}
+
+/// [`push_canonical_query`] that may reorder `params`: when every included name and
+/// value is already canonical (the usual case) it sorts them in place by their raw
+/// spelling, which then is their canonical one, instead of collecting copies.
+pub(crate) fn push_canonical_query_reordering(
+    out: &mut String,
+    params: &mut [QueryParam],
+    exclude: &[&str],
+) {
+    let included = |p: &QueryParam| !exclude.contains(&p.name.as_ref());
+    let all_canonical = params.iter().filter(|p| included(p)).all(|p| {
+        matches!(p.canonical_name(), Cow::Borrowed(_))
+            && matches!(p.canonical_value(), Cow::Borrowed(_))
+    });
+    if !all_canonical {
+        push_canonical_query(out, params, exclude);
+        return;
+    }
+    params.sort_unstable_by(|a, b| (a.raw_name, a.raw_value).cmp(&(b.raw_name, b.raw_value)));
+    for (i, p) in params.iter().filter(|p| included(p)).enumerate() {
+        if i > 0 {
+            out.push('&');
+        }
+        out.push_str(p.raw_name);
+        out.push('=');
+        out.push_str(p.raw_value);
+    }
 }
 
 /// Canonical query string of unencoded `(name, value)` pairs.
@@ -74,21 +125,21 @@ pub fn canonical_query_from_pairs(pairs: &[(String, String)]) -> String {
         .iter()
         .map(|(n, v)| (uri_encode(n, true), uri_encode(v, true)))
         .collect();
-    join_sorted(&mut encoded)
+    encoded.sort();
+    let mut out = String::new();
+    push_joined(&mut out, &encoded);
+    out
 }
 
-fn join_sorted(pairs: &mut [(String, String)]) -> String {
-    pairs.sort();
-    let mut out = String::new();
+fn push_joined<S: AsRef<str>>(out: &mut String, pairs: &[(S, S)]) {
     for (i, (name, value)) in pairs.iter().enumerate() {
         if i > 0 {
             out.push('&');
         }
-        out.push_str(name);
+        out.push_str(name.as_ref());
         out.push('=');
-        out.push_str(value);
+        out.push_str(value.as_ref());
     }
-    out
 }
 
 /// Builds the canonical headers block (`name:value\n` per signed header, in the
@@ -99,18 +150,36 @@ pub fn canonical_headers_block<'n>(
     signed_headers: &'n [String],
 ) -> Result<String, &'n str> {
     let mut out = String::new();
+    push_canonical_headers(&mut out, req, signed_headers)?;
+    Ok(out)
+}
+
+/// Appends [`canonical_headers_block`] to `out` (which is left partly written on `Err`).
+pub(crate) fn push_canonical_headers<'n>(
+    out: &mut String,
+    req: &RequestView,
+    signed_headers: &'n [String],
+) -> Result<(), &'n str> {
     for name in signed_headers {
-        let value = match req.canonical_header_value(name) {
-            Some(v) => v,
-            None if name == "host" => return Err(name.as_str()),
-            None => String::new(),
-        };
-        out.push_str(&name.to_ascii_lowercase());
+        let mark = out.len();
+        push_ascii_lowercase(out, name);
         out.push(':');
-        out.push_str(&value);
+        if !req.push_canonical_header_value(name, out) && name == "host" {
+            out.truncate(mark);
+            return Err(name.as_str());
+        }
         out.push('\n');
     }
-    Ok(out)
+    Ok(())
+}
+
+/// Appends `s` with ASCII letters lowercased.
+fn push_ascii_lowercase(out: &mut String, s: &str) {
+    if s.bytes().any(|b| b.is_ascii_uppercase()) {
+        out.extend(s.chars().map(|c| c.to_ascii_lowercase()));
+    } else {
+        out.push_str(s);
+    }
 }
 
 /// Canonical headers block from explicit `(name, value)` pairs (signing side):
@@ -150,30 +219,61 @@ pub fn canonical_request(
     signed_headers: &str,
     payload_hash: &str,
 ) -> String {
-    format!(
-        "{method}\n{canonical_uri}\n{canonical_query}\n{canonical_headers}\n{signed_headers}\n{payload_hash}"
-    )
+    let parts = [
+        method,
+        canonical_uri,
+        canonical_query,
+        canonical_headers,
+        signed_headers,
+        payload_hash,
+    ];
+    let mut out = String::with_capacity(parts.iter().map(|p| p.len() + 1).sum());
+    for (i, part) in parts.iter().enumerate() {
+        if i > 0 {
+            out.push('\n');
+        }
+        out.push_str(part);
+    }
+    out
 }
 
 /// `yyyyMMdd/region/service/aws4_request`.
 pub fn credential_scope(date_stamp: &str, region: &str, service: &str) -> String {
-    format!("{date_stamp}/{region}/{service}/{SCOPE_TERMINATOR}")
+    let mut out = String::with_capacity(date_stamp.len() + region.len() + service.len() + 15);
+    push_credential_scope(&mut out, date_stamp, region, service);
+    out
+}
+
+/// Appends [`credential_scope`] to `out`.
+pub(crate) fn push_credential_scope(
+    out: &mut String,
+    date_stamp: &str,
+    region: &str,
+    service: &str,
+) {
+    for part in [date_stamp, "/", region, "/", service, "/", SCOPE_TERMINATOR] {
+        out.push_str(part);
+    }
 }
 
 /// `AWS4-HMAC-SHA256\n{amz_date}\n{scope}\n{hex(sha256(canonical_request))}`.
 pub fn string_to_sign(amz_date: &str, scope: &str, canonical_request: &str) -> String {
-    format!(
-        "{ALGORITHM}\n{amz_date}\n{scope}\n{}",
-        sha256_hex(canonical_request.as_bytes())
-    )
+    let mut out = String::with_capacity(ALGORITHM.len() + amz_date.len() + scope.len() + 67);
+    for part in [ALGORITHM, "\n", amz_date, "\n", scope, "\n"] {
+        out.push_str(part);
+    }
+    push_hex(&mut out, &sha256(canonical_request.as_bytes()));
+    out
 }
 
 /// Hex HMAC-SHA256 of a string to sign under a derived signing key.
 pub fn sign_string(signing_key: &[u8; 32], string_to_sign: &str) -> String {
-    hex::encode(crate::crypto::hmac_sha256(
-        signing_key,
-        string_to_sign.as_bytes(),
-    ))
+    let mut out = String::with_capacity(64);
+    push_hex(
+        &mut out,
+        &crate::crypto::hmac_sha256(signing_key, string_to_sign.as_bytes()),
+    );
+    out
 }
 
 #[cfg(test)]
@@ -219,6 +319,28 @@ mod tests {
             canonical_query_from_pairs(&[("b c".into(), "é".into()), ("a".into(), "".into())]),
             "a=&b%20c=%C3%A9"
         );
+    }
+
+    #[test]
+    fn reordering_variant_matches() {
+        for q in [
+            "",
+            "b=2&a=1&a=0&c",
+            "k=a+b&j=%2f",
+            "X-Amz-Signature=abc&x=1&X-Amz-Credential=AK%2F2013&b=%C3%A9&a=",
+            "&&a=1&",
+            "z=%41&y=~&x=a%20b&w",
+            "a=2&a=1&a=%31",
+        ] {
+            let mut params = parse_query(q);
+            let mut out = String::new();
+            push_canonical_query_reordering(&mut out, &mut params, &["X-Amz-Signature"]);
+            assert_eq!(
+                out,
+                canonical_query_string(q, &["X-Amz-Signature"]),
+                "{q:?}"
+            );
+        }
     }
 
     #[test]

@@ -31,6 +31,22 @@ pub(crate) fn hmac_sha256(key: &[u8], data: &[u8]) -> [u8; 32] {
     mac.finalize().into_bytes().into()
 }
 
+/// HMAC-SHA256 keyed with a 32-byte key, ready to `update`. Clone it to reuse the
+/// key's inner and outer pad states (two compressions) for each new message.
+pub(crate) type HmacSha256 = Hmac<Sha256>;
+
+/// An [`HmacSha256`] keyed with `key`.
+pub(crate) fn hmac_sha256_keyed(key: &[u8; 32]) -> HmacSha256 {
+    <HmacSha256 as KeyInit>::new(&block_key::<Sha256>(key).into())
+}
+
+/// HMAC-SHA256 of `data` with a keyed MAC (see [`hmac_sha256_keyed`]).
+#[cfg(test)]
+pub(crate) fn hmac_sha256_finish(mut mac: HmacSha256, data: &[u8]) -> [u8; 32] {
+    mac.update(data);
+    mac.finalize().into_bytes().into()
+}
+
 /// HMAC-SHA1 of `data` under `key` (SigV2).
 pub(crate) fn hmac_sha1(key: &[u8], data: &[u8]) -> [u8; 20] {
     let block = block_key::<Sha1>(key);
@@ -46,7 +62,30 @@ pub(crate) fn sha256(data: &[u8]) -> [u8; 32] {
 
 /// Lowercase hex SHA-256 of `data`.
 pub(crate) fn sha256_hex(data: &[u8]) -> String {
-    hex::encode(sha256(data))
+    let mut out = String::with_capacity(64);
+    push_hex(&mut out, &sha256(data));
+    out
+}
+
+const HEX_LOWER: &[u8; 16] = b"0123456789abcdef";
+
+/// Appends `data` as lowercase hex to `out` (as `hex::encode` spells it).
+pub(crate) fn push_hex(out: &mut String, data: &[u8]) {
+    out.reserve(data.len() * 2);
+    for &byte in data {
+        out.push(char::from(HEX_LOWER[usize::from(byte >> 4)]));
+        out.push(char::from(HEX_LOWER[usize::from(byte & 0x0f)]));
+    }
+}
+
+/// Lowercase hex of a 32-byte digest, on the stack.
+pub(crate) fn hex32(data: &[u8; 32]) -> [u8; 64] {
+    let mut out = [0u8; 64];
+    for (pair, &byte) in out.chunks_exact_mut(2).zip(data) {
+        pair[0] = HEX_LOWER[usize::from(byte >> 4)];
+        pair[1] = HEX_LOWER[usize::from(byte & 0x0f)];
+    }
+    out
 }
 
 /// Hex SHA-256 of the empty string.
@@ -94,6 +133,18 @@ mod tests {
     }
 
     #[test]
+    fn keyed_mac_matches_one_shot() {
+        let key = [7u8; 32];
+        let mac = hmac_sha256_keyed(&key);
+        for data in [&b""[..], b"abc", &[1u8; 200]] {
+            assert_eq!(
+                hmac_sha256_finish(mac.clone(), data),
+                hmac_sha256(&key, data)
+            );
+        }
+    }
+
+    #[test]
     fn hmac_sha1_rfc2202() {
         let key = [0x0bu8; 20];
         assert_eq!(
@@ -113,6 +164,15 @@ mod tests {
     #[test]
     fn empty_hash() {
         assert_eq!(sha256_hex(b""), EMPTY_SHA256_HEX);
+    }
+
+    #[test]
+    fn hex_helpers_match_hex_crate() {
+        let data: [u8; 32] = std::array::from_fn(|i| (i as u8).wrapping_mul(37).wrapping_add(5));
+        let mut s = String::new();
+        push_hex(&mut s, &data);
+        assert_eq!(s, hex::encode(data));
+        assert_eq!(&hex32(&data)[..], hex::encode(data).as_bytes());
     }
 
     #[test]

@@ -46,9 +46,76 @@ pub fn parse_amz_date(s: &str) -> Option<OffsetDateTime> {
     )
 }
 
+/// Appends `value` as exactly `width` decimal digits (`value < 10^width`).
+fn push_digits(out: &mut String, value: u32, width: u32) {
+    let mut div = 10u32.pow(width.saturating_sub(1));
+    while div > 0 {
+        out.push(char::from(b'0' + ((value / div) % 10) as u8));
+        div /= 10;
+    }
+}
+
+/// Appends `yyyyMMdd` of a UTC time whose year is within `0..=9999`; false otherwise.
+fn push_date_stamp(out: &mut String, t: OffsetDateTime) -> bool {
+    let Ok(year) = u32::try_from(t.year()) else {
+        return false;
+    };
+    if year > 9999 {
+        return false;
+    }
+    push_digits(out, year, 4);
+    push_digits(out, u32::from(u8::from(t.month())), 2);
+    push_digits(out, u32::from(t.day()), 2);
+    true
+}
+
+/// Appends `yyyyMMddTHHmmssZ` of `t` (converted to UTC first) to `out`.
+pub(crate) fn push_amz_date(out: &mut String, t: OffsetDateTime) {
+    let t = t.to_offset(UtcOffset::UTC);
+    if !push_date_stamp(out, t) {
+        out.push_str(&format_amz_date(t));
+        return;
+    }
+    out.push('T');
+    push_digits(out, u32::from(t.hour()), 2);
+    push_digits(out, u32::from(t.minute()), 2);
+    push_digits(out, u32::from(t.second()), 2);
+    out.push('Z');
+}
+
+/// `yyyyMMddTHHmmssZ` of `t` on the stack (years `0..=9999`, all a SigV4 date can hold);
+/// `None` for other years.
+pub(crate) fn amz_date_bytes(t: OffsetDateTime) -> Option<[u8; 16]> {
+    let t = t.to_offset(UtcOffset::UTC);
+    let year = u32::try_from(t.year()).ok().filter(|y| *y <= 9999)?;
+    let mut out = [0u8; 16];
+    let fields = [
+        (0, 4, year),
+        (4, 2, u32::from(u8::from(t.month()))),
+        (6, 2, u32::from(t.day())),
+        (9, 2, u32::from(t.hour())),
+        (11, 2, u32::from(t.minute())),
+        (13, 2, u32::from(t.second())),
+    ];
+    for (at, width, mut value) in fields {
+        for i in (at..at + width).rev() {
+            out[i] = b'0' + (value % 10) as u8;
+            value /= 10;
+        }
+    }
+    out[8] = b'T';
+    out[15] = b'Z';
+    Some(out)
+}
+
 /// Formats a time as `yyyyMMddTHHmmssZ` (converted to UTC first).
 pub fn format_amz_date(t: OffsetDateTime) -> String {
     let t = t.to_offset(UtcOffset::UTC);
+    if (0..=9999).contains(&t.year()) {
+        let mut out = String::with_capacity(16);
+        push_amz_date(&mut out, t);
+        return out;
+    }
     format!(
         "{:04}{:02}{:02}T{:02}{:02}{:02}Z",
         t.year(),
@@ -63,7 +130,24 @@ pub fn format_amz_date(t: OffsetDateTime) -> String {
 /// Formats the date part as `yyyyMMdd` (the credential scope date).
 pub fn format_date_stamp(t: OffsetDateTime) -> String {
     let t = t.to_offset(UtcOffset::UTC);
+    let mut out = String::with_capacity(8);
+    if push_date_stamp(&mut out, t) {
+        return out;
+    }
     format!("{:04}{:02}{:02}", t.year(), u8::from(t.month()), t.day())
+}
+
+/// `format_date_stamp(t) == stamp`, without allocating in the usual case.
+pub(crate) fn date_stamp_eq(t: OffsetDateTime, stamp: &str) -> bool {
+    let t = t.to_offset(UtcOffset::UTC);
+    match (u32::try_from(t.year()), stamp.as_bytes()) {
+        (Ok(year @ 0..=9999), b) if b.len() == 8 => {
+            digits(&b[0..4]) == Some(year)
+                && digits(&b[4..6]) == Some(u32::from(u8::from(t.month())))
+                && digits(&b[6..8]) == Some(u32::from(t.day()))
+        }
+        _ => format_date_stamp(t) == stamp,
+    }
 }
 
 const MONTHS: [&str; 12] = [
@@ -170,6 +254,44 @@ mod tests {
             format_date_stamp(datetime!(2013-05-24 23:59 UTC)),
             "20130524"
         );
+    }
+
+    #[test]
+    fn fast_formatting_matches_format_macro() {
+        for t in [
+            datetime!(2013-05-24 0:00 UTC),
+            datetime!(0000-01-01 0:00 UTC),
+            datetime!(9999-12-31 23:59:59 UTC),
+            datetime!(0042-02-03 04:05:06 UTC),
+            datetime!(2026-11-17 23:30:00 -02:00),
+            datetime!(-0001-12-31 23:59:59 UTC),
+        ] {
+            let u = t.to_offset(UtcOffset::UTC);
+            let slow_date = format!("{:04}{:02}{:02}", u.year(), u8::from(u.month()), u.day());
+            let slow = format!(
+                "{slow_date}T{:02}{:02}{:02}Z",
+                u.hour(),
+                u.minute(),
+                u.second()
+            );
+            assert_eq!(format_amz_date(t), slow);
+            match amz_date_bytes(t) {
+                Some(b) => assert_eq!(std::str::from_utf8(&b).unwrap(), slow),
+                None => assert!(u.year() < 0),
+            }
+            assert_eq!(format_date_stamp(t), slow_date);
+            assert!(date_stamp_eq(t, &slow_date));
+            for other in [
+                "",
+                "2013052",
+                "201305244",
+                "2013O524",
+                "20130525",
+                "+0130524",
+            ] {
+                assert_eq!(date_stamp_eq(t, other), slow_date == other, "{other}");
+            }
+        }
     }
 
     #[test]

@@ -4,10 +4,24 @@
 //! and encodes every other byte as `%XX` with uppercase hex digits. The slash
 //! is kept in paths and encoded (`%2F`) everywhere else.
 
+use std::borrow::Cow;
+
 /// Returns true for the bytes AWS never percent-encodes.
-fn is_unreserved(byte: u8) -> bool {
-    byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'.' | b'_' | b'~')
+pub(crate) fn is_unreserved(byte: u8) -> bool {
+    UNRESERVED[usize::from(byte)]
 }
+
+/// [`is_unreserved`] as a table, for the scanning loops.
+static UNRESERVED: [bool; 256] = {
+    let mut table = [false; 256];
+    let mut i = 0;
+    while i < 256 {
+        let b = i as u8;
+        table[i] = b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~');
+        i += 1;
+    }
+    table
+};
 
 const HEX_UPPER: &[u8; 16] = b"0123456789ABCDEF";
 
@@ -65,22 +79,113 @@ pub fn percent_decode(input: &str) -> Vec<u8> {
     percent_encoding::percent_decode_str(input).collect()
 }
 
-/// Decodes `%XX` escapes into a string, replacing invalid UTF-8 lossily.
-pub(crate) fn percent_decode_lossy(input: &str) -> String {
-    if !input.contains('%') {
-        // Nothing to decode (`+` stays a plus): skip the byte-by-byte pass.
-        return input.to_owned();
+/// Value of an ASCII hex digit (either case).
+fn hex_value(b: u8) -> Option<u8> {
+    match b {
+        b'0'..=b'9' => Some(b - b'0'),
+        b'a'..=b'f' => Some(b - b'a' + 10),
+        b'A'..=b'F' => Some(b - b'A' + 10),
+        _ => None,
     }
-    String::from_utf8_lossy(&percent_decode(input)).into_owned()
+}
+
+/// Appends the bytes of `input` with `%XX` escapes decoded to `out`, exactly as
+/// [`percent_decode`] does: an invalid escape keeps its `%` literally.
+fn percent_decode_into(input: &[u8], out: &mut Vec<u8>) {
+    out.reserve(input.len());
+    let mut rest = input;
+    while let Some(pos) = memchr::memchr(b'%', rest) {
+        out.extend_from_slice(&rest[..pos]);
+        let escape = &rest[pos..];
+        match (
+            escape.get(1).copied().and_then(hex_value),
+            escape.get(2).copied().and_then(hex_value),
+        ) {
+            (Some(h), Some(l)) => {
+                out.push((h << 4) | l);
+                rest = &escape[3..];
+            }
+            _ => {
+                out.push(b'%');
+                rest = &escape[1..];
+            }
+        }
+    }
+    out.extend_from_slice(rest);
+}
+
+/// Like [`percent_decode_lossy`] but decoding into `buf` rather than the heap.
+/// `None` when the decoded bytes do not fit or are not valid UTF-8 (the caller
+/// then takes the lossy heap path, which gives the same string when valid).
+pub(crate) fn percent_decode_in<'b>(input: &str, buf: &'b mut [u8]) -> Option<&'b str> {
+    let input = input.as_bytes();
+    let mut len = 0;
+    let mut i = 0;
+    while i < input.len() {
+        let mut b = input[i];
+        i += 1;
+        if b == b'%' {
+            if let (Some(h), Some(l)) = (
+                input.get(i).copied().and_then(hex_value),
+                input.get(i + 1).copied().and_then(hex_value),
+            ) {
+                b = (h << 4) | l;
+                i += 2;
+            }
+        }
+        *buf.get_mut(len)? = b;
+        len += 1;
+    }
+    std::str::from_utf8(&buf[..len]).ok()
+}
+
+/// Decodes `%XX` escapes into a string, replacing invalid UTF-8 lossily. Borrows
+/// `input` when it holds no `%` (nothing to decode; `+` stays a plus).
+pub(crate) fn percent_decode_lossy(input: &str) -> Cow<'_, str> {
+    if memchr::memchr(b'%', input.as_bytes()).is_none() {
+        return Cow::Borrowed(input);
+    }
+    let mut bytes = Vec::new();
+    percent_decode_into(input.as_bytes(), &mut bytes);
+    match String::from_utf8(bytes) {
+        Ok(s) => Cow::Owned(s),
+        Err(e) => Cow::Owned(String::from_utf8_lossy(e.as_bytes()).into_owned()),
+    }
 }
 
 /// Re-encodes an already percent-encoded string in AWS canonical form:
 /// decode every escape, then encode each byte with [`uri_encode_bytes`].
+#[cfg(test)]
 pub(crate) fn reencode(input: &str, encode_slash: bool) -> String {
+    let mut out = String::new();
+    reencode_into(input, encode_slash, &mut out);
+    out
+}
+
+/// Re-encodes like [`reencode`], borrowing `input` when it is already canonical.
+pub(crate) fn reencode_cow(input: &str, encode_slash: bool) -> Cow<'_, str> {
     if is_canonical(input.as_bytes(), encode_slash) {
-        return input.to_owned();
+        return Cow::Borrowed(input);
     }
-    uri_encode_bytes(&percent_decode(input), encode_slash)
+    let mut out = String::new();
+    reencode_slow(input, encode_slash, &mut out);
+    Cow::Owned(out)
+}
+
+/// Appends the canonical re-encoding of `input` (see [`reencode`]) to `out`.
+pub(crate) fn reencode_into(input: &str, encode_slash: bool, out: &mut String) {
+    if is_canonical(input.as_bytes(), encode_slash) {
+        out.push_str(input);
+    } else {
+        reencode_slow(input, encode_slash, out);
+    }
+}
+
+fn reencode_slow(input: &str, encode_slash: bool, out: &mut String) {
+    let mut decoded = Vec::new();
+    percent_decode_into(input.as_bytes(), &mut decoded);
+    out.reserve(decoded.len() * 3);
+    uri_encode_bytes_into(&decoded, encode_slash, out);
 }
 
 /// Whether `input` already equals `uri_encode(percent_decode(input))`: only bytes kept as
@@ -96,7 +201,9 @@ fn is_canonical(input: &[u8], encode_slash: bool) -> bool {
     let mut i = 0;
     while i < input.len() {
         let b = input[i];
-        if b == b'%' {
+        if is_unreserved(b) {
+            i += 1;
+        } else if b == b'%' {
             let (Some(&h), Some(&l)) = (input.get(i + 1), input.get(i + 2)) else {
                 return false;
             };
@@ -124,6 +231,14 @@ mod tests {
     }
 
     #[test]
+    fn unreserved_table() {
+        for b in 0..=255u8 {
+            let want = b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~');
+            assert_eq!(is_unreserved(b), want, "{b}");
+        }
+    }
+
+    #[test]
     fn reserved_encoded_upper() {
         assert_eq!(uri_encode("é ", true), "%C3%A9%20");
         assert_eq!(uri_encode("=&?%+*", true), "%3D%26%3F%25%2B%2A");
@@ -138,6 +253,45 @@ mod tests {
             for slash in [true, false] {
                 let slow = uri_encode_bytes(&percent_decode(s), slash);
                 assert_eq!(reencode(s, slash), slow, "{s:?} encode_slash={slash}");
+            }
+        }
+    }
+
+    #[test]
+    fn fast_decoder_matches_percent_encoding_crate() {
+        for s in [
+            "",
+            "%",
+            "%4",
+            "%41",
+            "%4g",
+            "%%41",
+            "a%2fb%2F",
+            "%zz%",
+            "%C3%A9",
+            "%c3",
+            "%ff%fe",
+            "100%",
+            "%%%",
+            "a+b",
+            "%e1%88%b4x",
+        ] {
+            let mut fast = Vec::new();
+            percent_decode_into(s.as_bytes(), &mut fast);
+            assert_eq!(fast, percent_decode(s), "{s:?}");
+            assert_eq!(
+                percent_decode_lossy(s),
+                String::from_utf8_lossy(&percent_decode(s)),
+                "{s:?}"
+            );
+            let mut buf = [0u8; 64];
+            match percent_decode_in(s, &mut buf) {
+                Some(d) => assert_eq!(d.as_bytes(), percent_decode(s), "{s:?}"),
+                None => assert!(std::str::from_utf8(&percent_decode(s)).is_err(), "{s:?}"),
+            }
+            let mut tiny = [0u8; 2];
+            if percent_decode(s).len() > 2 {
+                assert_eq!(percent_decode_in(s, &mut tiny), None, "{s:?}");
             }
         }
     }

@@ -3,8 +3,8 @@
 use time::OffsetDateTime;
 
 use crate::auth::{Flavor, ParsedAuth, V4Params};
-use crate::canonical::canonical_headers_block;
-use crate::datetime::{format_date_stamp, parse_amz_date, parse_http_date};
+use crate::canonical::canonical_query_string;
+use crate::datetime::{date_stamp_eq, parse_amz_date, parse_http_date};
 use crate::error::AuthError;
 use crate::payload::parse_content_sha256;
 use crate::request::RequestView;
@@ -23,10 +23,10 @@ const MISSING_CONTENT_SHA256: &str =
 
 /// The request time: `x-amz-date` (ISO 8601 basic) or else `Date` (HTTP date).
 pub(crate) fn header_request_time(req: &RequestView) -> Result<OffsetDateTime, AuthError> {
-    if let Some(value) = req.canonical_header_value("x-amz-date") {
+    if let Some(value) = req.canonical_header_value_cow("x-amz-date") {
         return parse_amz_date(&value).ok_or(AuthError::MissingDate);
     }
-    if let Some(value) = req.canonical_header_value("date") {
+    if let Some(value) = req.canonical_header_value_cow("date") {
         return parse_http_date(&value).ok_or(AuthError::MissingDate);
     }
     Err(AuthError::MissingDate)
@@ -42,7 +42,7 @@ pub(crate) fn verify_header_v4(
     let flavor = Flavor::Header;
     check_scope(&v4.credential, ctx, flavor)?;
     let request_time = header_request_time(req)?;
-    if format_date_stamp(request_time) != v4.credential.date {
+    if !date_stamp_eq(request_time, &v4.credential.date) {
         return Err(
             flavor.credential_error("Invalid credential date. Date is not the same as X-Amz-Date.")
         );
@@ -50,29 +50,24 @@ pub(crate) fn verify_header_v4(
     check_skew(request_time, ctx)?;
 
     let content_raw = req
-        .canonical_header_value("x-amz-content-sha256")
+        .canonical_header_value_cow("x-amz-content-sha256")
         .ok_or_else(|| AuthError::InvalidRequest(MISSING_CONTENT_SHA256.to_owned()))?;
     let content = parse_content_sha256(&content_raw)?;
 
     check_signed_present(req, &v4.signed_headers, flavor)?;
     check_amz_headers_signed(req, &v4.signed_headers, EXEMPT_UNSIGNED)?;
 
-    let headers_block = canonical_headers_block(req, &v4.signed_headers).map_err(|missing| {
-        flavor.error(&format!(
-            "the signed header '{missing}' is not present in the request."
-        ))
-    })?;
     let payload = check_v4_signature(
         req,
         auth,
         v4,
         request_time,
-        &[],
-        &headers_block,
+        &canonical_query_string(req.raw_query, &[]),
         &content_raw,
         content,
         secret,
         ctx,
+        flavor,
     )?;
     Ok(VerifiedAuth {
         access_key_id: auth.access_key_id.clone(),

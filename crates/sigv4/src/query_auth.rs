@@ -1,9 +1,11 @@
 //! Verification of presigned SigV4 URLs (`X-Amz-Algorithm=AWS4-HMAC-SHA256&...`).
 
+use std::borrow::Cow;
+
 use time::Duration;
 
-use crate::auth::{Flavor, ParsedAuth, V4Params};
-use crate::canonical::{canonical_headers_block, UNSIGNED_PAYLOAD};
+use crate::auth::{Flavor, ParsedAuth, V4Params, PRESIGNED_EXCLUDED};
+use crate::canonical::{push_canonical_query, UNSIGNED_PAYLOAD};
 use crate::error::AuthError;
 use crate::payload::parse_content_sha256;
 use crate::request::{parse_query, RequestView};
@@ -67,37 +69,49 @@ pub(crate) fn verify_query_v4(
     check_signed_present(req, &v4.signed_headers, flavor)?;
     check_amz_headers_signed(req, &v4.signed_headers, AUTH_PARAM_HEADERS)?;
 
-    let params = parse_query(req.raw_query);
-    let payload_raw = match params.iter().find(|p| p.name == "X-Amz-Content-Sha256") {
-        Some(param) => param.value.clone(),
+    // The query as parse_auth analysed it, unless this request carries another one.
+    let fresh;
+    let (canonical_query, content_param): (Cow<str>, Option<Cow<str>>) = match &auth.query_cache {
+        Some(cache) if cache.raw_query() == req.raw_query => (
+            Cow::Borrowed(cache.canonical_query()),
+            cache.content_sha256.as_deref().map(Cow::Borrowed),
+        ),
+        _ => {
+            fresh = parse_query(req.raw_query);
+            let mut canonical = String::with_capacity(req.raw_query.len());
+            push_canonical_query(&mut canonical, &fresh, PRESIGNED_EXCLUDED);
+            let content = fresh
+                .iter()
+                .find(|p| p.name == "X-Amz-Content-Sha256")
+                .map(|p| p.value());
+            (Cow::Owned(canonical), content)
+        }
+    };
+    let payload_raw: Cow<str> = match content_param {
+        Some(value) => value,
         None if v4
             .signed_headers
             .iter()
             .any(|n| n == "x-amz-content-sha256") =>
         {
-            req.canonical_header_value("x-amz-content-sha256")
+            req.canonical_header_value_cow("x-amz-content-sha256")
                 .unwrap_or_default()
         }
-        None => UNSIGNED_PAYLOAD.to_owned(),
+        None => Cow::Borrowed(UNSIGNED_PAYLOAD),
     };
     let content = parse_content_sha256(&payload_raw)?;
 
-    let headers_block = canonical_headers_block(req, &v4.signed_headers).map_err(|missing| {
-        flavor.error(&format!(
-            "the signed header '{missing}' is not present in the request."
-        ))
-    })?;
     let payload = check_v4_signature(
         req,
         auth,
         v4,
         request_time,
-        &["X-Amz-Signature"],
-        &headers_block,
+        &canonical_query,
         &payload_raw,
         content,
         secret,
         ctx,
+        flavor,
     )?;
     Ok(VerifiedAuth {
         access_key_id: auth.access_key_id.clone(),
@@ -109,4 +123,78 @@ pub(crate) fn verify_query_v4(
         security_token: query.security_token.clone(),
         payload,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration as StdDuration;
+
+    use time::OffsetDateTime;
+
+    use crate::{
+        parse_auth, presign_v4, verify, AuthError, Credentials, PresignRequest, RequestView,
+        SigningKeyCache, VerifyContext,
+    };
+
+    /// The query cache in `ParsedAuth` is an optimisation only: verifying without it,
+    /// or against a request whose query differs from the parsed one, behaves as a
+    /// fresh parse of the request's own query.
+    #[test]
+    fn query_cache_is_transparent() {
+        let now = OffsetDateTime::from_unix_timestamp(1_700_000_000).unwrap();
+        let creds = Credentials {
+            access_key_id: "AKID".into(),
+            secret_access_key: "secret".into(),
+            session_token: None,
+        };
+        let query = presign_v4(
+            &creds,
+            &PresignRequest {
+                method: "GET",
+                host: "h",
+                raw_path: "/b/k",
+                query: &[("x-id".to_owned(), "a b/c".to_owned())],
+                headers: &[],
+                region: "us-east-1",
+                service: "s3",
+                datetime: now,
+                expires_in: 60,
+            },
+        );
+        let headers = vec![("host".to_owned(), "h".to_owned())];
+        let view = |q| RequestView {
+            method: "GET",
+            raw_path: "/b/k",
+            raw_query: q,
+            headers: &headers,
+        };
+        let cache = SigningKeyCache::new(4);
+        let ctx = VerifyContext {
+            now,
+            region: "us-east-1",
+            max_skew: StdDuration::from_secs(900),
+            allow_v2: false,
+            v2_virtual_host_bucket: None,
+            key_cache: &cache,
+        };
+        let req = view(&query);
+        let auth = parse_auth(&req).unwrap().unwrap();
+        assert!(auth.query_cache.is_some());
+        let mut uncached = auth.clone();
+        uncached.query_cache = None;
+        assert_eq!(auth, uncached);
+        assert_eq!(format!("{auth:?}"), format!("{uncached:?}"));
+
+        let with = verify(&req, &auth, "secret", &ctx).unwrap();
+        let without = verify(&req, &uncached, "secret", &ctx).unwrap();
+        assert_eq!(format!("{with:?}"), format!("{without:?}"));
+
+        // Another query than the parsed one: both paths see the request's own query.
+        let tampered = format!("{query}&extra=1");
+        let other = view(&tampered);
+        let a = verify(&other, &auth, "secret", &ctx).unwrap_err();
+        let b = verify(&other, &uncached, "secret", &ctx).unwrap_err();
+        assert!(matches!(a, AuthError::SignatureDoesNotMatch(_)), "{a:?}");
+        assert_eq!(a, b);
+    }
 }

@@ -1,6 +1,8 @@
 //! The transport-neutral view of an HTTP request that verification works on.
 
-use crate::encoding::percent_decode_lossy;
+use std::borrow::Cow;
+
+use crate::encoding::{is_unreserved, percent_decode_in, percent_decode_lossy, reencode_cow};
 
 /// A view of an HTTP request, built by the server from its HTTP types.
 #[derive(Debug, Clone, Copy)]
@@ -44,32 +46,81 @@ impl<'a> RequestView<'a> {
         out
     }
 
+    /// Appends [`canonical_header_value`](Self::canonical_header_value) to `out`;
+    /// false (and nothing appended) when the header is absent.
+    pub(crate) fn push_canonical_header_value(&self, name: &str, out: &mut String) -> bool {
+        let mut found = false;
+        for value in self.header_values(name) {
+            if found {
+                out.push(',');
+            }
+            push_trimmed_collapsed(out, value);
+            found = true;
+        }
+        found
+    }
+
+    /// The canonical value of a header, borrowed when it occurs once and needs no
+    /// trimming or space collapsing (the usual case).
+    pub(crate) fn canonical_header_value_cow(&self, name: &str) -> Option<Cow<'a, str>> {
+        let mut values = self.header_values(name);
+        let first = values.next()?;
+        let mut rest = values.peekable();
+        if rest.peek().is_none() && is_trimmed_collapsed(first) {
+            return Some(Cow::Borrowed(first));
+        }
+        let mut acc = String::with_capacity(first.len());
+        push_trimmed_collapsed(&mut acc, first);
+        for value in rest {
+            acc.push(',');
+            push_trimmed_collapsed(&mut acc, value);
+        }
+        Some(Cow::Owned(acc))
+    }
+
     /// Number of occurrences of a header.
     pub(crate) fn header_count(&self, name: &str) -> usize {
         self.header_values(name).count()
     }
 }
 
-/// Appends `value` trimmed, with every run of spaces collapsed to one space.
-pub(crate) fn push_trimmed_collapsed(out: &mut String, value: &str) {
-    let mut previous_space = false;
-    for ch in value
-        .trim_matches(|c: char| c == ' ' || c == '\t' || c == '\r' || c == '\n')
-        .chars()
-    {
-        if ch == ' ' {
-            if !previous_space {
-                out.push(' ');
-            }
-            previous_space = true;
-        } else {
-            out.push(ch);
-            previous_space = false;
-        }
-    }
+fn is_trim_char(b: u8) -> bool {
+    matches!(b, b' ' | b'\t' | b'\r' | b'\n')
 }
 
-/// One `name=value` pair of a query string, raw and decoded.
+/// Whether `push_trimmed_collapsed` would copy `value` unchanged.
+fn is_trimmed_collapsed(value: &str) -> bool {
+    let b = value.as_bytes();
+    match (b.first(), b.last()) {
+        (Some(&f), Some(&l)) if is_trim_char(f) || is_trim_char(l) => return false,
+        _ => {}
+    }
+    !b.windows(2).any(|w| w == b"  ")
+}
+
+/// Appends `value` trimmed, with every run of spaces collapsed to one space.
+pub(crate) fn push_trimmed_collapsed(out: &mut String, value: &str) {
+    let value = value.trim_matches(|c: char| c == ' ' || c == '\t' || c == '\r' || c == '\n');
+    let bytes = value.as_bytes();
+    // Copy the runs between spaces whole; `' '` is ASCII, so every cut is on a char boundary.
+    let mut start = 0;
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b' ' {
+            out.push_str(&value[start..=i]);
+            i += 1;
+            while i < bytes.len() && bytes[i] == b' ' {
+                i += 1;
+            }
+            start = i;
+        } else {
+            i += 1;
+        }
+    }
+    out.push_str(&value[start..]);
+}
+
+/// One `name=value` pair of a query string: raw, with the decoded name.
 #[derive(Debug, Clone)]
 pub(crate) struct QueryParam<'a> {
     /// Name as on the wire.
@@ -78,26 +129,178 @@ pub(crate) struct QueryParam<'a> {
     pub raw_value: &'a str,
     /// Whether the pair contained `=` (`acl` vs `acl=`).
     pub has_equals: bool,
+    /// Whether `raw_value` holds only unreserved bytes (so it is its own decoding
+    /// and its own canonical encoding).
+    value_plain: bool,
+    /// Whether `raw_name` holds only unreserved bytes.
+    name_plain: bool,
     /// Percent-decoded name (`+` stays `+`).
-    pub name: String,
-    /// Percent-decoded value (`+` stays `+`).
-    pub value: String,
+    pub name: Cow<'a, str>,
 }
 
-/// Splits a raw query on `&` (empty segments skipped) and decodes each pair.
+impl<'a> QueryParam<'a> {
+    /// Percent-decoded value (`+` stays `+`).
+    pub fn value(&self) -> Cow<'a, str> {
+        if self.value_plain {
+            Cow::Borrowed(self.raw_value)
+        } else {
+            percent_decode_lossy(self.raw_value)
+        }
+    }
+
+    /// [`value`](Self::value), decoded into `buf` when it has escapes and fits
+    /// (no allocation); the same string either way.
+    pub fn value_in<'b>(&self, buf: &'b mut [u8]) -> Cow<'b, str>
+    where
+        'a: 'b,
+    {
+        if self.value_plain {
+            return Cow::Borrowed(self.raw_value);
+        }
+        match percent_decode_in(self.raw_value, buf) {
+            Some(decoded) => Cow::Borrowed(decoded),
+            None => self.value(),
+        }
+    }
+
+    /// The name in canonical SigV4 encoding.
+    pub fn canonical_name(&self) -> Cow<'a, str> {
+        if self.name_plain {
+            Cow::Borrowed(self.raw_name)
+        } else {
+            reencode_cow(self.raw_name, true)
+        }
+    }
+
+    /// The value in canonical SigV4 encoding.
+    pub fn canonical_value(&self) -> Cow<'a, str> {
+        if self.value_plain {
+            Cow::Borrowed(self.raw_value)
+        } else {
+            reencode_cow(self.raw_value, true)
+        }
+    }
+}
+
+/// Splits a raw query on `&` (empty segments skipped), each segment on its first `=`,
+/// and decodes each name (values are decoded on demand). One pass over the bytes,
+/// which also notes which parts need no decoding or re-encoding.
 pub(crate) fn parse_query(raw_query: &str) -> Vec<QueryParam<'_>> {
-    raw_query
-        .split('&')
-        .filter(|segment| !segment.is_empty())
-        .map(|segment| {
-            let (raw_name, raw_value) = segment.split_once('=').unwrap_or((segment, ""));
-            QueryParam {
+    if raw_query.is_empty() {
+        return Vec::new();
+    }
+    let bytes = raw_query.as_bytes();
+    // Count `&` in byte-sized sums, which vectorise (a `usize` count per byte does not).
+    let separators: usize = bytes
+        .chunks(255)
+        .map(|chunk| usize::from(chunk.iter().map(|&b| u8::from(b == b'&')).sum::<u8>()))
+        .sum();
+    let mut params = Vec::with_capacity(separators + 1);
+    let mut start = 0;
+    while start < bytes.len() {
+        let mut end = start;
+        let mut equals = None;
+        let (mut name_plain, mut value_plain) = (true, true);
+        while end < bytes.len() {
+            let b = bytes[end];
+            if !is_unreserved(b) {
+                if b == b'&' {
+                    break;
+                }
+                if equals.is_some() {
+                    value_plain = false;
+                } else if b == b'=' {
+                    equals = Some(end);
+                } else {
+                    name_plain = false;
+                }
+            }
+            end += 1;
+        }
+        // `&` and `=` are ASCII, so every cut below is on a char boundary.
+        if end > start {
+            let (raw_name, raw_value) = match equals {
+                Some(eq) => (&raw_query[start..eq], &raw_query[eq + 1..end]),
+                None => (&raw_query[start..end], ""),
+            };
+            params.push(QueryParam {
                 raw_name,
                 raw_value,
-                has_equals: segment.contains('='),
-                name: percent_decode_lossy(raw_name),
-                value: percent_decode_lossy(raw_value),
+                has_equals: equals.is_some(),
+                value_plain,
+                name_plain,
+                name: if name_plain {
+                    Cow::Borrowed(raw_name)
+                } else {
+                    percent_decode_lossy(raw_name)
+                },
+            });
+        }
+        start = end + 1;
+    }
+    params
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The straightforward split this parser must match.
+    fn reference(raw_query: &str) -> Vec<(String, String, bool, String, String)> {
+        raw_query
+            .split('&')
+            .filter(|s| !s.is_empty())
+            .map(|segment| {
+                let (n, v) = segment.split_once('=').unwrap_or((segment, ""));
+                (
+                    n.to_owned(),
+                    v.to_owned(),
+                    segment.contains('='),
+                    String::from_utf8_lossy(&crate::encoding::percent_decode(n)).into_owned(),
+                    String::from_utf8_lossy(&crate::encoding::percent_decode(v)).into_owned(),
+                )
+            })
+            .collect()
+    }
+
+    #[test]
+    fn parse_query_matches_reference() {
+        for q in [
+            "",
+            "&",
+            "&&a=1&",
+            "a",
+            "a=",
+            "=",
+            "=x",
+            "a=b=c",
+            "a%3D=b%26&c+d=%zz&%C3%A9=%c3%a9",
+            "X-Amz-Credential=AK%2F2013%2Fus%2Fs3%2Faws4_request&X-Amz-Date=20130524T000000Z",
+            "k=a+b&j=%2f&k=é&x=~._-",
+        ] {
+            let got: Vec<_> = parse_query(q)
+                .iter()
+                .map(|p| {
+                    (
+                        p.raw_name.to_owned(),
+                        p.raw_value.to_owned(),
+                        p.has_equals,
+                        p.name.clone().into_owned(),
+                        p.value().into_owned(),
+                    )
+                })
+                .collect();
+            assert_eq!(got, reference(q), "{q:?}");
+            for p in parse_query(q) {
+                assert_eq!(
+                    p.canonical_name(),
+                    crate::encoding::reencode(p.raw_name, true)
+                );
+                assert_eq!(
+                    p.canonical_value(),
+                    crate::encoding::reencode(p.raw_value, true)
+                );
             }
-        })
-        .collect()
+        }
+    }
 }

@@ -4,7 +4,11 @@ use std::collections::HashMap;
 use std::sync::Mutex;
 
 use crate::canonical::SCOPE_TERMINATOR;
-use crate::crypto::{hmac_sha256, sha256};
+use std::fmt;
+
+use sha2::{Digest, Sha256};
+
+use crate::crypto::{hmac_sha256, hmac_sha256_keyed, HmacSha256};
 
 /// Derives the SigV4 signing key:
 /// `HMAC(HMAC(HMAC(HMAC("AWS4" + secret, date), region), service), "aws4_request")`.
@@ -25,7 +29,62 @@ pub fn derive_signing_key(secret: &str, date: &str, region: &str, service: &str)
 #[derive(Debug)]
 pub struct SigningKeyCache {
     capacity: usize,
-    entries: Mutex<HashMap<[u8; 32], [u8; 32]>>,
+    entries: Mutex<HashMap<[u8; 32], CachedKey, DigestHasher>>,
+}
+
+/// Map hasher for SHA-256 digests: their first eight bytes are already uniform
+/// (and the digests are of server-side secrets, not attacker-chosen), so SipHash
+/// adds nothing but time.
+#[derive(Debug, Clone, Copy, Default)]
+struct DigestHasher;
+
+impl std::hash::BuildHasher for DigestHasher {
+    type Hasher = DigestHash;
+    fn build_hasher(&self) -> DigestHash {
+        DigestHash(0)
+    }
+}
+
+/// See [`DigestHasher`].
+#[derive(Debug, Default)]
+struct DigestHash(u64);
+
+impl std::hash::Hasher for DigestHash {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        // `[u8; 32]` hashes as one write of its bytes; fold any others in too.
+        for chunk in bytes.chunks(8) {
+            let mut word = [0u8; 8];
+            word[..chunk.len()].copy_from_slice(chunk);
+            self.0 = self.0.rotate_left(5) ^ u64::from_le_bytes(word);
+        }
+    }
+}
+
+/// A derived key with its HMAC pad states precomputed.
+#[derive(Clone)]
+struct CachedKey {
+    key: [u8; 32],
+    mac: HmacSha256,
+}
+
+impl CachedKey {
+    fn new(key: [u8; 32]) -> Self {
+        CachedKey {
+            key,
+            mac: hmac_sha256_keyed(&key),
+        }
+    }
+}
+
+impl fmt::Debug for CachedKey {
+    /// As the bare key was shown before the pad states were cached.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(&self.key, f)
+    }
 }
 
 impl SigningKeyCache {
@@ -33,7 +92,7 @@ impl SigningKeyCache {
     pub fn new(capacity: usize) -> Self {
         SigningKeyCache {
             capacity,
-            entries: Mutex::new(HashMap::new()),
+            entries: Mutex::new(HashMap::with_hasher(DigestHasher)),
         }
     }
 
@@ -42,22 +101,42 @@ impl SigningKeyCache {
         if self.capacity == 0 {
             return derive_signing_key(secret, date, region, service);
         }
+        self.cached(secret, date, region, service).key
+    }
+
+    /// The signing key and an HMAC keyed with it (cloned from the cache on a hit).
+    pub(crate) fn signing_key_mac(
+        &self,
+        secret: &str,
+        date: &str,
+        region: &str,
+        service: &str,
+    ) -> ([u8; 32], HmacSha256) {
+        let entry = if self.capacity == 0 {
+            CachedKey::new(derive_signing_key(secret, date, region, service))
+        } else {
+            self.cached(secret, date, region, service)
+        };
+        (entry.key, entry.mac)
+    }
+
+    fn cached(&self, secret: &str, date: &str, region: &str, service: &str) -> CachedKey {
         let id = cache_id(secret, date, region, service);
         {
             let entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
-            if let Some(key) = entries.get(&id) {
-                return *key;
+            if let Some(entry) = entries.get(&id) {
+                return entry.clone();
             }
         }
-        let key = derive_signing_key(secret, date, region, service);
+        let entry = CachedKey::new(derive_signing_key(secret, date, region, service));
         let mut entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
         if entries.len() >= self.capacity && !entries.contains_key(&id) {
             if let Some(victim) = entries.keys().next().copied() {
                 entries.remove(&victim);
             }
         }
-        entries.insert(id, key);
-        key
+        entries.insert(id, entry.clone());
+        entry
     }
 
     /// Number of cached keys.
@@ -80,12 +159,12 @@ impl Default for SigningKeyCache {
 
 /// Length-prefixed hash of the tuple, so that no two tuples collide by concatenation.
 fn cache_id(secret: &str, date: &str, region: &str, service: &str) -> [u8; 32] {
-    let mut buf = Vec::with_capacity(secret.len() + date.len() + region.len() + service.len() + 32);
+    let mut hasher = Sha256::new();
     for part in [secret, date, region, service] {
-        buf.extend_from_slice(&(part.len() as u64).to_be_bytes());
-        buf.extend_from_slice(part.as_bytes());
+        hasher.update((part.len() as u64).to_be_bytes());
+        hasher.update(part.as_bytes());
     }
-    sha256(&buf)
+    hasher.finalize().into()
 }
 
 #[cfg(test)]
@@ -105,6 +184,33 @@ mod tests {
             hex::encode(key),
             "c4afb1cc5771d871763a393e44b703571b55cc28424d1a5e86da6ed3c154a4b9"
         );
+    }
+
+    #[test]
+    fn cache_id_is_hash_of_length_prefixed_concatenation() {
+        let mut buf = Vec::new();
+        for part in ["secret", "20200101", "us-east-1", "s3"] {
+            buf.extend_from_slice(&(part.len() as u64).to_be_bytes());
+            buf.extend_from_slice(part.as_bytes());
+        }
+        assert_eq!(
+            cache_id("secret", "20200101", "us-east-1", "s3"),
+            crate::crypto::sha256(&buf)
+        );
+    }
+
+    #[test]
+    fn cached_mac_is_keyed_with_the_signing_key() {
+        for cache in [SigningKeyCache::new(4), SigningKeyCache::new(0)] {
+            for _ in 0..2 {
+                let (key, mac) = cache.signing_key_mac("s", "20200101", "r", "s3");
+                assert_eq!(key, derive_signing_key("s", "20200101", "r", "s3"));
+                assert_eq!(
+                    crate::crypto::hmac_sha256_finish(mac, b"sts"),
+                    hmac_sha256(&key, b"sts")
+                );
+            }
+        }
     }
 
     #[test]

@@ -62,8 +62,11 @@ pub fn canonical_resource_v2(
     out.push_str(if raw_path.is_empty() { "/" } else { raw_path });
     let mut subs: Vec<(String, Option<String>)> = parse_query(raw_query)
         .into_iter()
-        .filter(|p| SUB_RESOURCES.contains(&p.name.as_str()))
-        .map(|p| (p.name, p.has_equals.then_some(p.value)))
+        .filter(|p| SUB_RESOURCES.contains(&p.name.as_ref()))
+        .map(|p| {
+            let value = p.has_equals.then(|| p.value().into_owned());
+            (p.name.into_owned(), value)
+        })
         .collect();
     subs.sort_by(|a, b| a.0.cmp(&b.0));
     for (i, (name, value)) in subs.iter().enumerate() {

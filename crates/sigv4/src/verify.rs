@@ -5,12 +5,12 @@ use time::OffsetDateTime;
 use crate::auth::{
     AuthKind, CredentialScope, Flavor, Params, ParsedAuth, SignatureVersion, V4Params, SERVICE,
 };
-use crate::canonical::{
-    canonical_query_string, canonical_request, canonical_uri, sign_string, string_to_sign,
-};
+use crate::canonical::{push_canonical_headers, push_canonical_uri, ALGORITHM, SCOPE_TERMINATOR};
 use crate::chunked::{ChunkSigningContext, ChunkedDecoder};
-use crate::crypto::ct_eq;
-use crate::datetime::format_amz_date;
+use hmac::Mac;
+
+use crate::crypto::{ct_eq, hex32, sha256};
+use crate::datetime::{amz_date_bytes, format_amz_date};
 use crate::error::AuthError;
 use crate::payload::{ContentSha256, PayloadCheck};
 use crate::request::RequestView;
@@ -137,6 +137,15 @@ pub(crate) fn check_signed_present(
     }
 }
 
+/// `lower == name.to_ascii_lowercase()`, without allocating.
+fn eq_lowercased(lower: &str, name: &str) -> bool {
+    lower.len() == name.len()
+        && lower
+            .bytes()
+            .zip(name.bytes())
+            .all(|(l, n)| l == n.to_ascii_lowercase())
+}
+
 /// `HeadersNotSigned` when `x-amz-*` headers are present but neither signed nor exempt.
 pub(crate) fn check_amz_headers_signed(
     req: &RequestView,
@@ -145,39 +154,22 @@ pub(crate) fn check_amz_headers_signed(
 ) -> Result<(), AuthError> {
     let mut unsigned: Vec<String> = Vec::new();
     for (name, _) in req.headers {
-        let name = name.to_ascii_lowercase();
-        if name.starts_with("x-amz-")
-            && !signed.contains(&name)
-            && !exempt.contains(&name.as_str())
-            && !unsigned.contains(&name)
+        let is_amz = name
+            .as_bytes()
+            .get(..6)
+            .is_some_and(|p| p.eq_ignore_ascii_case(b"x-amz-"));
+        if is_amz
+            && !signed.iter().any(|s| eq_lowercased(s, name))
+            && !exempt.iter().any(|s| eq_lowercased(s, name))
+            && !unsigned.iter().any(|s| eq_lowercased(s, name))
         {
-            unsigned.push(name);
+            unsigned.push(name.to_ascii_lowercase());
         }
     }
     if unsigned.is_empty() {
         Ok(())
     } else {
         Err(AuthError::HeadersNotSigned(unsigned))
-    }
-}
-
-/// Constant-time comparison of the expected and provided hex signatures.
-pub(crate) fn check_signature(
-    expected: &str,
-    provided: &str,
-    access_key_id: &str,
-    string_to_sign: String,
-    canonical_request: String,
-) -> Result<(), AuthError> {
-    if ct_eq(expected.as_bytes(), provided.as_bytes()) {
-        Ok(())
-    } else {
-        Err(AuthError::mismatch(
-            access_key_id,
-            string_to_sign,
-            canonical_request,
-            provided,
-        ))
     }
 }
 
@@ -218,48 +210,104 @@ pub(crate) fn payload_check(
 
 /// The signature half shared by header and query authentication: canonical request,
 /// string to sign, constant-time comparison, then the body check (with the chunk
-/// signing context for aws-chunked bodies). `excluded_query` names query parameters
-/// left out of the canonical query (the signature itself for presigned URLs).
+/// signing context for aws-chunked bodies). `canonical_query` is the request's
+/// canonical query string (without the signature for presigned URLs). A signed `host` header missing from the
+/// request is a `flavor` error.
 #[allow(clippy::too_many_arguments)]
 pub(crate) fn check_v4_signature(
     req: &RequestView,
     auth: &ParsedAuth,
     v4: &V4Params,
     request_time: OffsetDateTime,
-    excluded_query: &[&str],
-    headers_block: &str,
+    canonical_query: &str,
     payload_raw: &str,
     content: ContentSha256,
     secret: &str,
     ctx: &VerifyContext,
+    flavor: Flavor,
 ) -> Result<PayloadCheck, AuthError> {
-    let canonical = canonical_request(
-        req.method,
-        &canonical_uri(req.raw_path),
-        &canonical_query_string(req.raw_query, excluded_query),
-        headers_block,
-        &v4.signed_headers.join(";"),
-        payload_raw,
+    // The canonical request, written once into a buffer sized for the usual case.
+    let headers_len: usize = req.headers.iter().map(|(n, v)| n.len() + v.len() + 2).sum();
+    let signed_len: usize = v4.signed_headers.iter().map(|n| n.len() + 1).sum();
+    let mut canonical = String::with_capacity(
+        req.method.len()
+            + req.raw_path.len()
+            + req.raw_query.len()
+            + headers_len
+            + signed_len
+            + payload_raw.len()
+            + 8,
     );
-    let amz_date = format_amz_date(request_time);
-    let scope = v4.credential.scope();
-    let sts = string_to_sign(&amz_date, &scope, &canonical);
-    let signing_key =
+    canonical.push_str(req.method);
+    canonical.push('\n');
+    push_canonical_uri(&mut canonical, req.raw_path);
+    canonical.push('\n');
+    canonical.push_str(canonical_query);
+    canonical.push('\n');
+    push_canonical_headers(&mut canonical, req, &v4.signed_headers).map_err(|missing| {
+        flavor.error(&format!(
+            "the signed header '{missing}' is not present in the request."
+        ))
+    })?;
+    canonical.push('\n');
+    for (i, name) in v4.signed_headers.iter().enumerate() {
+        if i > 0 {
+            canonical.push(';');
+        }
+        canonical.push_str(name);
+    }
+    canonical.push('\n');
+    canonical.push_str(payload_raw);
+
+    // The string to sign goes straight into the MAC; it is written out only for the
+    // mismatch report.
+    let credential = &v4.credential;
+    let date_bytes = amz_date_bytes(request_time);
+    let date_string;
+    let date = match date_bytes.as_ref().map(|b| std::str::from_utf8(b)) {
+        Some(Ok(date)) => date,
+        _ => {
+            date_string = format_amz_date(request_time);
+            date_string.as_str()
+        }
+    };
+    let canonical_hash = hex32(&sha256(canonical.as_bytes()));
+    let canonical_hash = std::str::from_utf8(&canonical_hash).unwrap_or_default();
+    let sts_parts = [
+        ALGORITHM,
+        "\n",
+        date,
+        "\n",
+        &credential.date,
+        "/",
+        &credential.region,
+        "/",
+        &credential.service,
+        "/",
+        SCOPE_TERMINATOR,
+        "\n",
+        canonical_hash,
+    ];
+    let (signing_key, mut mac) =
         ctx.key_cache
-            .signing_key(secret, &v4.credential.date, &v4.credential.region, SERVICE);
-    let expected = sign_string(&signing_key, &sts);
-    check_signature(
-        &expected,
-        &v4.signature,
-        &auth.access_key_id,
-        sts,
-        canonical,
-    )?;
+            .signing_key_mac(secret, &credential.date, &credential.region, SERVICE);
+    for part in sts_parts {
+        mac.update(part.as_bytes());
+    }
+    let expected = hex32(&mac.finalize().into_bytes().into());
+    if !ct_eq(&expected, v4.signature.as_bytes()) {
+        return Err(AuthError::mismatch(
+            &auth.access_key_id,
+            sts_parts.concat(),
+            canonical,
+            &v4.signature,
+        ));
+    }
     payload_check(content, req, || ChunkSigningContext {
         access_key_id: auth.access_key_id.clone(),
         signing_key,
-        amz_date,
-        scope,
+        amz_date: date.to_owned(),
+        scope: credential.scope(),
         seed_signature: v4.signature.clone(),
     })
 }
