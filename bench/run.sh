@@ -9,7 +9,8 @@
 #        and the peers, default target/bench-tools), BENCH_DIR (scratch dir on the disk to test,
 #        default a fresh dir under target/), BENCH_OUT (markdown output file), BENCH_SLUICE_BIN
 #        (a prebuilt server binary to measure instead of building this tree's, for A/B runs),
-#        BENCH_LIST_KEYS (objects for the listing/startup figures, default 1000000; 0 skips).
+#        BENCH_LIST_KEYS (objects for the listing/startup figures, default 1000000; 0 skips),
+#        BENCH_HUGE_GIB (size of the multipart upload for the RSS-flatness figure, default 10; 0 skips).
 # Needs: cargo, python3 with boto3 (pip-installed if missing), curl.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -18,10 +19,10 @@ TOOLS=${BENCH_TOOLS:-$ROOT/target/bench-tools}
 PEERS=${BENCH_PEERS-"s3s-fs garage"}
 if [ -n "${BENCH_QUICK:-}" ]; then
   SMALL_N=${BENCH_SMALL_N:-2000}; BIG_MIB=${BENCH_BIG_MIB:-64}; GET_SECS=${BENCH_GET_SECS:-3}
-  LIST_KEYS=${BENCH_LIST_KEYS:-20000}
+  LIST_KEYS=${BENCH_LIST_KEYS:-20000}; HUGE_GIB=${BENCH_HUGE_GIB:-0}
 else
   SMALL_N=${BENCH_SMALL_N:-20000}; BIG_MIB=${BENCH_BIG_MIB:-1024}; GET_SECS=${BENCH_GET_SECS:-10}
-  LIST_KEYS=${BENCH_LIST_KEYS:-1000000}
+  LIST_KEYS=${BENCH_LIST_KEYS:-1000000}; HUGE_GIB=${BENCH_HUGE_GIB:-10}
 fi
 CONC=16
 AK=GK0123456789abcdef01234567
@@ -212,6 +213,27 @@ best_peer() { # metric [low]: the best value among peers (highest, or lowest wit
   for p in $PEERS; do v=${R[$p.$1]}; if [[ $v =~ ^[0-9.]+$ ]] && { [ -z "$best" ] || python3 -c "exit(0 if $v $op $best else 1)"; }; then best=$v; fi; done
   echo "${best:-n/a}"
 }
+# Memory flat in object size: a HUGE_GIB multipart upload (a sparse file of zeros, so the
+# client reads it fast; the server still hashes and writes every byte).
+if [ "$HUGE_GIB" -gt 0 ]; then
+  log "peak RSS through a $HUGE_GIB GiB multipart upload"
+  dir=$WORK/huge port=$(free_port); ep=http://127.0.0.1:$port
+  start_sluice "$dir" "$port"; PIDS+=("$SERVER_PID"); wait_port "$port"
+  curl -sf -X PUT --aws-sigv4 "aws:amz:$REGION:s3" --user "$AK:$SK" -H "x-amz-content-sha256: UNSIGNED-PAYLOAD" "$ep/bench" >/dev/null
+  truncate -s "${HUGE_GIB}G" "$WORK/huge.bin"
+  t0=$(now)
+  if AWS_ACCESS_KEY_ID=$AK AWS_SECRET_ACCESS_KEY=$SK AWS_REGION=$REGION AWS_ENDPOINT_URL=$ep \
+    "$ROOT/target/release/sluice" upload --quiet --part-size 128MiB --concurrency 8 \
+    "$WORK/huge.bin" s3://bench/huge.bin >/dev/null 2>"$WORK/huge.err"; then
+    t1=$(now); R[huge.mbps]=$(mbps "$((HUGE_GIB * 1024 * 1024 * 1024))" "$t0" "$t1")
+  else
+    R[huge.mbps]="failed ($(tail -n 1 "$WORK/huge.err"))"
+  fi
+  R[huge.rss]=$(peak_rss_mib "$SERVER_PID")
+  kill "$SERVER_PID"; wait "$SERVER_PID" 2>/dev/null || true
+  rm -rf "$dir" "$WORK/huge.bin"
+fi
+
 {
   echo "Run $(date -u +%Y-%m-%dT%H:%MZ) on $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo); objects ${BIG_MIB} MiB, ${SMALL_N} small PUTs, GETs for ${GET_SECS}s, c=$CONC."
   echo
@@ -239,6 +261,11 @@ best_peer() { # metric [low]: the best value among peers (highest, or lowest wit
     echo "Cost growth with $LIST_KEYS objects in one bucket (Sluice): startup to ready ${R[list.startup]} s;" \
       "ListObjectsV2 ($LP_pages pages of 1,000, $LP_keys keys): first 10 pages ${LP_first10_ms} ms/page," \
       "last 10 pages ${LP_last10_ms} ms/page, median ${LP_median_ms} ms; server peak RSS ${R[list.rss]} MiB."
+    echo
+  fi
+  if [ "$HUGE_GIB" -gt 0 ]; then
+    echo "Memory flat in object size: a $HUGE_GIB GiB multipart upload (128 MiB parts, 8 in parallel) ran at ${R[huge.mbps]} MB/s" \
+      "with server peak RSS ${R[huge.rss]} MiB (the ${BIG_MIB} MiB workloads above: ${R[sluice.rss]} MiB)."
     echo
   fi
   echo "Sluice vs limits: single PUT = $(ratio "${R[sluice.bigput]}" "$L_md5_mbps") of the one-core MD5 rate; multipart / single PUT = $(ratio "${R[sluice.mp]}" "${R[sluice.bigput]}")."
