@@ -12,7 +12,7 @@ use sluice_s3::S3Error;
 use tokio::task::JoinHandle;
 
 /// Bytes gathered before a batch is handed to the hashing thread.
-const BATCH: usize = 512 << 10;
+const BATCH: usize = 256 << 10;
 
 /// A batch being hashed on the blocking pool.
 type HashJob = JoinHandle<(BodyHasher, Vec<u8>)>;

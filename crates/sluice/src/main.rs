@@ -9,6 +9,7 @@ mod cli;
 mod constraint_args;
 mod duration_arg;
 mod grants_cmd;
+mod malloc_tuning;
 mod presign_cmd;
 mod presign_post;
 mod progress;
@@ -35,6 +36,7 @@ fn main() -> std::process::ExitCode {
                     Ok(())
                 }
                 Ok(settings) => {
+                    malloc_tuning::limit_arenas();
                     init_logging("info", settings.log_format);
                     block_on(serve_cmd::run(settings.server))
                 }

@@ -24,7 +24,7 @@ use crate::error::{blocking, StoreError};
 use crate::model::{is_blob_id, BlobRef};
 
 /// Bytes buffered in memory before a write hits the file (two such buffers per writer).
-const WRITE_BUFFER: usize = 512 << 10;
+const WRITE_BUFFER: usize = 256 << 10;
 
 /// A buffer being written on the blocking pool; gives back the file and the emptied buffer.
 type PendingWrite = tokio::task::JoinHandle<Result<(File, Vec<u8>), StoreError>>;
