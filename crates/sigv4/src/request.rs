@@ -196,33 +196,20 @@ pub(crate) fn parse_query(raw_query: &str) -> Vec<QueryParam<'_>> {
         .map(|chunk| usize::from(chunk.iter().map(|&b| u8::from(b == b'&')).sum::<u8>()))
         .sum();
     let mut params = Vec::with_capacity(separators + 1);
+    let plain = |s: &str| s.bytes().all(is_unreserved);
     let mut start = 0;
     while start < bytes.len() {
-        let mut end = start;
-        let mut equals = None;
-        let (mut name_plain, mut value_plain) = (true, true);
-        while end < bytes.len() {
-            let b = bytes[end];
-            if !is_unreserved(b) {
-                if b == b'&' {
-                    break;
-                }
-                if equals.is_some() {
-                    value_plain = false;
-                } else if b == b'=' {
-                    equals = Some(end);
-                } else {
-                    name_plain = false;
-                }
-            }
-            end += 1;
-        }
+        let end = memchr::memchr(b'&', &bytes[start..]).map_or(bytes.len(), |i| start + i);
         // `&` and `=` are ASCII, so every cut below is on a char boundary.
         if end > start {
+            let segment = &raw_query[start..end];
+            let equals = memchr::memchr(b'=', segment.as_bytes());
             let (raw_name, raw_value) = match equals {
-                Some(eq) => (&raw_query[start..eq], &raw_query[eq + 1..end]),
-                None => (&raw_query[start..end], ""),
+                Some(eq) => (&segment[..eq], &segment[eq + 1..]),
+                None => (segment, ""),
             };
+            // A value holding a further `=` is not plain (`=` is reserved).
+            let (name_plain, value_plain) = (plain(raw_name), plain(raw_value));
             params.push(QueryParam {
                 raw_name,
                 raw_value,
