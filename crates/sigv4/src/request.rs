@@ -2,7 +2,7 @@
 
 use std::borrow::Cow;
 
-use crate::encoding::{percent_decode_in, percent_decode_lossy, reencode_cow};
+use crate::encoding::{is_unreserved, percent_decode_in, percent_decode_lossy, reencode_cow};
 
 /// A view of an HTTP request, built by the server from its HTTP types.
 #[derive(Debug, Clone, Copy)]
@@ -120,18 +120,6 @@ pub(crate) fn push_trimmed_collapsed(out: &mut String, value: &str) {
     out.push_str(&value[start..]);
 }
 
-/// Whether every byte is unreserved ([`crate::encoding::is_unreserved`]), without a branch or table
-/// look-up per byte, so that the loop vectorises.
-fn all_unreserved(bytes: &[u8]) -> bool {
-    bytes.iter().fold(true, |ok, &b| {
-        // `| 0x20` maps exactly `A-Z` and `a-z` onto `a-z`.
-        let alpha = (b | 0x20).wrapping_sub(b'a') < 26;
-        let digit = b.wrapping_sub(b'0') < 10;
-        let mark = (b == b'-') | (b == b'.') | (b == b'_') | (b == b'~');
-        ok & (alpha | digit | mark)
-    })
-}
-
 /// One `name=value` pair of a query string: raw, with the decoded name.
 #[derive(Debug, Clone)]
 pub(crate) struct QueryParam<'a> {
@@ -208,20 +196,33 @@ pub(crate) fn parse_query(raw_query: &str) -> Vec<QueryParam<'_>> {
         .map(|chunk| usize::from(chunk.iter().map(|&b| u8::from(b == b'&')).sum::<u8>()))
         .sum();
     let mut params = Vec::with_capacity(separators + 1);
-    let plain = |s: &str| all_unreserved(s.as_bytes());
     let mut start = 0;
     while start < bytes.len() {
-        let end = memchr::memchr(b'&', &bytes[start..]).map_or(bytes.len(), |i| start + i);
+        let mut end = start;
+        let mut equals = None;
+        let (mut name_plain, mut value_plain) = (true, true);
+        while end < bytes.len() {
+            let b = bytes[end];
+            if !is_unreserved(b) {
+                if b == b'&' {
+                    break;
+                }
+                if equals.is_some() {
+                    value_plain = false;
+                } else if b == b'=' {
+                    equals = Some(end);
+                } else {
+                    name_plain = false;
+                }
+            }
+            end += 1;
+        }
         // `&` and `=` are ASCII, so every cut below is on a char boundary.
         if end > start {
-            let segment = &raw_query[start..end];
-            let equals = memchr::memchr(b'=', segment.as_bytes());
             let (raw_name, raw_value) = match equals {
-                Some(eq) => (&segment[..eq], &segment[eq + 1..]),
-                None => (segment, ""),
+                Some(eq) => (&raw_query[start..eq], &raw_query[eq + 1..end]),
+                None => (&raw_query[start..end], ""),
             };
-            // A value holding a further `=` is not plain (`=` is reserved).
-            let (name_plain, value_plain) = (plain(raw_name), plain(raw_value));
             params.push(QueryParam {
                 raw_name,
                 raw_value,
@@ -260,23 +261,6 @@ mod tests {
                 )
             })
             .collect()
-    }
-
-    #[test]
-    fn all_unreserved_matches_table() {
-        for b in 0..=255u8 {
-            let want = crate::encoding::is_unreserved(b);
-            assert_eq!(all_unreserved(&[b]), want, "{b}");
-            assert_eq!(all_unreserved(&[b'a', b, b'Z']), want, "{b}");
-        }
-        assert!(all_unreserved(b""));
-        let long: Vec<u8> = b"abcXYZ019-._~".repeat(20);
-        assert!(all_unreserved(&long));
-        for i in [0, 1, 100, long.len() - 1] {
-            let mut bad = long.clone();
-            bad[i] = b'%';
-            assert!(!all_unreserved(&bad), "{i}");
-        }
     }
 
     #[test]
