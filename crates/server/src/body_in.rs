@@ -55,7 +55,7 @@ impl BodyReader {
         let (decoder, expected_sha256) = match payload {
             PayloadCheck::Unsigned => (None, None),
             PayloadCheck::Sha256(h) => (None, Some(h)),
-            PayloadCheck::Chunked(d) => (Some(d), None),
+            PayloadCheck::Chunked(d) => (Some(*d), None),
         };
         BodyReader {
             incoming,

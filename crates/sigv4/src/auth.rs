@@ -55,22 +55,68 @@ pub enum SignatureVersion {
 }
 
 /// The parsed `Credential` of a SigV4 request: `AKID/yyyyMMdd/region/s3/aws4_request`.
-#[derive(Debug, Clone, PartialEq, Eq)]
+///
+/// Held as the one validated credential string (one allocation), read through
+/// accessors.
+#[derive(Clone, PartialEq, Eq)]
 pub struct CredentialScope {
-    /// Access key id.
-    pub access_key_id: String,
-    /// Scope date, `yyyyMMdd`.
-    pub date: String,
-    /// Scope region.
-    pub region: String,
-    /// Scope service (must be `s3` to verify).
-    pub service: String,
+    /// `AKID/yyyyMMdd/region/service/aws4_request`, validated.
+    text: String,
+    /// Where the date starts in `text` (the key id ends one byte before).
+    date_start: usize,
+    /// Where the service starts in `text` (the region ends one byte before).
+    service_start: usize,
+    /// Where `/aws4_request` starts in `text` (the service ends there).
+    terminal_start: usize,
 }
 
 impl CredentialScope {
+    /// Access key id.
+    pub fn access_key_id(&self) -> &str {
+        self.text.get(..self.date_start - 1).unwrap_or_default()
+    }
+
+    /// Scope date, `yyyyMMdd`.
+    pub fn date(&self) -> &str {
+        self.text
+            .get(self.date_start..self.date_start + 8)
+            .unwrap_or_default()
+    }
+
+    /// Scope region.
+    pub fn region(&self) -> &str {
+        self.text
+            .get(self.date_start + 9..self.service_start - 1)
+            .unwrap_or_default()
+    }
+
+    /// Scope service (must be `s3` to verify).
+    pub fn service(&self) -> &str {
+        self.text
+            .get(self.service_start..self.terminal_start)
+            .unwrap_or_default()
+    }
+
     /// `yyyyMMdd/region/service/aws4_request`.
     pub fn scope(&self) -> String {
-        crate::canonical::credential_scope(&self.date, &self.region, &self.service)
+        self.scope_str().to_owned()
+    }
+
+    /// [`scope`](Self::scope), borrowed.
+    pub(crate) fn scope_str(&self) -> &str {
+        self.text.get(self.date_start..).unwrap_or_default()
+    }
+}
+
+impl fmt::Debug for CredentialScope {
+    /// As `#[derive(Debug)]` printed the four fields this type used to have.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CredentialScope")
+            .field("access_key_id", &self.access_key_id())
+            .field("date", &self.date())
+            .field("region", &self.region())
+            .field("service", &self.service())
+            .finish()
     }
 }
 
@@ -94,6 +140,7 @@ pub(crate) struct V4Params {
 /// SigV2 parameters.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct V2Params {
+    pub access_key_id: String,
     pub signature: String,
     /// `Expires` (epoch seconds) of a presigned V2 URL, parsed and as sent.
     pub expires: Option<(i64, String)>,
@@ -109,7 +156,6 @@ pub(crate) enum Params {
 #[derive(Clone)]
 pub struct ParsedAuth {
     pub(crate) kind: AuthKind,
-    pub(crate) access_key_id: String,
     pub(crate) params: Params,
     /// What verifying a presigned URL needs from its query, worked out during the one
     /// parse of it. Not part of the value: equality and `Debug` ignore it.
@@ -154,9 +200,7 @@ impl QueryCache {
 
 impl PartialEq for ParsedAuth {
     fn eq(&self, other: &Self) -> bool {
-        self.kind == other.kind
-            && self.access_key_id == other.access_key_id
-            && self.params == other.params
+        self.kind == other.kind && self.params == other.params
     }
 }
 
@@ -167,7 +211,7 @@ impl fmt::Debug for ParsedAuth {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ParsedAuth")
             .field("kind", &self.kind)
-            .field("access_key_id", &self.access_key_id)
+            .field("access_key_id", &self.access_key_id())
             .field("params", &self.params)
             .finish()
     }
@@ -176,7 +220,10 @@ impl fmt::Debug for ParsedAuth {
 impl ParsedAuth {
     /// The access key id the request claims (look the secret up with it).
     pub fn access_key_id(&self) -> &str {
-        &self.access_key_id
+        match &self.params {
+            Params::V4(v4) => v4.credential.access_key_id(),
+            Params::V2(v2) => &v2.access_key_id,
+        }
     }
 
     /// Where the signature was found.
@@ -232,9 +279,15 @@ pub fn parse_auth(req: &RequestView) -> Result<Option<ParsedAuth>, AuthError> {
     let authorization = authorizations.next();
     let repeated_authorization = authorizations.next().is_some();
     let mut query = parse_query(req.raw_query);
-    let has = |name: &str| query.iter().any(|p| p.name == name);
-    let v4_query = has("X-Amz-Algorithm") || has("X-Amz-Credential") || has("X-Amz-Signature");
-    let v2_query = has("AWSAccessKeyId") || has("Signature");
+    // One pass over the names for both mechanisms.
+    let (mut v4_query, mut v2_query) = (false, false);
+    for param in &query {
+        match param.name.as_ref() {
+            "X-Amz-Algorithm" | "X-Amz-Credential" | "X-Amz-Signature" => v4_query = true,
+            "AWSAccessKeyId" | "Signature" => v2_query = true,
+            _ => {}
+        }
+    }
 
     let mechanisms =
         usize::from(authorization.is_some()) + usize::from(v4_query) + usize::from(v2_query);
@@ -267,8 +320,8 @@ fn parse_authorization_header(value: &str) -> Result<ParsedAuth, AuthError> {
         return Ok(ParsedAuth {
             query_cache: None,
             kind: AuthKind::HeaderV2,
-            access_key_id: access_key_id.to_owned(),
             params: Params::V2(V2Params {
+                access_key_id: access_key_id.to_owned(),
                 signature: signature.to_owned(),
                 expires: None,
             }),
@@ -363,7 +416,6 @@ fn parse_header_v4(rest: &str) -> Result<ParsedAuth, AuthError> {
     Ok(ParsedAuth {
         query_cache: None,
         kind: AuthKind::HeaderV4,
-        access_key_id: credential.access_key_id.clone(),
         params: Params::V4(V4Params {
             credential,
             signed_headers,
@@ -405,11 +457,15 @@ pub(crate) fn parse_credential(value: &str, flavor: Flavor) -> Result<Credential
             "incorrect terminal \"{terminal}\". This endpoint uses \"{SCOPE_TERMINATOR}\"."
         )));
     }
+    // `value` is exactly `{access_key_id}/{date}/{region}/{service}/{terminal}`.
+    let date_start = access_key_id.len() + 1;
+    let service_start = date_start + date.len() + 1 + region.len() + 1;
+    let terminal_start = service_start + service.len();
     Ok(CredentialScope {
-        access_key_id: access_key_id.to_owned(),
-        date: date.to_owned(),
-        region: region.to_owned(),
-        service: service.to_owned(),
+        text: value.to_owned(),
+        date_start,
+        service_start,
+        terminal_start,
     })
 }
 
@@ -520,7 +576,7 @@ fn parse_query_v4(raw_query: &str, query: &mut [QueryParam]) -> Result<ParsedAut
             "X-Amz-Date must be in the ISO8601 Long Format \"yyyyMMdd'T'HHmmss'Z'\"".to_owned(),
         )
     })?;
-    if !date_stamp_eq(amz_date, &credential.date) {
+    if !date_stamp_eq(amz_date, credential.date()) {
         return Err(Flavor::Query
             .credential_error("Invalid credential date. Date is not the same as X-Amz-Date."));
     }
@@ -533,7 +589,6 @@ fn parse_query_v4(raw_query: &str, query: &mut [QueryParam]) -> Result<ParsedAut
             content_sha256.map(Cow::into_owned),
         )),
         kind: AuthKind::QueryV4,
-        access_key_id: credential.access_key_id.clone(),
         params: Params::V4(V4Params {
             credential,
             signed_headers,
@@ -606,8 +661,8 @@ fn parse_query_v2(query: &[QueryParam]) -> Result<ParsedAuth, AuthError> {
     Ok(ParsedAuth {
         query_cache: None,
         kind: AuthKind::QueryV2,
-        access_key_id,
         params: Params::V2(V2Params {
+            access_key_id,
             signature,
             expires: Some((expires_at, expires)),
         }),
@@ -649,7 +704,11 @@ mod tests {
     fn credential_with_slash_in_key() {
         let c =
             parse_credential("AK/X/20130524/us-east-1/s3/aws4_request", Flavor::Header).unwrap();
-        assert_eq!(c.access_key_id, "AK/X");
+        assert_eq!(c.access_key_id(), "AK/X");
+        assert_eq!(
+            (c.date(), c.region(), c.service()),
+            ("20130524", "us-east-1", "s3")
+        );
         assert_eq!(c.scope(), "20130524/us-east-1/s3/aws4_request");
     }
 

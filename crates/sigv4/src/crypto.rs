@@ -4,7 +4,7 @@ use hmac::digest::KeyInit;
 use hmac::{Hmac, Mac};
 use sha1::Sha1;
 use sha2::{Digest, Sha256};
-use subtle::ConstantTimeEq;
+use subtle::{Choice, ConstantTimeEq};
 
 /// Block size of SHA-1 and SHA-256, which is also the HMAC key size.
 const BLOCK: usize = 64;
@@ -94,7 +94,19 @@ pub(crate) const EMPTY_SHA256_HEX: &str =
 
 /// Constant-time equality of two byte strings (length is not secret).
 pub(crate) fn ct_eq(a: &[u8], b: &[u8]) -> bool {
-    a.len() == b.len() && bool::from(a.ct_eq(b))
+    if a.len() != b.len() {
+        return false;
+    }
+    // Eight bytes at a time: one constant-time word comparison (and one optimisation
+    // barrier) per word instead of per byte; the tail byte by byte.
+    let word = |w: &[u8]| u64::from_ne_bytes(w.try_into().unwrap_or_default());
+    let (mut a_words, mut b_words) = (a.chunks_exact(8), b.chunks_exact(8));
+    let mut equal = Choice::from(1u8);
+    for (x, y) in (&mut a_words).zip(&mut b_words) {
+        equal &= word(x).ct_eq(&word(y));
+    }
+    equal &= a_words.remainder().ct_eq(b_words.remainder());
+    bool::from(equal)
 }
 
 /// Formats bytes like AWS's `StringToSignBytes`: two-digit lowercase hex, space separated.
@@ -173,6 +185,23 @@ mod tests {
         push_hex(&mut s, &data);
         assert_eq!(s, hex::encode(data));
         assert_eq!(&hex32(&data)[..], hex::encode(data).as_bytes());
+    }
+
+    #[test]
+    fn ct_eq_matches_eq() {
+        let base: Vec<u8> = (0..70u8).collect();
+        for len in [0, 1, 7, 8, 9, 16, 63, 64, 65, 70] {
+            let a = &base[..len];
+            assert!(ct_eq(a, a));
+            assert!(!ct_eq(a, &base[..len.saturating_sub(1)]) || len == 0);
+            for i in 0..len {
+                let mut b = a.to_vec();
+                b[i] ^= 0x01;
+                assert!(!ct_eq(a, &b), "len {len} byte {i}");
+                b[i] ^= 0x81;
+                assert!(!ct_eq(a, &b), "len {len} byte {i}");
+            }
+        }
     }
 
     #[test]

@@ -42,7 +42,7 @@ pub(crate) fn verify_header_v4(
     let flavor = Flavor::Header;
     check_scope(&v4.credential, ctx, flavor)?;
     let request_time = header_request_time(req)?;
-    if !date_stamp_eq(request_time, &v4.credential.date) {
+    if !date_stamp_eq(request_time, v4.credential.date()) {
         return Err(
             flavor.credential_error("Invalid credential date. Date is not the same as X-Amz-Date.")
         );
@@ -59,7 +59,6 @@ pub(crate) fn verify_header_v4(
 
     let payload = check_v4_signature(
         req,
-        auth,
         v4,
         request_time,
         &canonical_query_string(req.raw_query, &[]),
@@ -70,7 +69,7 @@ pub(crate) fn verify_header_v4(
         flavor,
     )?;
     Ok(VerifiedAuth {
-        access_key_id: auth.access_key_id.clone(),
+        access_key_id: auth.access_key_id().to_owned(),
         kind: auth.kind,
         signature_version: auth.signature_version(),
         request_time,

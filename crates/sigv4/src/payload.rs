@@ -13,18 +13,17 @@ pub const STREAMING_UNSIGNED_PAYLOAD_TRAILER: &str = "STREAMING-UNSIGNED-PAYLOAD
 const INVALID_VALUE: &str = "x-amz-content-sha256 must be UNSIGNED-PAYLOAD, STREAMING-UNSIGNED-PAYLOAD-TRAILER, STREAMING-AWS4-HMAC-SHA256-PAYLOAD, STREAMING-AWS4-HMAC-SHA256-PAYLOAD-TRAILER, STREAMING-AWS4-ECDSA-P256-SHA256-PAYLOAD, STREAMING-AWS4-ECDSA-P256-SHA256-PAYLOAD-TRAILER or a valid sha256 value.";
 
 /// What the server must do with the request body once authentication passed.
+///
+/// Small (the decoder of the rare aws-chunked case is boxed), so that it and
+/// [`VerifiedAuth`](crate::VerifiedAuth) are cheap to return.
 #[derive(Debug)]
-#[allow(
-    clippy::large_enum_variant,
-    reason = "one value per request, moved once; boxing would only add an allocation"
-)]
 pub enum PayloadCheck {
     /// Nothing: `UNSIGNED-PAYLOAD`, presigned without a content hash, or SigV2.
     Unsigned,
     /// Hash the body with SHA-256 and call [`check_payload_sha256`] at the end.
     Sha256([u8; 32]),
     /// The body is aws-chunked: pass it through this decoder.
-    Chunked(ChunkedDecoder),
+    Chunked(Box<ChunkedDecoder>),
 }
 
 /// Compares the declared and computed body hashes in constant time.

@@ -92,12 +92,12 @@ pub fn parse_post_policy_auth(
                 "X-Amz-Date must be in the ISO8601 Long Format \"yyyyMMdd'T'HHmmss'Z'\"".to_owned(),
             )
         })?;
-        if format_date_stamp(request_time) != credential.date {
+        if format_date_stamp(request_time) != credential.date() {
             return Err(Flavor::Post
                 .credential_error("Invalid credential date. Date is not the same as X-Amz-Date."));
         }
         return Ok(Some(PostPolicyAuth {
-            access_key_id: credential.access_key_id.clone(),
+            access_key_id: credential.access_key_id().to_owned(),
             version: SignatureVersion::V4,
             credential: Some(credential),
             request_time: Some(request_time),
@@ -139,9 +139,9 @@ pub fn verify_post_policy(
             check_scope(credential, ctx, Flavor::Post)?;
             let key = ctx.key_cache.signing_key(
                 secret_access_key,
-                &credential.date,
-                &credential.region,
-                &credential.service,
+                credential.date(),
+                credential.region(),
+                credential.service(),
             );
             sign_string(&key, &auth.policy)
         }

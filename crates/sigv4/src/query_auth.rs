@@ -103,7 +103,6 @@ pub(crate) fn verify_query_v4(
 
     let payload = check_v4_signature(
         req,
-        auth,
         v4,
         request_time,
         &canonical_query,
@@ -114,7 +113,7 @@ pub(crate) fn verify_query_v4(
         flavor,
     )?;
     Ok(VerifiedAuth {
-        access_key_id: auth.access_key_id.clone(),
+        access_key_id: auth.access_key_id().to_owned(),
         kind: auth.kind,
         signature_version: auth.signature_version(),
         request_time,

@@ -23,13 +23,22 @@ pub fn derive_signing_key(secret: &str, date: &str, region: &str, service: &str)
 }
 
 /// A bounded, thread-safe cache of derived signing keys, keyed by
-/// (secret, `yyyyMMdd`, region, service). Entries are indexed by a SHA-256 of
-/// the tuple so secrets are not kept as map keys. When full, an arbitrary entry
-/// is evicted (keys roll over daily, so the working set is small).
+/// (secret, `yyyyMMdd`, region, service). Entries are indexed by the SHA-256 of
+/// the secret (so secrets are not kept, and a changed secret misses), then
+/// matched on the scope, which is not secret, exactly. When full, an arbitrary
+/// entry is evicted (keys roll over daily, so the working set is small).
 #[derive(Debug)]
 pub struct SigningKeyCache {
     capacity: usize,
-    entries: Mutex<HashMap<[u8; 32], CachedKey, DigestHasher>>,
+    entries: Mutex<Entries>,
+}
+
+/// The cached keys by secret digest, then by scope.
+#[derive(Debug, Default)]
+struct Entries {
+    by_secret: HashMap<[u8; 32], Vec<CachedKey>, DigestHasher>,
+    /// Number of keys across all secrets.
+    len: usize,
 }
 
 /// Map hasher for SHA-256 digests: their first eight bytes are already uniform
@@ -64,25 +73,25 @@ impl std::hash::Hasher for DigestHash {
     }
 }
 
-/// A derived key with its HMAC pad states precomputed.
-#[derive(Clone)]
+/// A derived key with its HMAC pad states precomputed, and the scope it is for.
 struct CachedKey {
+    date: Box<str>,
+    region: Box<str>,
+    service: Box<str>,
     key: [u8; 32],
     mac: HmacSha256,
 }
 
 impl CachedKey {
-    fn new(key: [u8; 32]) -> Self {
-        CachedKey {
-            key,
-            mac: hmac_sha256_keyed(&key),
-        }
+    fn is_for(&self, date: &str, region: &str, service: &str) -> bool {
+        *self.date == *date && *self.region == *region && *self.service == *service
     }
 }
 
 impl fmt::Debug for CachedKey {
-    /// As the bare key was shown before the pad states were cached.
+    /// The scope and the key (as the bare key was shown before).
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}/{}/{}: ", self.date, self.region, self.service)?;
         fmt::Debug::fmt(&self.key, f)
     }
 }
@@ -92,7 +101,7 @@ impl SigningKeyCache {
     pub fn new(capacity: usize) -> Self {
         SigningKeyCache {
             capacity,
-            entries: Mutex::new(HashMap::with_hasher(DigestHasher)),
+            entries: Mutex::new(Entries::default()),
         }
     }
 
@@ -101,7 +110,7 @@ impl SigningKeyCache {
         if self.capacity == 0 {
             return derive_signing_key(secret, date, region, service);
         }
-        self.cached(secret, date, region, service).key
+        self.cached(secret, date, region, service).0
     }
 
     /// The signing key and an HMAC keyed with it (cloned from the cache on a hit).
@@ -112,36 +121,54 @@ impl SigningKeyCache {
         region: &str,
         service: &str,
     ) -> ([u8; 32], HmacSha256) {
-        let entry = if self.capacity == 0 {
-            CachedKey::new(derive_signing_key(secret, date, region, service))
-        } else {
-            self.cached(secret, date, region, service)
-        };
-        (entry.key, entry.mac)
+        if self.capacity == 0 {
+            let key = derive_signing_key(secret, date, region, service);
+            return (key, hmac_sha256_keyed(&key));
+        }
+        self.cached(secret, date, region, service)
     }
 
-    fn cached(&self, secret: &str, date: &str, region: &str, service: &str) -> CachedKey {
-        let id = cache_id(secret, date, region, service);
-        {
-            let entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
-            if let Some(entry) = entries.get(&id) {
-                return entry.clone();
-            }
+    fn cached(
+        &self,
+        secret: &str,
+        date: &str,
+        region: &str,
+        service: &str,
+    ) -> ([u8; 32], HmacSha256) {
+        let id = secret_id(secret);
+        let find = |entries: &Entries| {
+            entries
+                .by_secret
+                .get(&id)
+                .and_then(|keys| keys.iter().find(|k| k.is_for(date, region, service)))
+                .map(|k| (k.key, k.mac.clone()))
+        };
+        if let Some(hit) = find(&self.entries.lock().unwrap_or_else(|e| e.into_inner())) {
+            return hit;
         }
-        let entry = CachedKey::new(derive_signing_key(secret, date, region, service));
+        let key = derive_signing_key(secret, date, region, service);
+        let mac = hmac_sha256_keyed(&key);
         let mut entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
-        if entries.len() >= self.capacity && !entries.contains_key(&id) {
-            if let Some(victim) = entries.keys().next().copied() {
-                entries.remove(&victim);
+        // Another thread may have cached it meanwhile.
+        if find(&entries).is_none() {
+            if entries.len >= self.capacity {
+                entries.evict_one();
             }
+            entries.by_secret.entry(id).or_default().push(CachedKey {
+                date: date.into(),
+                region: region.into(),
+                service: service.into(),
+                key,
+                mac: mac.clone(),
+            });
+            entries.len += 1;
         }
-        entries.insert(id, entry.clone());
-        entry
+        (key, mac)
     }
 
     /// Number of cached keys.
     pub fn len(&self) -> usize {
-        self.entries.lock().unwrap_or_else(|e| e.into_inner()).len()
+        self.entries.lock().unwrap_or_else(|e| e.into_inner()).len
     }
 
     /// True when no key is cached.
@@ -157,14 +184,26 @@ impl Default for SigningKeyCache {
     }
 }
 
-/// Length-prefixed hash of the tuple, so that no two tuples collide by concatenation.
-fn cache_id(secret: &str, date: &str, region: &str, service: &str) -> [u8; 32] {
-    let mut hasher = Sha256::new();
-    for part in [secret, date, region, service] {
-        hasher.update((part.len() as u64).to_be_bytes());
-        hasher.update(part.as_bytes());
+impl Entries {
+    /// Drops an arbitrary cached key.
+    fn evict_one(&mut self) {
+        let Some(victim) = self.by_secret.keys().next().copied() else {
+            return;
+        };
+        if let Some(keys) = self.by_secret.get_mut(&victim) {
+            keys.pop();
+            self.len = self.len.saturating_sub(1);
+            if keys.is_empty() {
+                self.by_secret.remove(&victim);
+            }
+        }
     }
-    hasher.finalize().into()
+}
+
+/// What the cache indexes a secret by: its SHA-256 (one compression for secrets of up
+/// to 55 bytes), so the secret itself is not kept.
+fn secret_id(secret: &str) -> [u8; 32] {
+    Sha256::digest(secret.as_bytes()).into()
 }
 
 #[cfg(test)]
@@ -187,16 +226,48 @@ mod tests {
     }
 
     #[test]
-    fn cache_id_is_hash_of_length_prefixed_concatenation() {
-        let mut buf = Vec::new();
-        for part in ["secret", "20200101", "us-east-1", "s3"] {
-            buf.extend_from_slice(&(part.len() as u64).to_be_bytes());
-            buf.extend_from_slice(part.as_bytes());
+    fn secret_id_is_sha256_of_the_secret() {
+        assert_eq!(secret_id("secret"), crate::crypto::sha256(b"secret"));
+    }
+
+    #[test]
+    fn cache_tells_secrets_and_scopes_apart() {
+        let cache = SigningKeyCache::new(16);
+        let tuples = [
+            ("s", "20200101", "r", "s3"),
+            ("t", "20200101", "r", "s3"),
+            ("s", "20200102", "r", "s3"),
+            ("s", "20200101", "q", "s3"),
+            ("s", "20200101", "r", "iam"),
+            // Same concatenation as neighbours, other split.
+            ("s", "20200101", "rs", "3"),
+            ("ss", "20200101", "r", "s3"),
+        ];
+        for _ in 0..2 {
+            for (secret, date, region, service) in tuples {
+                let (key, _) = cache.signing_key_mac(secret, date, region, service);
+                assert_eq!(key, derive_signing_key(secret, date, region, service));
+            }
+            assert_eq!(cache.len(), tuples.len());
         }
-        assert_eq!(
-            cache_id("secret", "20200101", "us-east-1", "s3"),
-            crate::crypto::sha256(&buf)
-        );
+    }
+
+    #[test]
+    fn eviction_keeps_len_and_contents_consistent() {
+        let cache = SigningKeyCache::new(3);
+        for round in 0..3 {
+            for secret in ["a", "b", "c", "d", "e"] {
+                for day in ["20200101", "20200102"] {
+                    let (key, _) = cache.signing_key_mac(secret, day, "r", "s3");
+                    assert_eq!(key, derive_signing_key(secret, day, "r", "s3"), "{round}");
+                    let entries = cache.entries.lock().unwrap();
+                    let counted: usize = entries.by_secret.values().map(Vec::len).sum();
+                    assert_eq!(entries.len, counted);
+                    assert!(entries.len <= 3);
+                    assert!(entries.by_secret.values().all(|v| !v.is_empty()));
+                }
+            }
+        }
     }
 
     #[test]

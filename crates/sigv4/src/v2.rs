@@ -169,7 +169,7 @@ pub(crate) fn verify_v2(
     let expected = signature_v2(secret, &sts);
     if !ct_eq(expected.as_bytes(), v2.signature.as_bytes()) {
         return Err(AuthError::mismatch(
-            &auth.access_key_id,
+            &v2.access_key_id,
             sts,
             String::new(),
             &v2.signature,
@@ -183,7 +183,7 @@ pub(crate) fn verify_v2(
     signed_headers.extend(amz_header_names(req));
     let token = header_value(req, "x-amz-security-token");
     Ok(VerifiedAuth {
-        access_key_id: auth.access_key_id.clone(),
+        access_key_id: v2.access_key_id.clone(),
         kind: auth.kind,
         signature_version: auth.signature_version(),
         request_time,

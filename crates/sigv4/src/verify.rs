@@ -5,7 +5,7 @@ use time::OffsetDateTime;
 use crate::auth::{
     AuthKind, CredentialScope, Flavor, Params, ParsedAuth, SignatureVersion, V4Params, SERVICE,
 };
-use crate::canonical::{push_canonical_headers, push_canonical_uri, ALGORITHM, SCOPE_TERMINATOR};
+use crate::canonical::{push_canonical_headers, push_canonical_uri, ALGORITHM};
 use crate::chunked::{ChunkSigningContext, ChunkedDecoder};
 use hmac::Mac;
 
@@ -87,16 +87,17 @@ pub(crate) fn check_scope(
     ctx: &VerifyContext,
     flavor: Flavor,
 ) -> Result<(), AuthError> {
-    if credential.service != SERVICE {
+    if credential.service() != SERVICE {
         return Err(flavor.credential_error(&format!(
             "incorrect service \"{}\". This endpoint belongs to \"{SERVICE}\".",
-            credential.service
+            credential.service()
         )));
     }
-    if credential.region != ctx.region {
+    if credential.region() != ctx.region {
         return Err(flavor.credential_error(&format!(
             "the region '{}' is wrong; expecting '{}'",
-            credential.region, ctx.region
+            credential.region(),
+            ctx.region
         )));
     }
     Ok(())
@@ -200,9 +201,9 @@ pub(crate) fn payload_check(
                                     .to_owned(),
                             )
                         })?;
-                    PayloadCheck::Chunked(decoder.with_decoded_length(len))
+                    PayloadCheck::Chunked(Box::new(decoder.with_decoded_length(len)))
                 }
-                None => PayloadCheck::Chunked(decoder),
+                None => PayloadCheck::Chunked(Box::new(decoder)),
             }
         }
     })
@@ -216,7 +217,6 @@ pub(crate) fn payload_check(
 #[allow(clippy::too_many_arguments)]
 pub(crate) fn check_v4_signature(
     req: &RequestView,
-    auth: &ParsedAuth,
     v4: &V4Params,
     request_time: OffsetDateTime,
     canonical_query: &str,
@@ -278,33 +278,27 @@ pub(crate) fn check_v4_signature(
         "\n",
         date,
         "\n",
-        &credential.date,
-        "/",
-        &credential.region,
-        "/",
-        &credential.service,
-        "/",
-        SCOPE_TERMINATOR,
+        credential.scope_str(),
         "\n",
         canonical_hash,
     ];
     let (signing_key, mut mac) =
         ctx.key_cache
-            .signing_key_mac(secret, &credential.date, &credential.region, SERVICE);
+            .signing_key_mac(secret, credential.date(), credential.region(), SERVICE);
     for part in sts_parts {
         mac.update(part.as_bytes());
     }
     let expected = hex32(&mac.finalize().into_bytes().into());
     if !ct_eq(&expected, v4.signature.as_bytes()) {
         return Err(AuthError::mismatch(
-            &auth.access_key_id,
+            credential.access_key_id(),
             sts_parts.concat(),
             canonical,
             &v4.signature,
         ));
     }
     payload_check(content, req, || ChunkSigningContext {
-        access_key_id: auth.access_key_id.clone(),
+        access_key_id: credential.access_key_id().to_owned(),
         signing_key,
         amz_date: date.to_owned(),
         scope: credential.scope(),

@@ -226,7 +226,7 @@ fn header_form_from_signed_request() {
         assert_eq!(auth.signature(), case.expected("header-signature.txt"));
         let credential = auth.credential().unwrap();
         assert_eq!(
-            (credential.region.as_str(), credential.service.as_str()),
+            (credential.region(), credential.service()),
             (case.region.as_str(), case.service.as_str())
         );
 
@@ -364,7 +364,7 @@ fn query_form_from_signed_request() {
         );
         let key = sluice_sigv4::derive_signing_key(
             &case.secret,
-            &auth.credential().unwrap().date,
+            auth.credential().unwrap().date(),
             &case.region,
             &case.service,
         );
