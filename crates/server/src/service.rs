@@ -262,9 +262,16 @@ async fn serve(
                     | Endpoint::ListParts { .. }
                     | Endpoint::AbortMultipartUpload { .. }
             );
-            crate::grant_use::admit(state, id, &log.access_key, remote.ip(), spends)
-                .await
-                .inspect_err(|e| log.presigned_outcome = Some(presigned_failure(e)))?
+            match crate::grant_use::admit(state, id, &log.access_key, remote.ip(), spends).await {
+                Ok(g) => g,
+                Err(e) => {
+                    log.presigned_outcome = Some(presigned_failure(&e));
+                    // Refused before the body was read: drain it so the client reads the 403.
+                    body.drain_after_error(MAX_DRAIN_AFTER_ERROR, expects_continue(parts))
+                        .await;
+                    return Err(e);
+                }
+            }
         }
         None => None,
     };
@@ -275,11 +282,7 @@ async fn serve(
     }
     .await;
     if result.is_err() {
-        let expects_continue = parts
-            .headers
-            .get(http::header::EXPECT)
-            .is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"100-continue"));
-        body.drain_after_error(MAX_DRAIN_AFTER_ERROR, expects_continue)
+        body.drain_after_error(MAX_DRAIN_AFTER_ERROR, expects_continue(parts))
             .await;
     }
     if let Some(g) = grant_use {
@@ -290,6 +293,14 @@ async fn serve(
         g.finish(body.received(), status).await;
     }
     result
+}
+
+/// Whether the client waits for `100 Continue` before sending the body.
+fn expects_continue(parts: &http::request::Parts) -> bool {
+    parts
+        .headers
+        .get(http::header::EXPECT)
+        .is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"100-continue"))
 }
 
 /// Checks the signed `x-sluice-*` constraints of a presigned URL; returns them (the body size
