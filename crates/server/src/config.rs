@@ -37,6 +37,9 @@ pub struct ServerConfig {
     /// Most request-body bytes held in memory at once, over all uploads; beyond it, uploads
     /// stop reading their sockets until bytes reach storage (back-pressure).
     pub max_inflight_body_bytes: usize,
+    /// Blobs (whole objects or parts) up to this many bytes are stored in the metadata
+    /// database rather than as files; 0 keeps every blob a file.
+    pub inline_max_bytes: usize,
     /// Address of the web console listener; `None` leaves the console off.
     pub console_listen: Option<SocketAddr>,
     /// The server-wide CORS rule for buckets without their own `CORSConfiguration`
@@ -66,6 +69,7 @@ impl ServerConfig {
             header_read_timeout: Duration::from_secs(30),
             body_idle_timeout: Duration::from_secs(60),
             max_inflight_body_bytes: 256 << 20,
+            inline_max_bytes: sluice_store::DEFAULT_INLINE_MAX,
             console_listen: None,
             cors_default: None,
             tls_cert: None,

@@ -131,7 +131,7 @@ async fn start_inner(
     wrap: Option<StoreWrapper>,
 ) -> Result<RunningServer, StartError> {
     let dir = config.data_dir.display().to_string();
-    let (meta, blobs) = sluice_store::open_embedded(&config.data_dir)
+    let (meta, blobs) = sluice_store::open_embedded_with(&config.data_dir, config.inline_max_bytes)
         .await
         .map_err(|source| StartError::Storage {
             dir: dir.clone(),

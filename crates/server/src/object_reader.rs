@@ -14,6 +14,8 @@ pub const READ_CHUNK: usize = 512 * 1024;
 #[derive(Debug, Clone)]
 struct Segment {
     blob: BlobRef,
+    /// The whole blob's size.
+    blob_size: u64,
     offset: u64,
     len: u64,
 }
@@ -45,6 +47,7 @@ impl ObjectReader {
             if s < e {
                 segments.push(Segment {
                     blob,
+                    blob_size: size,
                     offset: s - lo,
                     len: e - s,
                 });
@@ -64,7 +67,7 @@ impl ObjectReader {
                 let Some(seg) = self.segments.next() else {
                     return Ok(None);
                 };
-                let reader = self.blobs.open(&seg.blob).await?;
+                let reader = self.blobs.open_sized(&seg.blob, seg.blob_size).await?;
                 self.current = Some((reader, seg));
                 continue;
             }

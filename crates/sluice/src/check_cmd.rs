@@ -6,7 +6,8 @@ use md5::{Digest, Md5};
 use sluice_server::checksum::{BodyHasher, ALL_ALGORITHMS};
 use sluice_server::object_reader::ObjectReader;
 use sluice_store::{
-    BlobStore, ListQuery, LocalBlobStore, MetaStore, ObjectMeta, SqliteMetaStore, META_FILE_NAME,
+    BlobStore, ListQuery, LocalBlobStore, MetaStore, ObjectMeta, SqliteMetaStore, TieredBlobStore,
+    DEFAULT_INLINE_MAX, META_FILE_NAME,
 };
 use std::path::Path;
 use std::sync::Arc;
@@ -45,13 +46,18 @@ pub async fn run(data_dir: &Path, repair: bool) -> Result<bool> {
             META_FILE_NAME
         );
     }
-    let meta: Arc<dyn MetaStore> =
-        Arc::new(SqliteMetaStore::open(&meta_path).context("opening the metadata store")?);
+    let sqlite = SqliteMetaStore::open(&meta_path).context("opening the metadata store")?;
     let local = LocalBlobStore::open(data_dir).context("opening the blob store")?;
     let temp_files = std::fs::read_dir(local.tmp_dir())
         .map(|d| d.count())
         .unwrap_or(0);
-    let blobs: Arc<dyn BlobStore> = Arc::new(local);
+    // Reads find a blob in either tier, whatever the server's inline limit is.
+    let blobs: Arc<dyn BlobStore> = Arc::new(TieredBlobStore::new(
+        sqlite.clone(),
+        local,
+        DEFAULT_INLINE_MAX,
+    ));
+    let meta: Arc<dyn MetaStore> = Arc::new(sqlite);
     let mut report = Report {
         temp_files,
         ..Default::default()

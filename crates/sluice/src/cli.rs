@@ -106,6 +106,11 @@ pub struct ServeArgs {
     /// wait (back-pressure) [default: 268435456 = 256 MiB; at least 4194304].
     #[arg(long, env = "SLUICE_MAX_INFLIGHT_BODY_BYTES", value_name = "BYTES")]
     pub max_inflight_body_bytes: Option<usize>,
+    /// Objects and parts up to this size are stored inside the metadata database instead of
+    /// as files (one shared fsync for many small uploads); 0 stores every object as a file
+    /// [default: 65536 = 64 KiB; at most 1048576].
+    #[arg(long, env = "SLUICE_INLINE_MAX_BYTES", value_name = "BYTES")]
+    pub inline_max_bytes: Option<usize>,
     /// Seconds a client has to send a complete request header block [default: 30].
     #[arg(long, env = "SLUICE_HEADER_TIMEOUT")]
     pub header_timeout: Option<u64>,

@@ -38,6 +38,8 @@ pub struct FileConfig {
     pub max_connections: Option<usize>,
     /// See `--max-inflight-body-bytes`.
     pub max_inflight_body_bytes: Option<usize>,
+    /// See `--inline-max-bytes`.
+    pub inline_max_bytes: Option<usize>,
     /// See `--header-timeout`.
     pub header_timeout: Option<u64>,
     /// See `--body-timeout`.
@@ -80,7 +82,7 @@ impl ServeSettings {
             }
         };
         format!(
-            "data_dir = {:?}\nlisten = \"{}\"\n{}\nregion = {:?}\n{}\nno_sigv2 = {}\nroot_access_key = {}\nroot_secret_key = {}\nshutdown_grace = {}\nstale_upload_hours = {}\nmax_connections = {}\nmax_inflight_body_bytes = {}\nheader_timeout = {}\nbody_timeout = {}\n{}\nlog_format = \"{}\"\n",
+            "data_dir = {:?}\nlisten = \"{}\"\n{}\nregion = {:?}\n{}\nno_sigv2 = {}\nroot_access_key = {}\nroot_secret_key = {}\nshutdown_grace = {}\nstale_upload_hours = {}\nmax_connections = {}\nmax_inflight_body_bytes = {}\ninline_max_bytes = {}\nheader_timeout = {}\nbody_timeout = {}\n{}\nlog_format = \"{}\"\n",
             c.data_dir.display().to_string(),
             c.listen,
             match &c.console_listen { Some(a) => format!("console_listen = \"{a}\""), None => "# console_listen: not set (web console off)".to_string() },
@@ -93,6 +95,7 @@ impl ServeSettings {
             c.stale_upload_age.as_secs() / 3600,
             c.max_connections,
             c.max_inflight_body_bytes,
+            c.inline_max_bytes,
             c.header_read_timeout.as_secs(),
             c.body_idle_timeout.as_secs(),
             match (&c.tls_cert, &c.tls_key) {
@@ -176,6 +179,13 @@ pub fn merge(args: ServeArgs) -> Result<ServeSettings> {
             bail!("config key `max_inflight_body_bytes`: must be at least {min}");
         }
         cfg.max_inflight_body_bytes = n;
+    }
+    if let Some(n) = args.inline_max_bytes.or(file.inline_max_bytes) {
+        let max = sluice_store::INLINE_MAX_LIMIT;
+        if n > max {
+            bail!("config key `inline_max_bytes`: must be at most {max}");
+        }
+        cfg.inline_max_bytes = n;
     }
     if let Some(t) = args.header_timeout.or(file.header_timeout) {
         if t == 0 {

@@ -85,7 +85,7 @@ fn count_files(dir: &Path) -> usize {
 /// (committed blobs, temp files) in the data dir.
 fn disk_state(ts: &TestServer) -> (usize, usize) {
     (
-        count_files(&ts.dir.path().join("blobs")),
+        common::stored_blobs(ts.dir.path()),
         count_files(&ts.dir.path().join("tmp")),
     )
 }

@@ -636,7 +636,7 @@ async fn stale_uploads_are_swept_and_their_bytes_freed() {
         .send()
         .await
         .unwrap();
-    let blob_files = || walk(&ts.dir.path().join("blobs"));
+    let blob_files = || common::stored_blobs(ts.dir.path());
     assert_eq!(blob_files(), 1);
     let server = ts.server.as_ref().unwrap();
     assert_eq!(
@@ -663,20 +663,4 @@ async fn stale_uploads_are_swept_and_their_bytes_freed() {
         .uploads()
         .is_empty());
     ts.stop().await;
-}
-
-fn walk(dir: &std::path::Path) -> usize {
-    let Ok(entries) = std::fs::read_dir(dir) else {
-        return 0;
-    };
-    entries
-        .flatten()
-        .map(|e| {
-            if e.path().is_dir() {
-                walk(&e.path())
-            } else {
-                1
-            }
-        })
-        .sum()
 }

@@ -16,6 +16,17 @@ pub trait BlobStore: Send + Sync + 'static {
     /// Opens a committed blob; [`StoreError::BlobMissing`] if it does not exist.
     async fn open(&self, blob: &BlobRef) -> Result<Box<dyn BlobReader>, StoreError>;
 
+    /// Opens a committed blob the caller knows to be `size` bytes long (from its metadata), so
+    /// a backend with several tiers can look in the likely one first.
+    async fn open_sized(
+        &self,
+        blob: &BlobRef,
+        size: u64,
+    ) -> Result<Box<dyn BlobReader>, StoreError> {
+        let _ = size;
+        self.open(blob).await
+    }
+
     /// Deletes a committed blob; a missing blob is not an error.
     async fn delete(&self, blob: &BlobRef) -> Result<(), StoreError>;
 

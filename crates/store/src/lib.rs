@@ -1,7 +1,8 @@
 //! sluice-store: metadata and blob storage for Sluice.
 //!
 //! - [`MetaStore`]: buckets and object rows, S3 listing; embedded backend [`SqliteMetaStore`].
-//! - [`BlobStore`]: immutable byte blobs; embedded backend [`LocalBlobStore`].
+//! - [`BlobStore`]: immutable byte blobs; embedded backend [`TieredBlobStore`] (small blobs in
+//!   the metadata database, the rest as files in a [`LocalBlobStore`]).
 //! - [`open_embedded`]: both backends on one data directory, ready to serve.
 //! - [`IdentityStore`] / [`BucketAccessStore`]: users, keys, policies, bucket policies and
 //!   canned ACLs, [`BucketCorsStore`]: bucket CORS rules; [`open_embedded_access`] opens them on the same data directory.
@@ -25,6 +26,7 @@ mod model;
 mod multipart_model;
 mod orphans;
 mod sqlite;
+mod tiered_blob;
 
 use std::path::Path;
 use std::sync::Arc;
@@ -44,21 +46,33 @@ pub use multipart_model::{CompletedUpload, PartRecord, UploadMeta, UploadPage};
 pub use orphans::sweep_orphans;
 pub use sqlite::schema::SCHEMA_VERSION;
 pub use sqlite::{SqliteMetaStore, META_FILE_NAME};
+pub use tiered_blob::{TieredBlobStore, DEFAULT_INLINE_MAX, INLINE_MAX_LIMIT};
 
 /// Opens the embedded backends on `data_dir` (created if needed): `meta.sqlite` with pending
-/// migrations applied, and the blob directories with `tmp/` emptied. Cost does not grow with
-/// the number of objects; the orphan sweep is left to the caller's background task.
+/// migrations applied, and the blob directories with `tmp/` emptied; blobs up to
+/// [`DEFAULT_INLINE_MAX`] bytes live in the database. Cost does not grow with the number of
+/// objects; the orphan sweep is left to the caller's background task.
 pub async fn open_embedded(
     data_dir: &Path,
 ) -> Result<(Arc<dyn MetaStore>, Arc<dyn BlobStore>), StoreError> {
+    open_embedded_with(data_dir, DEFAULT_INLINE_MAX).await
+}
+
+/// [`open_embedded`] keeping blobs up to `inline_max` bytes in the metadata database (0: none;
+/// at most [`INLINE_MAX_LIMIT`]).
+pub async fn open_embedded_with(
+    data_dir: &Path,
+    inline_max: usize,
+) -> Result<(Arc<dyn MetaStore>, Arc<dyn BlobStore>), StoreError> {
     let dir = data_dir.to_path_buf();
-    let (meta, blobs) = error::blocking(move || {
+    let (meta, files) = error::blocking(move || {
         std::fs::create_dir_all(&dir)?;
         let meta = SqliteMetaStore::open(&dir.join(META_FILE_NAME))?;
-        let blobs = LocalBlobStore::open(&dir)?;
-        Ok((meta, blobs))
+        let files = LocalBlobStore::open(&dir)?;
+        Ok((meta, files))
     })
     .await?;
+    let blobs = TieredBlobStore::new(meta.clone(), files, inline_max);
     blobs.clean_temp().await?;
     Ok((Arc::new(meta), Arc::new(blobs)))
 }

@@ -73,6 +73,17 @@ impl LocalBlobStore {
         Ok(fan_out_dir(&self.blobs, blob.as_str()).join(blob.as_str()))
     }
 
+    /// Deletes a committed blob file; says whether it existed.
+    pub(crate) async fn remove(&self, blob: &BlobRef) -> Result<bool, StoreError> {
+        let path = self.blob_path(blob)?;
+        blocking(move || match fs::remove_file(&path) {
+            Ok(()) => Ok(true),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(false),
+            Err(e) => Err(e.into()),
+        })
+        .await
+    }
+
     /// The temp directory (for tests and diagnostics).
     pub fn tmp_dir(&self) -> &Path {
         &self.tmp
@@ -154,12 +165,7 @@ impl BlobStore for LocalBlobStore {
     }
 
     async fn delete(&self, blob: &BlobRef) -> Result<(), StoreError> {
-        let path = self.blob_path(blob)?;
-        blocking(move || match fs::remove_file(&path) {
-            Err(e) if e.kind() != io::ErrorKind::NotFound => Err(e.into()),
-            _ => Ok(()),
-        })
-        .await
+        self.remove(blob).await.map(|_| ())
     }
 
     async fn list_blobs_older_than(&self, cutoff: SystemTime) -> Result<Vec<BlobRef>, StoreError> {

@@ -5,7 +5,8 @@ mod common;
 use std::path::Path;
 use std::time::{Duration, SystemTime};
 
-use common::env;
+// The file tier: the tiered store's database tier has its own tests (tiered.rs).
+use common::file_env as env;
 use sluice_store::{BlobRef, BlobStore, LocalBlobStore, StoreError, BLOBS_DIR, TMP_DIR};
 
 fn tmp_entries(data: &Path) -> usize {

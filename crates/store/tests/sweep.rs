@@ -1,4 +1,5 @@
-//! Orphan sweep and crash-safety behaviour across reopen.
+//! Orphan sweep and crash-safety behaviour across reopen, for blobs kept as files (the small
+//! blobs kept in the database: tiered.rs).
 
 mod common;
 
@@ -6,7 +7,7 @@ use std::fs::File;
 use std::time::{Duration, SystemTime};
 
 use common::{bucket, object};
-use sluice_store::{open_embedded, sweep_orphans, BlobRef, BlobStore, Checksums, PartInfo};
+use sluice_store::{open_embedded_with, sweep_orphans, BlobRef, BlobStore, Checksums, PartInfo};
 
 async fn write_blob(blobs: &dyn BlobStore, data: &[u8]) -> BlobRef {
     let mut w = blobs.create().await.unwrap();
@@ -26,7 +27,7 @@ fn age(path: &std::path::Path, by: Duration) {
 #[tokio::test]
 async fn sweep_removes_only_old_unreferenced_blobs() {
     let dir = tempfile::tempdir().unwrap();
-    let (meta, blobs) = open_embedded(dir.path()).await.unwrap();
+    let (meta, blobs) = open_embedded_with(dir.path(), 0).await.unwrap();
     meta.create_bucket(&bucket("b")).await.unwrap();
 
     let referenced = write_blob(blobs.as_ref(), b"object").await;
@@ -79,7 +80,7 @@ async fn committed_blob_and_meta_agree_after_reopen() {
     let payload: Vec<u8> = (0..200_000u32).map(|i| (i % 253) as u8).collect();
     let key = "crash/safe";
     {
-        let (meta, blobs) = open_embedded(dir.path()).await.unwrap();
+        let (meta, blobs) = open_embedded_with(dir.path(), 0).await.unwrap();
         meta.create_bucket(&bucket("b")).await.unwrap();
         let id = write_blob(blobs.as_ref(), &payload).await;
         let mut obj = object("b", key, payload.len() as u64);
@@ -96,7 +97,7 @@ async fn committed_blob_and_meta_agree_after_reopen() {
         1
     );
 
-    let (meta, blobs) = open_embedded(dir.path()).await.unwrap();
+    let (meta, blobs) = open_embedded_with(dir.path(), 0).await.unwrap();
     assert_eq!(
         std::fs::read_dir(dir.path().join("tmp")).unwrap().count(),
         0,
@@ -112,7 +113,7 @@ async fn committed_blob_and_meta_agree_after_reopen() {
 #[tokio::test]
 async fn replace_returns_old_blob_for_the_caller_to_free() {
     let dir = tempfile::tempdir().unwrap();
-    let (meta, blobs) = open_embedded(dir.path()).await.unwrap();
+    let (meta, blobs) = open_embedded_with(dir.path(), 0).await.unwrap();
     meta.create_bucket(&bucket("b")).await.unwrap();
     let v1 = write_blob(blobs.as_ref(), b"v1").await;
     let v2 = write_blob(blobs.as_ref(), b"v2").await;

@@ -279,3 +279,28 @@ pub fn target_of(url: &str) -> &str {
     let after_scheme = url.split_once("://").map(|(_, r)| r).unwrap_or(url);
     &after_scheme[after_scheme.find('/').unwrap_or(after_scheme.len())..]
 }
+
+/// Committed blobs in a data dir, in either tier: files under `blobs/` plus rows of the
+/// metadata database's `small_blobs` table.
+pub fn stored_blobs(data_dir: &std::path::Path) -> usize {
+    fn files(dir: &std::path::Path) -> usize {
+        let Ok(entries) = std::fs::read_dir(dir) else {
+            return 0;
+        };
+        entries
+            .flatten()
+            .map(|e| {
+                if e.path().is_dir() {
+                    files(&e.path())
+                } else {
+                    1
+                }
+            })
+            .sum()
+    }
+    let conn = rusqlite::Connection::open(data_dir.join("meta.sqlite")).unwrap();
+    let rows: i64 = conn
+        .query_row("SELECT COUNT(*) FROM small_blobs", [], |r| r.get(0))
+        .unwrap();
+    files(&data_dir.join("blobs")) + rows as usize
+}

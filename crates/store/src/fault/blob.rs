@@ -39,6 +39,14 @@ impl BlobStore for FaultyBlobStore {
         self.inner.open(blob).await
     }
 
+    async fn open_sized(
+        &self,
+        blob: &BlobRef,
+        size: u64,
+    ) -> Result<Box<dyn BlobReader>, StoreError> {
+        self.inner.open_sized(blob, size).await
+    }
+
     async fn delete(&self, blob: &BlobRef) -> Result<(), StoreError> {
         self.plan.check(FaultOp::BlobDelete)?;
         self.inner.delete(blob).await

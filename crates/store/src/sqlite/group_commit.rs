@@ -5,6 +5,11 @@
 //! whole queue and runs it as one transaction, each write inside its own savepoint (a failing
 //! write rolls back alone), then commits once. Every caller gets its answer only after that
 //! commit is durable, so "acknowledged" still means "on disk". A lone write runs as before.
+//!
+//! A write may also be queued as *lazy* ([`write_lazy`]): one that need not be on disk before
+//! it is answered because a later durable commit on this database covers it (the write-ahead
+//! log is fsynced and replayed in order). A batch of only lazy writes commits without the
+//! fsync (`synchronous=NORMAL` for that commit).
 
 use std::sync::{Arc, Mutex};
 
@@ -20,14 +25,41 @@ type Job = Box<dyn FnOnce(&mut Connection) -> (bool, Pending) + Send>;
 /// A finished write waiting for the outcome of the commit.
 type Pending = Box<dyn FnOnce(Result<(), &StoreError>) + Send>;
 
+/// A queued write and whether its commit must reach the disk before it is answered.
+struct Queued {
+    job: Job,
+    durable: bool,
+}
+
 /// Writes waiting for the writer connection.
 #[derive(Default)]
 pub(super) struct WriteQueue {
-    jobs: Mutex<Vec<Job>>,
+    jobs: Mutex<Vec<Queued>>,
 }
 
-/// Runs `f` on the writer connection, batched with concurrent writes into one commit.
+/// Runs `f` on the writer connection, batched with concurrent writes into one commit; answers
+/// once that commit is durable.
 pub(super) async fn write<T, F>(inner: &Arc<Inner>, f: F) -> Result<T, StoreError>
+where
+    F: FnOnce(&mut Connection) -> Result<T, StoreError> + Send + 'static,
+    T: Send + 'static,
+{
+    enqueue(inner, f, true).await
+}
+
+/// Like [`write`], but answers once the commit is in the write-ahead log, maybe before it is
+/// fsynced: only for writes that a later durable commit on this database makes durable
+/// before anything depends on them (a small blob's bytes before the object row naming them),
+/// or whose loss is harmless (freeing a blob: the orphan sweep retries).
+pub(super) async fn write_lazy<T, F>(inner: &Arc<Inner>, f: F) -> Result<T, StoreError>
+where
+    F: FnOnce(&mut Connection) -> Result<T, StoreError> + Send + 'static,
+    T: Send + 'static,
+{
+    enqueue(inner, f, false).await
+}
+
+async fn enqueue<T, F>(inner: &Arc<Inner>, f: F, durable: bool) -> Result<T, StoreError>
 where
     F: FnOnce(&mut Connection) -> Result<T, StoreError> + Send + 'static,
     T: Send + 'static,
@@ -45,7 +77,7 @@ where
         });
         (ok, pending)
     });
-    lock(&inner.queue.jobs).push(job);
+    lock(&inner.queue.jobs).push(Queued { job, durable });
     let runner = Arc::clone(inner);
     blocking(move || {
         run_queue(&runner);
@@ -60,17 +92,41 @@ where
 /// Takes the writer, then every queued write, and runs them.
 fn run_queue(inner: &Inner) {
     let mut conn = lock(&inner.writer);
-    let jobs = std::mem::take(&mut *lock(&inner.queue.jobs));
+    let queued = std::mem::take(&mut *lock(&inner.queue.jobs));
+    if queued.is_empty() {
+        return;
+    }
+    let durable = queued.iter().any(|q| q.durable);
+    let jobs: Vec<Job> = queued.into_iter().map(|q| q.job).collect();
+    // If the pragma fails the commit is simply fsynced: slower, never less durable.
+    let relaxed = !durable && conn.execute_batch("PRAGMA synchronous=NORMAL").is_ok();
+    run_jobs(&mut conn, jobs);
+    if relaxed {
+        if let Err(e) = conn.execute_batch("PRAGMA synchronous=FULL") {
+            // Never leave the writer relaxed: a fresh connection replaces it.
+            tracing::error!(error = %e, "could not restore synchronous=FULL; reopening the writer");
+            match Connection::open(&inner.path)
+                .map_err(StoreError::from)
+                .and_then(|c| super::schema::configure(&c, false).map(|()| c))
+            {
+                Ok(fresh) => *conn = fresh,
+                Err(e) => tracing::error!(error = %e, "could not reopen the metadata writer"),
+            }
+        }
+    }
+}
+
+fn run_jobs(conn: &mut Connection, jobs: Vec<Job>) {
     match jobs.len() {
         0 => {}
         1 => {
             for job in jobs {
                 // The write commits its own transaction, as without batching.
-                let (_, deliver) = job(&mut conn);
+                let (_, deliver) = job(conn);
                 deliver(Ok(()));
             }
         }
-        _ => run_batch(&mut conn, jobs),
+        _ => run_batch(conn, jobs),
     }
 }
 

@@ -15,6 +15,7 @@ mod listing;
 mod multipart;
 mod objects;
 pub mod schema;
+mod small_blobs;
 
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -82,6 +83,50 @@ impl SqliteMetaStore {
         T: Send + 'static,
     {
         group_commit::write(&self.inner, f).await
+    }
+
+    /// Like [`SqliteMetaStore::write`], answered before the commit's fsync (see
+    /// [`group_commit::write_lazy`] for when that is allowed).
+    async fn write_lazy<T, F>(&self, f: F) -> Result<T, StoreError>
+    where
+        F: FnOnce(&mut Connection) -> Result<T, StoreError> + Send + 'static,
+        T: Send + 'static,
+    {
+        group_commit::write_lazy(&self.inner, f).await
+    }
+
+    /// Stores a small blob's bytes in the database. Durable no later than the next durable
+    /// commit on this database: the metadata commit that references the blob.
+    pub(crate) async fn put_small_blob(
+        &self,
+        id: BlobRef,
+        created_ms: i64,
+        data: Vec<u8>,
+    ) -> Result<(), StoreError> {
+        self.write_lazy(move |c| small_blobs::insert(c, &id, created_ms, &data))
+            .await
+    }
+
+    /// The bytes of a small blob, `None` if the database does not hold it.
+    pub(crate) async fn get_small_blob(&self, id: &BlobRef) -> Result<Option<Vec<u8>>, StoreError> {
+        let id = id.clone();
+        self.read(move |c| small_blobs::get(c, &id)).await
+    }
+
+    /// Removes a small blob; says whether the database held it.
+    pub(crate) async fn delete_small_blob(&self, id: &BlobRef) -> Result<bool, StoreError> {
+        let id = id.clone();
+        self.write_lazy(move |c| small_blobs::delete(c, &id)).await
+    }
+
+    /// Small blobs whose id starts with the two hex digits of `shard`, written before `before_ms`.
+    pub(crate) async fn list_small_blobs(
+        &self,
+        shard: u8,
+        before_ms: i64,
+    ) -> Result<Vec<BlobRef>, StoreError> {
+        self.read(move |c| small_blobs::list_shard_older_than(c, shard, before_ms))
+            .await
     }
 
     /// Runs `f` with a pooled read-only connection on the blocking pool.

@@ -78,6 +78,8 @@ const MIGRATIONS: &[&str] = &[
     super::grants::EXPIRY_MIGRATION,
     // 6: bucket CORS configurations (sqlite/bucket_cors.rs).
     super::bucket_cors::MIGRATION,
+    // 7: small blobs stored inline in this database (sqlite/small_blobs.rs).
+    super::small_blobs::MIGRATION,
 ];
 
 /// The schema version this build writes.

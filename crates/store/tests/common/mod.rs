@@ -4,8 +4,8 @@
 use std::sync::Arc;
 
 use sluice_store::{
-    open_embedded, BlobRef, BlobStore, BucketMeta, Checksums, MetaStore, ObjectMeta,
-    StandardHeaders,
+    open_embedded, open_embedded_with, BlobRef, BlobStore, BucketMeta, Checksums, MetaStore,
+    ObjectMeta, StandardHeaders,
 };
 
 pub struct Env {
@@ -17,6 +17,13 @@ pub struct Env {
 pub async fn env() -> Env {
     let dir = tempfile::tempdir().unwrap();
     let (meta, blobs) = open_embedded(dir.path()).await.unwrap();
+    Env { dir, meta, blobs }
+}
+
+/// Like [`env`], with every blob a file (the file tier's own behaviour under test).
+pub async fn file_env() -> Env {
+    let dir = tempfile::tempdir().unwrap();
+    let (meta, blobs) = open_embedded_with(dir.path(), 0).await.unwrap();
     Env { dir, meta, blobs }
 }
 

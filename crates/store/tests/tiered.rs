@@ -1,0 +1,223 @@
+//! The tiered blob store: small blobs inside the metadata database, larger ones as files.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::time::{Duration, SystemTime};
+
+use common::{bucket, object};
+use sluice_store::{
+    open_embedded_with, sweep_orphans, BlobRef, BlobStore, StoreError, DEFAULT_INLINE_MAX,
+};
+
+const INLINE: usize = 1024;
+
+async fn write_blob(blobs: &dyn BlobStore, pieces: &[&[u8]]) -> BlobRef {
+    let mut w = blobs.create().await.unwrap();
+    for p in pieces {
+        w.write(p).await.unwrap();
+    }
+    w.commit().await.unwrap()
+}
+
+fn file_of(dir: &Path, id: &BlobRef) -> PathBuf {
+    dir.join("blobs").join(&id.0[0..2]).join(&id.0)
+}
+
+fn small_rows(dir: &Path) -> i64 {
+    let conn = rusqlite::Connection::open(dir.join("meta.sqlite")).unwrap();
+    conn.query_row("SELECT COUNT(*) FROM small_blobs", [], |r| r.get(0))
+        .unwrap()
+}
+
+async fn read_all(blobs: &dyn BlobStore, id: &BlobRef, size: u64) -> Vec<u8> {
+    let r = blobs.open_sized(id, size).await.unwrap();
+    let via_hint = r.read_chunk(0, usize::MAX).await.unwrap();
+    let r = blobs.open(id).await.unwrap();
+    assert_eq!(r.len(), size);
+    let plain = r.read_chunk(0, usize::MAX).await.unwrap();
+    assert_eq!(via_hint, plain, "both lookups find the same bytes");
+    plain
+}
+
+#[tokio::test]
+async fn blobs_up_to_the_limit_live_in_the_database_larger_ones_as_files() {
+    let dir = tempfile::tempdir().unwrap();
+    let (_meta, blobs) = open_embedded_with(dir.path(), INLINE).await.unwrap();
+
+    let exact = vec![7u8; INLINE];
+    let small = write_blob(blobs.as_ref(), &[&exact[..100], &exact[100..]]).await;
+    assert!(!file_of(dir.path(), &small).exists());
+    assert_eq!(small_rows(dir.path()), 1);
+    assert_eq!(read_all(blobs.as_ref(), &small, INLINE as u64).await, exact);
+
+    // One byte over: the writer moves what it held in memory into a file.
+    let over = vec![9u8; INLINE + 1];
+    let large = write_blob(blobs.as_ref(), &[&over[..INLINE], &over[INLINE..]]).await;
+    assert!(file_of(dir.path(), &large).exists());
+    assert_eq!(small_rows(dir.path()), 1);
+    assert_eq!(
+        read_all(blobs.as_ref(), &large, over.len() as u64).await,
+        over
+    );
+
+    let empty = write_blob(blobs.as_ref(), &[]).await;
+    assert_eq!(read_all(blobs.as_ref(), &empty, 0).await, Vec::<u8>::new());
+
+    // Ranges of a small blob, including past its end.
+    let r = blobs.open(&small).await.unwrap();
+    assert_eq!(r.read_chunk(1000, 100).await.unwrap().len(), 24);
+    assert!(r.read_chunk(INLINE as u64, 10).await.unwrap().is_empty());
+    assert!(r.read_chunk(u64::MAX, 10).await.unwrap().is_empty());
+
+    for id in [&small, &large, &empty] {
+        blobs.delete(id).await.unwrap();
+        assert!(matches!(
+            blobs.open(id).await,
+            Err(StoreError::BlobMissing(_))
+        ));
+        // Deleting again is not an error.
+        blobs.delete(id).await.unwrap();
+    }
+    assert!(!file_of(dir.path(), &large).exists());
+    assert_eq!(small_rows(dir.path()), 0);
+}
+
+#[tokio::test]
+async fn a_flushed_small_blob_becomes_a_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let (_meta, blobs) = open_embedded_with(dir.path(), INLINE).await.unwrap();
+    let mut w = blobs.create().await.unwrap();
+    w.write(b"held in memory").await.unwrap();
+    assert_eq!(w.buffered(), 14);
+    w.flush().await.unwrap();
+    assert_eq!(w.buffered(), 0, "a flushed writer holds no memory");
+    w.write(b", then more").await.unwrap();
+    assert_eq!(w.written(), 25);
+    let id = w.commit().await.unwrap();
+    assert!(file_of(dir.path(), &id).exists());
+    assert_eq!(small_rows(dir.path()), 0);
+    assert_eq!(
+        read_all(blobs.as_ref(), &id, 25).await,
+        b"held in memory, then more"
+    );
+}
+
+#[tokio::test]
+async fn an_aborted_or_dropped_writer_leaves_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let (_meta, blobs) = open_embedded_with(dir.path(), INLINE).await.unwrap();
+    let mut w = blobs.create().await.unwrap();
+    w.write(b"small").await.unwrap();
+    w.abort().await;
+    let mut w = blobs.create().await.unwrap();
+    w.write(&vec![1u8; INLINE * 3]).await.unwrap();
+    w.abort().await;
+    let mut w = blobs.create().await.unwrap();
+    w.write(&vec![1u8; INLINE * 3]).await.unwrap();
+    drop(w);
+    assert_eq!(small_rows(dir.path()), 0);
+    assert_eq!(
+        std::fs::read_dir(dir.path().join("tmp")).unwrap().count(),
+        0
+    );
+    assert!(blobs
+        .list_blobs_older_than(SystemTime::now() + Duration::from_secs(60))
+        .await
+        .unwrap()
+        .is_empty());
+}
+
+#[tokio::test]
+async fn a_zero_limit_keeps_every_blob_a_file_and_a_changed_limit_strands_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let (small_id, file_id) = {
+        let (_meta, blobs) = open_embedded_with(dir.path(), INLINE).await.unwrap();
+        let small_id = write_blob(blobs.as_ref(), &[b"tiny"]).await;
+        let (_m, files_only) = open_embedded_with(dir.path(), 0).await.unwrap();
+        let file_id = write_blob(files_only.as_ref(), &[b"tiny too"]).await;
+        assert!(file_of(dir.path(), &file_id).exists());
+        (small_id, file_id)
+    };
+    // Reopened with other limits, both blobs are found, with or without the size hint.
+    for limit in [0, 4, DEFAULT_INLINE_MAX] {
+        let (_meta, blobs) = open_embedded_with(dir.path(), limit).await.unwrap();
+        assert_eq!(read_all(blobs.as_ref(), &small_id, 4).await, b"tiny");
+        assert_eq!(read_all(blobs.as_ref(), &file_id, 8).await, b"tiny too");
+    }
+}
+
+#[tokio::test]
+async fn the_sweep_removes_unreferenced_small_blobs_and_keeps_the_rest() {
+    let dir = tempfile::tempdir().unwrap();
+    let (meta, blobs) = open_embedded_with(dir.path(), INLINE).await.unwrap();
+    meta.create_bucket(&bucket("b")).await.unwrap();
+    let referenced = write_blob(blobs.as_ref(), &[b"object"]).await;
+    let orphan = write_blob(blobs.as_ref(), &[b"orphan"]).await;
+    let mut obj = object("b", "k", 6);
+    obj.blob = referenced.clone();
+    meta.put_object(&obj).await.unwrap();
+    tokio::time::sleep(Duration::from_millis(20)).await;
+    let cutoff = SystemTime::now();
+    tokio::time::sleep(Duration::from_millis(20)).await;
+    // Written after the cutoff: an upload whose metadata is not committed yet.
+    let in_flight = write_blob(blobs.as_ref(), &[b"in flight"]).await;
+
+    let swept = sweep_orphans(meta.as_ref(), blobs.as_ref(), cutoff)
+        .await
+        .unwrap();
+    assert_eq!(swept, 1);
+    assert!(blobs.open(&orphan).await.is_err());
+    assert_eq!(read_all(blobs.as_ref(), &referenced, 6).await, b"object");
+    assert_eq!(read_all(blobs.as_ref(), &in_flight, 9).await, b"in flight");
+    assert_eq!(small_rows(dir.path()), 2);
+}
+
+#[tokio::test]
+async fn small_blobs_and_their_objects_survive_a_reopen() {
+    let dir = tempfile::tempdir().unwrap();
+    let id = {
+        let (meta, blobs) = open_embedded_with(dir.path(), INLINE).await.unwrap();
+        meta.create_bucket(&bucket("b")).await.unwrap();
+        let id = write_blob(blobs.as_ref(), &[b"kept"]).await;
+        let mut obj = object("b", "k", 4);
+        obj.blob = id.clone();
+        meta.put_object(&obj).await.unwrap();
+        id
+    };
+    let (meta, blobs) = open_embedded_with(dir.path(), INLINE).await.unwrap();
+    let obj = meta.get_object("b", "k").await.unwrap().unwrap();
+    assert_eq!(obj.blob, id);
+    assert_eq!(read_all(blobs.as_ref(), &id, 4).await, b"kept");
+}
+
+#[tokio::test]
+async fn concurrent_small_writes_all_land() {
+    let dir = tempfile::tempdir().unwrap();
+    let (meta, blobs) = open_embedded_with(dir.path(), INLINE).await.unwrap();
+    meta.create_bucket(&bucket("b")).await.unwrap();
+    let mut tasks = Vec::new();
+    for i in 0..64u32 {
+        let (meta, blobs) = (meta.clone(), blobs.clone());
+        tasks.push(tokio::spawn(async move {
+            let body = format!("object number {i}");
+            let id = write_blob(blobs.as_ref(), &[body.as_bytes()]).await;
+            let mut obj = object("b", &format!("k{i}"), body.len() as u64);
+            obj.blob = id;
+            meta.put_object(&obj).await.unwrap();
+        }));
+    }
+    for t in tasks {
+        t.await.unwrap();
+    }
+    for i in 0..64u32 {
+        let obj = meta
+            .get_object("b", &format!("k{i}"))
+            .await
+            .unwrap()
+            .unwrap();
+        let body = read_all(blobs.as_ref(), &obj.blob, obj.size).await;
+        assert_eq!(body, format!("object number {i}").as_bytes());
+    }
+    assert_eq!(small_rows(dir.path()), 64);
+}
