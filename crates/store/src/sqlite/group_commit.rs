@@ -1,24 +1,25 @@
-//! Group commit for the writer connection.
+//! Group commit on a dedicated writer thread.
 //!
-//! With `synchronous=FULL` every commit costs one WAL fsync. Concurrent writes (many small
-//! PUTs committing their metadata at once) queue here; whoever runs the writer next takes the
-//! whole queue and runs it as one transaction, each write inside its own savepoint (a failing
-//! write rolls back alone), then commits once. Every caller gets its answer only after that
-//! commit is durable, so "acknowledged" still means "on disk". A lone write runs as before.
+//! One thread owns the writer connection. Writes are sent to it over a channel; each time it
+//! wakes it takes every write waiting and runs them as one transaction, each inside its own
+//! savepoint (a failing write rolls back alone), then commits once. With `synchronous=FULL`
+//! that is one WAL fsync for the whole batch (many small PUTs committing at once), and every
+//! caller gets its answer only after that commit is durable, so "acknowledged" still means
+//! "on disk". A lone write runs as before. Callers never block a thread of their own: no
+//! blocking-pool hop, no contended lock.
 //!
 //! A write may also be queued as *lazy* ([`write_lazy`]): one that need not be on disk before
 //! it is answered because a later durable commit on this database covers it (the write-ahead
 //! log is fsynced and replayed in order). A batch of only lazy writes commits without the
 //! fsync (`synchronous=NORMAL` for that commit).
 
-use std::sync::{Arc, Mutex};
+use std::path::PathBuf;
+use std::sync::mpsc;
 
 use rusqlite::Connection;
 use tokio::sync::oneshot;
 
-use super::{lock, Inner};
-use crate::error::{blocking, StoreError};
-
+use crate::error::StoreError;
 /// Runs one queued write; says whether it succeeded and holds its answer for `deliver`.
 type Job = Box<dyn FnOnce(&mut Connection) -> (bool, Pending) + Send>;
 
@@ -31,35 +32,63 @@ struct Queued {
     durable: bool,
 }
 
-/// Writes waiting for the writer connection.
-#[derive(Default)]
+/// The channel to the writer thread. Dropping it lets the thread finish the writes already
+/// sent, close the connection and exit.
 pub(super) struct WriteQueue {
-    jobs: Mutex<Vec<Queued>>,
+    tx: mpsc::Sender<Queued>,
+}
+
+impl WriteQueue {
+    /// Starts the writer thread, which takes ownership of `conn` (opened on `path`).
+    pub(super) fn start(conn: Connection, path: PathBuf) -> Result<Self, StoreError> {
+        let (tx, rx) = mpsc::channel::<Queued>();
+        std::thread::Builder::new()
+            .name("sluice-meta-writer".into())
+            .spawn(move || writer_loop(conn, &path, &rx))?;
+        Ok(WriteQueue { tx })
+    }
+}
+
+fn writer_loop(mut conn: Connection, path: &std::path::Path, rx: &mpsc::Receiver<Queued>) {
+    while let Ok(first) = rx.recv() {
+        let mut queued = vec![first];
+        queued.extend(rx.try_iter());
+        let run = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            run_round(&mut conn, path, queued);
+        }));
+        if run.is_err() {
+            // The panicking batch's callers see "abandoned"; the connection stays usable.
+            tracing::error!("a metadata write panicked; its batch was rolled back");
+            if !conn.is_autocommit() {
+                let _ = conn.execute_batch("ROLLBACK");
+            }
+        }
+    }
 }
 
 /// Runs `f` on the writer connection, batched with concurrent writes into one commit; answers
 /// once that commit is durable.
-pub(super) async fn write<T, F>(inner: &Arc<Inner>, f: F) -> Result<T, StoreError>
+pub(super) async fn write<T, F>(queue: &WriteQueue, f: F) -> Result<T, StoreError>
 where
     F: FnOnce(&mut Connection) -> Result<T, StoreError> + Send + 'static,
     T: Send + 'static,
 {
-    enqueue(inner, f, true).await
+    enqueue(queue, f, true).await
 }
 
 /// Like [`write`], but answers once the commit is in the write-ahead log, maybe before it is
 /// fsynced: only for writes that a later durable commit on this database makes durable
 /// before anything depends on them (a small blob's bytes before the object row naming them),
 /// or whose loss is harmless (freeing a blob: the orphan sweep retries).
-pub(super) async fn write_lazy<T, F>(inner: &Arc<Inner>, f: F) -> Result<T, StoreError>
+pub(super) async fn write_lazy<T, F>(queue: &WriteQueue, f: F) -> Result<T, StoreError>
 where
     F: FnOnce(&mut Connection) -> Result<T, StoreError> + Send + 'static,
     T: Send + 'static,
 {
-    enqueue(inner, f, false).await
+    enqueue(queue, f, false).await
 }
 
-async fn enqueue<T, F>(inner: &Arc<Inner>, f: F, durable: bool) -> Result<T, StoreError>
+async fn enqueue<T, F>(queue: &WriteQueue, f: F, durable: bool) -> Result<T, StoreError>
 where
     F: FnOnce(&mut Connection) -> Result<T, StoreError> + Send + 'static,
     T: Send + 'static,
@@ -77,35 +106,26 @@ where
         });
         (ok, pending)
     });
-    lock(&inner.queue.jobs).push(Queued { job, durable });
-    let runner = Arc::clone(inner);
-    blocking(move || {
-        run_queue(&runner);
-        Ok(())
-    })
-    .await?;
-    // Our job ran either in the batch above or in one that took it first and has answered.
+    queue
+        .tx
+        .send(Queued { job, durable })
+        .map_err(|_| StoreError::Task("metadata writer stopped".into()))?;
     rx.await
         .map_err(|_| StoreError::Task("metadata write abandoned".into()))?
 }
 
-/// Takes the writer, then every queued write, and runs them.
-fn run_queue(inner: &Inner) {
-    let mut conn = lock(&inner.writer);
-    let queued = std::mem::take(&mut *lock(&inner.queue.jobs));
-    if queued.is_empty() {
-        return;
-    }
+/// Runs the writes taken in one wake-up of the writer thread.
+fn run_round(conn: &mut Connection, path: &std::path::Path, queued: Vec<Queued>) {
     let durable = queued.iter().any(|q| q.durable);
     let jobs: Vec<Job> = queued.into_iter().map(|q| q.job).collect();
     // If the pragma fails the commit is simply fsynced: slower, never less durable.
     let relaxed = !durable && conn.execute_batch("PRAGMA synchronous=NORMAL").is_ok();
-    run_jobs(&mut conn, jobs);
+    run_jobs(conn, jobs);
     if relaxed {
         if let Err(e) = conn.execute_batch("PRAGMA synchronous=FULL") {
             // Never leave the writer relaxed: a fresh connection replaces it.
             tracing::error!(error = %e, "could not restore synchronous=FULL; reopening the writer");
-            match Connection::open(&inner.path)
+            match Connection::open(path)
                 .map_err(StoreError::from)
                 .and_then(|c| super::schema::configure(&c, false).map(|()| c))
             {

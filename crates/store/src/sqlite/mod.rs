@@ -1,7 +1,7 @@
 //! The embedded SQLite metadata backend.
 //!
-//! One writer connection behind a mutex (SQLite allows a single writer anyway), fed by a
-//! group-commit queue, and a small pool of read-only connections; WAL mode lets readers run concurrently with the writer.
+//! One writer connection owned by a writer thread (SQLite allows a single writer anyway), fed
+//! by a group-commit queue, and a small pool of read-only connections; WAL mode lets readers run concurrently with the writer.
 //! Every call runs on the blocking thread pool, never on the async runtime.
 
 mod bucket_access;
@@ -42,7 +42,6 @@ pub struct SqliteMetaStore {
 
 struct Inner {
     path: PathBuf,
-    writer: Mutex<Connection>,
     queue: group_commit::WriteQueue,
     readers: Mutex<Vec<Connection>>,
 }
@@ -63,8 +62,7 @@ impl SqliteMetaStore {
         Ok(SqliteMetaStore {
             inner: Arc::new(Inner {
                 path: path.to_path_buf(),
-                writer: Mutex::new(writer),
-                queue: group_commit::WriteQueue::default(),
+                queue: group_commit::WriteQueue::start(writer, path.to_path_buf())?,
                 readers: Mutex::new(Vec::new()),
             }),
         })
@@ -82,7 +80,7 @@ impl SqliteMetaStore {
         F: FnOnce(&mut Connection) -> Result<T, StoreError> + Send + 'static,
         T: Send + 'static,
     {
-        group_commit::write(&self.inner, f).await
+        group_commit::write(&self.inner.queue, f).await
     }
 
     /// Like [`SqliteMetaStore::write`], answered before the commit's fsync (see
@@ -92,7 +90,7 @@ impl SqliteMetaStore {
         F: FnOnce(&mut Connection) -> Result<T, StoreError> + Send + 'static,
         T: Send + 'static,
     {
-        group_commit::write_lazy(&self.inner, f).await
+        group_commit::write_lazy(&self.inner.queue, f).await
     }
 
     /// Stores a small blob's bytes in the database. Durable no later than the next durable
