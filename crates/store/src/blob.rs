@@ -30,6 +30,13 @@ pub trait BlobStore: Send + Sync + 'static {
     /// Deletes a committed blob; a missing blob is not an error.
     async fn delete(&self, blob: &BlobRef) -> Result<(), StoreError>;
 
+    /// Deletes a committed blob the caller knows to be `size` bytes long, looking in the
+    /// likely tier first; a missing blob is not an error.
+    async fn delete_sized(&self, blob: &BlobRef, size: u64) -> Result<(), StoreError> {
+        let _ = size;
+        self.delete(blob).await
+    }
+
     /// Committed blobs last written before `cutoff` (candidates for the orphan sweep).
     async fn list_blobs_older_than(&self, cutoff: SystemTime) -> Result<Vec<BlobRef>, StoreError>;
 

@@ -30,6 +30,11 @@ pub enum StoreError {
     /// A value the caller passed cannot be stored (e.g. a size above `i64::MAX`).
     #[error("invalid argument: {0}")]
     InvalidArgument(String),
+    /// A write whose outcome is unknown: it may be applied and visible, but making it durable
+    /// failed (an fsync error). Callers must not undo side effects on the assumption that
+    /// it was not applied.
+    #[error("write outcome uncertain: {0}")]
+    Uncertain(String),
     /// File system failure.
     #[error("i/o error: {0}")]
     Io(#[from] std::io::Error),

@@ -130,6 +130,16 @@ impl BlobStore for TieredBlobStore {
         Ok(())
     }
 
+    async fn delete_sized(&self, blob: &BlobRef, size: u64) -> Result<(), StoreError> {
+        if self.inline_max > 0 && size <= self.inline_max as u64 {
+            blob.validate()?;
+            if self.small.delete_small_blob(blob).await? {
+                return Ok(());
+            }
+        }
+        self.delete(blob).await
+    }
+
     async fn list_blobs_older_than(&self, cutoff: SystemTime) -> Result<Vec<BlobRef>, StoreError> {
         let mut out = self.files.list_blobs_older_than(cutoff).await?;
         let before = cutoff_ms(cutoff);
@@ -229,9 +239,8 @@ impl BlobWriter for TieredWriter {
             None => {
                 this.store
                     .small
-                    .put_small_blob(this.id.clone(), now_ms(), this.memory)
-                    .await?;
-                Ok(this.id)
+                    .put_small_blob(this.id, now_ms(), this.memory)
+                    .await
             }
         }
     }

@@ -16,7 +16,7 @@ use base64::Engine;
 use http::request::Parts;
 use http::Response;
 use sluice_s3::S3Error;
-use sluice_store::{BlobWriter, Checksums, ObjectMeta};
+use sluice_store::{BlobRef, BlobWriter, Checksums, ObjectMeta};
 
 /// Largest single PUT S3 accepts (5 GiB).
 pub const MAX_PUT_SIZE: u64 = 5 * 1024 * 1024 * 1024;
@@ -286,7 +286,11 @@ pub async fn commit_object(ctx: &RequestCtx<'_>, meta: &ObjectMeta) -> Result<()
         }
         Ok(None) => Ok(()),
         Err(e) => {
-            let _ = ctx.state.blobs.delete(&meta.blob).await;
+            // An uncertain write may have recorded the object: its blob stays (the sweep
+            // frees it if nothing references it).
+            if !matches!(e, sluice_store::StoreError::Uncertain(_)) {
+                let _ = ctx.state.blobs.delete(&meta.blob).await;
+            }
             Err(store_err(e))
         }
     }
@@ -294,12 +298,20 @@ pub async fn commit_object(ctx: &RequestCtx<'_>, meta: &ObjectMeta) -> Result<()
 
 /// Deletes the blobs of a removed or replaced object (best effort; the orphan sweep catches misses).
 pub async fn free_object_blobs(ctx: &RequestCtx<'_>, old: &ObjectMeta) {
-    if let Err(e) = ctx.state.blobs.delete(&old.blob).await {
-        tracing::warn!(error = %e, blob = old.blob.as_str(), "could not free blob");
+    let blobs = &ctx.state.blobs;
+    let sized: Vec<(&BlobRef, u64)> = match &old.parts {
+        Some(parts) => parts.iter().map(|p| (&p.blob, p.size)).collect(),
+        None => vec![(&old.blob, old.size)],
+    };
+    if !sized.iter().any(|(b, _)| **b == old.blob) {
+        // Not one of the parts' blobs: its size is not known.
+        if let Err(e) = blobs.delete(&old.blob).await {
+            tracing::warn!(error = %e, blob = old.blob.as_str(), "could not free blob");
+        }
     }
-    for p in old.parts.iter().flatten() {
-        if p.blob != old.blob {
-            let _ = ctx.state.blobs.delete(&p.blob).await;
+    for (blob, size) in sized {
+        if let Err(e) = blobs.delete_sized(blob, size).await {
+            tracing::warn!(error = %e, blob = blob.as_str(), "could not free blob");
         }
     }
 }

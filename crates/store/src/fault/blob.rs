@@ -52,6 +52,11 @@ impl BlobStore for FaultyBlobStore {
         self.inner.delete(blob).await
     }
 
+    async fn delete_sized(&self, blob: &BlobRef, size: u64) -> Result<(), StoreError> {
+        self.plan.check(FaultOp::BlobDelete)?;
+        self.inner.delete_sized(blob, size).await
+    }
+
     async fn list_blobs_older_than(&self, cutoff: SystemTime) -> Result<Vec<BlobRef>, StoreError> {
         self.inner.list_blobs_older_than(cutoff).await
     }

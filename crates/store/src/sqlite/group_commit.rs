@@ -2,19 +2,20 @@
 //!
 //! One thread owns the writer connection. Writes are sent to it over a channel; each time it
 //! wakes it takes every write waiting and runs them as one transaction, each inside its own
-//! savepoint (a failing write rolls back alone), then commits once. With `synchronous=FULL`
-//! that is one WAL fsync for the whole batch (many small PUTs committing at once), and every
-//! caller gets its answer only after that commit is durable, so "acknowledged" still means
-//! "on disk". A lone write runs as before. Callers never block a thread of their own: no
+//! savepoint (a failing write rolls back alone), then commits once. Commits are not fsynced
+//! by SQLite (`synchronous=NORMAL`): the syncer thread (`wal_sync`) fsyncs the log and only
+//! then answers the batch's durable writes, so "acknowledged" still means "on disk", while
+//! the writer already runs the next batch. Callers never block a thread of their own: no
 //! blocking-pool hop, no contended lock.
 //!
 //! A write may also be queued as *lazy* ([`write_lazy`]): one that need not be on disk before
-//! it is answered because a later durable commit on this database covers it (the write-ahead
-//! log is fsynced and replayed in order). A batch of only lazy writes commits without the
-//! fsync (`synchronous=NORMAL` for that commit).
+//! it is answered because a later durable commit on this database covers it (the log is
+//! replayed in order). It is answered as soon as its batch commits.
 
-use std::path::PathBuf;
+use std::path::Path;
 use std::sync::mpsc;
+
+use super::wal_sync::{wal_path, Syncer};
 
 use rusqlite::Connection;
 use tokio::sync::oneshot;
@@ -24,7 +25,7 @@ use crate::error::StoreError;
 type Job = Box<dyn FnOnce(&mut Connection) -> (bool, Pending) + Send>;
 
 /// A finished write waiting for the outcome of the commit.
-type Pending = Box<dyn FnOnce(Result<(), &StoreError>) + Send>;
+pub(super) type Pending = Box<dyn FnOnce(Result<(), &StoreError>) + Send>;
 
 /// A queued write and whether its commit must reach the disk before it is answered.
 struct Queued {
@@ -39,22 +40,26 @@ pub(super) struct WriteQueue {
 }
 
 impl WriteQueue {
-    /// Starts the writer thread, which takes ownership of `conn` (opened on `path`).
-    pub(super) fn start(conn: Connection, path: PathBuf) -> Result<Self, StoreError> {
+    /// Starts the writer thread, which takes ownership of `conn` (opened on `path`), and the
+    /// syncer thread that makes its commits durable.
+    pub(super) fn start(conn: Connection, path: &Path) -> Result<Self, StoreError> {
+        // Commits do not fsync; the syncer does, before any durable write is answered.
+        conn.execute_batch("PRAGMA synchronous=NORMAL")?;
+        let syncer = Syncer::start(wal_path(path))?;
         let (tx, rx) = mpsc::channel::<Queued>();
         std::thread::Builder::new()
             .name("sluice-meta-writer".into())
-            .spawn(move || writer_loop(conn, &path, &rx))?;
+            .spawn(move || writer_loop(conn, &syncer, &rx))?;
         Ok(WriteQueue { tx })
     }
 }
 
-fn writer_loop(mut conn: Connection, path: &std::path::Path, rx: &mpsc::Receiver<Queued>) {
+fn writer_loop(mut conn: Connection, syncer: &Syncer, rx: &mpsc::Receiver<Queued>) {
     while let Ok(first) = rx.recv() {
         let mut queued = vec![first];
         queued.extend(rx.try_iter());
         let run = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-            run_round(&mut conn, path, queued);
+            run_round(&mut conn, syncer, queued);
         }));
         if run.is_err() {
             // The panicking batch's callers see "abandoned"; the connection stays usable.
@@ -114,60 +119,60 @@ where
         .map_err(|_| StoreError::Task("metadata write abandoned".into()))?
 }
 
-/// Runs the writes taken in one wake-up of the writer thread.
-fn run_round(conn: &mut Connection, path: &std::path::Path, queued: Vec<Queued>) {
-    let durable = queued.iter().any(|q| q.durable);
-    let jobs: Vec<Job> = queued.into_iter().map(|q| q.job).collect();
-    // If the pragma fails the commit is simply fsynced: slower, never less durable.
-    let relaxed = !durable && conn.execute_batch("PRAGMA synchronous=NORMAL").is_ok();
-    run_jobs(conn, jobs);
-    if relaxed {
-        if let Err(e) = conn.execute_batch("PRAGMA synchronous=FULL") {
-            // Never leave the writer relaxed: a fresh connection replaces it.
-            tracing::error!(error = %e, "could not restore synchronous=FULL; reopening the writer");
-            match Connection::open(path)
-                .map_err(StoreError::from)
-                .and_then(|c| super::schema::configure(&c, false).map(|()| c))
-            {
-                Ok(fresh) => *conn = fresh,
-                Err(e) => tracing::error!(error = %e, "could not reopen the metadata writer"),
-            }
+/// A write that ran: how its transaction ended, and whether its answer waits for the fsync.
+struct Ran {
+    deliver: Pending,
+    ended: Result<(), StoreError>,
+    needs_sync: bool,
+}
+
+/// Runs the writes taken in one wake-up of the writer thread, answers those that need no
+/// fsync and hands the rest to the syncer, so the next batch runs while this one is synced.
+fn run_round(conn: &mut Connection, syncer: &Syncer, queued: Vec<Queued>) {
+    let mut waiting = Vec::new();
+    for ran in run_jobs(conn, queued) {
+        match ran.ended {
+            Ok(()) if ran.needs_sync => waiting.push(ran.deliver),
+            Ok(()) => (ran.deliver)(Ok(())),
+            Err(e) => (ran.deliver)(Err(&e)),
         }
+    }
+    if !waiting.is_empty() {
+        syncer.sync_then(waiting);
     }
 }
 
-fn run_jobs(conn: &mut Connection, jobs: Vec<Job>) {
-    match jobs.len() {
-        0 => {}
-        1 => {
-            for job in jobs {
-                // The write commits its own transaction, as without batching.
-                let (_, deliver) = job(conn);
-                deliver(Ok(()));
-            }
-        }
-        _ => run_batch(conn, jobs),
+/// Runs one write; its own savepoint makes it a transaction of its own when alone.
+fn run_one(conn: &mut Connection, q: Queued) -> Ran {
+    let (ok, deliver) = (q.job)(conn);
+    Ran {
+        deliver,
+        ended: Ok(()),
+        needs_sync: ok && q.durable,
     }
 }
 
-fn run_batch(conn: &mut Connection, jobs: Vec<Job>) {
+fn run_jobs(conn: &mut Connection, queued: Vec<Queued>) -> Vec<Ran> {
+    if queued.len() == 1 {
+        return queued.into_iter().map(|q| run_one(conn, q)).collect();
+    }
     if conn.execute_batch("BEGIN IMMEDIATE").is_err() {
         // Could not open the batch: each write runs and commits on its own.
-        for job in jobs {
-            let (_, deliver) = job(conn);
-            deliver(Ok(()));
-        }
-        return;
+        return queued.into_iter().map(|q| run_one(conn, q)).collect();
     }
-    let mut pending: Vec<(Pending, Result<(), StoreError>)> = Vec::with_capacity(jobs.len());
-    for job in jobs {
+    let mut ran: Vec<Ran> = Vec::with_capacity(queued.len());
+    for q in queued {
         if let Err(e) = conn.execute_batch("SAVEPOINT group_write") {
             let e = StoreError::from(e);
-            let (_, deliver) = job(conn);
-            pending.push((deliver, Err(e)));
+            let (_, deliver) = (q.job)(conn);
+            ran.push(Ran {
+                deliver,
+                ended: Err(e),
+                needs_sync: false,
+            });
             continue;
         }
-        let (ok, deliver) = job(conn);
+        let (ok, deliver) = (q.job)(conn);
         // A failed write is undone whole, even if it wrote before failing.
         let undo = if ok {
             Ok(())
@@ -175,18 +180,20 @@ fn run_batch(conn: &mut Connection, jobs: Vec<Job>) {
             conn.execute_batch("ROLLBACK TO group_write")
         };
         let end = undo.and_then(|()| conn.execute_batch("RELEASE group_write"));
-        pending.push((deliver, end.map_err(StoreError::from)));
+        ran.push(Ran {
+            deliver,
+            ended: end.map_err(StoreError::from),
+            needs_sync: ok && q.durable,
+        });
     }
-    let commit = conn.execute_batch("COMMIT").map_err(StoreError::from);
-    if commit.is_err() {
+    if let Err(e) = conn.execute_batch("COMMIT") {
         let _ = conn.execute_batch("ROLLBACK");
-    }
-    for (deliver, ended) in pending {
-        match (&commit, &ended) {
-            (Ok(()), Ok(())) => deliver(Ok(())),
-            (Ok(()), Err(e)) | (Err(e), _) => deliver(Err(e)),
+        let e = StoreError::from(e);
+        for r in &mut ran {
+            r.ended = Err(copy_error(&e));
         }
     }
+    ran
 }
 
 /// A copy of a commit failure for each write in the batch (the error type is not `Clone`).
@@ -196,6 +203,7 @@ fn copy_error(e: &StoreError) -> StoreError {
             StoreError::Sqlite(rusqlite::Error::SqliteFailure(*code, msg.clone()))
         }
         StoreError::Io(io) => StoreError::Io(std::io::Error::new(io.kind(), io.to_string())),
+        StoreError::Uncertain(m) => StoreError::Uncertain(m.clone()),
         other => StoreError::Task(format!("metadata commit failed: {other}")),
     }
 }

@@ -5,9 +5,11 @@
 //! Every call runs on the blocking thread pool, never on the async runtime.
 
 mod bucket_access;
+mod bucket_cache;
 mod bucket_cors;
 mod bucket_documents;
 mod buckets;
+mod checkpointer;
 mod grants;
 mod group_commit;
 mod identity;
@@ -16,6 +18,7 @@ mod multipart;
 mod objects;
 pub mod schema;
 mod small_blobs;
+mod wal_sync;
 
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -43,6 +46,8 @@ pub struct SqliteMetaStore {
 struct Inner {
     path: PathBuf,
     queue: group_commit::WriteQueue,
+    buckets: bucket_cache::BucketCache,
+    _checkpointer: checkpointer::Checkpointer,
     readers: Mutex<Vec<Connection>>,
 }
 
@@ -59,10 +64,18 @@ impl SqliteMetaStore {
         let mut writer = Connection::open(path)?;
         schema::configure(&writer, false)?;
         schema::migrate(&mut writer)?;
+        writer.pragma_update(
+            None,
+            "wal_autocheckpoint",
+            checkpointer::WRITER_CHECKPOINT_PAGES,
+        )?;
+        let checkpointer = checkpointer::Checkpointer::start(path)?;
         Ok(SqliteMetaStore {
             inner: Arc::new(Inner {
                 path: path.to_path_buf(),
-                queue: group_commit::WriteQueue::start(writer, path.to_path_buf())?,
+                queue: group_commit::WriteQueue::start(writer, path)?,
+                buckets: bucket_cache::BucketCache::default(),
+                _checkpointer: checkpointer,
                 readers: Mutex::new(Vec::new()),
             }),
         })
@@ -93,15 +106,16 @@ impl SqliteMetaStore {
         group_commit::write_lazy(&self.inner.queue, f).await
     }
 
-    /// Stores a small blob's bytes in the database. Durable no later than the next durable
-    /// commit on this database: the metadata commit that references the blob.
+    /// Stores a small blob's bytes in the database under `id` (or a fresh id, returned, in the
+    /// unlikely case `id`'s slot is taken). Durable no later than the next durable commit on
+    /// this database: the metadata commit that references the blob.
     pub(crate) async fn put_small_blob(
         &self,
         id: BlobRef,
         created_ms: i64,
         data: Vec<u8>,
-    ) -> Result<(), StoreError> {
-        self.write_lazy(move |c| small_blobs::insert(c, &id, created_ms, &data))
+    ) -> Result<BlobRef, StoreError> {
+        self.write_lazy(move |c| small_blobs::insert(c, id, created_ms, &data))
             .await
     }
 
@@ -172,8 +186,17 @@ impl MetaStore for SqliteMetaStore {
     }
 
     async fn get_bucket(&self, name: &str) -> Result<Option<BucketMeta>, StoreError> {
-        let name = name.to_owned();
-        self.read(move |c| buckets::get(c, &name)).await
+        let cache = &self.inner.buckets;
+        if let Some(b) = cache.get(name) {
+            return Ok(Some(b));
+        }
+        let generation = cache.generation();
+        let owned = name.to_owned();
+        let found = self.read(move |c| buckets::get(c, &owned)).await?;
+        if let Some(b) = &found {
+            cache.remember(generation, b);
+        }
+        Ok(found)
     }
 
     async fn list_buckets(&self) -> Result<Vec<BucketMeta>, StoreError> {
@@ -181,8 +204,11 @@ impl MetaStore for SqliteMetaStore {
     }
 
     async fn delete_bucket(&self, name: &str) -> Result<(), StoreError> {
-        let name = name.to_owned();
-        self.write(move |c| buckets::delete(c, &name)).await
+        let owned = name.to_owned();
+        let result = self.write(move |c| buckets::delete(c, &owned)).await;
+        // Even after a failure: the outcome of a failed commit is not certain.
+        self.inner.buckets.forget(name);
+        result
     }
 
     async fn put_object(&self, meta: &ObjectMeta) -> Result<Option<ObjectMeta>, StoreError> {

@@ -28,7 +28,11 @@ async fn record_part(ctx: &RequestCtx<'_>, record: &PartRecord) -> Result<(), S3
         }
         Ok(None) => Ok(()),
         Err(e) => {
-            free_blobs(ctx, std::slice::from_ref(&record.blob)).await;
+            // An uncertain write may have recorded the part: its blob stays (the sweep
+            // frees it if nothing references it).
+            if !matches!(e, StoreError::Uncertain(_)) {
+                free_blobs(ctx, std::slice::from_ref(&record.blob)).await;
+            }
             Err(match e {
                 StoreError::NoSuchUpload => S3Error::no_such_upload(&record.upload_id),
                 other => store_err(other),
