@@ -156,13 +156,13 @@ fn run_jobs(conn: &mut Connection, queued: Vec<Queued>) -> Vec<Ran> {
     if queued.len() == 1 {
         return queued.into_iter().map(|q| run_one(conn, q)).collect();
     }
-    if conn.execute_batch("BEGIN IMMEDIATE").is_err() {
+    if run(conn, "BEGIN IMMEDIATE").is_err() {
         // Could not open the batch: each write runs and commits on its own.
         return queued.into_iter().map(|q| run_one(conn, q)).collect();
     }
     let mut ran: Vec<Ran> = Vec::with_capacity(queued.len());
     for q in queued {
-        if let Err(e) = conn.execute_batch("SAVEPOINT group_write") {
+        if let Err(e) = run(conn, "SAVEPOINT group_write") {
             let e = StoreError::from(e);
             let (_, deliver) = (q.job)(conn);
             ran.push(Ran {
@@ -177,16 +177,16 @@ fn run_jobs(conn: &mut Connection, queued: Vec<Queued>) -> Vec<Ran> {
         let undo = if ok {
             Ok(())
         } else {
-            conn.execute_batch("ROLLBACK TO group_write")
+            run(conn, "ROLLBACK TO group_write")
         };
-        let end = undo.and_then(|()| conn.execute_batch("RELEASE group_write"));
+        let end = undo.and_then(|()| run(conn, "RELEASE group_write"));
         ran.push(Ran {
             deliver,
             ended: end.map_err(StoreError::from),
             needs_sync: ok && q.durable,
         });
     }
-    if let Err(e) = conn.execute_batch("COMMIT") {
+    if let Err(e) = run(conn, "COMMIT") {
         let _ = conn.execute_batch("ROLLBACK");
         let e = StoreError::from(e);
         for r in &mut ran {
@@ -194,6 +194,11 @@ fn run_jobs(conn: &mut Connection, queued: Vec<Queued>) -> Vec<Ran> {
         }
     }
     ran
+}
+
+/// Runs a transaction-control statement, prepared once per connection.
+fn run(conn: &Connection, sql: &str) -> rusqlite::Result<()> {
+    conn.prepare_cached(sql)?.execute([]).map(|_| ())
 }
 
 /// A copy of a commit failure for each write in the batch (the error type is not `Clone`).
