@@ -31,8 +31,14 @@ use crate::meta::{BucketUsage, ListPage, ListQuery, MetaStore};
 use crate::model::{BlobRef, BucketMeta, ObjectMeta};
 use crate::multipart_model::{CompletedUpload, PartRecord, UploadMeta, UploadPage};
 
-/// Idle reader connections kept for reuse; more may be open briefly under load.
-const MAX_IDLE_READERS: usize = 4;
+/// Idle reader connections kept for reuse; more may be open briefly under load. Opening one
+/// parses the schema, so the pool must cover the reads a busy server runs at once (16
+/// clients reading meant connections opened and closed on nearly every request at 4).
+const MAX_IDLE_READERS: usize = 16;
+
+/// Page cache of each reader connection, in KiB. Any commit empties a reader's cache, so under
+/// writes a big one buys little; kept small so the pool stays small in memory.
+const READER_CACHE_KIB: i64 = 512;
 
 /// File name of the metadata database inside the data directory.
 pub const META_FILE_NAME: &str = "meta.sqlite";
@@ -175,6 +181,7 @@ fn open_reader(path: &Path) -> Result<Connection, StoreError> {
         OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
     )?;
     schema::configure(&conn, true)?;
+    conn.pragma_update(None, "cache_size", -READER_CACHE_KIB)?;
     Ok(conn)
 }
 
