@@ -13,7 +13,6 @@ use aws_sdk_s3::types::{CompletedMultipartUpload, CompletedPart};
 use common::{xml_field, TestServer, ACCESS_KEY, REGION, SECRET_KEY};
 use sluice_store::fault::{FaultKind, FaultOp, FaultPlan, FaultyBlobStore, FaultyMetaStore};
 use sluice_store::{BlobStore, MetaStore};
-use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -66,27 +65,11 @@ fn body(seed: u8, len: usize) -> Vec<u8> {
         .collect()
 }
 
-fn count_files(dir: &Path) -> usize {
-    let Ok(entries) = std::fs::read_dir(dir) else {
-        return 0;
-    };
-    entries
-        .flatten()
-        .map(|e| {
-            if e.path().is_dir() {
-                count_files(&e.path())
-            } else {
-                1
-            }
-        })
-        .sum()
-}
-
 /// (committed blobs, temp files) in the data dir.
 fn disk_state(ts: &TestServer) -> (usize, usize) {
     (
         common::stored_blobs(ts.dir.path()),
-        count_files(&ts.dir.path().join("tmp")),
+        common::count_files(&ts.dir.path().join("tmp")),
     )
 }
 

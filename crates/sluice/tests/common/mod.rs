@@ -58,6 +58,22 @@ impl TestServer {
         }
     }
 
+    /// Shuts the server down and starts a new one on the same data dir (new port).
+    pub async fn restart(&mut self, tweak: impl FnOnce(&mut ServerConfig)) {
+        if let Some(server) = self.server.take() {
+            server.shutdown().await;
+        }
+        let mut cfg = ServerConfig::with_data_dir(self.dir.path());
+        cfg.listen = "127.0.0.1:0".parse().unwrap();
+        cfg.root_access_key = Some(ACCESS_KEY.into());
+        cfg.root_secret_key = Some(SECRET_KEY.into());
+        cfg.shutdown_grace = Duration::from_secs(5);
+        tweak(&mut cfg);
+        let server = sluice_server::start(cfg).await.expect("server restarts");
+        self.addr = server.local_addr;
+        self.server = Some(server);
+    }
+
     /// A default server with one bucket.
     pub async fn start_with_bucket(bucket: &str) -> TestServer {
         let ts = Self::start().await;
@@ -283,24 +299,26 @@ pub fn target_of(url: &str) -> &str {
 /// Committed blobs in a data dir, in either tier: files under `blobs/` plus rows of the
 /// metadata database's `small_blobs` table.
 pub fn stored_blobs(data_dir: &std::path::Path) -> usize {
-    fn files(dir: &std::path::Path) -> usize {
-        let Ok(entries) = std::fs::read_dir(dir) else {
-            return 0;
-        };
-        entries
-            .flatten()
-            .map(|e| {
-                if e.path().is_dir() {
-                    files(&e.path())
-                } else {
-                    1
-                }
-            })
-            .sum()
-    }
     let conn = rusqlite::Connection::open(data_dir.join("meta.sqlite")).unwrap();
     let rows: i64 = conn
         .query_row("SELECT COUNT(*) FROM small_blobs", [], |r| r.get(0))
         .unwrap();
-    files(&data_dir.join("blobs")) + rows as usize
+    count_files(&data_dir.join("blobs")) + rows as usize
+}
+
+/// Files below `dir`, recursively (0 if it does not exist).
+pub fn count_files(dir: &std::path::Path) -> usize {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return 0;
+    };
+    entries
+        .flatten()
+        .map(|e| {
+            if e.path().is_dir() {
+                count_files(&e.path())
+            } else {
+                1
+            }
+        })
+        .sum()
 }
