@@ -86,8 +86,10 @@ pub trait BlobWriter: Send {
         Ok(())
     }
 
-    /// Makes the blob durable: fsync the file, rename it into place, fsync the directory.
-    /// Returns the blob id; only after this returns may metadata reference it.
+    /// Makes the blob durable (a file: fsync, rename into place, fsync the directory), or, for
+    /// a backend that stores small blobs with their metadata, ready to be stored by the
+    /// metadata write that references it. Returns the blob id; only after this returns may
+    /// metadata reference it.
     async fn commit(self: Box<Self>) -> Result<BlobRef, StoreError>;
 
     /// Discards the blob and removes the temp file.

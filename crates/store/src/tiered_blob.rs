@@ -1,11 +1,11 @@
 //! [`TieredBlobStore`]: small blobs inside the metadata database, the rest as files.
 //!
 //! A durable file costs two fsyncs of its own (the file, then its directory after the rename),
-//! and the disk serialises them: that, not the CPU, bounds small PUTs. A blob of at most
-//! `inline_max` bytes is instead inserted into the metadata database's `small_blobs` table in
-//! a lazily committed write (see `sqlite::group_commit::write_lazy`) and becomes durable with
-//! the object row that references it, whose commit is group-committed with other uploads':
-//! many small PUTs then share one fsync.
+//! and the disk serialises them. A blob of at most `inline_max` bytes instead becomes a row of
+//! the metadata database's `small_blobs` table: committing it stages the bytes, and the object
+//! or part write that references it inserts the row in the same savepoint (see
+//! `sqlite::staged_blobs`), so bytes and metadata commit together, group-committed with other
+//! uploads': many small PUTs share one fsync.
 //!
 //! A writer keeps bytes in memory until they exceed `inline_max` (or the caller asks it to
 //! [`BlobWriter::flush`]) and then continues as a file. Readers find a blob in either tier,
@@ -32,9 +32,8 @@ const SMALL_SHARDS: usize = 256;
 
 /// Blobs of at most `inline_max` bytes in SQLite, larger ones in [`LocalBlobStore`].
 ///
-/// Only sound when `small` is the database that also holds the metadata referencing these
-/// blobs (its durable commits are what make a small blob durable), as [`crate::open_embedded`]
-/// arranges.
+/// Only sound when `small` is the store that also writes the metadata referencing these blobs
+/// (that write is what stores a small blob), as [`crate::open_embedded`] arranges.
 #[derive(Clone)]
 pub struct TieredBlobStore {
     small: SqliteMetaStore,
@@ -239,7 +238,7 @@ impl BlobWriter for TieredWriter {
             None => {
                 this.store
                     .small
-                    .put_small_blob(this.id, now_ms(), this.memory)
+                    .stage_small_blob(this.id, now_ms(), this.memory)
                     .await
             }
         }

@@ -7,7 +7,8 @@ use std::time::{Duration, SystemTime};
 
 use common::{bucket, object};
 use sluice_store::{
-    open_embedded_with, sweep_orphans, BlobRef, BlobStore, StoreError, DEFAULT_INLINE_MAX,
+    open_embedded_with, sweep_orphans, BlobRef, BlobStore, MetaStore, StoreError,
+    DEFAULT_INLINE_MAX,
 };
 
 const INLINE: usize = 1024;
@@ -30,6 +31,13 @@ fn small_rows(dir: &Path) -> i64 {
         .unwrap()
 }
 
+/// Writes an object row in bucket `b` naming `blob` (what makes a small blob a stored row).
+async fn reference(meta: &dyn MetaStore, key: &str, blob: &BlobRef, size: u64) {
+    let mut obj = object("b", key, size);
+    obj.blob = blob.clone();
+    meta.put_object(&obj).await.unwrap();
+}
+
 async fn read_all(blobs: &dyn BlobStore, id: &BlobRef, size: u64) -> Vec<u8> {
     let r = blobs.open_sized(id, size).await.unwrap();
     let via_hint = r.read_chunk(0, usize::MAX).await.unwrap();
@@ -43,11 +51,16 @@ async fn read_all(blobs: &dyn BlobStore, id: &BlobRef, size: u64) -> Vec<u8> {
 #[tokio::test]
 async fn blobs_up_to_the_limit_live_in_the_database_larger_ones_as_files() {
     let dir = tempfile::tempdir().unwrap();
-    let (_meta, blobs) = open_embedded_with(dir.path(), INLINE).await.unwrap();
+    let (meta, blobs) = open_embedded_with(dir.path(), INLINE).await.unwrap();
+    meta.create_bucket(&bucket("b")).await.unwrap();
 
     let exact = vec![7u8; INLINE];
     let small = write_blob(blobs.as_ref(), &[&exact[..100], &exact[100..]]).await;
     assert!(!file_of(dir.path(), &small).exists());
+    // Staged until the row naming it is written, and readable meanwhile.
+    assert_eq!(small_rows(dir.path()), 0);
+    assert_eq!(read_all(blobs.as_ref(), &small, INLINE as u64).await, exact);
+    reference(meta.as_ref(), "small", &small, INLINE as u64).await;
     assert_eq!(small_rows(dir.path()), 1);
     assert_eq!(read_all(blobs.as_ref(), &small, INLINE as u64).await, exact);
 
@@ -62,6 +75,7 @@ async fn blobs_up_to_the_limit_live_in_the_database_larger_ones_as_files() {
     );
 
     let empty = write_blob(blobs.as_ref(), &[]).await;
+    reference(meta.as_ref(), "empty", &empty, 0).await;
     assert_eq!(read_all(blobs.as_ref(), &empty, 0).await, Vec::<u8>::new());
 
     // Ranges of a small blob, including past its end.
@@ -132,8 +146,10 @@ async fn an_aborted_or_dropped_writer_leaves_nothing() {
 async fn a_zero_limit_keeps_every_blob_a_file_and_a_changed_limit_strands_nothing() {
     let dir = tempfile::tempdir().unwrap();
     let (small_id, file_id) = {
-        let (_meta, blobs) = open_embedded_with(dir.path(), INLINE).await.unwrap();
+        let (meta, blobs) = open_embedded_with(dir.path(), INLINE).await.unwrap();
+        meta.create_bucket(&bucket("b")).await.unwrap();
         let small_id = write_blob(blobs.as_ref(), &[b"tiny"]).await;
+        reference(meta.as_ref(), "tiny", &small_id, 4).await;
         let (_m, files_only) = open_embedded_with(dir.path(), 0).await.unwrap();
         let file_id = write_blob(files_only.as_ref(), &[b"tiny too"]).await;
         assert!(file_of(dir.path(), &file_id).exists());
@@ -153,10 +169,12 @@ async fn the_sweep_removes_unreferenced_small_blobs_and_keeps_the_rest() {
     let (meta, blobs) = open_embedded_with(dir.path(), INLINE).await.unwrap();
     meta.create_bucket(&bucket("b")).await.unwrap();
     let referenced = write_blob(blobs.as_ref(), &[b"object"]).await;
+    reference(meta.as_ref(), "k", &referenced, 6).await;
+    // An orphan: its row was deleted and freeing its bytes never happened (a crash).
     let orphan = write_blob(blobs.as_ref(), &[b"orphan"]).await;
-    let mut obj = object("b", "k", 6);
-    obj.blob = referenced.clone();
-    meta.put_object(&obj).await.unwrap();
+    reference(meta.as_ref(), "gone", &orphan, 6).await;
+    meta.delete_object("b", "gone").await.unwrap();
+    assert_eq!(small_rows(dir.path()), 2);
     tokio::time::sleep(Duration::from_millis(20)).await;
     let cutoff = SystemTime::now();
     tokio::time::sleep(Duration::from_millis(20)).await;
@@ -170,7 +188,39 @@ async fn the_sweep_removes_unreferenced_small_blobs_and_keeps_the_rest() {
     assert!(blobs.open(&orphan).await.is_err());
     assert_eq!(read_all(blobs.as_ref(), &referenced, 6).await, b"object");
     assert_eq!(read_all(blobs.as_ref(), &in_flight, 9).await, b"in flight");
-    assert_eq!(small_rows(dir.path()), 2);
+    // The in-flight blob is still staged: only the referenced row is left in the table.
+    assert_eq!(small_rows(dir.path()), 1);
+}
+
+#[tokio::test]
+async fn a_staged_blob_is_stored_only_with_a_row_that_names_it() {
+    let dir = tempfile::tempdir().unwrap();
+    {
+        let (meta, blobs) = open_embedded_with(dir.path(), INLINE).await.unwrap();
+        meta.create_bucket(&bucket("b")).await.unwrap();
+        // The object write fails (no such bucket): its staged bytes are not stored either.
+        let lost = write_blob(blobs.as_ref(), &[b"for a missing bucket"]).await;
+        let mut obj = object("nobucket", "k", 20);
+        obj.blob = lost.clone();
+        assert!(matches!(
+            meta.put_object(&obj).await,
+            Err(StoreError::NoSuchBucket)
+        ));
+        assert_eq!(small_rows(dir.path()), 0);
+        blobs.delete(&lost).await.unwrap();
+        // Freed before any row named it: gone, and a later reference finds nothing to store.
+        let freed = write_blob(blobs.as_ref(), &[b"freed"]).await;
+        blobs.delete(&freed).await.unwrap();
+        assert!(blobs.open(&freed).await.is_err());
+        // Never referenced before the store closes: not stored (like an orphan swept).
+        let _never = write_blob(blobs.as_ref(), &[b"never named"]).await;
+        let kept = write_blob(blobs.as_ref(), &[b"kept"]).await;
+        reference(meta.as_ref(), "kept", &kept, 4).await;
+    }
+    assert_eq!(small_rows(dir.path()), 1);
+    let (meta, blobs) = open_embedded_with(dir.path(), INLINE).await.unwrap();
+    let obj = meta.get_object("b", "kept").await.unwrap().unwrap();
+    assert_eq!(read_all(blobs.as_ref(), &obj.blob, 4).await, b"kept");
 }
 
 #[tokio::test]

@@ -18,6 +18,7 @@ mod multipart;
 mod objects;
 pub mod schema;
 mod small_blobs;
+mod staged_blobs;
 mod wal_sync;
 
 use std::path::{Path, PathBuf};
@@ -53,6 +54,7 @@ struct Inner {
     path: PathBuf,
     queue: group_commit::WriteQueue,
     buckets: bucket_cache::BucketCache,
+    staged: staged_blobs::StagedBlobs,
     _checkpointer: checkpointer::Checkpointer,
     readers: Mutex<Vec<Connection>>,
 }
@@ -81,6 +83,7 @@ impl SqliteMetaStore {
                 path: path.to_path_buf(),
                 queue: group_commit::WriteQueue::start(writer, path)?,
                 buckets: bucket_cache::BucketCache::default(),
+                staged: staged_blobs::StagedBlobs::default(),
                 _checkpointer: checkpointer,
                 readers: Mutex::new(Vec::new()),
             }),
@@ -125,14 +128,36 @@ impl SqliteMetaStore {
             .await
     }
 
+    /// Commits a small blob by staging it: the object or part write that references it inserts
+    /// it in the same savepoint (see [`staged_blobs`]). When the stage is full it is inserted on
+    /// its own, as [`SqliteMetaStore::put_small_blob`]. Returns the id to reference.
+    pub(crate) async fn stage_small_blob(
+        &self,
+        id: BlobRef,
+        created_ms: i64,
+        data: Vec<u8>,
+    ) -> Result<BlobRef, StoreError> {
+        let staged = staged_blobs::Staged { created_ms, data };
+        match self.inner.staged.stage(id.clone(), staged) {
+            Ok(()) => Ok(id),
+            Err(back) => self.put_small_blob(id, back.created_ms, back.data).await,
+        }
+    }
+
     /// The bytes of a small blob, `None` if the database does not hold it.
     pub(crate) async fn get_small_blob(&self, id: &BlobRef) -> Result<Option<Vec<u8>>, StoreError> {
+        if let Some(data) = self.inner.staged.copy(id) {
+            return Ok(Some(data));
+        }
         let id = id.clone();
         self.read(move |c| small_blobs::get(c, &id)).await
     }
 
     /// Removes a small blob; says whether the database held it.
     pub(crate) async fn delete_small_blob(&self, id: &BlobRef) -> Result<bool, StoreError> {
+        if self.inner.staged.take(id).is_some() {
+            return Ok(true);
+        }
         let id = id.clone();
         self.write_lazy(move |c| small_blobs::delete(c, &id)).await
     }
@@ -172,6 +197,31 @@ impl SqliteMetaStore {
             result
         })
         .await
+    }
+}
+
+/// Runs `write`, first inserting the staged bytes of `blob` it references, all in one
+/// savepoint: the blob row exists exactly when the write succeeded.
+fn with_staged_blob<T>(
+    conn: &mut Connection,
+    blob: &BlobRef,
+    staged: Option<staged_blobs::Staged>,
+    write: impl FnOnce(&mut Connection) -> Result<T, StoreError>,
+) -> Result<T, StoreError> {
+    let Some(staged) = staged else {
+        return write(conn);
+    };
+    conn.execute_batch("SAVEPOINT staged_blob")?;
+    let result = small_blobs::insert_exact(conn, blob, staged.created_ms, &staged.data)
+        .and_then(|()| write(conn));
+    let end = match &result {
+        Ok(_) => conn.execute_batch("RELEASE staged_blob"),
+        Err(_) => conn.execute_batch("ROLLBACK TO staged_blob; RELEASE staged_blob"),
+    };
+    match (result, end) {
+        (Ok(v), Ok(())) => Ok(v),
+        (Err(e), _) => Err(e),
+        (Ok(_), Err(e)) => Err(e.into()),
     }
 }
 
@@ -221,7 +271,9 @@ impl MetaStore for SqliteMetaStore {
     async fn put_object(&self, meta: &ObjectMeta) -> Result<Option<ObjectMeta>, StoreError> {
         let mut meta = meta.clone();
         meta.user_metadata.sort();
-        self.write(move |c| objects::put(c, &meta)).await
+        let staged = self.inner.staged.take(&meta.blob);
+        self.write(move |c| with_staged_blob(c, &meta.blob, staged, |c| objects::put(c, &meta)))
+            .await
     }
 
     async fn get_object(&self, bucket: &str, key: &str) -> Result<Option<ObjectMeta>, StoreError> {
@@ -271,7 +323,11 @@ impl MetaStore for SqliteMetaStore {
 
     async fn put_part(&self, part: &PartRecord) -> Result<Option<BlobRef>, StoreError> {
         let part = part.clone();
-        self.write(move |c| multipart::put_part(c, &part)).await
+        let staged = self.inner.staged.take(&part.blob);
+        self.write(move |c| {
+            with_staged_blob(c, &part.blob, staged, |c| multipart::put_part(c, &part))
+        })
+        .await
     }
 
     async fn list_parts(

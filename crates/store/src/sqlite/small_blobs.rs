@@ -34,6 +34,21 @@ fn slot(id: &BlobRef) -> Result<i64, StoreError> {
     Ok((n >> 1) as i64)
 }
 
+/// Stores `data` under exactly `id` (already named by the row being written with it); a taken
+/// slot is an error (odds about 2^-63 per pair of blobs).
+pub(super) fn insert_exact(
+    conn: &Connection,
+    id: &BlobRef,
+    created_ms: i64,
+    data: &[u8],
+) -> Result<(), StoreError> {
+    let mut stmt = conn.prepare_cached(
+        "INSERT INTO small_blobs (slot, id, created_ms, data) VALUES (?1, ?2, ?3, ?4)",
+    )?;
+    stmt.execute(params![slot(id)?, id.as_str(), created_ms, data])?;
+    Ok(())
+}
+
 /// Stores `data` under `id`, or under a fresh id if `id`'s slot is taken; returns the id used.
 pub(super) fn insert(
     conn: &Connection,
