@@ -284,21 +284,8 @@ impl BodyReader {
         if self.finished || (expects_continue && self.received == 0) {
             return;
         }
-        let mut drained = 0u64;
-        while drained <= max_raw {
-            let next = tokio::time::timeout(DRAIN_IDLE, self.incoming.frame()).await;
-            match next {
-                Ok(Some(Ok(frame))) => {
-                    if let Some(data) = frame.data_ref() {
-                        drained += data.len() as u64;
-                    }
-                }
-                Ok(None) => {
-                    self.finished = true;
-                    return;
-                }
-                Ok(Some(Err(_))) | Err(_) => return,
-            }
+        if discard_body(&mut self.incoming, max_raw).await {
+            self.finished = true;
         }
     }
 
@@ -326,4 +313,23 @@ fn request_timeout() -> S3Error {
         400,
         "Your socket connection to the server was not read from or written to within the timeout period. Idle connections will be closed.",
     )
+}
+
+/// Reads and throws away up to about `max_raw` bytes of a body no handler will read, so that
+/// a client still sending it reads the error response instead of a connection reset. Stops
+/// when the body ends (returns true), fails, goes quiet for a second or passes `max_raw`.
+pub async fn discard_body(incoming: &mut Incoming, max_raw: u64) -> bool {
+    let mut drained = 0u64;
+    while drained <= max_raw {
+        match tokio::time::timeout(DRAIN_IDLE, incoming.frame()).await {
+            Ok(Some(Ok(frame))) => {
+                if let Some(data) = frame.data_ref() {
+                    drained += data.len() as u64;
+                }
+            }
+            Ok(None) => return true,
+            Ok(Some(Err(_))) | Err(_) => return false,
+        }
+    }
+    false
 }

@@ -11,7 +11,7 @@ use crate::state::AppState;
 use crate::url_constraints::{RequestFacts, UrlConstraints};
 use http::{Request, Response};
 use http_body_util::BodyExt;
-use hyper::body::Incoming;
+use hyper::body::{Body as _, Incoming};
 use sluice_s3::Endpoint;
 use sluice_s3::{route, QueryParams, RouteInput, S3Error};
 use sluice_sigv4::{AuthKind, PayloadCheck, RequestView};
@@ -134,10 +134,32 @@ pub async fn handle_request(
     resp.map(|body| crate::metered_body::MeteredBody::new(body, operation, started).boxed_unsync())
 }
 
+/// Serves one request; a request refused before its handler took the body (bad signature,
+/// expired URL, URL constraints, denied) has the body drained here so the client reads the
+/// error.
 async fn serve(
     state: &AppState,
     parts: &mut http::request::Parts,
     body: Incoming,
+    log: &mut LogFields,
+    remote: SocketAddr,
+) -> Result<Response<ResponseBody>, S3Error> {
+    let mut unread = Some(body);
+    let result = serve_request(state, parts, &mut unread, log, remote).await;
+    let refused = result.is_err();
+    if let (true, Some(mut body)) = (refused, unread) {
+        if !body.is_end_stream() && !expects_continue(parts) {
+            crate::body_in::discard_body(&mut body, MAX_DRAIN_AFTER_ERROR).await;
+        }
+    }
+    result
+}
+
+/// [`serve`], with the body left in `unread` until a handler takes it.
+async fn serve_request(
+    state: &AppState,
+    parts: &mut http::request::Parts,
+    unread: &mut Option<Incoming>,
     log: &mut LogFields,
     remote: SocketAddr,
 ) -> Result<Response<ResponseBody>, S3Error> {
@@ -170,6 +192,7 @@ async fn serve(
         // Browser form upload: the form itself carries the signature and policy.
         log.auth = "POST";
         let mut outcome = crate::post_form::PostOutcome::default();
+        let body = unread.take().ok_or_else(S3Error::internal_error)?;
         let result =
             crate::post_form::post_object(state, parts, body, bucket, remote, &mut outcome).await;
         log.key = outcome.key;
@@ -239,6 +262,7 @@ async fn serve(
     }
     let canned_acl = crate::ops::acl::requested_acl(&authz).await?;
 
+    let body = unread.take().ok_or_else(S3Error::internal_error)?;
     let mut body = BodyReader::new(body, payload, declared_len)
         .with_idle_timeout(state.config.body_idle_timeout)
         .with_budget(&state.body_budget);

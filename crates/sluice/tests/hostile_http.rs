@@ -259,3 +259,45 @@ async fn s3_size_limits_answer_with_s3_errors() {
     assert_eq!(keys, vec!["k".repeat(1024).as_str()]);
     ts.stop().await;
 }
+
+/// A client that sends its whole body before reading must get the error, not a reset, when
+/// the request is refused before its body is read (signature, expiry, header auth).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn requests_refused_before_their_body_still_get_their_error() {
+    let ts = TestServer::start_with_bucket("drain").await;
+    let body = vec![b'x'; 4 << 20];
+
+    let url = ts.presign("PUT", "drain", "tampered", 300);
+    let flip = if url.ends_with('0') { "1" } else { "0" };
+    let tampered = format!("{}{flip}", &url[..url.len() - 1]);
+    let r = common::raw_request(ts.addr, "PUT", common::target_of(&tampered), &[], &body).await;
+    let text = String::from_utf8_lossy(&r.body);
+    assert_eq!(r.status, 403, "{text}");
+    assert!(text.contains("SignatureDoesNotMatch"), "{text}");
+
+    let url = ts.presign("PUT", "drain", "expired", 60);
+    ts.clock().advance_ms(120_000);
+    let r = common::raw_request(ts.addr, "PUT", common::target_of(&url), &[], &body).await;
+    ts.clock().advance_ms(-120_000);
+    let text = String::from_utf8_lossy(&r.body);
+    assert_eq!(r.status, 403, "{text}");
+    assert!(text.contains("Request has expired"), "{text}");
+
+    let r = common::raw_request(
+        ts.addr,
+        "PUT",
+        "/drain/unsigned",
+        &[(
+            "authorization",
+            "AWS4-HMAC-SHA256 Credential=NOSUCHKEY/20261129/us-east-1/s3/aws4_request, \
+             SignedHeaders=host, Signature=00",
+        )],
+        &body,
+    )
+    .await;
+    let text = String::from_utf8_lossy(&r.body);
+    assert_eq!(r.status, 403, "{text}");
+    assert!(text.contains("InvalidAccessKeyId"), "{text}");
+    assert_eq!(common::stored_blobs(ts.dir.path()), 0);
+    ts.stop().await;
+}

@@ -15,12 +15,12 @@
 use std::path::Path;
 use std::sync::mpsc;
 
-use super::wal_sync::{wal_path, Syncer};
-
 use rusqlite::Connection;
 use tokio::sync::oneshot;
 
+use super::wal_sync::{wal_path, Syncer};
 use crate::error::StoreError;
+
 /// Runs one queued write; says whether it succeeded and holds its answer for `deliver`.
 type Job = Box<dyn FnOnce(&mut Connection) -> (bool, Pending) + Send>;
 
