@@ -262,21 +262,8 @@ async fn serve_request(
     }
     let canned_acl = crate::ops::acl::requested_acl(&authz).await?;
 
-    let body = unread.take().ok_or_else(S3Error::internal_error)?;
-    let mut body = BodyReader::new(body, payload, declared_len)
-        .with_idle_timeout(state.config.body_idle_timeout)
-        .with_budget(&state.body_budget);
-    if let Some(range) = constraints.size {
-        body.limit_size(range);
-    }
-    let ctx = RequestCtx {
-        state,
-        parts,
-        query: &query,
-        caller: &caller,
-        remote,
-    };
-    // Reserved last, so a request refused by any check above spends nothing.
+    // Reserved last, so a request refused by any check above spends nothing (and, like
+    // them, has its unread body drained by `serve`).
     let grant_use = match &constraints.grant {
         Some(id) => {
             let spends = !matches!(
@@ -290,14 +277,25 @@ async fn serve_request(
                 Ok(g) => g,
                 Err(e) => {
                     log.presigned_outcome = Some(presigned_failure(&e));
-                    // Refused before the body was read: drain it so the client reads the 403.
-                    body.drain_after_error(MAX_DRAIN_AFTER_ERROR, expects_continue(parts))
-                        .await;
                     return Err(e);
                 }
             }
         }
         None => None,
+    };
+    let body = unread.take().ok_or_else(S3Error::internal_error)?;
+    let mut body = BodyReader::new(body, payload, declared_len)
+        .with_idle_timeout(state.config.body_idle_timeout)
+        .with_budget(&state.body_budget);
+    if let Some(range) = constraints.size {
+        body.limit_size(range);
+    }
+    let ctx = RequestCtx {
+        state,
+        parts,
+        query: &query,
+        caller: &caller,
+        remote,
     };
     let result: Result<Response<ResponseBody>, S3Error> = async {
         let resp = dispatch(&ctx, endpoint, &mut body).await?;

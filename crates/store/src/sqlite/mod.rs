@@ -1,8 +1,9 @@
 //! The embedded SQLite metadata backend.
 //!
 //! One writer connection owned by a writer thread (SQLite allows a single writer anyway), fed
-//! by a group-commit queue, and a small pool of read-only connections; WAL mode lets readers run concurrently with the writer.
-//! Every call runs on the blocking thread pool, never on the async runtime.
+//! by a group-commit queue and made durable by a syncer thread; a pool of read-only
+//! connections, used on the blocking thread pool; WAL mode lets readers run concurrently with
+//! the writer. No SQLite call runs on the async runtime.
 
 mod bucket_access;
 mod bucket_cache;
@@ -162,7 +163,8 @@ impl SqliteMetaStore {
         self.write_lazy(move |c| small_blobs::delete(c, &id)).await
     }
 
-    /// Small blobs whose id starts with the two hex digits of `shard`, written before `before_ms`.
+    /// The small blobs of listing shard `shard` (a 256th of the slot space), written before
+    /// `before_ms`.
     pub(crate) async fn list_small_blobs(
         &self,
         shard: u8,
