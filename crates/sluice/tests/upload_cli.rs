@@ -99,6 +99,94 @@ async fn upload_single_and_multipart() {
     ));
     assert!(etag.ends_with("-3\""), "{etag}");
     assert_eq!(read(&ts, "upl", "dir/big.bin").await, bytes);
+    // The parts went up with CRC32C checksums: the object has the composite one.
+    let head = ts
+        .sdk()
+        .head_object()
+        .bucket("upl")
+        .key("dir/big.bin")
+        .checksum_mode(aws_sdk_s3::types::ChecksumMode::Enabled)
+        .send()
+        .await
+        .unwrap();
+    let crc = head.checksum_crc32_c().expect("composite CRC32C");
+    assert!(crc.ends_with("-3"), "{crc}");
+    ts.stop().await;
+}
+
+/// Base64 CRC32C, as `x-amz-checksum-crc32c` carries it (computed here independently of the CLI).
+fn crc32c_b64(bytes: &[u8]) -> String {
+    use base64::Engine;
+    let mut crc = !0u32;
+    for &b in bytes {
+        crc ^= u32::from(b);
+        for _ in 0..8 {
+            crc = if crc & 1 == 1 { (crc >> 1) ^ 0x82F6_3B78 } else { crc >> 1 };
+        }
+    }
+    base64::engine::general_purpose::STANDARD.encode((!crc).to_be_bytes())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn resume_of_a_crc32c_upload_keeps_parts_by_checksum() {
+    use aws_sdk_s3::primitives::ByteStream;
+    use aws_sdk_s3::types::ChecksumAlgorithm;
+    let ts = TestServer::start().await;
+    let s3 = ts.sdk();
+    s3.create_bucket().bucket("crc").send().await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("c.bin");
+    let bytes = data(11 * MIB, 7);
+    std::fs::write(&file, &bytes).unwrap();
+    // An earlier run (declaring CRC32C, as `sluice upload` does) got parts 1 and 3 up; part 3
+    // holds other bytes of the same size.
+    let up = s3
+        .create_multipart_upload()
+        .bucket("crc")
+        .key("c.bin")
+        .checksum_algorithm(ChecksumAlgorithm::Crc32C)
+        .send()
+        .await
+        .unwrap();
+    let id = up.upload_id().unwrap().to_string();
+    for (n, body) in [(1, bytes[..5 * MIB].to_vec()), (3, vec![1u8; MIB])] {
+        s3.upload_part()
+            .bucket("crc")
+            .key("c.bin")
+            .upload_id(&id)
+            .part_number(n)
+            .checksum_crc32_c(crc32c_b64(&body))
+            .body(ByteStream::from(body))
+            .send()
+            .await
+            .unwrap();
+    }
+    let out = sluice(
+        &[
+            "upload",
+            file.to_str().unwrap(),
+            "s3://crc/c.bin",
+            "--part-size",
+            "5MiB",
+            "--resume",
+            &id,
+        ],
+        &ts,
+    );
+    let etag = ok(&out);
+    assert!(etag.ends_with("-3\""), "{etag}");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("1 of 3 parts already uploaded"), "{err}");
+    assert_eq!(read(&ts, "crc", "c.bin").await, bytes);
+    let head = s3
+        .head_object()
+        .bucket("crc")
+        .key("c.bin")
+        .checksum_mode(aws_sdk_s3::types::ChecksumMode::Enabled)
+        .send()
+        .await
+        .unwrap();
+    assert!(head.checksum_crc32_c().is_some_and(|c| c.ends_with("-3")));
     ts.stop().await;
 }
 

@@ -92,7 +92,7 @@ pub async fn upload_bundle(
         );
         tasks.spawn(async move {
             let _permit = permits.acquire_owned().await?;
-            let data = read_part(file, &file_path, offset, len).await?;
+            let data = read_part(file, &file_path, offset, len, false).await?;
             let etag = with_retries(retries, |_| {
                 let (http, url, body) = (http.clone(), url.clone(), data.bytes.clone());
                 async move {

@@ -1,6 +1,12 @@
-//! Header-signed multipart upload: parallel parts with Content-MD5, retries, resume, complete.
+//! Header-signed multipart upload: parallel parts with CRC32C checksums, retries, resume,
+//! complete.
+//!
+//! Uploads this client creates declare `x-amz-checksum-algorithm: CRC32C`: every part carries
+//! its `x-amz-checksum-crc32c` (checked by the server, echoed back and checked here), and the
+//! object gets a composite checksum. CRC32C costs a fraction of MD5 on the client's CPU. An
+//! upload being resumed that was created without that algorithm keeps Content-MD5 parts.
 
-use super::file_parts::{read_part, split};
+use super::file_parts::{read_part, split, PartData};
 use super::retry::{retryable_status, with_retries};
 use super::Options;
 use crate::progress::byte_bar;
@@ -12,13 +18,35 @@ use std::path::Path;
 use std::sync::Arc;
 use tokio::sync::Semaphore;
 
-/// Parts already on the server: number -> (etag without quotes, size).
+/// The checksum algorithm this client declares for the uploads it creates.
+const ALGORITHM: &str = "CRC32C";
+
+/// A part already on the server.
+struct ExistingPart {
+    /// ETag without quotes.
+    etag: String,
+    size: u64,
+    /// Its `ChecksumCRC32C`, when the server lists one.
+    crc32c: Option<String>,
+}
+
+/// How the parts of one upload are protected.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Integrity {
+    /// `x-amz-checksum-crc32c` on each part and in the completion.
+    Crc32c,
+    /// Content-MD5 on each part (an upload created without a checksum algorithm).
+    Md5,
+}
+
+/// Parts already on the server, and whether the upload declared CRC32C.
 async fn existing_parts(
     client: &S3Client,
     path: &str,
     upload_id: &str,
-) -> Result<HashMap<u32, (String, u64)>> {
+) -> Result<(HashMap<u32, ExistingPart>, Integrity)> {
     let mut out = HashMap::new();
+    let mut integrity = Integrity::Md5;
     let mut marker = "0".to_string();
     loop {
         let resp = client
@@ -32,12 +60,17 @@ async fn existing_parts(
             )
             .await?;
         let text = check(resp, "ListParts").await?.text().await?;
+        let head = text.split("<Part>").next().unwrap_or_default();
+        if xml_text(head, "ChecksumAlgorithm").is_some_and(|a| a.eq_ignore_ascii_case(ALGORITHM)) {
+            integrity = Integrity::Crc32c;
+        }
         for part in text.split("<Part>").skip(1) {
             let n = xml_text(part, "PartNumber").and_then(|v| v.parse().ok());
             let etag = xml_text(part, "ETag").map(|e| e.trim_matches('"').to_string());
             let size = xml_text(part, "Size").and_then(|v| v.parse().ok());
-            if let (Some(n), Some(e), Some(s)) = (n, etag, size) {
-                out.insert(n, (e, s));
+            if let (Some(n), Some(etag), Some(size)) = (n, etag, size) {
+                let crc32c = xml_text(part, "ChecksumCRC32C");
+                out.insert(n, ExistingPart { etag, size, crc32c });
             }
         }
         match (
@@ -45,7 +78,20 @@ async fn existing_parts(
             xml_text(&text, "NextPartNumberMarker"),
         ) {
             (Some("true"), Some(next)) => marker = next,
-            _ => return Ok(out),
+            _ => return Ok((out, integrity)),
+        }
+    }
+}
+
+impl ExistingPart {
+    /// Whether this server-side part holds exactly `data`.
+    fn holds(&self, data: &PartData) -> bool {
+        if self.size != data.bytes.len() as u64 {
+            return false;
+        }
+        match &self.crc32c {
+            Some(crc) => *crc == data.crc32c_b64,
+            None => self.etag == data.md5_hex(),
         }
     }
 }
@@ -55,6 +101,7 @@ async fn create(client: &S3Client, path: &str, opts: &Options) -> Result<String>
     if let Some(t) = &opts.content_type {
         headers.push(("content-type".to_string(), t.clone()));
     }
+    headers.push(("x-amz-checksum-algorithm".to_string(), ALGORITHM.to_string()));
     let empty = hex::encode(Sha256::digest(b""));
     let resp = client
         .send(
@@ -91,22 +138,26 @@ pub async fn upload(
             opts.part_size
         );
     }
-    let (upload_id, existing) = match resume {
-        Some(id) => (
-            id.to_string(),
-            existing_parts(client, &path, id)
+    let (upload_id, existing, integrity) = match resume {
+        Some(id) => {
+            let (existing, integrity) = existing_parts(client, &path, id)
                 .await
-                .context("resuming")?,
+                .context("resuming")?;
+            (id.to_string(), existing, integrity)
+        }
+        None => (
+            create(client, &path, opts).await?,
+            HashMap::new(),
+            Integrity::Crc32c,
         ),
-        None => (create(client, &path, opts).await?, HashMap::new()),
     };
     if resume.is_some() {
         let mut kept = 0;
         for (n, offset, len) in &parts {
-            if existing.get(n).is_some_and(|(_, s)| s == len) {
+            if existing.get(n).is_some_and(|p| p.size == *len) {
                 let f = std::fs::File::open(file_path)?;
-                let data = read_part(Arc::new(f), file_path, *offset, *len).await?;
-                if existing.get(n).is_some_and(|(e, _)| *e == data.md5_hex) {
+                let data = read_part(Arc::new(f), file_path, *offset, *len, false).await?;
+                if existing.get(n).is_some_and(|p| p.holds(&data)) {
                     kept += 1;
                 }
             }
@@ -140,15 +191,20 @@ pub async fn upload(
         );
         tasks.spawn(async move {
             let _permit = permits.acquire_owned().await?;
-            let data = read_part(file, &file_path, offset, len).await?;
-            if existing.get(&n) == Some(&(data.md5_hex.clone(), len)) {
+            let with_md5 = integrity == Integrity::Md5;
+            let data = read_part(file, &file_path, offset, len, with_md5).await?;
+            if let Some(p) = existing.get(&n).filter(|p| p.holds(&data)) {
                 bar.inc(len);
-                return Ok::<_, anyhow::Error>((n, data.md5_hex));
+                return Ok::<_, anyhow::Error>((n, p.etag.clone(), data.crc32c_b64));
             }
             let number = n.to_string();
-            let etag = with_retries(retries, |_| {
+            let digest_header = match &data.md5 {
+                Some((_, b64)) => ("content-md5".to_string(), b64.clone()),
+                None => ("x-amz-checksum-crc32c".to_string(), data.crc32c_b64.clone()),
+            };
+            let (etag, echoed) = with_retries(retries, |_| {
                 let headers = vec![
-                    ("content-md5".to_string(), data.md5_b64.clone()),
+                    digest_header.clone(),
                     ("content-length".to_string(), len.to_string()),
                 ];
                 let body = data.bytes.clone();
@@ -171,12 +227,14 @@ pub async fn upload(
                         .await?;
                     let status = resp.status().as_u16();
                     if resp.status().is_success() {
-                        let etag = resp
-                            .headers()
-                            .get("etag")
-                            .and_then(|v| v.to_str().ok())
-                            .unwrap_or_default();
-                        return Ok(Ok(etag.trim_matches('"').to_string()));
+                        let header = |name: &str| {
+                            resp.headers()
+                                .get(name)
+                                .and_then(|v| v.to_str().ok())
+                                .map(|v| v.trim_matches('"').to_string())
+                        };
+                        let etag = header("etag").unwrap_or_default();
+                        return Ok(Ok((etag, header("x-amz-checksum-crc32c"))));
                     }
                     let err = anyhow!(
                         "part {number}: {}",
@@ -190,17 +248,21 @@ pub async fn upload(
                 }
             })
             .await?;
-            if etag != data.md5_hex {
-                bail!(
-                    "part {n}: server ETag {etag} does not match the local MD5 {}",
-                    data.md5_hex
-                );
+            match (&data.md5, echoed) {
+                (Some((md5_hex, _)), _) if etag != *md5_hex => {
+                    bail!("part {n}: server ETag {etag} does not match the local MD5 {md5_hex}")
+                }
+                (None, Some(crc)) if crc != data.crc32c_b64 => bail!(
+                    "part {n}: server CRC32C {crc} does not match the local CRC32C {}",
+                    data.crc32c_b64
+                ),
+                _ => {}
             }
             bar.inc(len);
-            Ok((n, etag))
+            Ok((n, etag, data.crc32c_b64))
         });
     }
-    let mut done: Vec<(u32, String)> = Vec::new();
+    let mut done: Vec<(u32, String, String)> = Vec::new();
     while let Some(joined) = tasks.join_next().await {
         match joined
             .map_err(|e| anyhow!("part task failed: {e}"))
@@ -219,10 +281,14 @@ pub async fn upload(
     bar.finish_and_clear();
     done.sort();
     let mut xml = String::from("<CompleteMultipartUpload>");
-    for (n, etag) in &done {
+    for (n, etag, crc) in &done {
         xml.push_str(&format!(
-            "<Part><PartNumber>{n}</PartNumber><ETag>\"{etag}\"</ETag></Part>"
+            "<Part><PartNumber>{n}</PartNumber><ETag>\"{etag}\"</ETag>"
         ));
+        if integrity == Integrity::Crc32c {
+            xml.push_str(&format!("<ChecksumCRC32C>{crc}</ChecksumCRC32C>"));
+        }
+        xml.push_str("</Part>");
     }
     xml.push_str("</CompleteMultipartUpload>");
     let hash = hex::encode(Sha256::digest(xml.as_bytes()));
