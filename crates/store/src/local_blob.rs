@@ -12,7 +12,6 @@
 
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, Write};
-use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::SystemTime;
@@ -110,6 +109,27 @@ fn start_writeback(file: &File, offset: u64, len: u64) {
     unsafe {
         libc::sync_file_range(file.as_raw_fd(), offset, len, libc::SYNC_FILE_RANGE_WRITE);
     }
+}
+
+/// Reads at `offset` into `buf`'s spare capacity (at most up to `want` bytes in all) and grows
+/// its length by what was read: no zero-filling of memory the read overwrites anyway.
+fn read_into_spare(file: &File, buf: &mut Vec<u8>, want: usize, offset: u64) -> io::Result<usize> {
+    use std::os::fd::AsRawFd;
+    let room = want.min(buf.capacity()).saturating_sub(buf.len());
+    let offset = libc::off_t::try_from(offset)
+        .map_err(|_| io::Error::new(io::ErrorKind::InvalidInput, "offset out of range"))?;
+    // SAFETY: the destination is `room` bytes of `buf`'s allocated, unused capacity, which
+    // `pread` only writes; the length grows by exactly the count the kernel reports written
+    // (never more than `room`). The descriptor belongs to `file`, open for the whole call.
+    let n = unsafe {
+        let dst = buf.as_mut_ptr().add(buf.len());
+        libc::pread(file.as_raw_fd(), dst.cast(), room, offset)
+    };
+    let n = usize::try_from(n).map_err(|_| io::Error::last_os_error())?;
+    let n = n.min(room);
+    // SAFETY: the first `n` spare bytes were just written by `pread`.
+    unsafe { buf.set_len(buf.len() + n) };
+    Ok(n)
 }
 
 #[cfg(not(target_os = "linux"))]
@@ -455,17 +475,16 @@ impl BlobReader for LocalBlobReader {
         }
         let file = Arc::clone(&self.file);
         blocking(move || {
-            let mut buf = vec![0u8; want];
-            let mut filled = 0;
-            while filled < want {
-                match file.read_at(&mut buf[filled..], offset + filled as u64) {
+            let mut buf = Vec::with_capacity(want);
+            while buf.len() < want {
+                let at = offset + buf.len() as u64;
+                match read_into_spare(&file, &mut buf, want, at) {
                     Ok(0) => break,
-                    Ok(n) => filled += n,
+                    Ok(_) => {}
                     Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
                     Err(e) => return Err(e.into()),
                 }
             }
-            buf.truncate(filled);
             Ok(buf)
         })
         .await
