@@ -20,30 +20,11 @@ struct Segment {
     len: u64,
 }
 
-/// A read of the next chunk started before it was asked for.
-type ReadAhead = tokio::task::JoinHandle<Result<Vec<u8>, StoreError>>;
-
 /// Streams `[start, start + len)` of an object across its blobs, one bounded chunk at a time.
-/// While one chunk is being sent, the next one of the same blob is already being read, so
-/// storage reads overlap the network writes (at most one chunk ahead).
 pub struct ObjectReader {
     blobs: Arc<dyn BlobStore>,
     segments: std::vec::IntoIter<Segment>,
-    current: Option<(Arc<dyn BlobReader>, Segment)>,
-    ahead: Option<ReadAhead>,
-}
-
-/// Bytes to read next from a segment with `remaining` bytes left.
-fn chunk_len(remaining: u64) -> usize {
-    usize::try_from(remaining).unwrap_or(usize::MAX).min(READ_CHUNK)
-}
-
-impl Drop for ObjectReader {
-    fn drop(&mut self) {
-        if let Some(job) = self.ahead.take() {
-            job.abort();
-        }
-    }
+    current: Option<(Box<dyn BlobReader>, Segment)>,
 }
 
 impl ObjectReader {
@@ -76,7 +57,6 @@ impl ObjectReader {
             blobs,
             segments: segments.into_iter(),
             current: None,
-            ahead: None,
         }
     }
 
@@ -88,35 +68,22 @@ impl ObjectReader {
                     return Ok(None);
                 };
                 let reader = self.blobs.open_sized(&seg.blob, seg.blob_size).await?;
-                self.current = Some((Arc::from(reader), seg));
+                self.current = Some((reader, seg));
                 continue;
             }
             let Some((reader, seg)) = self.current.as_mut() else {
                 return Ok(None);
             };
-            let want = chunk_len(seg.len);
-            let chunk = match self.ahead.take() {
-                // Started for exactly this offset and length by the previous call.
-                Some(job) => job
-                    .await
-                    .map_err(|e| StoreError::Task(e.to_string()))??,
-                None => reader.read_chunk(seg.offset, want).await?,
-            };
+            let want = (seg.len as usize).min(READ_CHUNK);
+            let chunk = reader.read_chunk(seg.offset, want).await?;
             if chunk.is_empty() {
                 return Err(StoreError::Corrupt(format!(
                     "blob {} is shorter than its metadata",
                     seg.blob
                 )));
             }
-            let got = (chunk.len() as u64).min(seg.len);
-            seg.offset += got;
-            seg.len -= got;
-            if seg.len > 0 {
-                let (reader, offset, want) = (Arc::clone(reader), seg.offset, chunk_len(seg.len));
-                self.ahead = Some(tokio::spawn(async move {
-                    reader.read_chunk(offset, want).await
-                }));
-            }
+            seg.offset += chunk.len() as u64;
+            seg.len -= chunk.len() as u64;
             return Ok(Some(Bytes::from(chunk)));
         }
     }
