@@ -22,13 +22,36 @@ pub fn init() {
             .set_buckets(&LATENCY_BUCKETS)
             .ok()?;
         match builder.install_recorder() {
-            Ok(h) => Some(h),
+            Ok(h) => {
+                start_upkeep();
+                Some(h)
+            }
             Err(e) => {
                 tracing::warn!(error = %e, "metrics recorder not installed");
                 None
             }
         }
     });
+}
+
+/// How often histogram samples are folded into their buckets.
+const UPKEEP_EVERY: Duration = Duration::from_secs(5);
+
+/// The exporter keeps every histogram sample until upkeep folds it into the buckets (a scrape
+/// does too); without it, a server nobody scrapes grows by a few bytes per request, forever.
+/// A thread of its own, so it runs whichever runtime (or none) the recorder was installed from.
+fn start_upkeep() {
+    let spawned = std::thread::Builder::new()
+        .name("sluice-metrics".into())
+        .spawn(|| loop {
+            std::thread::sleep(UPKEEP_EVERY);
+            if let Some(Some(handle)) = HANDLE.get() {
+                handle.run_upkeep();
+            }
+        });
+    if let Err(e) = spawned {
+        tracing::warn!(error = %e, "metrics upkeep thread not started: histograms grow until scraped");
+    }
 }
 
 /// Status class label: `2xx`, `4xx`, ...
