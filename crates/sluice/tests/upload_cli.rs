@@ -121,7 +121,11 @@ fn crc32c_b64(bytes: &[u8]) -> String {
     for &b in bytes {
         crc ^= u32::from(b);
         for _ in 0..8 {
-            crc = if crc & 1 == 1 { (crc >> 1) ^ 0x82F6_3B78 } else { crc >> 1 };
+            crc = if crc & 1 == 1 {
+                (crc >> 1) ^ 0x82F6_3B78
+            } else {
+                crc >> 1
+            };
         }
     }
     base64::engine::general_purpose::STANDARD.encode((!crc).to_be_bytes())

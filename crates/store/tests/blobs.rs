@@ -178,3 +178,60 @@ async fn list_blobs_older_than_respects_cutoff() {
         .unwrap()
         .is_empty());
 }
+
+/// Drops the file's pages from the page cache (`offset`, `len` as for `posix_fadvise`; the
+/// store has synced the file, so its pages are clean and the kernel lets them go).
+fn evict(path: &Path, offset: i64, len: i64) {
+    use std::os::fd::AsRawFd;
+    let f = std::fs::File::open(path).unwrap();
+    // SAFETY: an advisory call on a descriptor we own; it touches no memory of ours.
+    let rc = unsafe { libc::posix_fadvise(f.as_raw_fd(), offset, len, libc::POSIX_FADV_DONTNEED) };
+    assert_eq!(rc, 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reads_are_the_same_whether_or_not_the_bytes_are_cached() {
+    // Cached bytes are copied on the calling thread, the rest read on the blocking pool: a
+    // chunk may be served by either path or start on one and finish on the other.
+    let env = env().await;
+    let data = pattern(3 * 1024 * 1024 + 4321);
+    let mut w = env.blobs.create().await.unwrap();
+    w.write(&data).await.unwrap();
+    let id = w.commit().await.unwrap();
+    let path = env.dir.path().join(BLOBS_DIR).join(&id.0[0..2]).join(&id.0);
+    let r = env.blobs.open(&id).await.unwrap();
+    let check = |offset: usize, got: Vec<u8>, want: usize| {
+        let end = (offset + want).min(data.len());
+        assert_eq!(got.len(), end - offset, "length at {offset}");
+        assert!(got == data[offset..end], "bytes at {offset}");
+    };
+    // Nothing cached.
+    evict(&path, 0, 0);
+    for offset in [0, 512 * 1024, 3 * 1024 * 1024] {
+        check(
+            offset,
+            r.read_chunk(offset as u64, 512 * 1024).await.unwrap(),
+            512 * 1024,
+        );
+    }
+    // The first MiB cached, the rest not: one chunk across the boundary.
+    check(0, r.read_chunk(0, 1024 * 1024).await.unwrap(), 1024 * 1024);
+    evict(&path, 1024 * 1024, 0);
+    let offset = 1024 * 1024 - 1000;
+    check(
+        offset,
+        r.read_chunk(offset as u64, 512 * 1024).await.unwrap(),
+        512 * 1024,
+    );
+    // The whole blob in one call (partly cached); past the end reads nothing.
+    check(
+        0,
+        r.read_chunk(0, data.len() + 10).await.unwrap(),
+        data.len() + 10,
+    );
+    assert!(r
+        .read_chunk(data.len() as u64, 10)
+        .await
+        .unwrap()
+        .is_empty());
+}

@@ -86,7 +86,10 @@ mod tests {
     #[test]
     fn crc32c_matches_the_published_check_value() {
         // CRC-32C of "123456789" is 0xE3069283 (RFC 3720, appendix B.4).
-        assert_eq!(crc32c_b64(b"123456789"), B64.encode(0xE306_9283u32.to_be_bytes()));
+        assert_eq!(
+            crc32c_b64(b"123456789"),
+            B64.encode(0xE306_9283u32.to_be_bytes())
+        );
         assert_eq!(crc32c_b64(b""), "AAAAAA==");
     }
 }

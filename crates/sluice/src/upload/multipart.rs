@@ -101,7 +101,10 @@ async fn create(client: &S3Client, path: &str, opts: &Options) -> Result<String>
     if let Some(t) = &opts.content_type {
         headers.push(("content-type".to_string(), t.clone()));
     }
-    headers.push(("x-amz-checksum-algorithm".to_string(), ALGORITHM.to_string()));
+    headers.push((
+        "x-amz-checksum-algorithm".to_string(),
+        ALGORITHM.to_string(),
+    ));
     let empty = hex::encode(Sha256::digest(b""));
     let resp = client
         .send(

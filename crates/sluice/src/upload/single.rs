@@ -30,7 +30,11 @@ pub async fn put_signed(
     let file =
         Arc::new(std::fs::File::open(path).with_context(|| format!("opening {}", path.display()))?);
     let part = read_part(file, path, 0, size, true).await?;
-    let md5_b64 = part.md5.as_ref().map(|(_, b64)| b64.clone()).unwrap_or_default();
+    let md5_b64 = part
+        .md5
+        .as_ref()
+        .map(|(_, b64)| b64.clone())
+        .unwrap_or_default();
     let bar = byte_bar(size, opts.quiet);
     let object_path = client.object_path(bucket, key);
     let etag = with_retries(opts.retries, |_| {
