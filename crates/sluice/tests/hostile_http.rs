@@ -146,6 +146,19 @@ fn assert_s3_error(resp: &str, status: u16, code: &str) {
     assert!(resp.contains(&format!("<Code>{code}</Code>")), "{resp}");
 }
 
+/// A PUT to `url` announcing `len` bytes and waiting for `100 Continue` is refused with
+/// `EntityTooLarge` before the server asks for any body byte.
+async fn refused_before_body(ts: &TestServer, url: &str, len: u64) {
+    let host = ts.addr;
+    let head = format!(
+        "PUT {} HTTP/1.1\r\nhost: {host}\r\ncontent-length: {len}\r\nexpect: 100-continue\r\n\r\n",
+        common::target_of(url)
+    );
+    let resp = exchange(ts, &head, b"").await;
+    assert!(!resp.contains("100 Continue"), "{resp}");
+    assert_s3_error(&resp, 400, "EntityTooLarge");
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn s3_size_limits_answer_with_s3_errors() {
     const B: &str = "limits";
@@ -209,13 +222,7 @@ async fn s3_size_limits_answer_with_s3_errors() {
     // so a client waiting for `100 Continue` sends nothing.
     let too_big = 5u64 * 1024 * 1024 * 1024 + 1;
     let url = ts.presign("PUT", B, "huge", 600);
-    let head = format!(
-        "PUT {} HTTP/1.1\r\nhost: {host}\r\ncontent-length: {too_big}\r\nexpect: 100-continue\r\n\r\n",
-        target(&url)
-    );
-    let resp = exchange(&ts, &head, b"").await;
-    assert!(!resp.contains("100 Continue"), "{resp}");
-    assert_s3_error(&resp, 400, "EntityTooLarge");
+    refused_before_body(&ts, &url, too_big).await;
     let upload = ts
         .sdk()
         .create_multipart_upload()
@@ -230,13 +237,7 @@ async fn s3_size_limits_answer_with_s3_errors() {
         ("uploadId".to_string(), upload_id.clone()),
     ];
     let url = ts.presign_full("PUT", B, "mp", 600, &[], &part_query, now);
-    let head = format!(
-        "PUT {} HTTP/1.1\r\nhost: {host}\r\ncontent-length: {too_big}\r\nexpect: 100-continue\r\n\r\n",
-        target(&url)
-    );
-    let resp = exchange(&ts, &head, b"").await;
-    assert!(!resp.contains("100 Continue"), "{resp}");
-    assert_s3_error(&resp, 400, "EntityTooLarge");
+    refused_before_body(&ts, &url, too_big).await;
 
     // An XML body over its limit (CompleteMultipartUpload: 4 MiB).
     let complete_query = [("uploadId".to_string(), upload_id)];
