@@ -1,43 +1,144 @@
 //! Hashing an upload on a blocking thread while its next bytes arrive and are written.
 //!
 //! MD5 (the ETag) is the slowest pass over an upload body; done inline it serialises with the
-//! socket reads and the file writes. Here the body is copied into one of two reused batch
-//! buffers and hashed on the blocking pool: one batch is hashed while the next fills, so hashing
-//! runs on a second core concurrently with the network and the disk. (Keeping the received
+//! socket reads and the file writes. Here the body is copied into reused 256 KiB batches that
+//! queue (a few deep) for one blocking job, which hashes them back to back while the next ones
+//! fill, so hashing runs on a second core concurrently with the network and the disk. (Keeping the received
 //! frames instead of copying them costs more: the HTTP layer then reads every byte into fresh,
 //! page-faulting memory.)
 
 use crate::checksum::{BodyDigests, BodyHasher};
 use sluice_s3::S3Error;
-use tokio::task::JoinHandle;
+use std::collections::VecDeque;
+use std::sync::{Arc, Mutex, MutexGuard};
+use tokio::sync::Notify;
 
-/// Bytes gathered before a batch is handed to the hashing thread.
+/// Bytes gathered before a batch is queued for the hashing thread.
 const BATCH: usize = 256 << 10;
 
-/// A batch being hashed on the blocking pool.
-type HashJob = JoinHandle<(BodyHasher, Vec<u8>)>;
+/// Full batches that may wait for the hashing thread. With one batch being hashed and one
+/// filling, an upload holds at most `DEPTH + 2` batches.
+const DEPTH: usize = 3;
 
 /// A [`BodyHasher`] fed in batches on the blocking pool.
+///
+/// One blocking job hashes every queued batch, one after the other, and ends when the queue is
+/// empty (so no thread waits on a slow client); the next full batch starts another. The
+/// queue lets the body run a few batches ahead, so the hashing core does not sit idle each
+/// time the request task is late to hand over the next batch.
 pub struct PipelinedHasher {
-    /// The hasher, when no batch is being hashed.
-    idle: Option<BodyHasher>,
-    /// The batch being hashed; gives back the hasher and the emptied buffer.
-    running: Option<(HashJob, usize)>,
+    shared: Arc<Shared>,
+    /// The batch being filled.
     batch: Vec<u8>,
-    /// The other buffer, when it is not being hashed.
-    spare: Vec<u8>,
-    /// Small body: hash each slice as it comes.
+    /// Small body: hash each slice as it comes, on the request's task.
     inline: bool,
+}
+
+struct Shared {
+    state: Mutex<State>,
+    /// Wakes the request task when a batch was hashed or the job ended.
+    progress: Notify,
+}
+
+struct State {
+    /// The hasher, unless a job holds it.
+    hasher: Option<BodyHasher>,
+    /// Full batches waiting for the job.
+    queue: VecDeque<Vec<u8>>,
+    /// Emptied buffers for the request task to fill again.
+    free: Vec<Vec<u8>>,
+    /// Bytes queued or being hashed.
+    pending_bytes: usize,
+    /// A job is draining the queue.
+    running: bool,
+    /// A job died (panicked) and took the hasher with it.
+    failed: bool,
+}
+
+impl Shared {
+    fn lock(&self) -> MutexGuard<'_, State> {
+        self.state
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+}
+
+/// Ends the job however it ends (a panic included): gives the hasher back, or marks the
+/// pipeline failed, and wakes the request task, which would otherwise wait forever.
+struct JobGuard {
+    shared: Arc<Shared>,
+    hasher: Option<BodyHasher>,
+}
+
+impl JobGuard {
+    /// Ends the job under `st`, the lock that found the queue empty: a batch queued once it
+    /// is released finds `running` cleared and starts a new job, which finds the hasher.
+    fn finish(&mut self, st: &mut State) {
+        st.running = false;
+        match self.hasher.take() {
+            Some(h) => st.hasher = Some(h),
+            None => st.failed = true,
+        }
+    }
+}
+
+impl Drop for JobGuard {
+    fn drop(&mut self) {
+        if std::thread::panicking() {
+            let mut st = self.shared.lock();
+            st.running = false;
+            st.failed = true;
+        }
+        self.shared.progress.notify_one();
+    }
+}
+
+/// The blocking job: hashes queued batches until the queue is empty.
+fn drain(shared: Arc<Shared>) {
+    let hasher = shared.lock().hasher.take();
+    let mut guard = JobGuard {
+        shared: Arc::clone(&shared),
+        hasher,
+    };
+    let mut next = shared.lock().queue.pop_front();
+    while let Some(mut batch) = next {
+        let Some(hasher) = guard.hasher.as_mut() else {
+            break;
+        };
+        hasher.update(&batch);
+        let len = batch.len();
+        batch.clear();
+        let mut st = shared.lock();
+        st.pending_bytes -= len;
+        st.free.push(batch);
+        next = st.queue.pop_front();
+        if next.is_none() {
+            guard.finish(&mut st);
+            return;
+        }
+        drop(st);
+        shared.progress.notify_one();
+    }
+    let mut st = shared.lock();
+    guard.finish(&mut st);
 }
 
 impl PipelinedHasher {
     /// Wraps `hasher`.
     pub fn new(hasher: BodyHasher) -> Self {
         PipelinedHasher {
-            idle: Some(hasher),
-            running: None,
+            shared: Arc::new(Shared {
+                state: Mutex::new(State {
+                    hasher: Some(hasher),
+                    queue: VecDeque::new(),
+                    free: Vec::new(),
+                    pending_bytes: 0,
+                    running: false,
+                    failed: false,
+                }),
+                progress: Notify::new(),
+            }),
             batch: Vec::new(),
-            spare: Vec::new(),
             inline: false,
         }
     }
@@ -50,18 +151,21 @@ impl PipelinedHasher {
         piped
     }
 
-    /// Feeds the next slice of the body. Waits only when a full batch is ready while the
-    /// previous one is still being hashed.
+    /// Feeds the next slice of the body. Waits only when the queue of full batches is full.
     pub async fn update(&mut self, mut chunk: &[u8]) -> Result<(), S3Error> {
         if self.inline {
-            if let Some(hasher) = &mut self.idle {
-                hasher.update(chunk);
-                return Ok(());
+            let mut st = self.shared.lock();
+            if !st.running {
+                if let Some(hasher) = st.hasher.as_mut() {
+                    hasher.update(chunk);
+                    return Ok(());
+                }
             }
         }
         while !chunk.is_empty() {
             if self.batch.capacity() == 0 {
-                self.batch.reserve_exact(BATCH);
+                let reused = self.shared.lock().free.pop();
+                self.batch = reused.unwrap_or_else(|| Vec::with_capacity(BATCH));
             }
             let take = chunk.len().min(BATCH - self.batch.len().min(BATCH));
             self.batch.extend_from_slice(&chunk[..take]);
@@ -73,19 +177,21 @@ impl PipelinedHasher {
         Ok(())
     }
 
-    /// Body bytes this hasher holds (queued or being hashed).
+    /// Body bytes this hasher holds (queued, being hashed or being gathered).
     pub fn held(&self) -> usize {
-        self.batch.len() + self.running.as_ref().map_or(0, |(_, len)| *len)
+        self.batch.len() + self.shared.lock().pending_bytes
     }
 
-    /// Hashes everything fed so far and frees both buffers, so the hasher holds no body
+    /// Hashes everything fed so far and frees every buffer, so the hasher holds no body
     /// bytes (an upload that spills while it waits for its client or for budget).
     pub async fn settle(&mut self) -> Result<(), S3Error> {
         let mut hasher = self.take_hasher().await?;
         hasher.update(&self.batch);
-        self.idle = Some(hasher);
+        let mut st = self.shared.lock();
+        st.hasher = Some(hasher);
+        st.free = Vec::new();
+        drop(st);
         self.batch = Vec::new();
-        self.spare = Vec::new();
         Ok(())
     }
 
@@ -96,28 +202,44 @@ impl PipelinedHasher {
         Ok(hasher.finish())
     }
 
+    /// Queues the full batch (waiting for room) and starts a job if none is running.
     async fn dispatch(&mut self) -> Result<(), S3Error> {
-        let mut hasher = self.take_hasher().await?;
-        let batch = std::mem::replace(&mut self.batch, std::mem::take(&mut self.spare));
-        let len = batch.len();
-        let job = tokio::task::spawn_blocking(move || {
-            hasher.update(&batch);
-            let mut emptied = batch;
-            emptied.clear();
-            (hasher, emptied)
-        });
-        self.running = Some((job, len));
-        Ok(())
+        loop {
+            {
+                let mut st = self.shared.lock();
+                if st.failed {
+                    return Err(S3Error::internal_error());
+                }
+                if st.queue.len() < DEPTH {
+                    let batch = std::mem::take(&mut self.batch);
+                    st.pending_bytes += batch.len();
+                    st.queue.push_back(batch);
+                    if !st.running {
+                        st.running = true;
+                        drop(st);
+                        let shared = Arc::clone(&self.shared);
+                        tokio::task::spawn_blocking(move || drain(shared));
+                    }
+                    return Ok(());
+                }
+            }
+            self.shared.progress.notified().await;
+        }
     }
 
+    /// Waits until every queued batch is hashed and takes the hasher.
     async fn take_hasher(&mut self) -> Result<BodyHasher, S3Error> {
-        match self.running.take() {
-            Some((job, _)) => {
-                let (hasher, emptied) = job.await.map_err(|_| S3Error::internal_error())?;
-                self.spare = emptied;
-                Ok(hasher)
+        loop {
+            {
+                let mut st = self.shared.lock();
+                if st.failed {
+                    return Err(S3Error::internal_error());
+                }
+                if !st.running && st.queue.is_empty() {
+                    return st.hasher.take().ok_or_else(S3Error::internal_error);
+                }
             }
-            None => self.idle.take().ok_or_else(S3Error::internal_error),
+            self.shared.progress.notified().await;
         }
     }
 }
@@ -129,6 +251,7 @@ mod tests {
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn same_digests_as_inline_hashing() {
+        // 5+ batches: the queue fills and the request side waits for room.
         let body: Vec<u8> = (0..(5 * BATCH + 12345))
             .map(|i| (i * 31 % 251) as u8)
             .collect();
@@ -142,9 +265,14 @@ mod tests {
                 BodyHasher::new(Some(ChecksumAlgorithm::Crc64Nvme), true),
                 declared,
             );
-            for chunk in body.chunks(slice) {
+            for (i, chunk) in body.chunks(slice).enumerate() {
                 piped.update(chunk).await.expect("update");
-                assert!(piped.held() <= 2 * BATCH);
+                assert!(piped.held() <= (DEPTH + 2) * BATCH);
+                if i == 7 {
+                    // A spill mid-body: everything so far hashed, nothing held, then more.
+                    piped.settle().await.expect("settle");
+                    assert_eq!(piped.held(), 0);
+                }
             }
             piped.settle().await.expect("settle");
             assert_eq!(piped.held(), 0);
