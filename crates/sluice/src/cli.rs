@@ -221,8 +221,10 @@ pub struct UploadArgs {
     /// Retries per failed request.
     #[arg(long, default_value_t = 3)]
     pub retries: u32,
-    /// Resume this open multipart upload: parts already there with the same MD5 are skipped.
-    #[arg(long)]
+    /// Resume this open multipart upload: parts already there with the same size and checksum
+    /// (CRC32C, or MD5 for uploads created without a checksum algorithm) are skipped.
+    /// Upload ids may start with `-`.
+    #[arg(long, allow_hyphen_values = true)]
     pub resume: Option<String>,
     /// No progress bar.
     #[arg(long, short)]

@@ -328,7 +328,8 @@ async fn resume_uploads_only_missing_or_damaged_parts() {
             file.to_str().unwrap(),
             "s3://res/x.bin",
             "--resume",
-            "bogus-upload",
+            // Ids may start with `-` (other servers' ids): taken as the value, not an option.
+            "-bogus-upload",
         ],
         &ts,
     );

@@ -8,34 +8,15 @@ use std::os::unix::fs::FileExt;
 use std::path::Path;
 use std::sync::Arc;
 
-/// One part's bytes and digests.
+/// One part's bytes, read into memory (small files and presigned parts).
 pub struct PartData {
     /// Bytes.
     pub bytes: bytes::Bytes,
-    /// Base64 CRC32C (for `x-amz-checksum-crc32c`).
-    pub crc32c_b64: String,
-    /// Hex and base64 MD5, when asked for (Content-MD5 and ETag checks).
+    /// Hex and base64 MD5, when asked for (Content-MD5).
     pub md5: Option<(String, String)>,
 }
 
-impl PartData {
-    /// Hex MD5 (what a server's ETag for the part is), computed now if it was not asked for.
-    pub fn md5_hex(&self) -> String {
-        match &self.md5 {
-            Some((hex, _)) => hex.clone(),
-            None => hex::encode(Md5::digest(&self.bytes)),
-        }
-    }
-}
-
-/// Base64 of the big-endian CRC32C of `bytes` (the `x-amz-checksum-crc32c` form).
-pub fn crc32c_b64(bytes: &[u8]) -> String {
-    let crc = crc_fast::checksum(crc_fast::CrcAlgorithm::Crc32Iscsi, bytes) as u32;
-    B64.encode(crc.to_be_bytes())
-}
-
-/// Reads `len` bytes at `offset` on the blocking pool and takes their CRC32C (a pass far
-/// cheaper than MD5), and their MD5 too when `with_md5`.
+/// Reads `len` bytes at `offset` on the blocking pool, with their MD5 when `with_md5`.
 pub async fn read_part(
     file: Arc<std::fs::File>,
     path: &Path,
@@ -53,12 +34,108 @@ pub async fn read_part(
             (hex::encode(d), B64.encode(d))
         });
         Ok(PartData {
-            crc32c_b64: crc32c_b64(&buf),
             md5,
             bytes: bytes::Bytes::from(buf),
         })
     })
     .await?
+}
+
+/// Bytes read from the file per step when digesting or streaming a part.
+const STEP: usize = 1 << 20;
+
+/// A part's digests, taken in a pass over the file that keeps no more than one step in memory.
+pub struct PartDigests {
+    /// Bytes covered.
+    pub len: u64,
+    /// Base64 CRC32C (for `x-amz-checksum-crc32c`).
+    pub crc32c_b64: String,
+    /// Hex and base64 MD5, when asked for.
+    pub md5: Option<(String, String)>,
+}
+
+impl PartDigests {
+    /// Hex MD5, computed now (one more pass) if it was not asked for.
+    pub fn md5_hex(&self, file: &std::fs::File, offset: u64) -> Result<String> {
+        if let Some((hex, _)) = &self.md5 {
+            return Ok(hex.clone());
+        }
+        let mut md5 = Md5::new();
+        for_each_step(file, offset, self.len, |b| md5.update(b))?;
+        Ok(hex::encode(md5.finalize()))
+    }
+}
+
+/// Calls `f` with the `len` bytes at `offset`, one step at a time.
+fn for_each_step(
+    file: &std::fs::File,
+    offset: u64,
+    len: u64,
+    mut f: impl FnMut(&[u8]),
+) -> std::io::Result<()> {
+    let mut buf = vec![0u8; STEP.min(usize::try_from(len).unwrap_or(STEP))];
+    let mut done = 0u64;
+    while done < len {
+        let n = usize::try_from((len - done).min(buf.len() as u64)).unwrap_or(buf.len());
+        file.read_exact_at(&mut buf[..n], offset + done)?;
+        f(&buf[..n]);
+        done += n as u64;
+    }
+    Ok(())
+}
+
+/// Takes the CRC32C (and the MD5 when `with_md5`) of `len` bytes at `offset`, on the
+/// blocking pool.
+pub async fn digest_part(
+    file: Arc<std::fs::File>,
+    path: &Path,
+    offset: u64,
+    len: u64,
+    with_md5: bool,
+) -> Result<PartDigests> {
+    let shown = path.display().to_string();
+    tokio::task::spawn_blocking(move || -> Result<PartDigests> {
+        let mut crc = crc_fast::Digest::new(crc_fast::CrcAlgorithm::Crc32Iscsi);
+        let mut md5 = with_md5.then(Md5::new);
+        for_each_step(&file, offset, len, |b| {
+            crc.update(b);
+            if let Some(m) = md5.as_mut() {
+                m.update(b);
+            }
+        })
+        .with_context(|| format!("reading {shown} at {offset}"))?;
+        Ok(PartDigests {
+            len,
+            crc32c_b64: B64.encode((crc.finalize() as u32).to_be_bytes()),
+            md5: md5.map(|m| {
+                let d = m.finalize();
+                (hex::encode(d), B64.encode(d))
+            }),
+        })
+    })
+    .await?
+}
+
+/// A request body streaming `len` bytes at `offset` of `file`, one step at a time (the part is
+/// never held in memory whole).
+pub fn part_body(file: Arc<std::fs::File>, offset: u64, len: u64) -> reqwest::Body {
+    let stream = futures_util::stream::try_unfold(0u64, move |done| {
+        let file = Arc::clone(&file);
+        async move {
+            if done >= len {
+                return Ok(None);
+            }
+            let n = usize::try_from((len - done).min(STEP as u64)).unwrap_or(STEP);
+            let chunk = tokio::task::spawn_blocking(move || {
+                let mut buf = vec![0u8; n];
+                file.read_exact_at(&mut buf, offset + done).map(|()| buf)
+            })
+            .await
+            .map_err(std::io::Error::other)??;
+            Ok::<_, std::io::Error>(Some((bytes::Bytes::from(chunk), done + n as u64)))
+        }
+    });
+    reqwest::Body::wrap_stream(stream)
 }
 
 /// Splits `size` bytes into parts of `part_size` (the last one shorter): (number, offset, len).
@@ -83,13 +160,53 @@ mod tests {
         assert_eq!(split(0, 4), vec![(1, 0, 0)]);
     }
 
-    #[test]
-    fn crc32c_matches_the_published_check_value() {
+    #[tokio::test]
+    async fn part_digests_match_the_published_check_value() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("p");
+        // "123456789" at offset 3, then 3 MiB + 5 bytes to cross several steps.
+        let mut bytes = b"xyz123456789".to_vec();
+        bytes.extend((0..3 * STEP + 5).map(|i| (i % 251) as u8));
+        std::fs::write(&path, &bytes).expect("write");
+        let file = Arc::new(std::fs::File::open(&path).expect("open"));
         // CRC-32C of "123456789" is 0xE3069283 (RFC 3720, appendix B.4).
+        let d = digest_part(Arc::clone(&file), &path, 3, 9, true)
+            .await
+            .expect("digest");
+        assert_eq!(d.crc32c_b64, B64.encode(0xE306_9283u32.to_be_bytes()));
         assert_eq!(
-            crc32c_b64(b"123456789"),
-            B64.encode(0xE306_9283u32.to_be_bytes())
+            d.md5.expect("md5").0,
+            hex::encode(Md5::digest(b"123456789"))
         );
-        assert_eq!(crc32c_b64(b""), "AAAAAA==");
+        let all = digest_part(Arc::clone(&file), &path, 0, bytes.len() as u64, false)
+            .await
+            .expect("digest");
+        let want = crc_fast::checksum(crc_fast::CrcAlgorithm::Crc32Iscsi, &bytes) as u32;
+        assert_eq!(all.crc32c_b64, B64.encode(want.to_be_bytes()));
+        assert_eq!(
+            all.md5_hex(&file, 0).expect("md5"),
+            hex::encode(Md5::digest(&bytes))
+        );
+        let empty = digest_part(file, &path, 5, 0, false).await.expect("digest");
+        assert_eq!(empty.crc32c_b64, "AAAAAA==");
+    }
+
+    #[tokio::test]
+    async fn part_body_streams_exactly_the_range() {
+        use futures_util::TryStreamExt;
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("p");
+        let bytes: Vec<u8> = (0..2 * STEP + 77).map(|i| (i % 253) as u8).collect();
+        std::fs::write(&path, &bytes).expect("write");
+        let file = Arc::new(std::fs::File::open(&path).expect("open"));
+        for (offset, len) in [(0, bytes.len()), (10, STEP + 1), (7, 0)] {
+            let body = part_body(Arc::clone(&file), offset as u64, len as u64);
+            let got: Vec<u8> = http_body_util::BodyDataStream::new(body)
+                .map_ok(|b| b.to_vec())
+                .try_concat()
+                .await
+                .expect("stream");
+            assert!(got == bytes[offset..offset + len], "{offset}+{len}");
+        }
     }
 }

@@ -6,7 +6,7 @@
 //! object gets a composite checksum. CRC32C costs a fraction of MD5 on the client's CPU. An
 //! upload being resumed that was created without that algorithm keeps Content-MD5 parts.
 
-use super::file_parts::{read_part, split, PartData};
+use super::file_parts::{digest_part, part_body, split, PartDigests};
 use super::retry::{retryable_status, with_retries};
 use super::Options;
 use crate::progress::byte_bar;
@@ -84,15 +84,15 @@ async fn existing_parts(
 }
 
 impl ExistingPart {
-    /// Whether this server-side part holds exactly `data`.
-    fn holds(&self, data: &PartData) -> bool {
-        if self.size != data.bytes.len() as u64 {
-            return false;
+    /// Whether this server-side part holds exactly the `digests.len` bytes at `offset`.
+    fn holds(&self, digests: &PartDigests, file: &std::fs::File, offset: u64) -> Result<bool> {
+        if self.size != digests.len {
+            return Ok(false);
         }
-        match &self.crc32c {
-            Some(crc) => *crc == data.crc32c_b64,
-            None => self.etag == data.md5_hex(),
-        }
+        Ok(match &self.crc32c {
+            Some(crc) => *crc == digests.crc32c_b64,
+            None => self.etag == digests.md5_hex(file, offset)?,
+        })
     }
 }
 
@@ -157,10 +157,10 @@ pub async fn upload(
     if resume.is_some() {
         let mut kept = 0;
         for (n, offset, len) in &parts {
-            if existing.get(n).is_some_and(|p| p.size == *len) {
-                let f = std::fs::File::open(file_path)?;
-                let data = read_part(Arc::new(f), file_path, *offset, *len, false).await?;
-                if existing.get(n).is_some_and(|p| p.holds(&data)) {
+            if let Some(p) = existing.get(n).filter(|p| p.size == *len) {
+                let f = Arc::new(std::fs::File::open(file_path)?);
+                let digests = digest_part(Arc::clone(&f), file_path, *offset, *len, false).await?;
+                if p.holds(&digests, &f, *offset)? {
                     kept += 1;
                 }
             }
@@ -195,10 +195,12 @@ pub async fn upload(
         tasks.spawn(async move {
             let _permit = permits.acquire_owned().await?;
             let with_md5 = integrity == Integrity::Md5;
-            let data = read_part(file, &file_path, offset, len, with_md5).await?;
-            if let Some(p) = existing.get(&n).filter(|p| p.holds(&data)) {
-                bar.inc(len);
-                return Ok::<_, anyhow::Error>((n, p.etag.clone(), data.crc32c_b64));
+            let data = digest_part(Arc::clone(&file), &file_path, offset, len, with_md5).await?;
+            if let Some(p) = existing.get(&n) {
+                if p.holds(&data, &file, offset)? {
+                    bar.inc(len);
+                    return Ok::<_, anyhow::Error>((n, p.etag.clone(), data.crc32c_b64));
+                }
             }
             let number = n.to_string();
             let digest_header = match &data.md5 {
@@ -210,7 +212,7 @@ pub async fn upload(
                     digest_header.clone(),
                     ("content-length".to_string(), len.to_string()),
                 ];
-                let body = data.bytes.clone();
+                let body = part_body(Arc::clone(&file), offset, len);
                 let (client, path, upload_id, number) = (
                     client.clone(),
                     path.clone(),
@@ -224,7 +226,7 @@ pub async fn upload(
                             &path,
                             &[("partNumber", &number), ("uploadId", &upload_id)],
                             &headers,
-                            body.into(),
+                            body,
                             UNSIGNED,
                         )
                         .await?;

@@ -15,11 +15,17 @@ use sluice_s3::xml::initiate_result_xml;
 use sluice_s3::S3Error;
 use sluice_store::{StoreError, UploadMeta};
 
-/// A new opaque upload id (192 random bits).
+/// A new opaque upload id (192 random bits, base64url). Never starts with `-` or `_`, which
+/// command lines (`--upload-id -x...`) would take for an option.
 pub fn new_upload_id() -> String {
     let mut b = [0u8; 24];
-    rand::thread_rng().fill_bytes(&mut b);
-    URL_SAFE_NO_PAD.encode(b)
+    loop {
+        rand::thread_rng().fill_bytes(&mut b);
+        let id = URL_SAFE_NO_PAD.encode(b);
+        if id.starts_with(|c: char| c.is_ascii_alphanumeric()) {
+            return id;
+        }
+    }
 }
 
 /// Creates an upload record and returns it (shared by the S3 call and the mint API).
@@ -133,4 +139,22 @@ pub async fn abort_multipart_upload(
         })?;
     free_blobs(ctx, &blobs).await;
     Ok(response::empty(204))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::new_upload_id;
+
+    #[test]
+    fn upload_ids_are_distinct_and_never_look_like_options() {
+        let ids: std::collections::HashSet<String> = (0..2000).map(|_| new_upload_id()).collect();
+        assert_eq!(ids.len(), 2000);
+        for id in &ids {
+            assert_eq!(id.len(), 32, "{id}");
+            assert!(id.starts_with(|c: char| c.is_ascii_alphanumeric()), "{id}");
+            assert!(id
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_'));
+        }
+    }
 }
