@@ -112,58 +112,48 @@ fn start_writeback(file: &File, offset: u64, len: u64) {
 }
 
 /// Reads at `offset` into `buf`'s spare capacity (at most up to `want` bytes in all) and grows
-/// its length by what was read: no zero-filling of memory the read overwrites anyway.
-fn read_into_spare(file: &File, buf: &mut Vec<u8>, want: usize, offset: u64) -> io::Result<usize> {
-    use std::os::fd::AsRawFd;
-    let room = want.min(buf.capacity()).saturating_sub(buf.len());
-    let offset = libc::off_t::try_from(offset)
-        .map_err(|_| io::Error::new(io::ErrorKind::InvalidInput, "offset out of range"))?;
-    // SAFETY: the destination is `room` bytes of `buf`'s allocated, unused capacity, which
-    // `pread` only writes; the length grows by exactly the count the kernel reports written
-    // (never more than `room`). The descriptor belongs to `file`, open for the whole call.
-    let n = unsafe {
-        let dst = buf.as_mut_ptr().add(buf.len());
-        libc::pread(file.as_raw_fd(), dst.cast(), room, offset)
-    };
-    let n = usize::try_from(n).map_err(|_| io::Error::last_os_error())?;
-    let n = n.min(room);
-    // SAFETY: the first `n` spare bytes were just written by `pread`.
-    unsafe { buf.set_len(buf.len() + n) };
-    Ok(n)
-}
-
-/// Like [`read_into_spare`], but only what the page cache holds: fails with `WouldBlock`
-/// rather than wait for the disk (Linux `preadv2(RWF_NOWAIT)`; elsewhere it always fails).
-#[cfg(all(target_os = "linux", target_env = "gnu"))]
-fn read_cached_into_spare(
+/// its length by what was read: no zero-filling of memory the read overwrites anyway. With
+/// `cached_only`, reads only what the page cache holds and fails with `WouldBlock` rather than
+/// wait for the disk (Linux `preadv2(RWF_NOWAIT)`; elsewhere such a read always fails).
+fn read_into_spare(
     file: &File,
     buf: &mut Vec<u8>,
     want: usize,
     offset: u64,
+    cached_only: bool,
 ) -> io::Result<usize> {
     use std::os::fd::AsRawFd;
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    let flags = if cached_only { libc::RWF_NOWAIT } else { 0 };
+    #[cfg(not(all(target_os = "linux", target_env = "gnu")))]
+    if cached_only {
+        return Err(io::ErrorKind::WouldBlock.into());
+    }
     let room = want.min(buf.capacity()).saturating_sub(buf.len());
     let offset = libc::off_t::try_from(offset)
         .map_err(|_| io::Error::new(io::ErrorKind::InvalidInput, "offset out of range"))?;
-    // SAFETY: as in `read_into_spare`: the one iovec covers `room` bytes of `buf`'s unused
-    // capacity, which the kernel only writes, and the length grows by the count it reports.
+    // SAFETY: the destination is `room` bytes of `buf`'s allocated, unused capacity, which the
+    // kernel only writes; the length grows by exactly the count it reports written (never more
+    // than `room`). The descriptor belongs to `file`, open for the whole call.
     let n = unsafe {
-        let iov = libc::iovec {
-            iov_base: buf.as_mut_ptr().add(buf.len()).cast(),
-            iov_len: room,
+        let dst = buf.as_mut_ptr().add(buf.len());
+        #[cfg(all(target_os = "linux", target_env = "gnu"))]
+        let n = {
+            let iov = libc::iovec {
+                iov_base: dst.cast(),
+                iov_len: room,
+            };
+            libc::preadv2(file.as_raw_fd(), &iov, 1, offset, flags)
         };
-        libc::preadv2(file.as_raw_fd(), &iov, 1, offset, libc::RWF_NOWAIT)
+        #[cfg(not(all(target_os = "linux", target_env = "gnu")))]
+        let n = libc::pread(file.as_raw_fd(), dst.cast(), room, offset);
+        n
     };
     let n = usize::try_from(n).map_err(|_| io::Error::last_os_error())?;
     let n = n.min(room);
-    // SAFETY: the first `n` spare bytes were just written by `preadv2`.
+    // SAFETY: the first `n` spare bytes were just written by the read.
     unsafe { buf.set_len(buf.len() + n) };
     Ok(n)
-}
-
-#[cfg(not(all(target_os = "linux", target_env = "gnu")))]
-fn read_cached_into_spare(_: &File, _: &mut Vec<u8>, _: usize, _: u64) -> io::Result<usize> {
-    Err(io::ErrorKind::WouldBlock.into())
 }
 
 #[cfg(not(target_os = "linux"))]
@@ -513,7 +503,7 @@ impl BlobReader for LocalBlobReader {
         // this loop and the rest is read on the blocking pool.
         while buf.len() < want {
             let at = offset + buf.len() as u64;
-            match read_cached_into_spare(&self.file, &mut buf, want, at) {
+            match read_into_spare(&self.file, &mut buf, want, at, true) {
                 Ok(0) => return Ok(buf),
                 Ok(_) => {}
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
@@ -527,7 +517,7 @@ impl BlobReader for LocalBlobReader {
         blocking(move || {
             while buf.len() < want {
                 let at = offset + buf.len() as u64;
-                match read_into_spare(&file, &mut buf, want, at) {
+                match read_into_spare(&file, &mut buf, want, at, false) {
                     Ok(0) => break,
                     Ok(_) => {}
                     Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
