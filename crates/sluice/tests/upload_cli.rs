@@ -19,6 +19,23 @@ fn sluice(args: &[&str], ts: &TestServer) -> std::process::Output {
     cmd.output().expect("run sluice")
 }
 
+/// `sluice upload FILE TARGET --part-size 5MiB --resume ID`.
+fn resume(ts: &TestServer, file: &std::path::Path, target: &str, id: &str) -> std::process::Output {
+    let file = file.to_str().unwrap();
+    sluice(
+        &[
+            "upload",
+            file,
+            target,
+            "--part-size",
+            "5MiB",
+            "--resume",
+            id,
+        ],
+        ts,
+    )
+}
+
 fn ok(out: &std::process::Output) -> String {
     assert!(
         out.status.success(),
@@ -165,18 +182,7 @@ async fn resume_of_a_crc32c_upload_keeps_parts_by_checksum() {
             .await
             .unwrap();
     }
-    let out = sluice(
-        &[
-            "upload",
-            file.to_str().unwrap(),
-            "s3://crc/c.bin",
-            "--part-size",
-            "5MiB",
-            "--resume",
-            &id,
-        ],
-        &ts,
-    );
+    let out = resume(&ts, &file, "s3://crc/c.bin", &id);
     let etag = ok(&out);
     assert!(etag.ends_with("-3\""), "{etag}");
     let err = String::from_utf8_lossy(&out.stderr);
@@ -303,18 +309,7 @@ async fn resume_uploads_only_missing_or_damaged_parts() {
         .send()
         .await
         .unwrap();
-    let out = sluice(
-        &[
-            "upload",
-            file.to_str().unwrap(),
-            "s3://res/r.bin",
-            "--part-size",
-            "5MiB",
-            "--resume",
-            &id,
-        ],
-        &ts,
-    );
+    let out = resume(&ts, &file, "s3://res/r.bin", &id);
     let etag = ok(&out);
     assert!(etag.ends_with("-3\""), "{etag}");
     assert_eq!(read(&ts, "res", "r.bin").await, bytes);

@@ -54,18 +54,6 @@ pub struct PartDigests {
     pub md5: Option<(String, String)>,
 }
 
-impl PartDigests {
-    /// Hex MD5, computed now (one more pass) if it was not asked for.
-    pub fn md5_hex(&self, file: &std::fs::File, offset: u64) -> Result<String> {
-        if let Some((hex, _)) = &self.md5 {
-            return Ok(hex.clone());
-        }
-        let mut md5 = Md5::new();
-        for_each_step(file, offset, self.len, |b| md5.update(b))?;
-        Ok(hex::encode(md5.finalize()))
-    }
-}
-
 /// Calls `f` with the `len` bytes at `offset`, one step at a time.
 fn for_each_step(
     file: &std::fs::File,
@@ -178,15 +166,12 @@ mod tests {
             d.md5.expect("md5").0,
             hex::encode(Md5::digest(b"123456789"))
         );
-        let all = digest_part(Arc::clone(&file), &path, 0, bytes.len() as u64, false)
+        let all = digest_part(Arc::clone(&file), &path, 0, bytes.len() as u64, true)
             .await
             .expect("digest");
         let want = crc_fast::checksum(crc_fast::CrcAlgorithm::Crc32Iscsi, &bytes) as u32;
         assert_eq!(all.crc32c_b64, B64.encode(want.to_be_bytes()));
-        assert_eq!(
-            all.md5_hex(&file, 0).expect("md5"),
-            hex::encode(Md5::digest(&bytes))
-        );
+        assert_eq!(all.md5.expect("md5").0, hex::encode(Md5::digest(&bytes)));
         let empty = digest_part(file, &path, 5, 0, false).await.expect("digest");
         assert_eq!(empty.crc32c_b64, "AAAAAA==");
     }

@@ -84,15 +84,22 @@ async fn existing_parts(
 }
 
 impl ExistingPart {
-    /// Whether this server-side part holds exactly the `digests.len` bytes at `offset`.
-    fn holds(&self, digests: &PartDigests, file: &std::fs::File, offset: u64) -> Result<bool> {
-        if self.size != digests.len {
-            return Ok(false);
-        }
-        Ok(match &self.crc32c {
-            Some(crc) => *crc == digests.crc32c_b64,
-            None => self.etag == digests.md5_hex(file, offset)?,
-        })
+    /// Whether comparing this part takes the local MD5 (the server lists no CRC32C for it).
+    fn needs_md5(&self) -> bool {
+        self.crc32c.is_none()
+    }
+
+    /// Whether this server-side part holds exactly the bytes `digests` describe (taken with
+    /// the MD5 when [`needs_md5`](Self::needs_md5)).
+    fn holds(&self, digests: &PartDigests) -> bool {
+        self.size == digests.len
+            && match &self.crc32c {
+                Some(crc) => *crc == digests.crc32c_b64,
+                None => digests
+                    .md5
+                    .as_ref()
+                    .is_some_and(|(hex, _)| *hex == self.etag),
+            }
     }
 }
 
@@ -159,8 +166,8 @@ pub async fn upload(
         for (n, offset, len) in &parts {
             if let Some(p) = existing.get(n).filter(|p| p.size == *len) {
                 let f = Arc::new(std::fs::File::open(file_path)?);
-                let digests = digest_part(Arc::clone(&f), file_path, *offset, *len, false).await?;
-                if p.holds(&digests, &f, *offset)? {
+                let digests = digest_part(f, file_path, *offset, *len, p.needs_md5()).await?;
+                if p.holds(&digests) {
                     kept += 1;
                 }
             }
@@ -194,16 +201,18 @@ pub async fn upload(
         );
         tasks.spawn(async move {
             let _permit = permits.acquire_owned().await?;
-            let with_md5 = integrity == Integrity::Md5;
+            let existing = existing.get(&n);
+            let with_md5 = integrity == Integrity::Md5 || existing.is_some_and(|p| p.needs_md5());
             let data = digest_part(Arc::clone(&file), &file_path, offset, len, with_md5).await?;
-            if let Some(p) = existing.get(&n) {
-                if p.holds(&data, &file, offset)? {
+            if let Some(p) = existing {
+                if p.holds(&data) {
                     bar.inc(len);
                     return Ok::<_, anyhow::Error>((n, p.etag.clone(), data.crc32c_b64));
                 }
             }
             let number = n.to_string();
-            let digest_header = match &data.md5 {
+            let md5 = data.md5.clone().filter(|_| integrity == Integrity::Md5);
+            let digest_header = match &md5 {
                 Some((_, b64)) => ("content-md5".to_string(), b64.clone()),
                 None => ("x-amz-checksum-crc32c".to_string(), data.crc32c_b64.clone()),
             };
@@ -253,7 +262,7 @@ pub async fn upload(
                 }
             })
             .await?;
-            match (&data.md5, echoed) {
+            match (&md5, echoed) {
                 (Some((md5_hex, _)), _) if etag != *md5_hex => {
                     bail!("part {n}: server ETag {etag} does not match the local MD5 {md5_hex}")
                 }
