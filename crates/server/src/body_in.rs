@@ -9,6 +9,8 @@ use hyper::body::Incoming;
 use sha2::{Digest, Sha256};
 use sluice_s3::S3Error;
 use sluice_sigv4::{check_payload_sha256, ChunkedDecoder, PayloadCheck};
+use std::collections::VecDeque;
+use std::ops::Range;
 use std::time::Duration;
 use tokio::time::Instant;
 
@@ -35,6 +37,11 @@ pub struct BodyReader {
     pending: Option<Bytes>,
     /// A spill was asked for the pending slice: wait for budget next time.
     spilled: bool,
+    /// Payload slices of an aws-chunked frame not yet handed out (a frame can end one
+    /// chunk and start the next).
+    decoded: VecDeque<Bytes>,
+    /// Reused list of where the payload lies in an aws-chunked frame.
+    spans: Vec<Range<usize>>,
 }
 
 /// What [`BodyReader::next_event`] found.
@@ -73,6 +80,8 @@ impl BodyReader {
             held: HeldBudget::default(),
             pending: None,
             spilled: false,
+            decoded: VecDeque::new(),
+            spans: Vec::new(),
         }
     }
 
@@ -191,6 +200,9 @@ impl BodyReader {
         quiet_after: Option<Duration>,
     ) -> Result<Option<Bytes>, S3Error> {
         loop {
+            if let Some(out) = self.decoded.pop_front() {
+                return self.account(out).map(Some);
+            }
             let stall_deadline = self.idle_timeout.map(|t| self.last_data + t);
             let quiet_deadline = quiet_after.map(|q| Instant::now() + q);
             let deadline = match (stall_deadline, quiet_deadline) {
@@ -223,32 +235,43 @@ impl BodyReader {
             let out = match &mut self.decoder {
                 None => data,
                 Some(decoder) => {
-                    let mut out = Vec::with_capacity(data.len());
+                    // The payload is handed out as slices of the frame, not copied.
+                    self.spans.clear();
                     decoder
-                        .feed(&data, &mut out)
+                        .feed_spans(&data, &mut self.spans)
                         .map_err(|e| auth_error_to_s3(&e))?;
-                    Bytes::from(out)
+                    let mut slices = self.spans.iter().map(|span| data.slice(span.clone()));
+                    let Some(first) = slices.next() else {
+                        continue;
+                    };
+                    self.decoded.extend(slices);
+                    first
                 }
             };
             if out.is_empty() {
                 continue;
             }
-            self.received += out.len() as u64;
-            if let Some(range) = self.size_range {
-                if self.received > range.max {
-                    return Err(S3Error::entity_too_large(range.max));
-                }
-            }
-            if let Some(declared) = self.declared_len {
-                if self.received > declared {
-                    return Err(S3Error::incomplete_body());
-                }
-            }
-            if let Some(h) = &mut self.sha256 {
-                h.update(&out);
-            }
-            return Ok(Some(out));
+            return self.account(out).map(Some);
         }
+    }
+
+    /// Counts a slice of payload about to be handed out: size limits, the payload hash.
+    fn account(&mut self, out: Bytes) -> Result<Bytes, S3Error> {
+        self.received += out.len() as u64;
+        if let Some(range) = self.size_range {
+            if self.received > range.max {
+                return Err(S3Error::entity_too_large(range.max));
+            }
+        }
+        if let Some(declared) = self.declared_len {
+            if self.received > declared {
+                return Err(S3Error::incomplete_body());
+            }
+        }
+        if let Some(h) = &mut self.sha256 {
+            h.update(&out);
+        }
+        Ok(out)
     }
 
     fn finish(&mut self) -> Result<(), S3Error> {

@@ -14,6 +14,7 @@
 //! returns `Ok`.
 
 use std::fmt;
+use std::ops::Range;
 
 use sha2::{Digest, Sha256};
 
@@ -213,10 +214,27 @@ impl ChunkedDecoder {
     /// Consumes a slice of the body, appending decoded payload bytes to `out`.
     /// After an error the decoder stays failed and returns that error again.
     pub fn feed(&mut self, input: &[u8], out: &mut Vec<u8>) -> Result<(), AuthError> {
+        let mut spans = Vec::new();
+        let result = self.feed_spans(input, &mut spans);
+        for span in spans {
+            out.extend_from_slice(&input[span]);
+        }
+        result
+    }
+
+    /// Like [`ChunkedDecoder::feed`], without copying: appends to `spans` the ranges of
+    /// `input` that are payload, in order (a caller holding `input` in a shared buffer
+    /// can hand out slices of it). On an error, the spans already appended were decoded
+    /// before it.
+    pub fn feed_spans(
+        &mut self,
+        input: &[u8],
+        spans: &mut Vec<Range<usize>>,
+    ) -> Result<(), AuthError> {
         if let Some(err) = &self.failure {
             return Err(err.clone());
         }
-        let result = self.feed_inner(input, out);
+        let result = self.feed_inner(input, spans);
         if let Err(err) = &result {
             self.failure = Some(err.clone());
         }
@@ -241,7 +259,8 @@ impl ChunkedDecoder {
         Ok(std::mem::take(&mut self.trailers))
     }
 
-    fn feed_inner(&mut self, mut input: &[u8], out: &mut Vec<u8>) -> Result<(), AuthError> {
+    fn feed_inner(&mut self, whole: &[u8], spans: &mut Vec<Range<usize>>) -> Result<(), AuthError> {
+        let mut input = whole;
         while !input.is_empty() {
             match self.state {
                 State::Header | State::Trailer => {
@@ -255,7 +274,8 @@ impl ChunkedDecoder {
                     if self.signing.is_some() {
                         self.hasher.update(data);
                     }
-                    out.extend_from_slice(data);
+                    let start = whole.len() - input.len();
+                    spans.push(start..start + n);
                     let n = n as u64;
                     self.remaining -= n;
                     self.decoded = self.decoded.saturating_add(n);

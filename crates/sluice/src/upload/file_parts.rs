@@ -3,10 +3,11 @@
 use anyhow::{Context, Result};
 use base64::engine::general_purpose::STANDARD as B64;
 use base64::Engine;
+use futures_util::TryStreamExt;
 use md5::{Digest, Md5};
 use std::os::unix::fs::FileExt;
 use std::path::Path;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, OnceLock};
 
 /// One part's bytes, read into memory (small files and presigned parts).
 pub struct PartData {
@@ -104,26 +105,156 @@ pub async fn digest_part(
     .await?
 }
 
+/// Step buffers that go back to the pool once the HTTP client has sent and dropped them, so
+/// streaming a part neither page-faults in fresh memory nor zero-fills it at every step.
+#[derive(Clone, Default)]
+pub struct BufferPool(Arc<Mutex<Vec<Vec<u8>>>>);
+
+/// Buffers a pool keeps; more are freed (a few per part in flight are enough).
+const POOLED: usize = 32;
+
+/// A step's bytes: the first `len` bytes of a pooled buffer.
+struct Pooled {
+    buf: Vec<u8>,
+    len: usize,
+    pool: BufferPool,
+}
+
+impl AsRef<[u8]> for Pooled {
+    fn as_ref(&self) -> &[u8] {
+        &self.buf[..self.len]
+    }
+}
+
+impl Drop for Pooled {
+    fn drop(&mut self) {
+        let buf = std::mem::take(&mut self.buf);
+        let mut free = self.pool.0.lock().unwrap_or_else(|p| p.into_inner());
+        if free.len() < POOLED {
+            free.push(buf);
+        }
+    }
+}
+
+impl BufferPool {
+    /// Reads `n` (at most [`STEP`]) bytes at `offset` into a pooled buffer, feeding them to `crc`.
+    fn read(
+        &self,
+        file: &std::fs::File,
+        offset: u64,
+        n: usize,
+        crc: Option<&mut crc_fast::Digest>,
+    ) -> std::io::Result<bytes::Bytes> {
+        let reused = self.0.lock().unwrap_or_else(|p| p.into_inner()).pop();
+        let mut buf = reused.unwrap_or_else(|| vec![0u8; STEP]);
+        file.read_exact_at(&mut buf[..n], offset)?;
+        if let Some(crc) = crc {
+            crc.update(&buf[..n]);
+        }
+        Ok(bytes::Bytes::from_owner(Pooled {
+            buf,
+            len: n,
+            pool: self.clone(),
+        }))
+    }
+}
+
 /// A request body streaming `len` bytes at `offset` of `file`, one step at a time (the part is
 /// never held in memory whole).
-pub fn part_body(file: Arc<std::fs::File>, offset: u64, len: u64) -> reqwest::Body {
+pub fn part_body(
+    file: Arc<std::fs::File>,
+    offset: u64,
+    len: u64,
+    pool: BufferPool,
+) -> reqwest::Body {
     let stream = futures_util::stream::try_unfold(0u64, move |done| {
-        let file = Arc::clone(&file);
+        let (file, pool) = (Arc::clone(&file), pool.clone());
         async move {
             if done >= len {
                 return Ok(None);
             }
             let n = usize::try_from((len - done).min(STEP as u64)).unwrap_or(STEP);
-            let chunk = tokio::task::spawn_blocking(move || {
-                let mut buf = vec![0u8; n];
-                file.read_exact_at(&mut buf, offset + done).map(|()| buf)
-            })
-            .await
-            .map_err(std::io::Error::other)??;
-            Ok::<_, std::io::Error>(Some((bytes::Bytes::from(chunk), done + n as u64)))
+            let chunk =
+                tokio::task::spawn_blocking(move || pool.read(&file, offset + done, n, None))
+                    .await
+                    .map_err(std::io::Error::other)??;
+            Ok::<_, std::io::Error>(Some((chunk, done + n as u64)))
         }
     });
     reqwest::Body::wrap_stream(stream)
+}
+
+/// The trailer a [`checksummed_part_body`] ends with.
+pub const CRC32C_TRAILER: &str = "x-amz-checksum-crc32c";
+
+/// A part sent as `aws-chunked` (`STREAMING-UNSIGNED-PAYLOAD-TRAILER`) with its CRC32C in
+/// the trailer: the checksum is taken as the bytes are read for sending, so the part is
+/// read from the file once.
+pub struct ChecksummedBody {
+    /// The encoded body.
+    pub body: reqwest::Body,
+    /// Its length on the wire (`Content-Length`; the part's own length goes in
+    /// `x-amz-decoded-content-length`).
+    pub encoded_len: u64,
+    /// Base64 CRC32C of the part, set once the body has been read to its end.
+    pub crc32c_b64: Arc<OnceLock<String>>,
+}
+
+/// `len` bytes at `offset` of `file`, one [`STEP`] per chunk, then the CRC32C trailer.
+pub fn checksummed_part_body(
+    file: Arc<std::fs::File>,
+    offset: u64,
+    len: u64,
+    pool: BufferPool,
+) -> ChecksummedBody {
+    let step = STEP as u64;
+    let (full, rest) = (len / step, len % step);
+    let chunk_framing = |n: u64| format!("{n:x}\r\n\r\n").len() as u64;
+    // The final chunk, the trailer line (8 base64 characters) and the empty line.
+    let end = format!("0\r\n{CRC32C_TRAILER}:AAAAAA==\r\n\r\n").len() as u64;
+    let encoded_len =
+        len + full * chunk_framing(step) + if rest > 0 { chunk_framing(rest) } else { 0 } + end;
+    let crc32c_b64 = Arc::new(OnceLock::new());
+    let result = Arc::clone(&crc32c_b64);
+    let start = (
+        0u64,
+        Some(crc_fast::Digest::new(crc_fast::CrcAlgorithm::Crc32Iscsi)),
+    );
+    let stream = futures_util::stream::try_unfold(start, move |(done, crc)| {
+        let (file, pool, result) = (Arc::clone(&file), pool.clone(), Arc::clone(&result));
+        async move {
+            let Some(mut crc) = crc else {
+                return Ok(None);
+            };
+            if done >= len {
+                let value = B64.encode((crc.finalize() as u32).to_be_bytes());
+                let end = format!("0\r\n{CRC32C_TRAILER}:{value}\r\n\r\n");
+                let _ = result.set(value);
+                return Ok(Some((vec![bytes::Bytes::from(end)], (done, None))));
+            }
+            let n = usize::try_from((len - done).min(step)).unwrap_or(STEP);
+            let (chunk, crc) = tokio::task::spawn_blocking(move || {
+                pool.read(&file, offset + done, n, Some(&mut crc))
+                    .map(|c| (c, crc))
+            })
+            .await
+            .map_err(std::io::Error::other)??;
+            let frame = vec![
+                bytes::Bytes::from(format!("{n:x}\r\n")),
+                chunk,
+                bytes::Bytes::from_static(b"\r\n"),
+            ];
+            Ok::<_, std::io::Error>(Some((frame, (done + n as u64, Some(crc)))))
+        }
+    });
+    let stream = stream
+        .map_ok(|frame| futures_util::stream::iter(frame.into_iter().map(Ok::<_, std::io::Error>)))
+        .try_flatten();
+    ChecksummedBody {
+        body: reqwest::Body::wrap_stream(stream),
+        encoded_len,
+        crc32c_b64,
+    }
 }
 
 /// Splits `size` bytes into parts of `part_size` (the last one shorter): (number, offset, len).
@@ -184,14 +315,53 @@ mod tests {
         let bytes: Vec<u8> = (0..2 * STEP + 77).map(|i| (i % 253) as u8).collect();
         std::fs::write(&path, &bytes).expect("write");
         let file = Arc::new(std::fs::File::open(&path).expect("open"));
+        let pool = BufferPool::default();
         for (offset, len) in [(0, bytes.len()), (10, STEP + 1), (7, 0)] {
-            let body = part_body(Arc::clone(&file), offset as u64, len as u64);
+            let body = part_body(Arc::clone(&file), offset as u64, len as u64, pool.clone());
             let got: Vec<u8> = http_body_util::BodyDataStream::new(body)
                 .map_ok(|b| b.to_vec())
                 .try_concat()
                 .await
                 .expect("stream");
             assert!(got == bytes[offset..offset + len], "{offset}+{len}");
+        }
+        // The step buffers came back once sent, and are reused.
+        assert!(!pool.0.lock().expect("pool").is_empty());
+    }
+
+    #[tokio::test]
+    async fn checksummed_body_is_aws_chunked_with_the_crc32c_trailer() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("p");
+        let bytes: Vec<u8> = (0..3 * STEP + 99).map(|i| (i % 241) as u8).collect();
+        std::fs::write(&path, &bytes).expect("write");
+        let file = Arc::new(std::fs::File::open(&path).expect("open"));
+        let pool = BufferPool::default();
+        // Whole steps only, a short last chunk, under one step, empty.
+        for (offset, len) in [(0, 2 * STEP), (5, 3 * STEP + 94), (17, 1000), (3, 0)] {
+            let sent =
+                checksummed_part_body(Arc::clone(&file), offset as u64, len as u64, pool.clone());
+            assert!(sent.crc32c_b64.get().is_none());
+            let wire: Vec<u8> = http_body_util::BodyDataStream::new(sent.body)
+                .map_ok(|b| b.to_vec())
+                .try_concat()
+                .await
+                .expect("stream");
+            assert_eq!(wire.len() as u64, sent.encoded_len, "{offset}+{len}");
+            // The server's decoder takes it as the payload and a CRC32C trailer.
+            let mut decoder = sluice_sigv4::ChunkedDecoder::unsigned_with_trailer()
+                .with_decoded_length(len as u64);
+            let mut payload = Vec::new();
+            decoder.feed(&wire, &mut payload).expect("decodes");
+            let trailers = decoder.finish().expect("complete");
+            assert!(payload == bytes[offset..offset + len], "{offset}+{len}");
+            let want = crc_fast::checksum(
+                crc_fast::CrcAlgorithm::Crc32Iscsi,
+                &bytes[offset..offset + len],
+            ) as u32;
+            let want = B64.encode(want.to_be_bytes());
+            assert_eq!(trailers, vec![(CRC32C_TRAILER.to_string(), want.clone())]);
+            assert_eq!(sent.crc32c_b64.get(), Some(&want));
         }
     }
 }

@@ -1,12 +1,15 @@
 //! Header-signed multipart upload: parallel parts with CRC32C checksums, retries, resume,
 //! complete.
 //!
-//! Uploads this client creates declare `x-amz-checksum-algorithm: CRC32C`: every part carries
-//! its `x-amz-checksum-crc32c` (checked by the server, echoed back and checked here), and the
-//! object gets a composite checksum. CRC32C costs a fraction of MD5 on the client's CPU. An
-//! upload being resumed that was created without that algorithm keeps Content-MD5 parts.
+//! Uploads this client creates declare `x-amz-checksum-algorithm: CRC32C`: every part is sent
+//! `aws-chunked` with its `x-amz-checksum-crc32c` in a trailer (checked by the server, echoed
+//! back and checked here), and the object gets a composite checksum. CRC32C costs a fraction
+//! of MD5 on the client's CPU, and a trailer lets it be taken as the part is read for sending.
+//! An upload being resumed that was created without that algorithm keeps Content-MD5 parts.
 
-use super::file_parts::{digest_part, part_body, split, PartDigests};
+use super::file_parts::{
+    checksummed_part_body, digest_part, part_body, split, BufferPool, PartDigests, CRC32C_TRAILER,
+};
 use super::retry::{retryable_status, with_retries};
 use super::Options;
 use crate::progress::byte_bar;
@@ -17,6 +20,9 @@ use std::collections::HashMap;
 use std::path::Path;
 use std::sync::Arc;
 use tokio::sync::Semaphore;
+
+/// `x-amz-content-sha256` of a part sent aws-chunked with an unsigned checksum trailer.
+const STREAMING_UNSIGNED_TRAILER: &str = "STREAMING-UNSIGNED-PAYLOAD-TRAILER";
 
 /// The checksum algorithm this client declares for the uploads it creates.
 const ALGORITHM: &str = "CRC32C";
@@ -184,14 +190,16 @@ pub async fn upload(
     let bar = byte_bar(size, opts.quiet);
     let permits = Arc::new(Semaphore::new(opts.concurrency));
     let existing = Arc::new(existing);
+    let pool = BufferPool::default();
     let mut tasks = tokio::task::JoinSet::new();
     for (n, offset, len) in parts {
-        let (client, file, bar, permits, existing) = (
+        let (client, file, bar, permits, existing, pool) = (
             client.clone(),
             file.clone(),
             bar.clone(),
             permits.clone(),
             existing.clone(),
+            pool.clone(),
         );
         let (path, upload_id, file_path, retries) = (
             path.clone(),
@@ -202,26 +210,55 @@ pub async fn upload(
         tasks.spawn(async move {
             let _permit = permits.acquire_owned().await?;
             let existing = existing.get(&n);
-            let with_md5 = integrity == Integrity::Md5 || existing.is_some_and(|p| p.needs_md5());
-            let data = digest_part(Arc::clone(&file), &file_path, offset, len, with_md5).await?;
-            if let Some(p) = existing {
-                if p.holds(&data) {
+            // A part on the server is compared by its digests, and an upload without a
+            // checksum algorithm sends Content-MD5: both take a pass over the part first.
+            let digests = if existing.is_some() || integrity == Integrity::Md5 {
+                let with_md5 =
+                    integrity == Integrity::Md5 || existing.is_some_and(|p| p.needs_md5());
+                Some(digest_part(Arc::clone(&file), &file_path, offset, len, with_md5).await?)
+            } else {
+                None
+            };
+            if let (Some(p), Some(d)) = (existing, &digests) {
+                if p.holds(d) {
                     bar.inc(len);
-                    return Ok::<_, anyhow::Error>((n, p.etag.clone(), data.crc32c_b64));
+                    return Ok::<_, anyhow::Error>((n, p.etag.clone(), d.crc32c_b64.clone()));
                 }
             }
             let number = n.to_string();
-            let md5 = data.md5.clone().filter(|_| integrity == Integrity::Md5);
-            let digest_header = match &md5 {
-                Some((_, b64)) => ("content-md5".to_string(), b64.clone()),
-                None => ("x-amz-checksum-crc32c".to_string(), data.crc32c_b64.clone()),
-            };
-            let (etag, echoed) = with_retries(retries, |_| {
-                let headers = vec![
-                    digest_header.clone(),
-                    ("content-length".to_string(), len.to_string()),
-                ];
-                let body = part_body(Arc::clone(&file), offset, len);
+            let md5 = digests
+                .as_ref()
+                .and_then(|d| d.md5.clone())
+                .filter(|_| integrity == Integrity::Md5);
+            let (etag, echoed, sent_crc) = with_retries(retries, |_| {
+                // CRC32C uploads send the part aws-chunked with the checksum in a trailer,
+                // taken as the part is read for sending (one read of the file).
+                let (body, headers, payload_hash, sent_crc) = match &md5 {
+                    Some((_, b64)) => (
+                        part_body(Arc::clone(&file), offset, len, pool.clone()),
+                        vec![
+                            ("content-md5".to_string(), b64.clone()),
+                            ("content-length".to_string(), len.to_string()),
+                        ],
+                        UNSIGNED,
+                        None,
+                    ),
+                    None => {
+                        let sent =
+                            checksummed_part_body(Arc::clone(&file), offset, len, pool.clone());
+                        (
+                            sent.body,
+                            vec![
+                                ("content-encoding".to_string(), "aws-chunked".to_string()),
+                                ("x-amz-decoded-content-length".to_string(), len.to_string()),
+                                ("x-amz-trailer".to_string(), CRC32C_TRAILER.to_string()),
+                                ("content-length".to_string(), sent.encoded_len.to_string()),
+                            ],
+                            STREAMING_UNSIGNED_TRAILER,
+                            Some(sent.crc32c_b64),
+                        )
+                    }
+                };
                 let (client, path, upload_id, number) = (
                     client.clone(),
                     path.clone(),
@@ -236,7 +273,7 @@ pub async fn upload(
                             &[("partNumber", &number), ("uploadId", &upload_id)],
                             &headers,
                             body,
-                            UNSIGNED,
+                            payload_hash,
                         )
                         .await?;
                     let status = resp.status().as_u16();
@@ -248,7 +285,8 @@ pub async fn upload(
                                 .map(|v| v.trim_matches('"').to_string())
                         };
                         let etag = header("etag").unwrap_or_default();
-                        return Ok(Ok((etag, header("x-amz-checksum-crc32c"))));
+                        let sent_crc = sent_crc.and_then(|c| c.get().cloned());
+                        return Ok(Ok((etag, header("x-amz-checksum-crc32c"), sent_crc)));
                     }
                     let err = anyhow!(
                         "part {number}: {}",
@@ -262,18 +300,22 @@ pub async fn upload(
                 }
             })
             .await?;
+            let crc = match (&md5, sent_crc, &digests) {
+                (Some(_), _, Some(d)) => d.crc32c_b64.clone(),
+                (None, Some(crc), _) => crc,
+                _ => bail!("part {n}: the server answered before the whole part was sent"),
+            };
             match (&md5, echoed) {
                 (Some((md5_hex, _)), _) if etag != *md5_hex => {
                     bail!("part {n}: server ETag {etag} does not match the local MD5 {md5_hex}")
                 }
-                (None, Some(crc)) if crc != data.crc32c_b64 => bail!(
-                    "part {n}: server CRC32C {crc} does not match the local CRC32C {}",
-                    data.crc32c_b64
-                ),
+                (None, Some(echoed)) if echoed != crc => {
+                    bail!("part {n}: server CRC32C {echoed} does not match the local CRC32C {crc}")
+                }
                 _ => {}
             }
             bar.inc(len);
-            Ok((n, etag, data.crc32c_b64))
+            Ok((n, etag, crc))
         });
     }
     let mut done: Vec<(u32, String, String)> = Vec::new();
