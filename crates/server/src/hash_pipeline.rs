@@ -1,20 +1,20 @@
 //! Hashing an upload on a blocking thread while its next bytes arrive and are written.
 //!
 //! MD5 (the ETag) is the slowest pass over an upload body; done inline it serialises with the
-//! socket reads and the file writes. Here the body is copied into reused 256 KiB batches that
-//! queue (a few deep) for one blocking job, which hashes them back to back while the next ones
-//! fill, so hashing runs on a second core concurrently with the network and the disk. (Keeping the received
-//! frames instead of copying them costs more: the HTTP layer then reads every byte into fresh,
-//! page-faulting memory.)
+//! socket reads and the file writes. Here the body comes in 256 KiB batches (shared with the
+//! blob writer, see [`crate::body_batches`], or copied into reused buffers) that queue (a few
+//! deep) for one blocking job, which hashes them back to back while the next ones fill, so
+//! hashing runs on a second core concurrently with the network and the disk. (Keeping the
+//! received frames instead of batching them costs more: the HTTP layer then reads every byte
+//! into fresh, page-faulting memory.)
 
+use crate::body_batches::BATCH;
 use crate::checksum::{BodyDigests, BodyHasher};
+use bytes::Bytes;
 use sluice_s3::S3Error;
 use std::collections::VecDeque;
 use std::sync::{Arc, Mutex, MutexGuard};
 use tokio::sync::Notify;
-
-/// Bytes gathered before a batch is queued for the hashing thread.
-const BATCH: usize = 256 << 10;
 
 /// Full batches that may wait for the hashing thread. With one batch being hashed and one
 /// filling, an upload holds at most `DEPTH + 2` batches.
@@ -40,11 +40,28 @@ struct Shared {
     progress: Notify,
 }
 
+/// A batch waiting to be hashed.
+enum Batch {
+    /// Gathered by this hasher; its buffer is reused.
+    Owned(Vec<u8>),
+    /// Shared with the blob writer.
+    Shared(Bytes),
+}
+
+impl Batch {
+    fn bytes(&self) -> &[u8] {
+        match self {
+            Batch::Owned(v) => v,
+            Batch::Shared(b) => b,
+        }
+    }
+}
+
 struct State {
     /// The hasher, unless a job holds it.
     hasher: Option<BodyHasher>,
     /// Full batches waiting for the job.
-    queue: VecDeque<Vec<u8>>,
+    queue: VecDeque<Batch>,
     /// Emptied buffers for the request task to fill again.
     free: Vec<Vec<u8>>,
     /// Bytes queued or being hashed.
@@ -101,16 +118,18 @@ fn drain(shared: Arc<Shared>) {
         hasher,
     };
     let mut next = shared.lock().queue.pop_front();
-    while let Some(mut batch) = next {
+    while let Some(batch) = next {
         let Some(hasher) = guard.hasher.as_mut() else {
             break;
         };
-        hasher.update(&batch);
-        let len = batch.len();
-        batch.clear();
+        hasher.update(batch.bytes());
+        let len = batch.bytes().len();
         let mut st = shared.lock();
         st.pending_bytes -= len;
-        st.free.push(batch);
+        if let Batch::Owned(mut buf) = batch {
+            buf.clear();
+            st.free.push(buf);
+        }
         next = st.queue.pop_front();
         if next.is_none() {
             guard.finish(&mut st);
@@ -177,6 +196,16 @@ impl PipelinedHasher {
         Ok(())
     }
 
+    /// Feeds the next slice of the body, a batch shared with the blob writer: queued as it
+    /// is when it is a full batch and nothing is being gathered, else copied as by
+    /// [`PipelinedHasher::update`].
+    pub async fn update_shared(&mut self, data: Bytes) -> Result<(), S3Error> {
+        if self.inline || !self.batch.is_empty() || data.len() < BATCH {
+            return self.update(&data).await;
+        }
+        self.queue_batch(Batch::Shared(data)).await
+    }
+
     /// Body bytes this hasher holds (queued, being hashed or being gathered).
     pub fn held(&self) -> usize {
         self.batch.len() + self.shared.lock().pending_bytes
@@ -202,8 +231,15 @@ impl PipelinedHasher {
         Ok(hasher.finish())
     }
 
-    /// Queues the full batch (waiting for room) and starts a job if none is running.
+    /// Queues the full batch being gathered.
     async fn dispatch(&mut self) -> Result<(), S3Error> {
+        let batch = std::mem::take(&mut self.batch);
+        self.queue_batch(Batch::Owned(batch)).await
+    }
+
+    /// Queues `batch` (waiting for room) and starts a job if none is running.
+    async fn queue_batch(&mut self, batch: Batch) -> Result<(), S3Error> {
+        let mut batch = Some(batch);
         loop {
             {
                 let mut st = self.shared.lock();
@@ -211,8 +247,10 @@ impl PipelinedHasher {
                     return Err(S3Error::internal_error());
                 }
                 if st.queue.len() < DEPTH {
-                    let batch = std::mem::take(&mut self.batch);
-                    st.pending_bytes += batch.len();
+                    let Some(batch) = batch.take() else {
+                        return Err(S3Error::internal_error());
+                    };
+                    st.pending_bytes += batch.bytes().len();
                     st.queue.push_back(batch);
                     if !st.running {
                         st.running = true;
@@ -276,6 +314,33 @@ mod tests {
             }
             piped.settle().await.expect("settle");
             assert_eq!(piped.held(), 0);
+            let got = piped.finish().await.expect("finish");
+            assert_eq!(got.md5, want.md5, "slice {slice}");
+            assert_eq!(got.checksum, want.checksum, "slice {slice}");
+
+            // Batches shared with a writer (queued as they are), then copied slices again.
+            let mut piped = PipelinedHasher::for_body(
+                BodyHasher::new(Some(ChecksumAlgorithm::Crc64Nvme), true),
+                None,
+            );
+            let mut batcher = crate::body_batches::Batcher::default();
+            for (i, chunk) in body.chunks(slice).enumerate() {
+                if i % 5 == 4 {
+                    if let Some(partial) = batcher.take_partial() {
+                        piped.update_shared(partial).await.expect("update");
+                    }
+                    piped.update(chunk).await.expect("update");
+                    continue;
+                }
+                let mut rest = chunk;
+                while let Some(full) = batcher.fill(&mut rest) {
+                    piped.update_shared(full).await.expect("update");
+                    assert!(piped.held() <= (DEPTH + 2) * BATCH);
+                }
+            }
+            if let Some(partial) = batcher.take_partial() {
+                piped.update_shared(partial).await.expect("update");
+            }
             let got = piped.finish().await.expect("finish");
             assert_eq!(got.md5, want.md5, "slice {slice}");
             assert_eq!(got.checksum, want.checksum, "slice {slice}");

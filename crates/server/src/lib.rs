@@ -7,6 +7,7 @@ pub mod admin;
 pub mod auth_error;
 pub mod authn;
 pub mod authz;
+pub mod body_batches;
 pub mod body_budget;
 pub mod body_in;
 pub mod checksum;

@@ -3,6 +3,7 @@
 use std::time::SystemTime;
 
 use async_trait::async_trait;
+use bytes::Bytes;
 
 use crate::error::StoreError;
 use crate::model::BlobRef;
@@ -70,6 +71,12 @@ pub trait BlobStore: Send + Sync + 'static {
 pub trait BlobWriter: Send {
     /// Appends bytes. Memory stays bounded (one internal buffer) whatever the blob size.
     async fn write(&mut self, data: &[u8]) -> Result<(), StoreError>;
+
+    /// Appends bytes the caller shares with others (say, a hasher): a writer may keep a
+    /// reference until they are written instead of copying them. The default copies.
+    async fn write_shared(&mut self, data: Bytes) -> Result<(), StoreError> {
+        self.write(&data).await
+    }
 
     /// Bytes written so far.
     fn written(&self) -> u64;

@@ -17,6 +17,7 @@ use std::sync::Arc;
 use std::time::SystemTime;
 
 use async_trait::async_trait;
+use bytes::Bytes;
 
 use crate::blob::{BlobReader, BlobStore, BlobWriter};
 use crate::error::{blocking, StoreError};
@@ -25,8 +26,9 @@ use crate::model::{is_blob_id, BlobRef};
 /// Bytes buffered in memory before a write hits the file (two such buffers per writer).
 const WRITE_BUFFER: usize = 256 << 10;
 
-/// A buffer being written on the blocking pool; gives back the file and the emptied buffer.
-type PendingWrite = tokio::task::JoinHandle<Result<(File, Vec<u8>), StoreError>>;
+/// A buffer being written on the blocking pool; gives back the file and, when the buffer
+/// was the writer's own, the emptied buffer.
+type PendingWrite = tokio::task::JoinHandle<Result<(File, Option<Vec<u8>>), StoreError>>;
 
 /// Fan-out directories under `blobs/` (`00` to `ff`, the id's first two hex digits).
 const FAN_OUT: usize = 256;
@@ -360,7 +362,9 @@ impl LocalBlobWriter {
         if let Some((job, _)) = self.pending.take() {
             let (file, buf) = job.await??;
             self.file = Some(file);
-            self.spare = buf;
+            if let Some(buf) = buf {
+                self.spare = buf;
+            }
         }
         Ok(())
     }
@@ -378,7 +382,23 @@ impl LocalBlobWriter {
             start_writeback(&file, offset, buf.len() as u64);
             let mut emptied = buf;
             emptied.clear();
-            Ok((file, emptied))
+            Ok((file, Some(emptied)))
+        });
+        self.pending = Some((job, len));
+        Ok(())
+    }
+
+    /// Starts writing `data` itself on the blocking pool (after the previous write is done).
+    async fn write_in_place(&mut self, data: Bytes) -> Result<(), StoreError> {
+        self.settle().await?;
+        let mut file = self.take_file()?;
+        let len = data.len();
+        let offset = self.written;
+        self.written += len as u64;
+        let job = tokio::task::spawn_blocking(move || {
+            file.write_all(&data)?;
+            start_writeback(&file, offset, len as u64);
+            Ok((file, None))
         });
         self.pending = Some((job, len));
         Ok(())
@@ -398,6 +418,17 @@ impl BlobWriter for LocalBlobWriter {
             self.flush_buffer().await?;
         }
         Ok(())
+    }
+
+    async fn write_shared(&mut self, data: Bytes) -> Result<(), StoreError> {
+        // A full buffer's worth with nothing gathered before it goes to the file as it is.
+        if self.buf.is_empty() && data.len() >= WRITE_BUFFER {
+            if self.file.is_none() && self.pending.is_none() {
+                return Err(broken_writer());
+            }
+            return self.write_in_place(data).await;
+        }
+        self.write(&data).await
     }
 
     fn written(&self) -> u64 {

@@ -14,6 +14,7 @@
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use async_trait::async_trait;
+use bytes::Bytes;
 
 use crate::blob::{BlobReader, BlobStore, BlobWriter};
 use crate::error::StoreError;
@@ -213,6 +214,17 @@ impl BlobWriter for TieredWriter {
             return Ok(());
         }
         self.become_file().await?.write(data).await
+    }
+
+    async fn write_shared(&mut self, data: Bytes) -> Result<(), StoreError> {
+        if self.file.is_none() && self.memory.len() + data.len() <= self.store.inline_max {
+            return self.write(&data).await;
+        }
+        self.written += data.len() as u64;
+        match self.file.as_mut() {
+            Some(file) => file.write_shared(data).await,
+            None => self.become_file().await?.write_shared(data).await,
+        }
     }
 
     fn written(&self) -> u64 {

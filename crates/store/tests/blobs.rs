@@ -64,6 +64,53 @@ async fn write_commit_read() {
 }
 
 #[tokio::test]
+async fn shared_and_copied_writes_land_in_order() {
+    let env = env().await;
+    let big = 256 * 1024;
+    let data = pattern(5 * big + 777);
+    // Copied, shared whole batches (written as they are), a shared short piece (copied),
+    // a shared batch after copied bytes (copied too), more whole batches, the rest.
+    let cuts = [
+        0,
+        1000,
+        1000 + big,
+        1000 + 2 * big,
+        1000 + 2 * big + 10,
+        3 * big + 10,
+    ];
+    let cuts = [&cuts[..], &[4 * big + 10, 5 * big + 10, data.len()]].concat();
+    let mut w = env.blobs.create().await.unwrap();
+    for (i, pair) in cuts.windows(2).enumerate() {
+        let piece = &data[pair[0]..pair[1]];
+        if i == 0 {
+            w.write(piece).await.unwrap();
+        } else {
+            w.write_shared(bytes::Bytes::copy_from_slice(piece))
+                .await
+                .unwrap();
+        }
+        assert_eq!(w.written(), pair[1] as u64);
+    }
+    let id = w.commit().await.unwrap();
+    let path = env.dir.path().join(BLOBS_DIR).join(&id.0[0..2]).join(&id.0);
+    assert!(std::fs::read(&path).unwrap() == data);
+
+    // Flushed halfway (an idle upload), then more shared batches.
+    let mut w = env.blobs.create().await.unwrap();
+    w.write_shared(bytes::Bytes::copy_from_slice(&data[..big]))
+        .await
+        .unwrap();
+    w.flush().await.unwrap();
+    assert_eq!(w.buffered(), 0);
+    w.write_shared(bytes::Bytes::copy_from_slice(&data[big..]))
+        .await
+        .unwrap();
+    let id = w.commit().await.unwrap();
+    let path = env.dir.path().join(BLOBS_DIR).join(&id.0[0..2]).join(&id.0);
+    assert!(std::fs::read(&path).unwrap() == data);
+}
+
+#[tokio::test]
 async fn empty_blob() {
     let env = env().await;
     let w = env.blobs.create().await.unwrap();

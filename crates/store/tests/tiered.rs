@@ -98,6 +98,33 @@ async fn blobs_up_to_the_limit_live_in_the_database_larger_ones_as_files() {
 }
 
 #[tokio::test]
+async fn shared_writes_stay_small_or_become_a_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let (meta, blobs) = open_embedded_with(dir.path(), INLINE).await.unwrap();
+    meta.create_bucket(&bucket("b")).await.unwrap();
+    let data: Vec<u8> = (0..(600 * 1024)).map(|i| (i % 249) as u8).collect();
+    for (name, size) in [("small", INLINE), ("large", data.len())] {
+        let mut w = blobs.create().await.unwrap();
+        // A little in memory first, then a shared piece that fits or outgrows the tier.
+        w.write(&data[..10]).await.unwrap();
+        w.write_shared(bytes::Bytes::copy_from_slice(&data[10..size / 2]))
+            .await
+            .unwrap();
+        w.write_shared(bytes::Bytes::copy_from_slice(&data[size / 2..size]))
+            .await
+            .unwrap();
+        assert_eq!(w.written(), size as u64);
+        let id = w.commit().await.unwrap();
+        assert_eq!(file_of(dir.path(), &id).exists(), name == "large", "{name}");
+        reference(meta.as_ref(), name, &id, size as u64).await;
+        assert!(
+            read_all(blobs.as_ref(), &id, size as u64).await == data[..size],
+            "{name}"
+        );
+    }
+}
+
+#[tokio::test]
 async fn a_flushed_small_blob_becomes_a_file() {
     let dir = tempfile::tempdir().unwrap();
     let (_meta, blobs) = open_embedded_with(dir.path(), INLINE).await.unwrap();

@@ -1,5 +1,6 @@
 //! PutObject: stream the body through the hashers into a temp blob, verify, commit, record.
 
+use crate::body_batches::{Batcher, BATCH};
 use crate::body_in::{BodyEvent, BodyReader};
 use crate::hash_pipeline::PipelinedHasher;
 
@@ -183,23 +184,48 @@ async fn stream_into(
         BodyHasher::new(Some(plan.algorithm), false),
         body.declared_len(),
     );
+    // A body of a batch or more (or of unknown length) is copied once, into batches that the
+    // writer and the hasher share; a smaller one goes to both as it comes.
+    let mut batcher = body
+        .declared_len()
+        .is_none_or(|n| n >= BATCH as u64)
+        .then(Batcher::default);
     loop {
         match body.next_event(Some(SPILL_AFTER)).await? {
             BodyEvent::Data(chunk) => {
                 if body.received() > max_size {
                     return Err(S3Error::entity_too_large(max_size));
                 }
-                writer.write(&chunk).await.map_err(store_err)?;
-                hasher.update(&chunk).await?;
+                match batcher.as_mut() {
+                    Some(batcher) => {
+                        let mut rest = &chunk[..];
+                        while let Some(full) = batcher.fill(&mut rest) {
+                            share(writer, &mut hasher, full).await?;
+                        }
+                    }
+                    None => {
+                        writer.write(&chunk).await.map_err(store_err)?;
+                        hasher.update(&chunk).await?;
+                    }
+                }
             }
             BodyEvent::Spill => {
+                if let Some(partial) = batcher.as_mut().and_then(Batcher::take_partial) {
+                    share(writer, &mut hasher, partial).await?;
+                }
                 crate::metrics::body_spill(writer.buffered() + hasher.held());
                 writer.flush().await.map_err(store_err)?;
                 hasher.settle().await?;
             }
-            BodyEvent::End => break,
+            BodyEvent::End => {
+                if let Some(partial) = batcher.as_mut().and_then(Batcher::take_partial) {
+                    share(writer, &mut hasher, partial).await?;
+                }
+                break;
+            }
         }
-        body.release_to(writer.buffered() + hasher.held());
+        let gathered = batcher.as_ref().map_or(0, Batcher::len);
+        body.release_to(writer.buffered() + hasher.held() + gathered);
     }
     let digests = hasher.finish().await?;
     if let Some(expected) = plan.content_md5 {
@@ -239,6 +265,19 @@ async fn stream_into(
         }
     }
     Ok((digests.md5, computed))
+}
+
+/// Hands a batch to the writer and the hasher, which share it.
+async fn share(
+    writer: &mut dyn BlobWriter,
+    hasher: &mut PipelinedHasher,
+    batch: bytes::Bytes,
+) -> Result<(), S3Error> {
+    writer
+        .write_shared(batch.clone())
+        .await
+        .map_err(store_err)?;
+    hasher.update_shared(batch).await
 }
 
 /// `PUT /bucket/key`
