@@ -18,7 +18,12 @@ use tokio::sync::Notify;
 
 /// Full batches that may wait for the hashing thread. With one batch being hashed and one
 /// filling, an upload holds at most `DEPTH + 2` batches.
-const DEPTH: usize = 3;
+const DEPTH: usize = 4;
+
+/// A request task waiting for room is woken once no more than this many batches wait: it
+/// then queues several in a row, instead of being woken (a context switch on each side) for
+/// every batch hashed, while the batches still waiting keep the hashing core busy.
+const WAKE_AT: usize = 1;
 
 /// A [`BodyHasher`] fed in batches on the blocking pool.
 ///
@@ -135,8 +140,11 @@ fn drain(shared: Arc<Shared>) {
             guard.finish(&mut st);
             return;
         }
+        let wake = st.queue.len() <= WAKE_AT;
         drop(st);
-        shared.progress.notify_one();
+        if wake {
+            shared.progress.notify_one();
+        }
     }
     let mut st = shared.lock();
     guard.finish(&mut st);
