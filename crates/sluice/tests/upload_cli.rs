@@ -131,6 +131,72 @@ async fn upload_single_and_multipart() {
     ts.stop().await;
 }
 
+/// A part whose write fails on the server (500) is sent again, body and checksum trailer
+/// rebuilt, and the object ends up whole with the composite checksum of the right parts.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failed_part_is_sent_again_with_its_checksum() {
+    use sluice_store::fault::{FaultKind, FaultOp, FaultPlan, FaultyBlobStore, FaultyMetaStore};
+    use sluice_store::{BlobStore, MetaStore};
+    use std::sync::Arc;
+    let plan = FaultPlan::new();
+    let p = plan.clone();
+    let wrap: sluice_server::listener::StoreWrapper = Box::new(move |meta, blobs| {
+        let meta: Arc<dyn MetaStore> = Arc::new(FaultyMetaStore::new(meta, p.clone()));
+        let blobs: Arc<dyn BlobStore> = Arc::new(FaultyBlobStore::new(blobs, p));
+        (meta, blobs)
+    });
+    let ts = TestServer::start_wrapped(|_| {}, Some(wrap)).await;
+    ts.sdk()
+        .create_bucket()
+        .bucket("retry")
+        .send()
+        .await
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("f.bin");
+    let bytes = data(12 * MIB + 5, 3);
+    std::fs::write(&file, &bytes).unwrap();
+    // The first blob write fails: one of the parts gets a 500 mid-body.
+    plan.fail_next(FaultOp::BlobWrite, 1, FaultKind::Io);
+    let out = sluice(
+        &[
+            "upload",
+            file.to_str().unwrap(),
+            "s3://retry/f.bin",
+            "--threshold",
+            "1MiB",
+            "--part-size",
+            "5MiB",
+        ],
+        &ts,
+    );
+    let etag = ok(&out);
+    assert_eq!(plan.injected(), 1);
+    assert!(etag.ends_with("-3\""), "{etag}");
+    assert!(read(&ts, "retry", "f.bin").await == bytes);
+    // Composite: the CRC32C of the parts' CRC32Cs, then the part count.
+    use base64::Engine;
+    let b64 = base64::engine::general_purpose::STANDARD;
+    let raw: Vec<u8> = bytes
+        .chunks(5 * MIB)
+        .flat_map(|part| b64.decode(crc32c_b64(part)).unwrap())
+        .collect();
+    let head = ts
+        .sdk()
+        .head_object()
+        .bucket("retry")
+        .key("f.bin")
+        .checksum_mode(aws_sdk_s3::types::ChecksumMode::Enabled)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        head.checksum_crc32_c(),
+        Some(format!("{}-3", crc32c_b64(&raw)).as_str())
+    );
+    ts.stop().await;
+}
+
 /// Base64 CRC32C, as `x-amz-checksum-crc32c` carries it (computed here independently of the CLI).
 fn crc32c_b64(bytes: &[u8]) -> String {
     use base64::Engine;
