@@ -88,6 +88,16 @@ impl Batcher {
         self.filling.is_empty()
     }
 
+    /// Frees the emptied buffers the pool keeps (an upload that goes idle holds no memory);
+    /// batches still held elsewhere come back to the pool as before.
+    pub fn free_pool(&mut self) {
+        self.pool
+            .0
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clear();
+    }
+
     fn seal(&mut self) -> Bytes {
         Bytes::from_owner(Pooled {
             buf: std::mem::take(&mut self.filling),
@@ -137,5 +147,9 @@ mod tests {
         drop(shared);
         let second = batcher.fill(&mut data).expect("full");
         assert_eq!(second.as_ptr(), ptr);
+        drop(second);
+        assert_eq!(batcher.pool.0.lock().expect("pool").len(), 1);
+        batcher.free_pool();
+        assert!(batcher.pool.0.lock().expect("pool").is_empty());
     }
 }

@@ -216,6 +216,9 @@ async fn stream_into(
                 crate::metrics::body_spill(writer.buffered() + hasher.held());
                 writer.flush().await.map_err(store_err)?;
                 hasher.settle().await?;
+                if let Some(batcher) = batcher.as_mut() {
+                    batcher.free_pool();
+                }
             }
             BodyEvent::End => {
                 if let Some(partial) = batcher.as_mut().and_then(Batcher::take_partial) {
