@@ -44,7 +44,10 @@ fn url(host: &str, method: &str, key: &str, query: &[(&str, &str)]) -> String {
 }
 
 fn body(worker: usize, iter: u64) -> Vec<u8> {
-    let len = 1024 + ((worker as u64 * 7919 + iter * 104_729) % (256 << 10)) as usize;
+    // One body in eight spans up to 1 MiB, so large bodies (written and hashed in shared
+    // batches) mix with small ones (hashed inline, stored in the database tier).
+    let span: u64 = if iter % 8 == 7 { 1 << 20 } else { 256 << 10 };
+    let len = 1024 + ((worker as u64 * 7919 + iter * 104_729) % span) as usize;
     let seed = (worker as u64 * 31 + iter) as u8;
     (0..len)
         .map(|i| (i as u8).wrapping_mul(13).wrapping_add(seed))
