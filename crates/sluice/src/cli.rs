@@ -226,6 +226,11 @@ pub struct UploadArgs {
     /// Upload ids may start with `-`.
     #[arg(long, allow_hyphen_values = true)]
     pub resume: Option<String>,
+    /// Send each part's CRC32C as an `x-amz-checksum-crc32c` header, taken in a pass over the
+    /// part before it is sent, instead of in an aws-chunked trailer: for S3-compatible servers
+    /// without `STREAMING-UNSIGNED-PAYLOAD-TRAILER`.
+    #[arg(long)]
+    pub checksum_header: bool,
     /// No progress bar.
     #[arg(long, short)]
     pub quiet: bool,

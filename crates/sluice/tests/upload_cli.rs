@@ -131,8 +131,8 @@ async fn upload_single_and_multipart() {
     ts.stop().await;
 }
 
-/// A part whose write fails on the server (500) is sent again, body and checksum trailer
-/// rebuilt, and the object ends up whole with the composite checksum of the right parts.
+/// A part whose write fails on the server (500) is sent again, body and checksum (trailer or
+/// header) rebuilt, and the object ends up whole with the composite checksum of the right parts.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_failed_part_is_sent_again_with_its_checksum() {
     use sluice_store::fault::{FaultKind, FaultOp, FaultPlan, FaultyBlobStore, FaultyMetaStore};
@@ -156,24 +156,6 @@ async fn a_failed_part_is_sent_again_with_its_checksum() {
     let file = dir.path().join("f.bin");
     let bytes = data(12 * MIB + 5, 3);
     std::fs::write(&file, &bytes).unwrap();
-    // The first blob write fails: one of the parts gets a 500 mid-body.
-    plan.fail_next(FaultOp::BlobWrite, 1, FaultKind::Io);
-    let out = sluice(
-        &[
-            "upload",
-            file.to_str().unwrap(),
-            "s3://retry/f.bin",
-            "--threshold",
-            "1MiB",
-            "--part-size",
-            "5MiB",
-        ],
-        &ts,
-    );
-    let etag = ok(&out);
-    assert_eq!(plan.injected(), 1);
-    assert!(etag.ends_with("-3\""), "{etag}");
-    assert!(read(&ts, "retry", "f.bin").await == bytes);
     // Composite: the CRC32C of the parts' CRC32Cs, then the part count.
     use base64::Engine;
     let b64 = base64::engine::general_purpose::STANDARD;
@@ -181,19 +163,42 @@ async fn a_failed_part_is_sent_again_with_its_checksum() {
         .chunks(5 * MIB)
         .flat_map(|part| b64.decode(crc32c_b64(part)).unwrap())
         .collect();
-    let head = ts
-        .sdk()
-        .head_object()
-        .bucket("retry")
-        .key("f.bin")
-        .checksum_mode(aws_sdk_s3::types::ChecksumMode::Enabled)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(
-        head.checksum_crc32_c(),
-        Some(format!("{}-3", crc32c_b64(&raw)).as_str())
-    );
+    let composite = format!("{}-3", crc32c_b64(&raw));
+    // Checksums in trailers (the default), then in headers (`--checksum-header`); each time
+    // the first blob write fails, so one of the parts gets a 500 mid-body.
+    for (round, extra) in [None, Some("--checksum-header")].into_iter().enumerate() {
+        plan.fail_next(FaultOp::BlobWrite, 1, FaultKind::Io);
+        let key = format!("f{round}.bin");
+        let target = format!("s3://retry/{key}");
+        let mut args = vec![
+            "upload",
+            file.to_str().unwrap(),
+            &target,
+            "--threshold",
+            "1MiB",
+            "--part-size",
+            "5MiB",
+        ];
+        args.extend(extra);
+        let etag = ok(&sluice(&args, &ts));
+        assert_eq!(plan.injected(), round as u64 + 1);
+        assert!(etag.ends_with("-3\""), "{etag}");
+        assert!(read(&ts, "retry", &key).await == bytes);
+        let head = ts
+            .sdk()
+            .head_object()
+            .bucket("retry")
+            .key(&key)
+            .checksum_mode(aws_sdk_s3::types::ChecksumMode::Enabled)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(
+            head.checksum_crc32_c(),
+            Some(composite.as_str()),
+            "{extra:?}"
+        );
+    }
     ts.stop().await;
 }
 

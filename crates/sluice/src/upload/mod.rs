@@ -27,6 +27,7 @@ pub async fn run(args: UploadArgs) -> Result<()> {
         part_size: parse_size(&args.part_size).context("--part-size")?,
         concurrency: args.concurrency.max(1),
         retries: args.retries,
+        checksum_header: args.checksum_header,
         quiet: args.quiet,
     };
     if opts.part_size < 5 << 20 {
@@ -76,6 +77,8 @@ pub struct Options {
     pub concurrency: usize,
     /// Retries per request after the first attempt.
     pub retries: u32,
+    /// Multipart: CRC32C in a header after a pass over the part, not in a trailer.
+    pub checksum_header: bool,
     /// No progress bar.
     pub quiet: bool,
 }

@@ -201,18 +201,20 @@ pub async fn upload(
             existing.clone(),
             pool.clone(),
         );
-        let (path, upload_id, file_path, retries) = (
+        let (path, upload_id, file_path, retries, trailer) = (
             path.clone(),
             upload_id.clone(),
             file_path.to_path_buf(),
             opts.retries,
+            !opts.checksum_header,
         );
         tasks.spawn(async move {
             let _permit = permits.acquire_owned().await?;
             let existing = existing.get(&n);
-            // A part on the server is compared by its digests, and an upload without a
-            // checksum algorithm sends Content-MD5: both take a pass over the part first.
-            let digests = if existing.is_some() || integrity == Integrity::Md5 {
+            // A part on the server is compared by its digests, an upload without a checksum
+            // algorithm sends Content-MD5, and a checksum header comes before the body: all
+            // take a pass over the part first.
+            let digests = if existing.is_some() || integrity == Integrity::Md5 || !trailer {
                 let with_md5 =
                     integrity == Integrity::Md5 || existing.is_some_and(|p| p.needs_md5());
                 Some(digest_part(Arc::clone(&file), &file_path, offset, len, with_md5).await?)
@@ -233,11 +235,18 @@ pub async fn upload(
             let (etag, echoed, sent_crc) = with_retries(retries, |_| {
                 // CRC32C uploads send the part aws-chunked with the checksum in a trailer,
                 // taken as the part is read for sending (one read of the file).
-                let (body, headers, payload_hash, sent_crc) = match &md5 {
-                    Some((_, b64)) => (
+                let header_digest = match (&md5, &digests) {
+                    (Some((_, b64)), _) => Some(("content-md5", b64.clone())),
+                    (None, Some(d)) if !trailer => {
+                        Some(("x-amz-checksum-crc32c", d.crc32c_b64.clone()))
+                    }
+                    _ => None,
+                };
+                let (body, headers, payload_hash, sent_crc) = match header_digest {
+                    Some((name, value)) => (
                         part_body(Arc::clone(&file), offset, len, pool.clone()),
                         vec![
-                            ("content-md5".to_string(), b64.clone()),
+                            (name.to_string(), value),
                             ("content-length".to_string(), len.to_string()),
                         ],
                         UNSIGNED,
@@ -300,9 +309,9 @@ pub async fn upload(
                 }
             })
             .await?;
-            let crc = match (&md5, sent_crc, &digests) {
-                (Some(_), _, Some(d)) => d.crc32c_b64.clone(),
-                (None, Some(crc), _) => crc,
+            let crc = match (sent_crc, &digests) {
+                (Some(crc), _) => crc,
+                (None, Some(d)) => d.crc32c_b64.clone(),
                 _ => bail!("part {n}: the server answered before the whole part was sent"),
             };
             match (&md5, echoed) {
