@@ -247,7 +247,6 @@ impl PipelinedHasher {
 
     /// Queues `batch` (waiting for room) and starts a job if none is running.
     async fn queue_batch(&mut self, batch: Batch) -> Result<(), S3Error> {
-        let mut batch = Some(batch);
         loop {
             {
                 let mut st = self.shared.lock();
@@ -255,9 +254,6 @@ impl PipelinedHasher {
                     return Err(S3Error::internal_error());
                 }
                 if st.queue.len() < DEPTH {
-                    let Some(batch) = batch.take() else {
-                        return Err(S3Error::internal_error());
-                    };
                     st.pending_bytes += batch.bytes().len();
                     st.queue.push_back(batch);
                     if !st.running {

@@ -11,8 +11,7 @@ use aws_sdk_s3::config::{BehaviorVersion, Region};
 use aws_sdk_s3::error::ProvideErrorMetadata;
 use aws_sdk_s3::types::{CompletedMultipartUpload, CompletedPart};
 use common::{xml_field, TestServer, ACCESS_KEY, REGION, SECRET_KEY};
-use sluice_store::fault::{FaultKind, FaultOp, FaultPlan, FaultyBlobStore, FaultyMetaStore};
-use sluice_store::{BlobStore, MetaStore};
+use sluice_store::fault::{FaultKind, FaultOp};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -26,18 +25,6 @@ const BLOB_FAULTS: [FaultOp; 4] = [
     FaultOp::BlobRename,
 ];
 const KINDS: [FaultKind; 2] = [FaultKind::Io, FaultKind::NoSpace];
-
-async fn start_faulty() -> (TestServer, FaultPlan) {
-    let plan = FaultPlan::new();
-    let p = plan.clone();
-    let wrap: sluice_server::listener::StoreWrapper = Box::new(move |meta, blobs| {
-        let meta: Arc<dyn MetaStore> = Arc::new(FaultyMetaStore::new(meta, p.clone()));
-        let blobs: Arc<dyn BlobStore> = Arc::new(FaultyBlobStore::new(blobs, p));
-        (meta, blobs)
-    });
-    let ts = TestServer::start_wrapped(|_| {}, Some(wrap)).await;
-    (ts, plan)
-}
 
 /// The SDK with retries off, so each injected fault is seen exactly once.
 fn sdk(ts: &TestServer) -> aws_sdk_s3::Client {
@@ -127,7 +114,7 @@ async fn stop_and_check(ts: TestServer) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn put_object_faults_never_acknowledge_and_keep_the_old_version() {
-    let (ts, plan) = start_faulty().await;
+    let (ts, plan) = TestServer::start_faulty().await;
     let s3 = sdk(&ts);
     s3.create_bucket().bucket(BUCKET).send().await.unwrap();
     let old = body(1, 3 << 20);
@@ -205,7 +192,7 @@ fn completed(etags: &[String]) -> CompletedMultipartUpload {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn multipart_faults_keep_parts_and_object_consistent() {
-    let (ts, plan) = start_faulty().await;
+    let (ts, plan) = TestServer::start_faulty().await;
     let s3 = sdk(&ts);
     s3.create_bucket().bucket(BUCKET).send().await.unwrap();
     let old = body(9, 4096);
@@ -294,7 +281,7 @@ async fn multipart_faults_keep_parts_and_object_consistent() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn copy_and_delete_faults_change_nothing() {
-    let (ts, plan) = start_faulty().await;
+    let (ts, plan) = TestServer::start_faulty().await;
     let s3 = sdk(&ts);
     s3.create_bucket().bucket(BUCKET).send().await.unwrap();
     let src = body(20, 2 << 20);
@@ -366,7 +353,7 @@ async fn copy_and_delete_faults_change_nothing() {
 /// each acknowledged PUT reads back exactly, each refused one left the previous bytes.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn concurrent_uploads_under_periodic_faults_have_no_false_200() {
-    let (ts, plan) = start_faulty().await;
+    let (ts, plan) = TestServer::start_faulty().await;
     let s3 = sdk(&ts);
     s3.create_bucket().bucket(BUCKET).send().await.unwrap();
     let keys = 8;

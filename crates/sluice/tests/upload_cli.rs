@@ -135,17 +135,8 @@ async fn upload_single_and_multipart() {
 /// header) rebuilt, and the object ends up whole with the composite checksum of the right parts.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_failed_part_is_sent_again_with_its_checksum() {
-    use sluice_store::fault::{FaultKind, FaultOp, FaultPlan, FaultyBlobStore, FaultyMetaStore};
-    use sluice_store::{BlobStore, MetaStore};
-    use std::sync::Arc;
-    let plan = FaultPlan::new();
-    let p = plan.clone();
-    let wrap: sluice_server::listener::StoreWrapper = Box::new(move |meta, blobs| {
-        let meta: Arc<dyn MetaStore> = Arc::new(FaultyMetaStore::new(meta, p.clone()));
-        let blobs: Arc<dyn BlobStore> = Arc::new(FaultyBlobStore::new(blobs, p));
-        (meta, blobs)
-    });
-    let ts = TestServer::start_wrapped(|_| {}, Some(wrap)).await;
+    use sluice_store::fault::{FaultKind, FaultOp};
+    let (ts, plan) = TestServer::start_faulty().await;
     ts.sdk()
         .create_bucket()
         .bucket("retry")

@@ -34,6 +34,21 @@ impl TestServer {
     }
 
     /// A server whose stores pass through `wrap` first (fault injection).
+    /// A server over stores that fail what the returned plan says.
+    pub async fn start_faulty() -> (TestServer, sluice_store::fault::FaultPlan) {
+        use sluice_store::fault::{FaultPlan, FaultyBlobStore, FaultyMetaStore};
+        use sluice_store::{BlobStore, MetaStore};
+        use std::sync::Arc;
+        let plan = FaultPlan::new();
+        let p = plan.clone();
+        let wrap: sluice_server::listener::StoreWrapper = Box::new(move |meta, blobs| {
+            let meta: Arc<dyn MetaStore> = Arc::new(FaultyMetaStore::new(meta, p.clone()));
+            let blobs: Arc<dyn BlobStore> = Arc::new(FaultyBlobStore::new(blobs, p));
+            (meta, blobs)
+        });
+        (Self::start_wrapped(|_| {}, Some(wrap)).await, plan)
+    }
+
     pub async fn start_wrapped(
         tweak: impl FnOnce(&mut ServerConfig),
         wrap: Option<sluice_server::listener::StoreWrapper>,
