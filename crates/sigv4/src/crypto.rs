@@ -80,10 +80,12 @@ pub(crate) fn push_hex(out: &mut String, data: &[u8]) {
 
 /// Lowercase hex of a 32-byte digest, on the stack.
 pub(crate) fn hex32(data: &[u8; 32]) -> [u8; 64] {
+    // Arithmetic rather than a table lookup, so the loop compiles to vector operations.
+    let digit = |nibble: u8| nibble + b'0' + (9u8.wrapping_sub(nibble) >> 7) * (b'a' - b'0' - 10);
     let mut out = [0u8; 64];
     for (pair, &byte) in out.chunks_exact_mut(2).zip(data) {
-        pair[0] = HEX_LOWER[usize::from(byte >> 4)];
-        pair[1] = HEX_LOWER[usize::from(byte & 0x0f)];
+        pair[0] = digit(byte >> 4);
+        pair[1] = digit(byte & 0x0f);
     }
     out
 }
@@ -185,6 +187,11 @@ mod tests {
         push_hex(&mut s, &data);
         assert_eq!(s, hex::encode(data));
         assert_eq!(&hex32(&data)[..], hex::encode(data).as_bytes());
+        // Every byte value, in both nibble positions.
+        for start in (0..=255u8).step_by(32) {
+            let data: [u8; 32] = std::array::from_fn(|i| start + i as u8);
+            assert_eq!(&hex32(&data)[..], hex::encode(data).as_bytes());
+        }
     }
 
     #[test]

@@ -53,6 +53,7 @@ mod post_presign;
 mod presign;
 mod query_auth;
 mod request;
+mod reserved_scan;
 mod sign;
 mod signing_key;
 mod v2;

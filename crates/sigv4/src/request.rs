@@ -3,6 +3,7 @@
 use std::borrow::Cow;
 
 use crate::encoding::{percent_decode_in, percent_decode_lossy, reencode_cow};
+use crate::reserved_scan::try_for_each_reserved;
 
 /// A view of an HTTP request, built by the server from its HTTP types.
 #[derive(Debug, Clone, Copy)]
@@ -199,7 +200,7 @@ pub(crate) fn parse_query(raw_query: &str) -> Vec<QueryParam<'_>> {
     let mut segment = Segment::starting_at(0);
     // Only the bytes that are not unreserved (`&`, `=`, escapes, ...) change the state,
     // and they are found sixteen at a time.
-    for_each_reserved(bytes, |i, b| {
+    try_for_each_reserved(bytes, |i, b| {
         if b == b'&' {
             segment.push_to(&mut params, raw_query, i);
             segment = Segment::starting_at(i + 1);
@@ -210,6 +211,7 @@ pub(crate) fn parse_query(raw_query: &str) -> Vec<QueryParam<'_>> {
         } else {
             segment.name_plain = false;
         }
+        true
     });
     segment.push_to(&mut params, raw_query, bytes.len());
     params
@@ -262,80 +264,6 @@ impl Segment {
     }
 }
 
-/// Calls `f(index, byte)` for every byte of `bytes` that is not unreserved, in order.
-fn for_each_reserved(bytes: &[u8], mut f: impl FnMut(usize, u8)) {
-    const LANES: usize = 16;
-    let mut chunks = bytes.chunks_exact(LANES);
-    let mut base = 0;
-    for chunk in &mut chunks {
-        let mut lanes = [0u8; LANES];
-        lanes.copy_from_slice(chunk);
-        visit_mask(reserved_mask(&lanes), &lanes, base, &mut f);
-        base += LANES;
-    }
-    let tail = chunks.remainder();
-    if !tail.is_empty() {
-        // Padding with an unreserved byte keeps the tail on the same path.
-        let mut lanes = [b'a'; LANES];
-        lanes[..tail.len()].copy_from_slice(tail);
-        visit_mask(reserved_mask(&lanes), &lanes, base, &mut f);
-    }
-}
-
-fn visit_mask(mut mask: u16, lanes: &[u8; 16], base: usize, f: &mut impl FnMut(usize, u8)) {
-    while mask != 0 {
-        let lane = mask.trailing_zeros() as usize;
-        f(base + lane, lanes[lane & 15]);
-        mask &= mask - 1;
-    }
-}
-
-/// Bit `i` set when `lanes[i]` is not unreserved: two [`reserved_bits`] words packed.
-fn reserved_mask(lanes: &[u8; 16]) -> u16 {
-    let [l0, l1, l2, l3, l4, l5, l6, l7, h0, h1, h2, h3, h4, h5, h6, h7] = *lanes;
-    let low = reserved_bits(u64::from_le_bytes([l0, l1, l2, l3, l4, l5, l6, l7]));
-    let high = reserved_bits(u64::from_le_bytes([h0, h1, h2, h3, h4, h5, h6, h7]));
-    pack_flags(low >> 7) | (pack_flags(high >> 7) << 8)
-}
-
-const ONES: u64 = 0x0101_0101_0101_0101;
-const HIGH: u64 = 0x8080_8080_8080_8080;
-const LOW7: u64 = 0x7f7f_7f7f_7f7f_7f7f;
-
-/// For each byte of `word`, `0x80` when it is not unreserved, else `0`: byte-wise
-/// compares in one register, none of which carries into the next byte.
-fn reserved_bits(word: u64) -> u64 {
-    let ascii = !word & HIGH;
-    let seven = word & LOW7;
-    // High bit set where the (7-bit) byte is in `lo..=hi`.
-    let in_range = |bytes: u64, lo: u8, hi: u8| {
-        let at_least = bytes + ONES * u64::from(0x80 - lo);
-        let above = bytes + ONES * u64::from(0x7f - hi);
-        at_least & !above & HIGH
-    };
-    // High bit set where the byte equals `c`.
-    let equals = |c: u8| {
-        let diff = seven ^ (ONES * u64::from(c));
-        !(((diff & LOW7) + LOW7) | diff) & HIGH
-    };
-    let unreserved = (in_range(seven, b'0', b'9')
-        | in_range(seven | (ONES * 0x20), b'a', b'z')
-        | equals(b'-')
-        | equals(b'.')
-        | equals(b'_')
-        | equals(b'~'))
-        & ascii;
-    !unreserved & HIGH
-}
-
-/// Packs a word of 0/1 bytes into the bits of a byte (byte `i` to bit `i`): the
-/// multiplication moves byte `i`'s bit to bit `56 + i`.
-fn pack_flags(flags: u64) -> u16 {
-    const GATHER: u64 = 0x0102_0408_1020_4080;
-    // The bits are only 8 positions apart, so no product term carries into the top byte.
-    (flags.wrapping_mul(GATHER) >> 56) as u16
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -356,25 +284,6 @@ mod tests {
                 )
             })
             .collect()
-    }
-
-    #[test]
-    fn pack_flags_packs_every_pattern() {
-        for pattern in 0u16..256 {
-            let flags: [u8; 8] = std::array::from_fn(|i| u8::from(pattern & (1 << i) != 0));
-            assert_eq!(pack_flags(u64::from_le_bytes(flags)), pattern);
-        }
-    }
-
-    #[test]
-    fn reserved_mask_agrees_with_the_unreserved_table() {
-        for start in (0..=255u8).step_by(16) {
-            let lanes: [u8; 16] = std::array::from_fn(|i| start.wrapping_add(i as u8));
-            let expected = (0..16).fold(0u16, |m, i| {
-                m | (u16::from(!crate::encoding::is_unreserved(lanes[i])) << i)
-            });
-            assert_eq!(reserved_mask(&lanes), expected, "bytes from {start}");
-        }
     }
 
     proptest::proptest! {

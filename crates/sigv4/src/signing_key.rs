@@ -6,8 +6,6 @@ use std::sync::Mutex;
 use crate::canonical::SCOPE_TERMINATOR;
 use std::fmt;
 
-use sha2::{Digest, Sha256};
-
 use crate::crypto::{hmac_sha256, hmac_sha256_keyed, HmacSha256};
 
 /// Derives the SigV4 signing key:
@@ -23,53 +21,32 @@ pub fn derive_signing_key(secret: &str, date: &str, region: &str, service: &str)
 }
 
 /// A bounded, thread-safe cache of derived signing keys, keyed by
-/// (secret, `yyyyMMdd`, region, service). Entries are indexed by the SHA-256 of
-/// the secret (so secrets are not kept, and a changed secret misses), then
-/// matched on the scope, which is not secret, exactly. When full, an arbitrary
-/// entry is evicted (keys roll over daily, so the working set is small).
+/// (secret, `yyyyMMdd`, region, service). Entries are indexed by the secret itself
+/// (a changed secret misses; the caller holds the secrets anyway, and hashing them
+/// with SHA-256 cost a twelfth of a verification), then matched on the scope
+/// exactly. When full, an arbitrary entry is evicted (keys roll over daily, so the
+/// working set is small).
 #[derive(Debug)]
 pub struct SigningKeyCache {
     capacity: usize,
     entries: Mutex<Entries>,
 }
 
-/// The cached keys by secret digest, then by scope.
-#[derive(Debug, Default)]
+/// The cached keys by secret, then by scope.
+#[derive(Default)]
 struct Entries {
-    by_secret: HashMap<[u8; 32], Vec<CachedKey>, DigestHasher>,
+    by_secret: HashMap<Box<str>, Vec<CachedKey>>,
     /// Number of keys across all secrets.
     len: usize,
 }
 
-/// Map hasher for SHA-256 digests: their first eight bytes are already uniform
-/// (and the digests are of server-side secrets, not attacker-chosen), so SipHash
-/// adds nothing but time.
-#[derive(Debug, Clone, Copy, Default)]
-struct DigestHasher;
-
-impl std::hash::BuildHasher for DigestHasher {
-    type Hasher = DigestHash;
-    fn build_hasher(&self) -> DigestHash {
-        DigestHash(0)
-    }
-}
-
-/// See [`DigestHasher`].
-#[derive(Debug, Default)]
-struct DigestHash(u64);
-
-impl std::hash::Hasher for DigestHash {
-    fn finish(&self) -> u64 {
-        self.0
-    }
-
-    fn write(&mut self, bytes: &[u8]) {
-        // `[u8; 32]` hashes as one write of its bytes; fold any others in too.
-        for chunk in bytes.chunks(8) {
-            let mut word = [0u8; 8];
-            word[..chunk.len()].copy_from_slice(chunk);
-            self.0 = self.0.rotate_left(5) ^ u64::from_le_bytes(word);
-        }
+impl fmt::Debug for Entries {
+    /// Counts only: the map's keys are secrets.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Entries")
+            .field("secrets", &self.by_secret.len())
+            .field("len", &self.len)
+            .finish()
     }
 }
 
@@ -135,11 +112,10 @@ impl SigningKeyCache {
         region: &str,
         service: &str,
     ) -> ([u8; 32], HmacSha256) {
-        let id = secret_id(secret);
         let find = |entries: &Entries| {
             entries
                 .by_secret
-                .get(&id)
+                .get(secret)
                 .and_then(|keys| keys.iter().find(|k| k.is_for(date, region, service)))
                 .map(|k| (k.key, k.mac.clone()))
         };
@@ -154,13 +130,17 @@ impl SigningKeyCache {
             if entries.len >= self.capacity {
                 entries.evict_one();
             }
-            entries.by_secret.entry(id).or_default().push(CachedKey {
-                date: date.into(),
-                region: region.into(),
-                service: service.into(),
-                key,
-                mac: mac.clone(),
-            });
+            entries
+                .by_secret
+                .entry(secret.into())
+                .or_default()
+                .push(CachedKey {
+                    date: date.into(),
+                    region: region.into(),
+                    service: service.into(),
+                    key,
+                    mac: mac.clone(),
+                });
             entries.len += 1;
         }
         (key, mac)
@@ -187,7 +167,7 @@ impl Default for SigningKeyCache {
 impl Entries {
     /// Drops an arbitrary cached key.
     fn evict_one(&mut self) {
-        let Some(victim) = self.by_secret.keys().next().copied() else {
+        let Some(victim) = self.by_secret.keys().next().cloned() else {
             return;
         };
         if let Some(keys) = self.by_secret.get_mut(&victim) {
@@ -198,12 +178,6 @@ impl Entries {
             }
         }
     }
-}
-
-/// What the cache indexes a secret by: its SHA-256 (one compression for secrets of up
-/// to 55 bytes), so the secret itself is not kept.
-fn secret_id(secret: &str) -> [u8; 32] {
-    Sha256::digest(secret.as_bytes()).into()
 }
 
 #[cfg(test)]
@@ -226,8 +200,17 @@ mod tests {
     }
 
     #[test]
-    fn secret_id_is_sha256_of_the_secret() {
-        assert_eq!(secret_id("secret"), crate::crypto::sha256(b"secret"));
+    fn debug_output_shows_no_secret() {
+        let cache = SigningKeyCache::new(4);
+        cache.signing_key(
+            "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY",
+            "20200101",
+            "r",
+            "s3",
+        );
+        let shown = format!("{cache:?}");
+        assert!(!shown.contains("wJalrXUtnFEMI"), "{shown}");
+        assert!(shown.contains("len: 1"), "{shown}");
     }
 
     #[test]
