@@ -6,8 +6,6 @@
 
 use std::borrow::Cow;
 
-use crate::reserved_scan::try_for_each_reserved;
-
 /// Returns true for the bytes AWS never percent-encodes.
 pub(crate) fn is_unreserved(byte: u8) -> bool {
     UNRESERVED[usize::from(byte)]
@@ -200,17 +198,28 @@ fn is_canonical(input: &[u8], encode_slash: bool) -> bool {
         _ => None,
     };
     let kept = |b: u8| is_unreserved(b) || (b == b'/' && !encode_slash);
-    // Hex digits are unreserved, so an escape's digits are never visited themselves.
-    try_for_each_reserved(input, |i, b| {
-        if b == b'%' {
+    // A byte loop: the inputs (a path, a credential, a few query values) are short, so
+    // the chunked scan of `reserved_scan` does not pay here.
+    let mut i = 0;
+    while i < input.len() {
+        let b = input[i];
+        if is_unreserved(b) {
+            i += 1;
+        } else if b == b'%' {
             let (Some(&h), Some(&l)) = (input.get(i + 1), input.get(i + 2)) else {
                 return false;
             };
-            matches!((hex(h), hex(l)), (Some(h), Some(l)) if !kept((h << 4) | l))
+            match (hex(h), hex(l)) {
+                (Some(h), Some(l)) if !kept((h << 4) | l) => i += 3,
+                _ => return false,
+            }
+        } else if kept(b) {
+            i += 1;
         } else {
-            b == b'/' && !encode_slash
+            return false;
         }
-    })
+    }
+    true
 }
 
 #[cfg(test)]

@@ -1,52 +1,44 @@
-//! Finding the bytes of a string that are not unreserved (`A-Z a-z 0-9 - . _ ~`) sixteen
-//! at a time: query splitting and the canonical-form checks only act on those bytes.
+//! Finding the bytes of a string that are not unreserved (`A-Z a-z 0-9 - . _ ~`) eight at
+//! a time: splitting a query only acts on those bytes (`&`, `=`, escapes).
 
 /// Calls `f(index, byte)` for every byte of `bytes` that is not unreserved, in order,
 /// until `f` returns false; false when it did.
 pub(crate) fn try_for_each_reserved(bytes: &[u8], mut f: impl FnMut(usize, u8) -> bool) -> bool {
-    const LANES: usize = 16;
-    let mut chunks = bytes.chunks_exact(LANES);
+    let mut words = bytes.chunks_exact(8);
     let mut base = 0;
-    for chunk in &mut chunks {
-        let mut lanes = [0u8; LANES];
-        lanes.copy_from_slice(chunk);
-        if !visit_mask(reserved_mask(&lanes), &lanes, base, &mut f) {
+    for chunk in &mut words {
+        let mut word = [0u8; 8];
+        word.copy_from_slice(chunk);
+        if !visit(reserved_bits(u64::from_le_bytes(word)), &word, base, &mut f) {
             return false;
         }
-        base += LANES;
+        base += 8;
     }
-    let tail = chunks.remainder();
-    if !tail.is_empty() {
-        // Padding with an unreserved byte keeps the tail on the same path.
-        let mut lanes = [b'a'; LANES];
-        lanes[..tail.len()].copy_from_slice(tail);
-        return visit_mask(reserved_mask(&lanes), &lanes, base, &mut f);
+    let tail = words.remainder();
+    if tail.is_empty() {
+        return true;
     }
-    true
+    // Padding with an unreserved byte keeps the tail on the same path.
+    let mut word = [b'a'; 8];
+    word[..tail.len()].copy_from_slice(tail);
+    visit(reserved_bits(u64::from_le_bytes(word)), &word, base, &mut f)
 }
 
-fn visit_mask(
-    mut mask: u16,
-    lanes: &[u8; 16],
+/// Calls `f` for each byte of `word` whose high bit is set in `bits`.
+fn visit(
+    mut bits: u64,
+    word: &[u8; 8],
     base: usize,
     f: &mut impl FnMut(usize, u8) -> bool,
 ) -> bool {
-    while mask != 0 {
-        let lane = mask.trailing_zeros() as usize;
-        if !f(base + lane, lanes[lane & 15]) {
+    while bits != 0 {
+        let lane = (bits.trailing_zeros() / 8) as usize;
+        if !f(base + lane, word[lane & 7]) {
             return false;
         }
-        mask &= mask - 1;
+        bits &= bits - 1;
     }
     true
-}
-
-/// Bit `i` set when `lanes[i]` is not unreserved: two [`reserved_bits`] words packed.
-fn reserved_mask(lanes: &[u8; 16]) -> u16 {
-    let [l0, l1, l2, l3, l4, l5, l6, l7, h0, h1, h2, h3, h4, h5, h6, h7] = *lanes;
-    let low = reserved_bits(u64::from_le_bytes([l0, l1, l2, l3, l4, l5, l6, l7]));
-    let high = reserved_bits(u64::from_le_bytes([h0, h1, h2, h3, h4, h5, h6, h7]));
-    pack_flags(low >> 7) | (pack_flags(high >> 7) << 8)
 }
 
 const ONES: u64 = 0x0101_0101_0101_0101;
@@ -79,34 +71,22 @@ fn reserved_bits(word: u64) -> u64 {
     !unreserved & HIGH
 }
 
-/// Packs a word of 0/1 bytes into the bits of a byte (byte `i` to bit `i`): the
-/// multiplication moves byte `i`'s bit to bit `56 + i`.
-fn pack_flags(flags: u64) -> u16 {
-    const GATHER: u64 = 0x0102_0408_1020_4080;
-    // The bits are only 8 positions apart, so no product term carries into the top byte.
-    (flags.wrapping_mul(GATHER) >> 56) as u16
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
-    fn pack_flags_packs_every_pattern() {
-        for pattern in 0u16..256 {
-            let flags: [u8; 8] = std::array::from_fn(|i| u8::from(pattern & (1 << i) != 0));
-            assert_eq!(pack_flags(u64::from_le_bytes(flags)), pattern);
-        }
-    }
-
-    #[test]
-    fn reserved_mask_agrees_with_the_unreserved_table() {
-        for start in (0..=255u8).step_by(16) {
-            let lanes: [u8; 16] = std::array::from_fn(|i| start.wrapping_add(i as u8));
-            let expected = (0..16).fold(0u16, |m, i| {
-                m | (u16::from(!crate::encoding::is_unreserved(lanes[i])) << i)
+    fn reserved_bits_agree_with_the_unreserved_table() {
+        for start in (0..=255u8).step_by(8) {
+            let word: [u8; 8] = std::array::from_fn(|i| start.wrapping_add(i as u8));
+            let expected = (0..8).fold(0u64, |m, i| {
+                m | (u64::from(!crate::encoding::is_unreserved(word[i])) << (8 * i + 7))
             });
-            assert_eq!(reserved_mask(&lanes), expected, "bytes from {start}");
+            assert_eq!(
+                reserved_bits(u64::from_le_bytes(word)),
+                expected,
+                "bytes from {start}"
+            );
         }
     }
 
