@@ -284,8 +284,8 @@ mod tests {
     }
 
     proptest::proptest! {
-        /// Escapes, slashes, `+`, spaces and unicode at every offset of inputs longer
-        /// than one scanned chunk: the fast check agrees with decoding and re-encoding.
+        /// Escapes (valid, truncated, lowercase, of kept bytes), slashes, `+`, spaces and
+        /// unicode at every offset: the fast check agrees with decoding and re-encoding.
         #[test]
         fn reencode_fast_path_matches_slow_path_on_generated_input(
             s in "[a%2F7Eeg/+ é~]{0,40}",

@@ -199,7 +199,7 @@ pub(crate) fn parse_query(raw_query: &str) -> Vec<QueryParam<'_>> {
     let mut params = Vec::with_capacity(separators + 1);
     let mut segment = Segment::starting_at(0);
     // Only the bytes that are not unreserved (`&`, `=`, escapes, ...) change the state,
-    // and they are found sixteen at a time.
+    // and they are found eight at a time.
     try_for_each_reserved(bytes, |i, b| {
         if b == b'&' {
             segment.push_to(&mut params, raw_query, i);

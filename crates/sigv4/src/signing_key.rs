@@ -23,8 +23,7 @@ pub fn derive_signing_key(secret: &str, date: &str, region: &str, service: &str)
 /// A bounded, thread-safe cache of derived signing keys, keyed by
 /// (secret, `yyyyMMdd`, region, service). Entries are indexed by the secret itself
 /// (a changed secret misses; the caller holds the secrets anyway, and hashing them
-/// with SHA-256 cost a twelfth of a verification), then matched on the scope
-/// exactly. When full, an arbitrary entry is evicted (keys roll over daily, so the
+/// with SHA-256 cost 4 % of a verification), then matched on the scope exactly. When full, an arbitrary entry is evicted (keys roll over daily, so the
 /// working set is small).
 #[derive(Debug)]
 pub struct SigningKeyCache {
