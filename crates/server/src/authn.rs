@@ -9,7 +9,9 @@ use crate::auth_error::{auth_error_to_s3, invalid_access_key_id};
 use crate::state::AppState;
 use sluice_iam::{Policy, PolicyKind, Principal};
 use sluice_s3::S3Error;
-use sluice_sigv4::{parse_auth, verify, PayloadCheck, RequestView, VerifiedAuth, VerifyContext};
+use sluice_sigv4::{
+    parse_auth, verify_owned, PayloadCheck, RequestView, VerifiedAuth, VerifyContext,
+};
 use std::sync::Arc;
 
 /// The authenticated caller of a request.
@@ -191,7 +193,7 @@ pub async fn authenticate(
         key_cache: &state.key_cache,
     };
     let mut verified =
-        verify(view, &parsed, &owner.secret, &ctx).map_err(|e| auth_error_to_s3(&e))?;
+        verify_owned(view, parsed, &owner.secret, &ctx).map_err(|e| auth_error_to_s3(&e))?;
     let payload = std::mem::replace(&mut verified.payload, PayloadCheck::Unsigned);
     Ok((
         Caller {

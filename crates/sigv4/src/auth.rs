@@ -102,6 +102,15 @@ impl CredentialScope {
         self.scope_str().to_owned()
     }
 
+    /// The access key id, reusing the credential's allocation.
+    pub(crate) fn into_access_key_id(self) -> String {
+        // A prefix of `text`, so its length is a char boundary.
+        let len = self.access_key_id().len();
+        let mut text = self.text;
+        text.truncate(len);
+        text
+    }
+
     /// [`scope`](Self::scope), borrowed.
     pub(crate) fn scope_str(&self) -> &str {
         self.text.get(self.date_start..).unwrap_or_default()

@@ -2,7 +2,7 @@
 
 use time::OffsetDateTime;
 
-use crate::auth::{Flavor, ParsedAuth, V4Params};
+use crate::auth::{Flavor, V4Params};
 use crate::canonical::canonical_query_string;
 use crate::datetime::{date_stamp_eq, parse_amz_date, parse_http_date};
 use crate::error::AuthError;
@@ -10,7 +10,7 @@ use crate::payload::parse_content_sha256;
 use crate::request::RequestView;
 use crate::verify::{
     check_amz_headers_signed, check_scope, check_signed_present, check_skew, check_v4_signature,
-    VerifiedAuth, VerifyContext,
+    V4Checked, VerifyContext,
 };
 
 /// `x-amz-*` headers that may stay out of `SignedHeaders` with header auth: both
@@ -34,11 +34,10 @@ pub(crate) fn header_request_time(req: &RequestView) -> Result<OffsetDateTime, A
 
 pub(crate) fn verify_header_v4(
     req: &RequestView,
-    auth: &ParsedAuth,
     v4: &V4Params,
     secret: &str,
     ctx: &VerifyContext,
-) -> Result<VerifiedAuth, AuthError> {
+) -> Result<V4Checked, AuthError> {
     let flavor = Flavor::Header;
     check_scope(&v4.credential, ctx, flavor)?;
     let request_time = header_request_time(req)?;
@@ -68,13 +67,9 @@ pub(crate) fn verify_header_v4(
         ctx,
         flavor,
     )?;
-    Ok(VerifiedAuth {
-        access_key_id: auth.access_key_id().to_owned(),
-        kind: auth.kind,
-        signature_version: auth.signature_version(),
+    Ok(V4Checked {
         request_time,
         expires_at: None,
-        signed_headers: v4.signed_headers.clone(),
         security_token: req.canonical_header_value("x-amz-security-token"),
         payload,
     })

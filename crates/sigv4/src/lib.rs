@@ -92,4 +92,4 @@ pub use sign::{
 };
 pub use signing_key::{derive_signing_key, SigningKeyCache};
 pub use v2::{canonical_resource_v2, presign_v2, sign_v2_header, V2SigningRequest};
-pub use verify::{verify, VerifiedAuth, VerifyContext};
+pub use verify::{verify, verify_owned, VerifiedAuth, VerifyContext};

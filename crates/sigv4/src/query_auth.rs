@@ -4,13 +4,13 @@ use std::borrow::Cow;
 
 use time::Duration;
 
-use crate::auth::{Flavor, ParsedAuth, V4Params, PRESIGNED_EXCLUDED};
+use crate::auth::{Flavor, QueryCache, V4Params, PRESIGNED_EXCLUDED};
 use crate::canonical::{push_canonical_query, UNSIGNED_PAYLOAD};
 use crate::error::AuthError;
 use crate::payload::parse_content_sha256;
 use crate::request::{parse_query, RequestView};
 use crate::verify::{
-    check_amz_headers_signed, check_scope, check_signed_present, check_v4_signature, VerifiedAuth,
+    check_amz_headers_signed, check_scope, check_signed_present, check_v4_signature, V4Checked,
     VerifyContext,
 };
 
@@ -29,11 +29,11 @@ const AUTH_PARAM_HEADERS: &[&str] = &[
 
 pub(crate) fn verify_query_v4(
     req: &RequestView,
-    auth: &ParsedAuth,
+    query_cache: Option<&QueryCache>,
     v4: &V4Params,
     secret: &str,
     ctx: &VerifyContext,
-) -> Result<VerifiedAuth, AuthError> {
+) -> Result<V4Checked, AuthError> {
     let flavor = Flavor::Query;
     let Some(query) = &v4.query else {
         return Err(AuthError::AuthorizationQueryParametersError(
@@ -71,7 +71,7 @@ pub(crate) fn verify_query_v4(
 
     // The query as parse_auth analysed it, unless this request carries another one.
     let fresh;
-    let (canonical_query, content_param): (Cow<str>, Option<Cow<str>>) = match &auth.query_cache {
+    let (canonical_query, content_param): (Cow<str>, Option<Cow<str>>) = match query_cache {
         Some(cache) if cache.raw_query() == req.raw_query => (
             Cow::Borrowed(cache.canonical_query()),
             cache.content_sha256.as_deref().map(Cow::Borrowed),
@@ -112,13 +112,9 @@ pub(crate) fn verify_query_v4(
         ctx,
         flavor,
     )?;
-    Ok(VerifiedAuth {
-        access_key_id: auth.access_key_id().to_owned(),
-        kind: auth.kind,
-        signature_version: auth.signature_version(),
+    Ok(V4Checked {
         request_time,
         expires_at: Some(expires_at),
-        signed_headers: v4.signed_headers.clone(),
         security_token: query.security_token.clone(),
         payload,
     })

@@ -2,7 +2,7 @@
 
 use std::borrow::Cow;
 
-use crate::encoding::{percent_decode_in, percent_decode_lossy, reencode_cow};
+use crate::encoding::{is_unreserved, percent_decode_in, percent_decode_lossy, reencode_cow};
 use crate::reserved_scan::try_for_each_reserved;
 
 /// A view of an HTTP request, built by the server from its HTTP types.
@@ -133,8 +133,11 @@ pub(crate) struct QueryParam<'a> {
     /// Whether `raw_value` holds only unreserved bytes (so it is its own decoding
     /// and its own canonical encoding).
     value_plain: bool,
-    /// Whether `raw_name` holds only unreserved bytes.
-    name_plain: bool,
+    /// Whether `raw_value` is its own canonical encoding: unreserved bytes and
+    /// uppercase escapes of bytes that must be escaped.
+    value_canonical: bool,
+    /// Whether `raw_name` is its own canonical encoding.
+    name_canonical: bool,
     /// Percent-decoded name (`+` stays `+`).
     pub name: Cow<'a, str>,
 }
@@ -166,7 +169,7 @@ impl<'a> QueryParam<'a> {
 
     /// The name in canonical SigV4 encoding.
     pub fn canonical_name(&self) -> Cow<'a, str> {
-        if self.name_plain {
+        if self.name_canonical {
             Cow::Borrowed(self.raw_name)
         } else {
             reencode_cow(self.raw_name, true)
@@ -175,7 +178,7 @@ impl<'a> QueryParam<'a> {
 
     /// The value in canonical SigV4 encoding.
     pub fn canonical_value(&self) -> Cow<'a, str> {
-        if self.value_plain {
+        if self.value_canonical {
             Cow::Borrowed(self.raw_value)
         } else {
             reencode_cow(self.raw_value, true)
@@ -206,10 +209,12 @@ pub(crate) fn parse_query(raw_query: &str) -> Vec<QueryParam<'_>> {
             segment = Segment::starting_at(i + 1);
         } else if segment.equals.is_some() {
             segment.value_plain = false;
+            segment.value_canonical &= is_canonical_escape(bytes, i);
         } else if b == b'=' {
             segment.equals = Some(i);
         } else {
             segment.name_plain = false;
+            segment.name_canonical &= is_canonical_escape(bytes, i);
         }
         true
     });
@@ -217,13 +222,34 @@ pub(crate) fn parse_query(raw_query: &str) -> Vec<QueryParam<'_>> {
     params
 }
 
+/// Whether the reserved byte at `bytes[i]` starts an escape that canonical SigV4
+/// encoding would write the same way: `%`, two uppercase hex digits, and a byte that
+/// is not unreserved (a query encodes `/` too). The digits are unreserved, so the
+/// scan never stops on them.
+fn is_canonical_escape(bytes: &[u8], i: usize) -> bool {
+    let upper_hex = |b: u8| match b {
+        b'0'..=b'9' => Some(b - b'0'),
+        b'A'..=b'F' => Some(b - b'A' + 10),
+        _ => None,
+    };
+    match bytes.get(i..i + 3) {
+        Some(&[b'%', h, l]) => match (upper_hex(h), upper_hex(l)) {
+            (Some(h), Some(l)) => !is_unreserved((h << 4) | l),
+            _ => false,
+        },
+        _ => false,
+    }
+}
+
 /// The query segment being scanned: where it starts, its first `=`, and whether its
-/// name and value are free of bytes that need decoding.
+/// name and value are free of bytes that need decoding, or else already canonical.
 struct Segment {
     start: usize,
     equals: Option<usize>,
     name_plain: bool,
     value_plain: bool,
+    name_canonical: bool,
+    value_canonical: bool,
 }
 
 impl Segment {
@@ -233,6 +259,8 @@ impl Segment {
             equals: None,
             name_plain: true,
             value_plain: true,
+            name_canonical: true,
+            value_canonical: true,
         }
     }
 
@@ -254,7 +282,8 @@ impl Segment {
             raw_value,
             has_equals: self.equals.is_some(),
             value_plain: self.value_plain,
-            name_plain: self.name_plain,
+            value_canonical: self.value_canonical,
+            name_canonical: self.name_canonical,
             name: if self.name_plain {
                 Cow::Borrowed(raw_name)
             } else {
@@ -311,6 +340,20 @@ mod tests {
         ) {
             let got = parsed(&q);
             proptest::prop_assert_eq!(got, reference(&q));
+            for p in parse_query(&q) {
+                proptest::prop_assert_eq!(p.canonical_name(), crate::encoding::reencode(p.raw_name, true));
+                proptest::prop_assert_eq!(p.canonical_value(), crate::encoding::reencode(p.raw_value, true));
+            }
+        }
+
+        /// Escapes of every kind (upper and lower case, cut short, of unreserved and of
+        /// reserved bytes, next to separators): the canonical forms found during the
+        /// split are those of decoding and re-encoding.
+        #[test]
+        fn canonical_forms_match_reencoding_on_escapes(
+            q in "(%[0-9A-Ga-g]{0,2}|[a&=/+~é -]){0,40}"
+        ) {
+            proptest::prop_assert_eq!(parsed(&q), reference(&q));
             for p in parse_query(&q) {
                 proptest::prop_assert_eq!(p.canonical_name(), crate::encoding::reencode(p.raw_name, true));
                 proptest::prop_assert_eq!(p.canonical_value(), crate::encoding::reencode(p.raw_value, true));

@@ -25,6 +25,7 @@ pub(crate) fn try_for_each_reserved(bytes: &[u8], mut f: impl FnMut(usize, u8) -
 }
 
 /// Calls `f` for each byte of `word` whose high bit is set in `bits`.
+#[inline(always)]
 fn visit(
     mut bits: u64,
     word: &[u8; 8],

@@ -4,7 +4,7 @@
 use base64::Engine;
 use time::OffsetDateTime;
 
-use crate::auth::{ParsedAuth, V2Params};
+use crate::auth::{AuthKind, V2Params};
 use crate::crypto::{ct_eq, hmac_sha1};
 use crate::datetime::parse_http_date;
 use crate::encoding::uri_encode;
@@ -128,7 +128,7 @@ fn signature_v2(secret: &str, string_to_sign: &str) -> String {
 
 pub(crate) fn verify_v2(
     req: &RequestView,
-    auth: &ParsedAuth,
+    kind: AuthKind,
     v2: &V2Params,
     secret: &str,
     ctx: &VerifyContext,
@@ -184,8 +184,8 @@ pub(crate) fn verify_v2(
     let token = header_value(req, "x-amz-security-token");
     Ok(VerifiedAuth {
         access_key_id: v2.access_key_id.clone(),
-        kind: auth.kind,
-        signature_version: auth.signature_version(),
+        kind,
+        signature_version: kind.signature_version(),
         request_time,
         expires_at,
         signed_headers,

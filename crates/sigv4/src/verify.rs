@@ -3,7 +3,8 @@
 use time::OffsetDateTime;
 
 use crate::auth::{
-    AuthKind, CredentialScope, Flavor, Params, ParsedAuth, SignatureVersion, V4Params, SERVICE,
+    AuthKind, CredentialScope, Flavor, Params, ParsedAuth, QueryCache, SignatureVersion, V2Params,
+    V4Params, SERVICE,
 };
 use crate::canonical::{push_canonical_headers, push_canonical_uri, ALGORITHM};
 use crate::chunked::{ChunkSigningContext, ChunkedDecoder};
@@ -58,7 +59,8 @@ pub struct VerifiedAuth {
 ///
 /// The server looks the key up with [`ParsedAuth::access_key_id`] first (an
 /// unknown key is its business). On success the caller must still honour
-/// [`VerifiedAuth::payload`].
+/// [`VerifiedAuth::payload`]. [`verify_owned`] does the same without copying what
+/// the result takes from `auth`.
 pub fn verify(
     req: &RequestView,
     auth: &ParsedAuth,
@@ -66,17 +68,99 @@ pub fn verify(
     ctx: &VerifyContext,
 ) -> Result<VerifiedAuth, AuthError> {
     match &auth.params {
-        Params::V4(v4) => match auth.kind {
-            AuthKind::QueryV4 => {
-                crate::query_auth::verify_query_v4(req, auth, v4, secret_access_key, ctx)
-            }
-            _ => crate::header_auth::verify_header_v4(req, auth, v4, secret_access_key, ctx),
-        },
-        Params::V2(v2) => {
-            if !ctx.allow_v2 {
-                return Err(AuthError::SignatureV2Disabled);
-            }
-            crate::v2::verify_v2(req, auth, v2, secret_access_key, ctx)
+        Params::V4(v4) => {
+            let checked = verify_v4(
+                req,
+                auth.kind,
+                auth.query_cache.as_ref(),
+                v4,
+                secret_access_key,
+                ctx,
+            )?;
+            Ok(checked.into_verified(
+                auth.kind,
+                v4.credential.access_key_id().to_owned(),
+                v4.signed_headers.clone(),
+            ))
+        }
+        Params::V2(v2) => verify_v2(req, auth.kind, v2, secret_access_key, ctx),
+    }
+}
+
+/// [`verify`], consuming the parse: the access key id and the signed-header list
+/// move into the result instead of being copied.
+pub fn verify_owned(
+    req: &RequestView,
+    auth: ParsedAuth,
+    secret_access_key: &str,
+    ctx: &VerifyContext,
+) -> Result<VerifiedAuth, AuthError> {
+    let ParsedAuth {
+        kind,
+        params,
+        query_cache,
+    } = auth;
+    match params {
+        Params::V4(v4) => {
+            let checked = verify_v4(req, kind, query_cache.as_ref(), &v4, secret_access_key, ctx)?;
+            Ok(checked.into_verified(kind, v4.credential.into_access_key_id(), v4.signed_headers))
+        }
+        Params::V2(v2) => verify_v2(req, kind, &v2, secret_access_key, ctx),
+    }
+}
+
+fn verify_v4(
+    req: &RequestView,
+    kind: AuthKind,
+    query_cache: Option<&QueryCache>,
+    v4: &V4Params,
+    secret: &str,
+    ctx: &VerifyContext,
+) -> Result<V4Checked, AuthError> {
+    match kind {
+        AuthKind::QueryV4 => crate::query_auth::verify_query_v4(req, query_cache, v4, secret, ctx),
+        _ => crate::header_auth::verify_header_v4(req, v4, secret, ctx),
+    }
+}
+
+fn verify_v2(
+    req: &RequestView,
+    kind: AuthKind,
+    v2: &V2Params,
+    secret: &str,
+    ctx: &VerifyContext,
+) -> Result<VerifiedAuth, AuthError> {
+    if !ctx.allow_v2 {
+        return Err(AuthError::SignatureV2Disabled);
+    }
+    crate::v2::verify_v2(req, kind, v2, secret, ctx)
+}
+
+/// What the SigV4 checks establish about a request; the key id and the signed
+/// headers come from its parse.
+pub(crate) struct V4Checked {
+    pub request_time: OffsetDateTime,
+    pub expires_at: Option<OffsetDateTime>,
+    pub security_token: Option<String>,
+    pub payload: PayloadCheck,
+}
+
+impl V4Checked {
+    fn into_verified(
+        self,
+        kind: AuthKind,
+        access_key_id: String,
+        signed_headers: Vec<String>,
+    ) -> VerifiedAuth {
+        VerifiedAuth {
+            access_key_id,
+            kind,
+            signature_version: SignatureVersion::V4,
+            request_time: self.request_time,
+            expires_at: self.expires_at,
+            signed_headers,
+            security_token: self.security_token,
+            payload: self.payload,
         }
     }
 }

@@ -4,7 +4,8 @@
 use std::time::Duration;
 
 use sluice_sigv4::{
-    parse_auth, verify, AuthError, RequestView, SigningKeyCache, VerifiedAuth, VerifyContext,
+    parse_auth, verify, verify_owned, AuthError, RequestView, SigningKeyCache, VerifiedAuth,
+    VerifyContext,
 };
 use time::OffsetDateTime;
 
@@ -82,10 +83,18 @@ impl Server {
     }
 
     /// parse_auth + verify with `secret`; anonymous requests are an error here.
+    /// Also checks that `verify_owned` (what the server calls) answers the same.
     pub fn check(&self, req: &OwnedRequest, secret: &str) -> Result<VerifiedAuth, AuthError> {
         let view = req.view();
         let auth = parse_auth(&view)?.ok_or_else(|| AuthError::AccessDenied("anonymous".into()))?;
-        verify(&view, &auth, secret, &self.ctx())
+        let borrowed = verify(&view, &auth, secret, &self.ctx());
+        let owned = verify_owned(&view, auth, secret, &self.ctx());
+        match (&borrowed, &owned) {
+            (Ok(b), Ok(o)) => assert_eq!(format!("{b:?}"), format!("{o:?}")),
+            (Err(b), Err(o)) => assert_eq!(b, o),
+            _ => panic!("verify and verify_owned disagree: {borrowed:?} / {owned:?}"),
+        }
+        owned
     }
 }
 
