@@ -133,6 +133,9 @@ impl fmt::Debug for CredentialScope {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct QueryV4Params {
     pub amz_date: OffsetDateTime,
+    /// `X-Amz-Date` as sent (what the string to sign holds): `parse_amz_date` accepts
+    /// only the one spelling of each time, so this is also its formatting.
+    pub amz_date_text: [u8; 16],
     pub expires_in: u64,
     pub security_token: Option<String>,
 }
@@ -289,14 +292,9 @@ pub fn parse_auth(req: &RequestView) -> Result<Option<ParsedAuth>, AuthError> {
     let repeated_authorization = authorizations.next().is_some();
     let mut query = parse_query(req.raw_query);
     // One pass over the names for both mechanisms.
-    let (mut v4_query, mut v2_query) = (false, false);
-    for param in &query {
-        match param.name.as_ref() {
-            "X-Amz-Algorithm" | "X-Amz-Credential" | "X-Amz-Signature" => v4_query = true,
-            "AWSAccessKeyId" | "Signature" => v2_query = true,
-            _ => {}
-        }
-    }
+    let names = AuthParams::find(&query);
+    let v4_query = names.v4[..3].iter().any(Option::is_some);
+    let v2_query = names.v2;
 
     let mechanisms =
         usize::from(authorization.is_some()) + usize::from(v4_query) + usize::from(v2_query);
@@ -307,7 +305,7 @@ pub fn parse_auth(req: &RequestView) -> Result<Option<ParsedAuth>, AuthError> {
         return parse_authorization_header(value).map(Some);
     }
     if v4_query {
-        return parse_query_v4(req.raw_query, &mut query).map(Some);
+        return parse_query_v4(req.raw_query, &mut query, &names).map(Some);
     }
     if v2_query {
         return parse_query_v2(&query).map(Some);
@@ -516,46 +514,67 @@ const QUERY_V4_PARAMS: [&str; 8] = [
     "X-Amz-Content-Sha256",
 ];
 
-fn parse_query_v4(raw_query: &str, query: &mut [QueryParam]) -> Result<ParsedAuth, AuthError> {
-    let required = || AuthError::AuthorizationQueryParametersError(QUERY_V4_REQUIRED.to_owned());
-    // One pass over the parameters (as `single` per name would do, in that order).
-    let mut found: [Option<&QueryParam>; 8] = [None; 8];
-    let mut repeated = [false; 8];
-    for param in query.iter() {
-        // A `match` compiles to a length switch before any byte comparison.
-        let slot = match param.name.as_ref() {
-            "X-Amz-Algorithm" => Some(0),
-            "X-Amz-Credential" => Some(1),
-            "X-Amz-Signature" => Some(2),
-            "X-Amz-Date" => Some(3),
-            "X-Amz-SignedHeaders" => Some(4),
-            "X-Amz-Expires" => Some(5),
-            "X-Amz-Security-Token" => Some(6),
-            "X-Amz-Content-Sha256" => Some(7),
-            _ => None,
+/// Where the auth parameters of a query are: one pass over its names.
+struct AuthParams {
+    /// Index in the query of the first of each of [`QUERY_V4_PARAMS`].
+    v4: [Option<usize>; 8],
+    /// Which of [`QUERY_V4_PARAMS`] occur more than once.
+    v4_repeated: [bool; 8],
+    /// Whether a SigV2 parameter (`AWSAccessKeyId`, `Signature`) occurs.
+    v2: bool,
+}
+
+impl AuthParams {
+    fn find(query: &[QueryParam]) -> Self {
+        let mut found = AuthParams {
+            v4: [None; 8],
+            v4_repeated: [false; 8],
+            v2: false,
         };
-        debug_assert!(slot.is_none_or(|i| QUERY_V4_PARAMS[i] == param.name));
-        if let Some(i) = slot {
-            if found[i].is_some() {
-                repeated[i] = true;
+        for (index, param) in query.iter().enumerate() {
+            // A `match` compiles to a length switch before any byte comparison.
+            let slot = match param.name.as_ref() {
+                "X-Amz-Algorithm" => 0,
+                "X-Amz-Credential" => 1,
+                "X-Amz-Signature" => 2,
+                "X-Amz-Date" => 3,
+                "X-Amz-SignedHeaders" => 4,
+                "X-Amz-Expires" => 5,
+                "X-Amz-Security-Token" => 6,
+                "X-Amz-Content-Sha256" => 7,
+                "AWSAccessKeyId" | "Signature" => {
+                    found.v2 = true;
+                    continue;
+                }
+                _ => continue,
+            };
+            debug_assert_eq!(QUERY_V4_PARAMS[slot], param.name);
+            if found.v4[slot].is_some() {
+                found.v4_repeated[slot] = true;
             } else {
-                found[i] = Some(param);
+                found.v4[slot] = Some(index);
             }
         }
+        found
     }
-    if let Some(i) = repeated.iter().position(|&r| r) {
+}
+
+fn parse_query_v4(
+    raw_query: &str,
+    query: &mut [QueryParam],
+    names: &AuthParams,
+) -> Result<ParsedAuth, AuthError> {
+    let required = || AuthError::AuthorizationQueryParametersError(QUERY_V4_REQUIRED.to_owned());
+    if let Some(i) = names.v4_repeated.iter().position(|&r| r) {
         return Err(AuthError::AuthorizationQueryParametersError(format!(
             "The {} parameter may only be specified once.",
             QUERY_V4_PARAMS[i]
         )));
     }
-    // The credential (usually escaped, `%2F`) is decoded below, on the stack.
-    let credential_param = found[1];
-    found[1] = None;
-    let [algorithm, _, signature, date, signed_headers, expires, security_token, content_sha256] =
-        found.map(|p| p.map(QueryParam::value));
+    let param = |slot: usize| names.v4[slot].and_then(|i| query.get(i));
+    let value = |slot: usize| param(slot).map(QueryParam::value);
+    // The credential (usually escaped, `%2F`) is decoded on the stack.
     let mut credential_buf = [0u8; 256];
-    let credential = credential_param.map(|p| p.value_in(&mut credential_buf));
     let (
         Some(algorithm),
         Some(credential),
@@ -564,27 +583,30 @@ fn parse_query_v4(raw_query: &str, query: &mut [QueryParam]) -> Result<ParsedAut
         Some(signed_headers),
         Some(expires),
     ) = (
-        algorithm,
-        credential,
-        signature,
-        date,
-        signed_headers,
-        expires,
+        value(0),
+        param(1).map(|p| p.value_in(&mut credential_buf)),
+        value(2),
+        value(3),
+        value(4),
+        value(5),
     )
     else {
         return Err(required());
     };
+    let (security_token, content_sha256) = (value(6), value(7));
     if algorithm != ALGORITHM {
         return Err(AuthError::AuthorizationQueryParametersError(format!(
             "X-Amz-Algorithm only supports \"{ALGORITHM}\""
         )));
     }
     let credential = parse_credential(&credential, Flavor::Query)?;
-    let amz_date = parse_amz_date(&date).ok_or_else(|| {
+    let date_error = || {
         AuthError::AuthorizationQueryParametersError(
             "X-Amz-Date must be in the ISO8601 Long Format \"yyyyMMdd'T'HHmmss'Z'\"".to_owned(),
         )
-    })?;
+    };
+    let amz_date = parse_amz_date(&date).ok_or_else(date_error)?;
+    let amz_date_text = <[u8; 16]>::try_from(date.as_bytes()).map_err(|_| date_error())?;
     if !date_stamp_eq(amz_date, credential.date()) {
         return Err(Flavor::Query
             .credential_error("Invalid credential date. Date is not the same as X-Amz-Date."));
@@ -604,6 +626,7 @@ fn parse_query_v4(raw_query: &str, query: &mut [QueryParam]) -> Result<ParsedAut
             signature: signature.into_owned(),
             query: Some(QueryV4Params {
                 amz_date,
+                amz_date_text,
                 expires_in,
                 security_token: security_token.map(Cow::into_owned),
             }),

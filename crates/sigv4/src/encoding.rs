@@ -118,25 +118,33 @@ fn percent_decode_into(input: &[u8], out: &mut Vec<u8>) {
 /// `None` when the decoded bytes do not fit or are not valid UTF-8 (the caller
 /// then takes the lossy heap path, which gives the same string when valid).
 pub(crate) fn percent_decode_in<'b>(input: &str, buf: &'b mut [u8]) -> Option<&'b str> {
-    let input = input.as_bytes();
     let mut len = 0;
-    let mut i = 0;
-    while i < input.len() {
-        let mut b = input[i];
-        i += 1;
-        if b == b'%' {
-            if let (Some(h), Some(l)) = (
-                input.get(i).copied().and_then(hex_value),
-                input.get(i + 1).copied().and_then(hex_value),
-            ) {
-                b = (h << 4) | l;
-                i += 2;
+    let mut push = |bytes: &[u8]| -> Option<()> {
+        buf.get_mut(len..len + bytes.len())?.copy_from_slice(bytes);
+        len += bytes.len();
+        Some(())
+    };
+    // The runs between escapes are copied whole, as `percent_decode_into` does.
+    let mut rest = input.as_bytes();
+    while let Some(pos) = memchr::memchr(b'%', rest) {
+        let (run, escape) = rest.split_at(pos);
+        push(run)?;
+        match (
+            escape.get(1).copied().and_then(hex_value),
+            escape.get(2).copied().and_then(hex_value),
+        ) {
+            (Some(h), Some(l)) => {
+                push(&[(h << 4) | l])?;
+                rest = escape.get(3..).unwrap_or_default();
+            }
+            _ => {
+                push(b"%")?;
+                rest = escape.get(1..).unwrap_or_default();
             }
         }
-        *buf.get_mut(len)? = b;
-        len += 1;
     }
-    std::str::from_utf8(&buf[..len]).ok()
+    push(rest)?;
+    std::str::from_utf8(buf.get(..len)?).ok()
 }
 
 /// Decodes `%XX` escapes into a string, replacing invalid UTF-8 lossily. Borrows
@@ -332,6 +340,22 @@ mod tests {
             let mut tiny = [0u8; 2];
             if percent_decode(s).len() > 2 {
                 assert_eq!(percent_decode_in(s, &mut tiny), None, "{s:?}");
+            }
+        }
+    }
+
+    proptest::proptest! {
+        /// The stack decoder gives what the reference decoder gives, or `None` when
+        /// that does not fit the buffer or is not UTF-8.
+        #[test]
+        fn stack_decoder_matches_reference(s in "(%[0-9A-Fa-fg]{0,2}|[a+/é%])*", size in 0usize..24) {
+            let mut buf = vec![0u8; size];
+            let expected = percent_decode(&s);
+            match percent_decode_in(&s, &mut buf) {
+                Some(d) => proptest::prop_assert_eq!(d.as_bytes(), &expected[..]),
+                None => proptest::prop_assert!(
+                    expected.len() > size || std::str::from_utf8(&expected).is_err()
+                ),
             }
         }
     }

@@ -10,7 +10,7 @@ use crate::payload::parse_content_sha256;
 use crate::request::RequestView;
 use crate::verify::{
     check_amz_headers_signed, check_scope, check_signed_present, check_skew, check_v4_signature,
-    V4Checked, VerifyContext,
+    AmzDate, V4Checked, VerifyContext,
 };
 
 /// `x-amz-*` headers that may stay out of `SignedHeaders` with header auth: both
@@ -59,7 +59,7 @@ pub(crate) fn verify_header_v4(
     let payload = check_v4_signature(
         req,
         v4,
-        request_time,
+        AmzDate::of(request_time).as_bytes(),
         &canonical_query_string(req.raw_query, &[]),
         &content_raw,
         content,

@@ -104,7 +104,7 @@ pub(crate) fn verify_query_v4(
     let payload = check_v4_signature(
         req,
         v4,
-        request_time,
+        &query.amz_date_text,
         &canonical_query,
         &payload_raw,
         content,

@@ -293,16 +293,41 @@ pub(crate) fn payload_check(
     })
 }
 
+/// `t` as `yyyyMMddTHHmmssZ`, for the string to sign.
+pub(crate) enum AmzDate {
+    /// The usual four-digit year, formatted on the stack.
+    Short([u8; 16]),
+    /// Any other year.
+    Long(String),
+}
+
+impl AmzDate {
+    pub(crate) fn of(t: OffsetDateTime) -> Self {
+        match amz_date_bytes(t) {
+            Some(bytes) => AmzDate::Short(bytes),
+            None => AmzDate::Long(format_amz_date(t)),
+        }
+    }
+
+    pub(crate) fn as_bytes(&self) -> &[u8] {
+        match self {
+            AmzDate::Short(bytes) => bytes,
+            AmzDate::Long(text) => text.as_bytes(),
+        }
+    }
+}
+
 /// The signature half shared by header and query authentication: canonical request,
 /// string to sign, constant-time comparison, then the body check (with the chunk
-/// signing context for aws-chunked bodies). `canonical_query` is the request's
+/// signing context for aws-chunked bodies). `date` is the request time as the string to
+/// sign holds it (`yyyyMMddTHHmmssZ`). `canonical_query` is the request's
 /// canonical query string (without the signature for presigned URLs). A signed `host` header missing from the
 /// request is a `flavor` error.
 #[allow(clippy::too_many_arguments)]
 pub(crate) fn check_v4_signature(
     req: &RequestView,
     v4: &V4Params,
-    request_time: OffsetDateTime,
+    date: &[u8],
     canonical_query: &str,
     payload_raw: &str,
     content: ContentSha256,
@@ -346,37 +371,27 @@ pub(crate) fn check_v4_signature(
     // The string to sign goes straight into the MAC; it is written out only for the
     // mismatch report.
     let credential = &v4.credential;
-    let date_bytes = amz_date_bytes(request_time);
-    let date_string;
-    let date = match date_bytes.as_ref().map(|b| std::str::from_utf8(b)) {
-        Some(Ok(date)) => date,
-        _ => {
-            date_string = format_amz_date(request_time);
-            date_string.as_str()
-        }
-    };
     let canonical_hash = hex32(&sha256(canonical.as_bytes()));
-    let canonical_hash = std::str::from_utf8(&canonical_hash).unwrap_or_default();
-    let sts_parts = [
-        ALGORITHM,
-        "\n",
+    let sts_parts: [&[u8]; 7] = [
+        ALGORITHM.as_bytes(),
+        b"\n",
         date,
-        "\n",
-        credential.scope_str(),
-        "\n",
-        canonical_hash,
+        b"\n",
+        credential.scope_str().as_bytes(),
+        b"\n",
+        &canonical_hash,
     ];
     let (signing_key, mut mac) =
         ctx.key_cache
             .signing_key_mac(secret, credential.date(), credential.region(), SERVICE);
     for part in sts_parts {
-        mac.update(part.as_bytes());
+        mac.update(part);
     }
     let expected = hex32(&mac.finalize().into_bytes().into());
     if !ct_eq(&expected, v4.signature.as_bytes()) {
         return Err(AuthError::mismatch(
             credential.access_key_id(),
-            sts_parts.concat(),
+            String::from_utf8_lossy(&sts_parts.concat()).into_owned(),
             canonical,
             &v4.signature,
         ));
@@ -384,7 +399,7 @@ pub(crate) fn check_v4_signature(
     payload_check(content, req, || ChunkSigningContext {
         access_key_id: credential.access_key_id().to_owned(),
         signing_key,
-        amz_date: date.to_owned(),
+        amz_date: String::from_utf8_lossy(date).into_owned(),
         scope: credential.scope(),
         seed_signature: v4.signature.clone(),
     })
