@@ -6,6 +6,8 @@
 
 use std::borrow::Cow;
 
+use crate::reserved_scan::try_for_each_reserved;
+
 /// Returns true for the bytes AWS never percent-encodes.
 pub(crate) fn is_unreserved(byte: u8) -> bool {
     UNRESERVED[usize::from(byte)]
@@ -198,41 +200,88 @@ fn reencode_slow(input: &str, encode_slash: bool, out: &mut String) {
 
 /// Whether `input` already equals `uri_encode(percent_decode(input))`: only bytes kept as
 /// they are, and `%XX` escapes (uppercase hex) of bytes that must be escaped. The common case
-/// for SDK-made query strings, so re-encoding can skip the decode and the copy per byte.
+/// for SDK-made paths and query strings, so re-encoding can skip the decode and the copy per
+/// byte. Only the bytes that are not unreserved are looked at (sixteen at a time).
 fn is_canonical(input: &[u8], encode_slash: bool) -> bool {
-    let hex = |b: u8| match b {
+    try_for_each_reserved(input, |i, b| {
+        (b == b'/' && !encode_slash) || is_canonical_escape(input, i, encode_slash)
+    })
+}
+
+/// Whether `bytes[i..]` starts with an escape that canonical SigV4 encoding writes the same
+/// way: `%`, two uppercase hex digits, and a byte that is not kept as it is (unreserved,
+/// or `/` when `encode_slash` is false). The digits are unreserved, so a scan for
+/// reserved bytes never stops on them.
+pub(crate) fn is_canonical_escape(bytes: &[u8], i: usize, encode_slash: bool) -> bool {
+    let upper_hex = |b: u8| match b {
         b'0'..=b'9' => Some(b - b'0'),
         b'A'..=b'F' => Some(b - b'A' + 10),
         _ => None,
     };
-    let kept = |b: u8| is_unreserved(b) || (b == b'/' && !encode_slash);
-    // A byte loop: the inputs (a path, a credential, a few query values) are short, so
-    // the chunked scan of `reserved_scan` does not pay here.
-    let mut i = 0;
-    while i < input.len() {
-        let b = input[i];
-        if is_unreserved(b) {
-            i += 1;
-        } else if b == b'%' {
-            let (Some(&h), Some(&l)) = (input.get(i + 1), input.get(i + 2)) else {
-                return false;
-            };
-            match (hex(h), hex(l)) {
-                (Some(h), Some(l)) if !kept((h << 4) | l) => i += 3,
-                _ => return false,
+    match bytes.get(i..i + 3) {
+        Some(&[b'%', h, l]) => match (upper_hex(h), upper_hex(l)) {
+            (Some(h), Some(l)) => {
+                let decoded = (h << 4) | l;
+                !(is_unreserved(decoded) || (decoded == b'/' && !encode_slash))
             }
-        } else if kept(b) {
-            i += 1;
-        } else {
-            return false;
-        }
+            _ => false,
+        },
+        _ => false,
     }
-    true
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The byte-at-a-time definition `is_canonical` must match.
+    fn is_canonical_reference(input: &[u8], encode_slash: bool) -> bool {
+        let hex = |b: u8| match b {
+            b'0'..=b'9' => Some(b - b'0'),
+            b'A'..=b'F' => Some(b - b'A' + 10),
+            _ => None,
+        };
+        let kept = |b: u8| is_unreserved(b) || (b == b'/' && !encode_slash);
+        let mut i = 0;
+        while i < input.len() {
+            let b = input[i];
+            if b == b'%' {
+                let (Some(&h), Some(&l)) = (input.get(i + 1), input.get(i + 2)) else {
+                    return false;
+                };
+                match (hex(h), hex(l)) {
+                    (Some(h), Some(l)) if !kept((h << 4) | l) => i += 3,
+                    _ => return false,
+                }
+            } else if kept(b) {
+                i += 1;
+            } else {
+                return false;
+            }
+        }
+        true
+    }
+
+    proptest::proptest! {
+        /// Paths and query parts with escapes of every kind, slashes and other
+        /// reserved bytes, long enough to cross several sixteen-byte blocks.
+        #[test]
+        fn is_canonical_matches_the_byte_loop(
+            s in proptest::prop_oneof![
+                // Mostly canonical, with at most one doubtful element somewhere.
+                "(%[0-9A-F]{2}|%2F|/|[A-Za-z0-9._~-]{1,6}){0,10}(|%[0-9a-g]{0,2}|[+é =&/%])(%[0-9A-F]{2}|%2F|/|[A-Za-z0-9._~-]{1,6}){0,10}",
+                // Anything goes.
+                "(%[0-9A-Fa-fg]{0,2}|[a/+~é =&.-]|[A-Za-z0-9]{1,9}){0,30}",
+            ],
+            encode_slash in proptest::prelude::any::<bool>(),
+        ) {
+            proptest::prop_assert_eq!(
+                is_canonical(s.as_bytes(), encode_slash),
+                is_canonical_reference(s.as_bytes(), encode_slash),
+                "{:?}", s
+            );
+        }
+    }
 
     #[test]
     fn unreserved_kept() {

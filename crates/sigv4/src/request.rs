@@ -2,7 +2,7 @@
 
 use std::borrow::Cow;
 
-use crate::encoding::{is_unreserved, percent_decode_in, percent_decode_lossy, reencode_cow};
+use crate::encoding::{is_canonical_escape, percent_decode_in, percent_decode_lossy, reencode_cow};
 use crate::reserved_scan::try_for_each_reserved;
 
 /// A view of an HTTP request, built by the server from its HTTP types.
@@ -209,36 +209,17 @@ pub(crate) fn parse_query(raw_query: &str) -> Vec<QueryParam<'_>> {
             segment = Segment::starting_at(i + 1);
         } else if segment.equals.is_some() {
             segment.value_plain = false;
-            segment.value_canonical &= is_canonical_escape(bytes, i);
+            segment.value_canonical &= is_canonical_escape(bytes, i, true);
         } else if b == b'=' {
             segment.equals = Some(i);
         } else {
             segment.name_plain = false;
-            segment.name_canonical &= is_canonical_escape(bytes, i);
+            segment.name_canonical &= is_canonical_escape(bytes, i, true);
         }
         true
     });
     segment.push_to(&mut params, raw_query, bytes.len());
     params
-}
-
-/// Whether the reserved byte at `bytes[i]` starts an escape that canonical SigV4
-/// encoding would write the same way: `%`, two uppercase hex digits, and a byte that
-/// is not unreserved (a query encodes `/` too). The digits are unreserved, so the
-/// scan never stops on them.
-fn is_canonical_escape(bytes: &[u8], i: usize) -> bool {
-    let upper_hex = |b: u8| match b {
-        b'0'..=b'9' => Some(b - b'0'),
-        b'A'..=b'F' => Some(b - b'A' + 10),
-        _ => None,
-    };
-    match bytes.get(i..i + 3) {
-        Some(&[b'%', h, l]) => match (upper_hex(h), upper_hex(l)) {
-            (Some(h), Some(l)) => !is_unreserved((h << 4) | l),
-            _ => false,
-        },
-        _ => false,
-    }
 }
 
 /// The query segment being scanned: where it starts, its first `=`, and whether its
