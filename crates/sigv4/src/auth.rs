@@ -191,7 +191,7 @@ impl QueryCache {
     fn new(raw_query: &str, query: &mut [QueryParam], content_sha256: Option<String>) -> Self {
         let mut text = String::with_capacity(raw_query.len() * 2);
         text.push_str(raw_query);
-        push_canonical_query_reordering(&mut text, query, PRESIGNED_EXCLUDED);
+        push_canonical_query_reordering(&mut text, raw_query, query, PRESIGNED_EXCLUDED);
         QueryCache {
             text,
             split: raw_query.len(),

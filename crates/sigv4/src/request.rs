@@ -130,6 +130,8 @@ pub(crate) struct QueryParam<'a> {
     pub raw_value: &'a str,
     /// Whether the pair contained `=` (`acl` vs `acl=`).
     pub has_equals: bool,
+    /// Where the pair starts in the raw query, and where it ends (exclusive).
+    pub span: (usize, usize),
     /// Whether `raw_value` holds only unreserved bytes (so it is its own decoding
     /// and its own canonical encoding).
     value_plain: bool,
@@ -262,6 +264,7 @@ impl Segment {
             raw_name,
             raw_value,
             has_equals: self.equals.is_some(),
+            span: (self.start, end),
             value_plain: self.value_plain,
             value_canonical: self.value_canonical,
             name_canonical: self.name_canonical,
