@@ -171,6 +171,8 @@ fi
 BIG_BYTES=$((BIG_MIB * 1024 * 1024))
 head -c 4096 /dev/urandom >"$WORK/4k.bin"
 head -c "$BIG_BYTES" /dev/urandom >"$WORK/big.bin"
+# Written back now, not by the kernel's flusher in the middle of a measurement.
+sync "$WORK/big.bin"
 
 log "machine limits"
 mkdir -p "$WORK/limits"
