@@ -133,6 +133,9 @@ pub(crate) fn verify_v2(
     secret: &str,
     ctx: &VerifyContext,
 ) -> Result<VerifiedAuth, AuthError> {
+    if !ctx.allow_v2 {
+        return Err(AuthError::SignatureV2Disabled);
+    }
     let (request_time, expires_at, date_line) = match &v2.expires {
         Some((expires, raw)) => {
             let expires_at = OffsetDateTime::from_unix_timestamp(*expires).map_err(|_| {

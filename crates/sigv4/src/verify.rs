@@ -3,8 +3,8 @@
 use time::OffsetDateTime;
 
 use crate::auth::{
-    AuthKind, CredentialScope, Flavor, Params, ParsedAuth, QueryCache, SignatureVersion, V2Params,
-    V4Params, SERVICE,
+    AuthKind, CredentialScope, Flavor, Params, ParsedAuth, QueryCache, SignatureVersion, V4Params,
+    SERVICE,
 };
 use crate::canonical::{push_canonical_headers, push_canonical_uri, ALGORITHM};
 use crate::chunked::{ChunkSigningContext, ChunkedDecoder};
@@ -83,7 +83,7 @@ pub fn verify(
                 v4.signed_headers.clone(),
             ))
         }
-        Params::V2(v2) => verify_v2(req, auth.kind, v2, secret_access_key, ctx),
+        Params::V2(v2) => crate::v2::verify_v2(req, auth.kind, v2, secret_access_key, ctx),
     }
 }
 
@@ -105,7 +105,7 @@ pub fn verify_owned(
             let checked = verify_v4(req, kind, query_cache.as_ref(), &v4, secret_access_key, ctx)?;
             Ok(checked.into_verified(kind, v4.credential.into_access_key_id(), v4.signed_headers))
         }
-        Params::V2(v2) => verify_v2(req, kind, &v2, secret_access_key, ctx),
+        Params::V2(v2) => crate::v2::verify_v2(req, kind, &v2, secret_access_key, ctx),
     }
 }
 
@@ -121,19 +121,6 @@ fn verify_v4(
         AuthKind::QueryV4 => crate::query_auth::verify_query_v4(req, query_cache, v4, secret, ctx),
         _ => crate::header_auth::verify_header_v4(req, v4, secret, ctx),
     }
-}
-
-fn verify_v2(
-    req: &RequestView,
-    kind: AuthKind,
-    v2: &V2Params,
-    secret: &str,
-    ctx: &VerifyContext,
-) -> Result<VerifiedAuth, AuthError> {
-    if !ctx.allow_v2 {
-        return Err(AuthError::SignatureV2Disabled);
-    }
-    crate::v2::verify_v2(req, kind, v2, secret, ctx)
 }
 
 /// What the SigV4 checks establish about a request; the key id and the signed
