@@ -104,10 +104,10 @@ pub(crate) fn push_canonical_query_reordering(
     exclude: &[&str],
 ) {
     let included = |p: &QueryParam| !exclude.contains(&p.name.as_ref());
-    let all_canonical = params.iter().filter(|p| included(p)).all(|p| {
-        matches!(p.canonical_name(), Cow::Borrowed(_))
-            && matches!(p.canonical_value(), Cow::Borrowed(_))
-    });
+    let all_canonical = params
+        .iter()
+        .filter(|p| included(p))
+        .all(QueryParam::is_canonical);
     if !all_canonical {
         push_canonical_query(out, params, exclude);
         return;

@@ -2,7 +2,9 @@
 
 use std::borrow::Cow;
 
-use crate::encoding::{is_canonical_escape, percent_decode_in, percent_decode_lossy, reencode_cow};
+use crate::encoding::{
+    is_canonical_escape, percent_decode_in, percent_decode_lossy, reencode_owned,
+};
 use crate::reserved_scan::try_for_each_reserved;
 
 /// A view of an HTTP request, built by the server from its HTTP types.
@@ -174,8 +176,15 @@ impl<'a> QueryParam<'a> {
         if self.name_canonical {
             Cow::Borrowed(self.raw_name)
         } else {
-            reencode_cow(self.raw_name, true)
+            Cow::Owned(reencode_owned(self.raw_name, true))
         }
+    }
+
+    /// Whether the name and the value are both already in canonical form (so
+    /// [`canonical_name`](Self::canonical_name) and [`canonical_value`](Self::canonical_value)
+    /// borrow).
+    pub fn is_canonical(&self) -> bool {
+        self.name_canonical && self.value_canonical
     }
 
     /// The value in canonical SigV4 encoding.
@@ -183,7 +192,7 @@ impl<'a> QueryParam<'a> {
         if self.value_canonical {
             Cow::Borrowed(self.raw_value)
         } else {
-            reencode_cow(self.raw_value, true)
+            Cow::Owned(reencode_owned(self.raw_value, true))
         }
     }
 }
