@@ -12,6 +12,7 @@ mod error_post;
 pub mod query;
 pub mod route;
 mod route_access;
+pub mod unsupported_headers;
 pub mod xml;
 pub mod xml_writer;
 

@@ -10,6 +10,8 @@ pub struct BucketEntry {
     pub name: String,
     /// Creation time, ms since the epoch.
     pub created_ms: i64,
+    /// The region the bucket lives in (`BucketRegion`).
+    pub region: String,
 }
 
 /// The ListBuckets answer.
@@ -21,6 +23,10 @@ pub struct ListAllMyBucketsResult {
     pub owner_name: String,
     /// Buckets, sorted by name.
     pub buckets: Vec<BucketEntry>,
+    /// Token for the next page, when this page is not the last.
+    pub continuation_token: Option<String>,
+    /// The `prefix` the request gave, echoed.
+    pub prefix: Option<String>,
 }
 
 impl ListAllMyBucketsResult {
@@ -37,9 +43,16 @@ impl ListAllMyBucketsResult {
             w.open("Bucket");
             w.element("Name", &b.name);
             w.element("CreationDate", &iso8601_millis(b.created_ms));
+            w.element("BucketRegion", &b.region);
             w.close("Bucket");
         }
         w.close("Buckets");
+        if let Some(token) = &self.continuation_token {
+            w.element("ContinuationToken", token);
+        }
+        if let Some(prefix) = &self.prefix {
+            w.element("Prefix", prefix);
+        }
         w.close("ListAllMyBucketsResult");
         w.finish()
     }

@@ -1,6 +1,7 @@
 //! Bucket operations: ListBuckets, CreateBucket, HeadBucket, DeleteBucket, location, versioning.
 
 use crate::body_in::BodyReader;
+use crate::ops::list::{decode_token, encode_token};
 use crate::ops::RequestCtx;
 use crate::response::{self, ResponseBody};
 use http::Response;
@@ -15,20 +16,59 @@ use sluice_store::{BucketMeta, StoreError};
 /// Largest CreateBucket body accepted.
 const MAX_CREATE_BUCKET_BODY: usize = 64 * 1024;
 
-/// `GET /`
+/// Most buckets one ListBuckets page holds (AWS's default and maximum page size).
+const MAX_BUCKETS_LIMIT: usize = 10_000;
+
+/// `GET /`: every bucket, or one page of them when `max-buckets`, `prefix`, `continuation-token` or
+/// `bucket-region` is given (the 2024 paginated ListBuckets: 10,000 per page unless `max-buckets` says less).
 pub async fn list_buckets(ctx: &RequestCtx<'_>) -> Result<Response<ResponseBody>, S3Error> {
+    let q = ctx.query;
+    let max_buckets = match q.get("max-buckets") {
+        None => MAX_BUCKETS_LIMIT,
+        Some(v) => match v.trim().parse::<usize>() {
+            Ok(n) if (1..=MAX_BUCKETS_LIMIT).contains(&n) => n,
+            _ => {
+                return Err(S3Error::invalid_argument_named(
+                    "Argument max-buckets must be an integer between 1 and 10000",
+                    "max-buckets",
+                    v,
+                ))
+            }
+        },
+    };
+    let prefix = q.get("prefix").map(str::to_string);
+    let after = match q.get("continuation-token") {
+        None => None,
+        Some(token) => Some(decode_token(token)?),
+    };
+    let region = &ctx.state.config.region;
+    let other_region = q.get("bucket-region").is_some_and(|r| r != region);
     let buckets = ctx.state.meta.list_buckets().await.map_err(store_err)?;
+    let mut matching = buckets.into_iter().filter(|b| {
+        !other_region
+            && prefix.as_deref().is_none_or(|p| b.name.starts_with(p))
+            && after.as_deref().is_none_or(|a| b.name.as_str() > a)
+    });
+    let page: Vec<BucketEntry> = matching
+        .by_ref()
+        .take(max_buckets)
+        .map(|b| BucketEntry {
+            name: b.name,
+            created_ms: b.created_ms,
+            region: region.clone(),
+        })
+        .collect();
+    let continuation_token = match (matching.next(), page.last()) {
+        (Some(_), Some(last)) => Some(encode_token(&last.name)),
+        _ => None,
+    };
     let (owner_id, owner_name) = ctx.state.owner();
     let doc = ListAllMyBucketsResult {
         owner_id,
         owner_name,
-        buckets: buckets
-            .into_iter()
-            .map(|b| BucketEntry {
-                name: b.name,
-                created_ms: b.created_ms,
-            })
-            .collect(),
+        buckets: page,
+        continuation_token,
+        prefix,
     };
     Ok(response::xml(doc.to_xml()))
 }

@@ -61,7 +61,8 @@ pub fn encode_token(last: &str) -> String {
     TOKEN_B64.encode(last.as_bytes())
 }
 
-fn decode_token(token: &str) -> Result<String, S3Error> {
+/// Decodes a continuation token made by [`encode_token`]; a token it did not make is InvalidArgument.
+pub fn decode_token(token: &str) -> Result<String, S3Error> {
     TOKEN_B64
         .decode(token.trim())
         .ok()

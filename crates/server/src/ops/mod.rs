@@ -42,6 +42,13 @@ pub async fn dispatch(
     endpoint: &Endpoint,
     body: &mut BodyReader,
 ) -> Result<Response<ResponseBody>, S3Error> {
+    sluice_s3::unsupported_headers::refuse_unsupported_headers(
+        endpoint,
+        ctx.parts
+            .headers
+            .iter()
+            .filter_map(|(name, value)| Some((name.as_str(), value.to_str().ok()?))),
+    )?;
     match endpoint {
         Endpoint::ListBuckets => buckets::list_buckets(ctx).await,
         Endpoint::CreateBucket { bucket } => buckets::create_bucket(ctx, bucket, body).await,

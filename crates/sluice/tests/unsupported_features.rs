@@ -1,0 +1,304 @@
+//! Requests that ask for S3 features Sluice lacks (object lock, SSE-C, SSE-KMS, storage classes other than
+//! STANDARD, tagging, website redirects, ACL grants) are refused with AWS's error, never stored as if the
+//! feature applied. Driven with the AWS SDK, which sends each setting as AWS documents it.
+
+mod common;
+
+use aws_sdk_s3::error::ProvideErrorMetadata;
+use aws_sdk_s3::primitives::{ByteStream, DateTime};
+use aws_sdk_s3::types::{
+    ObjectLockLegalHoldStatus, ObjectLockMode, ServerSideEncryption, StorageClass,
+};
+use base64::Engine;
+use common::TestServer;
+
+const B64: base64::engine::GeneralPurpose = base64::engine::general_purpose::STANDARD;
+
+/// A customer key and its MD5, as SSE-C wants them.
+fn sse_c_key() -> (String, String) {
+    use md5::Digest;
+    let key = [7u8; 32];
+    (B64.encode(key), B64.encode(md5::Md5::digest(key)))
+}
+
+fn retain_until() -> DateTime {
+    DateTime::from_secs(time::OffsetDateTime::now_utc().unix_timestamp() + 86_400)
+}
+
+async fn assert_absent(s3: &aws_sdk_s3::Client, bucket: &str, key: &str) {
+    let err = s3
+        .head_object()
+        .bucket(bucket)
+        .key(key)
+        .send()
+        .await
+        .expect_err("nothing may be stored");
+    assert_eq!(err.raw_response().map(|r| r.status().as_u16()), Some(404));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn put_object_with_unsupported_settings_is_refused_and_stores_nothing() {
+    let ts = TestServer::start_with_bucket("lacks").await;
+    let s3 = ts.sdk();
+    let (key, key_md5) = sse_c_key();
+    let put = || {
+        s3.put_object()
+            .bucket("lacks")
+            .key("evidence")
+            .body(ByteStream::from_static(b"bytes"))
+    };
+    let cases: Vec<(&str, _, &str, u16)> = vec![
+        (
+            "object lock COMPLIANCE",
+            put()
+                .object_lock_mode(ObjectLockMode::Compliance)
+                .object_lock_retain_until_date(retain_until()),
+            "InvalidRequest",
+            400,
+        ),
+        (
+            "object lock GOVERNANCE",
+            put()
+                .object_lock_mode(ObjectLockMode::Governance)
+                .object_lock_retain_until_date(retain_until()),
+            "InvalidRequest",
+            400,
+        ),
+        (
+            "legal hold",
+            put().object_lock_legal_hold_status(ObjectLockLegalHoldStatus::On),
+            "InvalidRequest",
+            400,
+        ),
+        (
+            "SSE-KMS",
+            put().server_side_encryption(ServerSideEncryption::AwsKms),
+            "NotImplemented",
+            501,
+        ),
+        (
+            "SSE-KMS key id",
+            put()
+                .server_side_encryption(ServerSideEncryption::AwsKms)
+                .ssekms_key_id("arn:aws:kms:us-east-1:1:key/x"),
+            "NotImplemented",
+            501,
+        ),
+        (
+            "DSSE-KMS",
+            put().server_side_encryption(ServerSideEncryption::AwsKmsDsse),
+            "NotImplemented",
+            501,
+        ),
+        (
+            "SSE-C",
+            put()
+                .sse_customer_algorithm("AES256")
+                .sse_customer_key(&key)
+                .sse_customer_key_md5(&key_md5),
+            "NotImplemented",
+            501,
+        ),
+        (
+            "GLACIER",
+            put().storage_class(StorageClass::Glacier),
+            "NotImplemented",
+            501,
+        ),
+        (
+            "REDUCED_REDUNDANCY",
+            put().storage_class(StorageClass::ReducedRedundancy),
+            "NotImplemented",
+            501,
+        ),
+        (
+            "unknown storage class",
+            put().storage_class(StorageClass::from("COLD_STORAGE")),
+            "InvalidStorageClass",
+            400,
+        ),
+        ("tagging", put().tagging("case=1"), "NotImplemented", 501),
+        (
+            "website redirect",
+            put().website_redirect_location("/elsewhere"),
+            "NotImplemented",
+            501,
+        ),
+        (
+            "grant",
+            put().grant_read("uri=\"http://acs.amazonaws.com/groups/global/AllUsers\""),
+            "NotImplemented",
+            501,
+        ),
+    ];
+    for (what, req, code, status) in cases {
+        let err = req.send().await.expect_err(what);
+        let http_status = err.raw_response().map(|r| r.status().as_u16());
+        let err = err.into_service_error();
+        assert_eq!(err.code(), Some(code), "{what}: {err:?}");
+        assert_eq!(http_status, Some(status), "{what}");
+        assert_absent(&s3, "lacks", "evidence").await;
+    }
+
+    // What Sluice does store as asked still works: STANDARD and SSE-S3 (AES256).
+    put()
+        .storage_class(StorageClass::Standard)
+        .server_side_encryption(ServerSideEncryption::Aes256)
+        .send()
+        .await
+        .unwrap();
+    ts.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn create_bucket_with_object_lock_is_refused() {
+    let ts = TestServer::start().await;
+    let s3 = ts.sdk();
+    let err = s3
+        .create_bucket()
+        .bucket("locked")
+        .object_lock_enabled_for_bucket(true)
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(err.raw_response().map(|r| r.status().as_u16()), Some(501));
+    assert_eq!(err.into_service_error().code(), Some("NotImplemented"));
+    assert!(s3.head_bucket().bucket("locked").send().await.is_err());
+    // Asking for no lock is fine.
+    s3.create_bucket()
+        .bucket("unlocked")
+        .object_lock_enabled_for_bucket(false)
+        .send()
+        .await
+        .unwrap();
+    ts.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn multipart_copy_and_reads_with_unsupported_settings_are_refused() {
+    let ts = TestServer::start_with_bucket("lacks").await;
+    let s3 = ts.sdk();
+    let (key, key_md5) = sse_c_key();
+    let err = s3
+        .create_multipart_upload()
+        .bucket("lacks")
+        .key("mpu")
+        .object_lock_mode(ObjectLockMode::Compliance)
+        .object_lock_retain_until_date(retain_until())
+        .send()
+        .await
+        .unwrap_err()
+        .into_service_error();
+    assert_eq!(err.code(), Some("InvalidRequest"));
+    let err = s3
+        .create_multipart_upload()
+        .bucket("lacks")
+        .key("mpu")
+        .storage_class(StorageClass::DeepArchive)
+        .send()
+        .await
+        .unwrap_err()
+        .into_service_error();
+    assert_eq!(err.code(), Some("NotImplemented"));
+    let uploads = s3
+        .list_multipart_uploads()
+        .bucket("lacks")
+        .send()
+        .await
+        .unwrap();
+    assert!(uploads.uploads().is_empty(), "no upload may be left open");
+
+    // An upload created plainly refuses SSE-C parts.
+    let up = s3
+        .create_multipart_upload()
+        .bucket("lacks")
+        .key("mpu")
+        .send()
+        .await
+        .unwrap();
+    let err = s3
+        .upload_part()
+        .bucket("lacks")
+        .key("mpu")
+        .upload_id(up.upload_id().unwrap())
+        .part_number(1)
+        .sse_customer_algorithm("AES256")
+        .sse_customer_key(&key)
+        .sse_customer_key_md5(&key_md5)
+        .body(ByteStream::from_static(b"part"))
+        .send()
+        .await
+        .unwrap_err()
+        .into_service_error();
+    assert_eq!(err.code(), Some("NotImplemented"));
+
+    // CopyObject asking for a lock or a storage class stores nothing.
+    s3.put_object()
+        .bucket("lacks")
+        .key("src")
+        .body(ByteStream::from_static(b"source"))
+        .send()
+        .await
+        .unwrap();
+    let err = s3
+        .copy_object()
+        .bucket("lacks")
+        .key("copy")
+        .copy_source("lacks/src")
+        .object_lock_legal_hold_status(ObjectLockLegalHoldStatus::On)
+        .send()
+        .await
+        .unwrap_err()
+        .into_service_error();
+    assert_eq!(err.code(), Some("InvalidRequest"));
+    let err = s3
+        .copy_object()
+        .bucket("lacks")
+        .key("copy")
+        .copy_source("lacks/src")
+        .storage_class(StorageClass::StandardIa)
+        .send()
+        .await
+        .unwrap_err()
+        .into_service_error();
+    assert_eq!(err.code(), Some("NotImplemented"));
+    assert_absent(&s3, "lacks", "copy").await;
+
+    // Reading with a customer key: the object was not written with one.
+    let err = s3
+        .get_object()
+        .bucket("lacks")
+        .key("src")
+        .sse_customer_algorithm("AES256")
+        .sse_customer_key(&key)
+        .sse_customer_key_md5(&key_md5)
+        .send()
+        .await
+        .unwrap_err()
+        .into_service_error();
+    assert_eq!(err.code(), Some("InvalidRequest"));
+    ts.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn presigned_put_with_signed_storage_class_is_refused() {
+    let ts = TestServer::start_with_bucket("lacks").await;
+    let url = ts.presign_full(
+        "PUT",
+        "lacks",
+        "via-url",
+        300,
+        &[],
+        &[("x-amz-storage-class".to_string(), "GLACIER".to_string())],
+        time::OffsetDateTime::now_utc(),
+    );
+    let resp = common::http().put(&url).body("bytes").send().await.unwrap();
+    assert_eq!(resp.status().as_u16(), 501);
+    assert!(resp
+        .text()
+        .await
+        .unwrap()
+        .contains("<Header>x-amz-storage-class</Header>"));
+    assert_absent(&ts.sdk(), "lacks", "via-url").await;
+    ts.stop().await;
+}
