@@ -45,9 +45,20 @@ def main():
             notes.append(f"- {c['label']} / {', '.join(titles)}: {MARK[status]}: {detail}".rstrip(": "))
         secs = c.get("seconds")
         lines.append(f"| {c['label']} | " + " | ".join(row) + f" | {'' if secs is None else f'{secs:.0f}s'} |")
+    regressions = []  # single-client checks of behaviours outside clients found (run.sh REGRESSIONS)
+    path = os.path.join(OUT, "results", "regressions.txt")
+    if os.path.exists(path):
+        for line in open(path, encoding="utf-8", errors="replace"):
+            parts = line.rstrip("\n").split("\t")
+            if len(parts) >= 3 and parts[0] == "RESULT" and parts[2] in counts:
+                counts[parts[2]] += 1
+                failed += parts[2] == "FAIL"
+                detail = f": {parts[3]}" if len(parts) > 3 and parts[3] else ""
+                regressions.append(f"- {parts[1]}: {MARK[parts[2]]}{detail}")
     text = "\n".join(["# Sluice client conformance matrix", "",
                       "pass = works against Sluice; **FAIL** = broken (see notes); n/a = the client cannot do it "
                       "(notes say why)", ""] + lines + ["", "## Notes", ""] + (notes or ["(none)"]) +
+                     ["", "## Regression checks", ""] + (regressions or ["(none run)"]) +
                      ["", f"{counts['PASS']} passed, {counts['FAIL']} failed, {counts['SKIP']} skipped"]) + "\n"
     with open(os.path.join(ROOT, "target", "conformance.md"), "w") as f:
         f.write(text)

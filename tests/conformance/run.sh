@@ -179,6 +179,36 @@ for line in "${CLIENTS[@]}"; do
   printf '  %-9s %6ss  exit %s  %s\n' "$name" "$secs" "$rc" "$(grep -c $'\tPASS\t' "$OUT/results/$name.txt") cells passed"
 done
 
+# ---------------------------------------------------------------- regression checks
+# Single checks of behaviours that one outside client found (tests/conformance/regressions/README.md), run
+# against the same server; report.py lists them under the matrix and fails on any failure.
+#        group   command
+REGRESSIONS=(
+  "python $VENV/bin/python $HERE/regressions/boto3_sigv2.py"
+  "python $VENV/bin/python $HERE/regressions/mint_botocore_sigv4auth.py"
+  "node   node $HERE/node/mint_aws4.mjs"
+)
+: >"$OUT/results/regressions.txt"
+if [ ${#WANT[@]} -eq 0 ] || selected regressions; then
+  for g in python node; do
+    [ -n "${SETUP_STATUS[$g]:-}" ] || { "setup_$g" >"$OUT/logs/setup-$g.log" 2>&1 && SETUP_STATUS[$g]=ok; }
+  done
+  for line in "${REGRESSIONS[@]}"; do
+    read -r group cmd <<<"$line"
+    script="$(basename "${cmd##* }")"
+    if [ "${SETUP_STATUS[$group]:-}" != ok ]; then
+      printf 'RESULT\t%s\tFAIL\tsetup of %s failed\n' "$script" "$group" >>"$OUT/results/regressions.txt"
+      continue
+    fi
+    (cd "$OUT" && SLUICE_ENDPOINT="$ENDPOINT" AWS_ACCESS_KEY_ID="$ACCESS_KEY" AWS_SECRET_ACCESS_KEY="$SECRET_KEY" \
+      AWS_REGION=us-east-1 CONF_BUCKET="reg-$(echo "${script%%.*}" | tr _ -)" AWS_CONFIG_FILE=/dev/null AWS_SHARED_CREDENTIALS_FILE=/dev/null \
+      timeout 300 $cmd >>"$OUT/results/regressions.txt" 2>>"$OUT/logs/regressions.log") ||
+      printf 'RESULT\t%s\tFAIL\texit %s (see target/conformance/logs/regressions.log)\n' "$script" "$?" \
+        >>"$OUT/results/regressions.txt"
+  done
+  printf '  %-9s %s\n' regressions "$(grep -c $'\tPASS\t' "$OUT/results/regressions.txt") checks passed"
+fi
+
 echo "== setup times"
 for g in "${GROUPS_NEEDED[@]}"; do printf '  %-8s %6ss\n' "$g" "${SETUP_TIME[$g]}"; done
 echo

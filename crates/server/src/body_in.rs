@@ -85,6 +85,15 @@ impl BodyReader {
         }
     }
 
+    /// Hands out `payload` (already read from the wire by [`read_small_body`]) before anything
+    /// left in the body.
+    pub fn with_prefetched(mut self, payload: Bytes) -> Self {
+        if !payload.is_empty() {
+            self.decoded.push_back(payload);
+        }
+        self
+    }
+
     /// Counts the bytes this reader holds against the server-wide `budget`.
     pub fn with_budget(mut self, budget: &BodyBudget) -> Self {
         self.budget = Some(budget.clone());
@@ -336,6 +345,35 @@ fn request_timeout() -> S3Error {
         400,
         "Your socket connection to the server was not read from or written to within the timeout period. Idle connections will be closed.",
     )
+}
+
+/// Reads a whole small raw body before authentication (the JSON API's bodies, whose SHA-256 a
+/// generic SigV4 signer signs without sending `x-amz-content-sha256`). More than `limit` bytes
+/// is `MaxMessageLengthExceeded`; no byte for `idle` is `RequestTimeout`.
+pub async fn read_small_body(
+    incoming: &mut Incoming,
+    limit: usize,
+    idle: Duration,
+) -> Result<Bytes, S3Error> {
+    let mut out = bytes::BytesMut::new();
+    loop {
+        let frame = match tokio::time::timeout(idle, incoming.frame()).await {
+            Err(_) => return Err(request_timeout()),
+            Ok(None) => return Ok(out.freeze()),
+            Ok(Some(Err(_))) => return Err(S3Error::incomplete_body()),
+            Ok(Some(Ok(frame))) => frame,
+        };
+        if let Ok(data) = frame.into_data() {
+            if out.len() + data.len() > limit {
+                return Err(S3Error::new(
+                    "MaxMessageLengthExceeded",
+                    400,
+                    "Your request was too big.",
+                ));
+            }
+            out.extend_from_slice(&data);
+        }
+    }
 }
 
 /// Reads and throws away up to about `max_raw` bytes of a body no handler will read, so that

@@ -2,7 +2,7 @@
 
 use crate::authn::authenticate;
 use crate::authz::{require_endpoint_allowed, AuthzInput};
-use crate::body_in::BodyReader;
+use crate::body_in::{read_small_body, BodyReader};
 use crate::headers::header;
 use crate::ops::{dispatch, RequestCtx};
 use crate::request_id::new_request_id;
@@ -201,7 +201,7 @@ async fn serve_request(
     }
     log.json_errors = crate::admin::is_admin_endpoint(endpoint);
 
-    let headers: Vec<(String, String)> = parts
+    let mut headers: Vec<(String, String)> = parts
         .headers
         .iter()
         .map(|(k, v)| {
@@ -211,6 +211,20 @@ async fn serve_request(
             )
         })
         .collect();
+    let prefetched = match unread.as_mut() {
+        Some(incoming) if needs_body_hash(endpoint, parts) => {
+            let body =
+                read_small_body(incoming, MAX_HASHED_BODY, state.config.body_idle_timeout).await?;
+            // The payload hash the signer put in its canonical request, as AWS's JSON services
+            // take it: the body's SHA-256 (not a signed header; the signature covers it anyway).
+            headers.push((
+                "x-amz-content-sha256".to_string(),
+                hex::encode(<sha2::Sha256 as sha2::Digest>::digest(&body)),
+            ));
+            Some(body)
+        }
+        _ => None,
+    };
     let view = RequestView {
         method: parts.method.as_str(),
         raw_path,
@@ -290,6 +304,9 @@ async fn serve_request(
     if let Some(range) = constraints.size {
         body.limit_size(range);
     }
+    if let Some(prefetched) = prefetched {
+        body = body.with_prefetched(prefetched);
+    }
     let ctx = RequestCtx {
         state,
         parts,
@@ -315,6 +332,17 @@ async fn serve_request(
         g.finish(body.received(), status).await;
     }
     result
+}
+
+/// Largest body of a `/_sluice/` request signed without `x-amz-content-sha256`, read whole to hash it.
+const MAX_HASHED_BODY: usize = 1 << 20;
+
+/// A `/_sluice/` call signed with SigV4 header auth but without `x-amz-content-sha256`, as generic
+/// SigV4 signers (botocore's `SigV4Auth`, `aws4`, Go's `v4.Signer`) send it: the server hashes the body.
+fn needs_body_hash(endpoint: &Endpoint, parts: &http::request::Parts) -> bool {
+    matches!(endpoint, Endpoint::Service { .. })
+        && !parts.headers.contains_key("x-amz-content-sha256")
+        && header(parts, "authorization").is_some_and(|a| a.starts_with("AWS4-HMAC-SHA256 "))
 }
 
 /// Whether the client waits for `100 Continue` before sending the body.

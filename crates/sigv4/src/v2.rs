@@ -16,17 +16,23 @@ use crate::verify::{check_skew, VerifiedAuth, VerifyContext};
 
 /// Query parameters that are part of the SigV2 canonical resource (sorted).
 const SUB_RESOURCES: &[&str] = &[
+    "accelerate",
     "acl",
+    "analytics",
     "cors",
     "delete",
     "encryption",
+    "inventory",
     "legal-hold",
     "lifecycle",
     "location",
     "logging",
+    "metrics",
     "notification",
+    "object-lock",
     "partNumber",
     "policy",
+    "replication",
     "requestPayment",
     "response-cache-control",
     "response-content-disposition",
@@ -34,6 +40,7 @@ const SUB_RESOURCES: &[&str] = &[
     "response-content-language",
     "response-content-type",
     "response-expires",
+    "restore",
     "retention",
     "select",
     "select-type",
@@ -49,11 +56,28 @@ const SUB_RESOURCES: &[&str] = &[
 
 /// SigV2 canonical resource: `/bucket` prefix when virtual-hosted, the path as
 /// sent, then the sub-resources sorted by name (`?acl`, `?versionId=x`, decoded values).
+/// A path-style request to a bucket itself (`/bucket`) signs `/bucket/`, as AWS and its SDKs
+/// (botocore, the Java SDK) do: the bucket, a slash, then the (empty) key.
 pub fn canonical_resource_v2(
     raw_path: &str,
     raw_query: &str,
     virtual_host_bucket: Option<&str>,
 ) -> String {
+    let bucket_level = virtual_host_bucket.is_none()
+        && raw_path.len() > 1
+        && raw_path.starts_with('/')
+        && !raw_path[1..].contains('/');
+    let mut out = resource_as_sent(raw_path, raw_query, virtual_host_bucket);
+    if bucket_level {
+        let at = out.find('?').unwrap_or(out.len());
+        out.insert(at, '/');
+    }
+    out
+}
+
+/// The canonical resource with the path exactly as sent (`/bucket` without the slash that
+/// [`canonical_resource_v2`] adds), which some older clients sign.
+fn resource_as_sent(raw_path: &str, raw_query: &str, virtual_host_bucket: Option<&str>) -> String {
     let mut out = String::new();
     if let Some(bucket) = virtual_host_bucket {
         out.push('/');
@@ -170,7 +194,14 @@ pub(crate) fn verify_v2(
     let resource = canonical_resource_v2(req.raw_path, req.raw_query, ctx.v2_virtual_host_bucket);
     let sts = string_to_sign_v2(req, &date_line, &resource);
     let expected = signature_v2(secret, &sts);
-    if !ct_eq(expected.as_bytes(), v2.signature.as_bytes()) {
+    let matches = ct_eq(expected.as_bytes(), v2.signature.as_bytes()) || {
+        let as_sent = resource_as_sent(req.raw_path, req.raw_query, ctx.v2_virtual_host_bucket);
+        as_sent != resource && {
+            let alt = signature_v2(secret, &string_to_sign_v2(req, &date_line, &as_sent));
+            ct_eq(alt.as_bytes(), v2.signature.as_bytes())
+        }
+    };
+    if !matches {
         return Err(AuthError::mismatch(
             &v2.access_key_id,
             sts,
@@ -277,6 +308,13 @@ mod tests {
             "/b/k%20x?acl&response-content-type=a/b&versionId=1"
         );
         assert_eq!(canonical_resource_v2("", "", None), "/");
+        // A bucket addressed path-style signs as `/bucket/`, sub-resources after the slash.
+        assert_eq!(canonical_resource_v2("/b", "", None), "/b/");
+        assert_eq!(canonical_resource_v2("/b/", "", None), "/b/");
+        assert_eq!(canonical_resource_v2("/b", "acl&prefix=x", None), "/b/?acl");
+        assert_eq!(canonical_resource_v2("/b", "uploads", None), "/b/?uploads");
+        assert_eq!(canonical_resource_v2("/", "", Some("b")), "/b/");
+        assert_eq!(canonical_resource_v2("/", "", None), "/");
     }
 
     #[test]
