@@ -302,3 +302,177 @@ async fn presigned_put_with_signed_storage_class_is_refused() {
     assert_absent(&ts.sdk(), "lacks", "via-url").await;
     ts.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn configuration_calls_for_missing_features_answer_not_implemented() {
+    use aws_sdk_s3::types::{
+        BucketLifecycleConfiguration, Destination, ExpirationStatus, LifecycleExpiration,
+        LifecycleRule, LifecycleRuleFilter, ObjectLockConfiguration, ObjectLockEnabled,
+        ObjectLockLegalHold, ObjectLockRetention, ObjectLockRetentionMode, Payer,
+        ReplicationConfiguration, ReplicationRule, ReplicationRuleStatus,
+        RequestPaymentConfiguration, ServerSideEncryptionByDefault,
+        ServerSideEncryptionConfiguration, ServerSideEncryptionRule, Tag, Tagging,
+        WebsiteConfiguration,
+    };
+    let ts = TestServer::start_with_bucket("lacks").await;
+    let s3 = ts.sdk();
+    s3.put_object()
+        .bucket("lacks")
+        .key("obj")
+        .body(ByteStream::from_static(b"x"))
+        .send()
+        .await
+        .unwrap();
+    let tagging = Tagging::builder()
+        .tag_set(Tag::builder().key("k").value("v").build().unwrap())
+        .build()
+        .unwrap();
+    let mut codes: Vec<(&str, Option<String>, Option<u16>)> = Vec::new();
+    macro_rules! sweep {
+        ($what:expr, $call:expr) => {{
+            let err = $call.send().await.expect_err($what);
+            let status = err.raw_response().map(|r| r.status().as_u16());
+            let code = err.into_service_error().code().map(str::to_string);
+            codes.push(($what, code, status));
+        }};
+    }
+    sweep!(
+        "PutBucketWebsite",
+        s3.put_bucket_website()
+            .bucket("lacks")
+            .website_configuration(
+                WebsiteConfiguration::builder()
+                    .index_document(
+                        aws_sdk_s3::types::IndexDocument::builder()
+                            .suffix("index.html")
+                            .build()
+                            .unwrap()
+                    )
+                    .build()
+            )
+    );
+    sweep!(
+        "PutBucketReplication",
+        s3.put_bucket_replication()
+            .bucket("lacks")
+            .replication_configuration(
+                ReplicationConfiguration::builder()
+                    .role("arn:aws:iam::1:role/r")
+                    .rules(
+                        ReplicationRule::builder()
+                            .status(ReplicationRuleStatus::Enabled)
+                            .destination(
+                                Destination::builder()
+                                    .bucket("arn:aws:s3:::elsewhere")
+                                    .build()
+                                    .unwrap()
+                            )
+                            .build()
+                            .unwrap()
+                    )
+                    .build()
+                    .unwrap()
+            )
+    );
+    sweep!(
+        "PutBucketRequestPayment",
+        s3.put_bucket_request_payment()
+            .bucket("lacks")
+            .request_payment_configuration(
+                RequestPaymentConfiguration::builder()
+                    .payer(Payer::Requester)
+                    .build()
+                    .unwrap()
+            )
+    );
+    sweep!(
+        "PutObjectLockConfiguration",
+        s3.put_object_lock_configuration()
+            .bucket("lacks")
+            .object_lock_configuration(
+                ObjectLockConfiguration::builder()
+                    .object_lock_enabled(ObjectLockEnabled::Enabled)
+                    .build()
+            )
+    );
+    sweep!(
+        "PutObjectRetention",
+        s3.put_object_retention()
+            .bucket("lacks")
+            .key("obj")
+            .retention(
+                ObjectLockRetention::builder()
+                    .mode(ObjectLockRetentionMode::Compliance)
+                    .retain_until_date(retain_until())
+                    .build()
+            )
+    );
+    sweep!(
+        "PutObjectLegalHold",
+        s3.put_object_legal_hold()
+            .bucket("lacks")
+            .key("obj")
+            .legal_hold(
+                ObjectLockLegalHold::builder()
+                    .status(ObjectLockLegalHoldStatus::On)
+                    .build()
+            )
+    );
+    sweep!(
+        "PutBucketLifecycleConfiguration",
+        s3.put_bucket_lifecycle_configuration()
+            .bucket("lacks")
+            .lifecycle_configuration(
+                BucketLifecycleConfiguration::builder()
+                    .rules(
+                        LifecycleRule::builder()
+                            .id("expire")
+                            .status(ExpirationStatus::Enabled)
+                            .filter(LifecycleRuleFilter::builder().prefix("tmp/").build())
+                            .expiration(LifecycleExpiration::builder().days(1).build())
+                            .build()
+                            .unwrap()
+                    )
+                    .build()
+                    .unwrap()
+            )
+    );
+    sweep!(
+        "PutBucketEncryption",
+        s3.put_bucket_encryption()
+            .bucket("lacks")
+            .server_side_encryption_configuration(
+                ServerSideEncryptionConfiguration::builder()
+                    .rules(
+                        ServerSideEncryptionRule::builder()
+                            .apply_server_side_encryption_by_default(
+                                ServerSideEncryptionByDefault::builder()
+                                    .sse_algorithm(ServerSideEncryption::AwsKms)
+                                    .build()
+                                    .unwrap()
+                            )
+                            .build()
+                    )
+                    .build()
+                    .unwrap()
+            )
+    );
+    sweep!(
+        "PutBucketTagging",
+        s3.put_bucket_tagging()
+            .bucket("lacks")
+            .tagging(tagging.clone())
+    );
+    sweep!(
+        "PutObjectTagging",
+        s3.put_object_tagging()
+            .bucket("lacks")
+            .key("obj")
+            .tagging(tagging)
+    );
+    for (what, code, status) in codes {
+        assert_eq!(code.as_deref(), Some("NotImplemented"), "{what}");
+        assert_eq!(status, Some(501), "{what}");
+    }
+    ts.stop().await;
+}
