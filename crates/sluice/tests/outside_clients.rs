@@ -474,6 +474,32 @@ async fn wrong_checksum_value_is_bad_digest() {
             Some(want_message.as_str())
         );
     }
+    // A value header for another algorithm than x-amz-sdk-checksum-algorithm names: BadDigest,
+    // as AWS documents, even when the value itself is right.
+    {
+        use base64::Engine;
+        let payload = b"hello world";
+        let sha = base64::engine::general_purpose::STANDARD
+            .encode(<sha2::Sha256 as sha2::Digest>::digest(payload));
+        let extra = vec![
+            ("x-amz-checksum-sha256".to_string(), sha),
+            (
+                "x-amz-sdk-checksum-algorithm".to_string(),
+                "CRC64NVME".to_string(),
+            ),
+        ];
+        let h = signed_headers(&ts, "PUT", "/sums/mixed", "", &extra, "UNSIGNED-PAYLOAD");
+        let r = common::raw_request(ts.addr, "PUT", "/sums/mixed", &refs(&h), payload).await;
+        assert_eq!(r.status, 400, "{}", r.text());
+        assert_eq!(
+            common::xml_field(&r.text(), "Code").as_deref(),
+            Some("BadDigest")
+        );
+        assert_eq!(
+            common::xml_field(&r.text(), "Message").as_deref(),
+            Some("The SHA256 you specified did not match the calculated checksum.")
+        );
+    }
     assert_eq!(all_keys(&s3, "sums").await, Vec::<String>::new());
     let parts = s3
         .list_parts()
