@@ -76,7 +76,9 @@ pub(crate) fn parse_document(text: &str, root: &str) -> Result<Element, S3Error>
                 attach(&mut stack, &mut done, el)?;
             }
             Event::Text(t) => {
-                let s = t.unescape().map_err(|_| S3Error::malformed_xml())?;
+                let raw = std::str::from_utf8(&t).map_err(|_| S3Error::malformed_xml())?;
+                let raw = normalize_line_ends(raw);
+                let s = quick_xml::escape::unescape(&raw).map_err(|_| S3Error::malformed_xml())?;
                 match stack.last_mut() {
                     Some(top) => top.text.push_str(&s),
                     None if s.trim().is_empty() => {}
@@ -87,7 +89,7 @@ pub(crate) fn parse_document(text: &str, root: &str) -> Result<Element, S3Error>
                 let raw = c.into_inner();
                 let s = std::str::from_utf8(&raw).map_err(|_| S3Error::malformed_xml())?;
                 match stack.last_mut() {
-                    Some(top) => top.text.push_str(s),
+                    Some(top) => top.text.push_str(&normalize_line_ends(s)),
                     None => return Err(S3Error::malformed_xml()),
                 }
             }
@@ -96,6 +98,16 @@ pub(crate) fn parse_document(text: &str, root: &str) -> Result<Element, S3Error>
     match done {
         Some(el) if stack.is_empty() && el.name == root => Ok(el),
         _ => Err(S3Error::malformed_xml()),
+    }
+}
+
+/// XML 1.0 section 2.11: a literal CR LF or lone CR in the document is read as LF (a CR
+/// meant as part of a key is sent as `&#13;` / `&#xD;`, which is decoded after this).
+fn normalize_line_ends(raw: &str) -> std::borrow::Cow<'_, str> {
+    if raw.contains('\r') {
+        std::borrow::Cow::Owned(raw.replace("\r\n", "\n").replace('\r', "\n"))
+    } else {
+        std::borrow::Cow::Borrowed(raw)
     }
 }
 
@@ -127,6 +139,10 @@ mod tests {
         .unwrap();
         let texts: Vec<&str> = doc.all("k").map(|k| k.text.as_str()).collect();
         assert_eq!(texts, [" ", "\t_ ", "\n\n\n", " <&> ", ""]);
+        // Literal line ends are normalized to LF as XML requires; escaped CRs are kept.
+        let doc = parse_document("<a><k>x\r\ny\rz</k><k>&#13;&#xD;\n</k></a>", "a").unwrap();
+        let texts: Vec<&str> = doc.all("k").map(|k| k.text.as_str()).collect();
+        assert_eq!(texts, ["x\ny\nz", "\r\r\n"]);
     }
 
     #[test]
