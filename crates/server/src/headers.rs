@@ -15,9 +15,22 @@ pub fn header<'a>(parts: &'a Parts, name: &str) -> Option<&'a str> {
     parts.headers.get(name).and_then(|v| v.to_str().ok())
 }
 
-/// The standard headers a PUT stores with the object.
+/// A header's value as sent; a header sent more than once has its values joined with `,`
+/// (as S3 combines repeated headers). Values that are not UTF-8 are read lossily.
+pub fn header_as_sent(parts: &Parts, name: &str) -> Option<String> {
+    let mut values = parts.headers.get_all(name).iter();
+    let first = values.next()?;
+    let mut out = String::from_utf8_lossy(first.as_bytes()).into_owned();
+    for v in values {
+        out.push(',');
+        out.push_str(&String::from_utf8_lossy(v.as_bytes()));
+    }
+    Some(out)
+}
+
+/// The standard headers a PUT stores with the object, values as sent.
 pub fn standard_headers(parts: &Parts) -> StandardHeaders {
-    let get = |n: &str| header(parts, n).map(str::to_string);
+    let get = |n: &str| header_as_sent(parts, n);
     StandardHeaders {
         content_type: get("content-type"),
         content_encoding: get("content-encoding").and_then(strip_aws_chunked),
@@ -28,14 +41,23 @@ pub fn standard_headers(parts: &Parts) -> StandardHeaders {
     }
 }
 
-/// `aws-chunked` is transport framing, not a stored content encoding.
+/// `aws-chunked` is transport framing, not a stored content encoding: its token is removed and
+/// the rest of the value is kept as sent (`deflate, gzip` stays `deflate, gzip`).
 fn strip_aws_chunked(value: String) -> Option<String> {
+    let is_framing = |t: &str| t.trim().eq_ignore_ascii_case("aws-chunked");
+    if value.trim().is_empty() {
+        return None;
+    }
+    if !value.split(',').any(is_framing) {
+        return Some(value);
+    }
     let kept: Vec<&str> = value
         .split(',')
-        .map(str::trim)
-        .filter(|v| !v.is_empty() && !v.eq_ignore_ascii_case("aws-chunked"))
+        .filter(|t| !is_framing(t) && !t.trim().is_empty())
         .collect();
-    (!kept.is_empty()).then(|| kept.join(","))
+    let joined = kept.join(",");
+    let trimmed = joined.trim();
+    (!trimmed.is_empty()).then(|| trimmed.to_string())
 }
 
 /// `x-amz-meta-*` headers (names lowercased, prefix removed, sorted), size-checked.
@@ -89,5 +111,24 @@ pub fn write_object_headers(resp: &mut Response<ResponseBody>, meta: &ObjectMeta
     }
     if let Some(parts) = &meta.parts {
         set_header(resp, "x-amz-mp-parts-count", &parts.len().to_string());
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::strip_aws_chunked;
+
+    #[test]
+    fn keeps_content_encoding_as_sent() {
+        let s = |v: &str| strip_aws_chunked(v.to_string());
+        assert_eq!(s("deflate, gzip").as_deref(), Some("deflate, gzip"));
+        assert_eq!(s("gzip").as_deref(), Some("gzip"));
+        assert_eq!(s("aws-chunked"), None);
+        assert_eq!(
+            s("aws-chunked, deflate, gzip").as_deref(),
+            Some("deflate, gzip")
+        );
+        assert_eq!(s("gzip,aws-chunked").as_deref(), Some("gzip"));
+        assert_eq!(s("AWS-Chunked ,br").as_deref(), Some("br"));
     }
 }

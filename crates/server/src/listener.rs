@@ -84,13 +84,15 @@ impl RunningServer {
         let _ = self.task.await;
     }
 
-    /// Runs the background housekeeping now (stale uploads, then orphan blobs older than
+    /// Runs the background housekeeping now (stale uploads, completed-upload records, expired
+    /// grants, then orphan blobs older than
     /// `orphan_cutoff`); returns (uploads aborted, blobs removed).
     pub async fn run_housekeeping(
         &self,
         orphan_cutoff: SystemTime,
     ) -> Result<(usize, usize), sluice_store::StoreError> {
         let aborted = sweep_stale_uploads(&self.state).await?;
+        sweep_completed_uploads(&self.state).await?;
         sweep_expired_grants(&self.state).await?;
         let removed =
             sluice_store::sweep_orphans(&*self.state.meta, &*self.state.blobs, orphan_cutoff)
@@ -322,8 +324,8 @@ async fn serve_connection<I>(
     }
 }
 
-/// Background housekeeping, once at start and then hourly: aborts stale multipart uploads
-/// and removes blobs nothing references.
+/// Background housekeeping, once at start and then hourly: aborts stale multipart uploads,
+/// forgets old completed ones, deletes expired grants and removes blobs nothing references.
 fn spawn_orphan_sweep(state: Arc<AppState>) {
     tokio::spawn(async move {
         loop {
@@ -331,6 +333,11 @@ fn spawn_orphan_sweep(state: Arc<AppState>) {
                 Ok(0) => {}
                 Ok(n) => tracing::info!(aborted = n, "stale multipart uploads aborted"),
                 Err(e) => tracing::warn!(error = %e, "stale upload sweep failed"),
+            }
+            match sweep_completed_uploads(&state).await {
+                Ok(0) => {}
+                Ok(n) => tracing::info!(pruned = n, "completed upload records pruned"),
+                Err(e) => tracing::warn!(error = %e, "completed upload prune failed"),
             }
             match sweep_expired_grants(&state).await {
                 Ok(0) => {}
@@ -355,6 +362,16 @@ pub const GRANT_RETENTION_MS: i64 = 24 * 3600 * 1000;
 pub async fn sweep_expired_grants(state: &AppState) -> Result<u64, sluice_store::StoreError> {
     let before = state.clock.now_ms().saturating_sub(GRANT_RETENTION_MS);
     state.access.delete_expired_grants(before).await
+}
+
+/// Forgets completed multipart uploads older than any of their URLs can live (a retried
+/// completion of one of them answers NoSuchUpload from then on); returns how many.
+pub async fn sweep_completed_uploads(state: &AppState) -> Result<u64, sluice_store::StoreError> {
+    let before = state
+        .clock
+        .now_ms()
+        .saturating_sub(crate::ops::multipart::complete::COMPLETED_RETENTION_MS);
+    state.meta.prune_completed_uploads(before).await
 }
 
 /// Aborts uploads older than the configured age and frees their parts; returns how many.

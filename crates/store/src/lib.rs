@@ -42,7 +42,9 @@ pub use identity::{
 pub use local_blob::{LocalBlobStore, BLOBS_DIR, TMP_DIR};
 pub use meta::{BucketUsage, ListPage, ListQuery, MetaStore};
 pub use model::{BlobRef, BucketMeta, Checksums, ObjectMeta, PartInfo, StandardHeaders};
-pub use multipart_model::{CompletedUpload, PartRecord, UploadMeta, UploadPage};
+pub use multipart_model::{
+    CompletedUpload, CompletedUploadRecord, PartRecord, UploadMeta, UploadPage,
+};
 pub use orphans::sweep_orphans;
 pub use sqlite::schema::SCHEMA_VERSION;
 pub use sqlite::{SqliteMetaStore, META_FILE_NAME};

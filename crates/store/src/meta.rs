@@ -4,7 +4,9 @@ use async_trait::async_trait;
 
 use crate::error::StoreError;
 use crate::model::{BlobRef, BucketMeta, ObjectMeta};
-use crate::multipart_model::{CompletedUpload, PartRecord, UploadMeta, UploadPage};
+use crate::multipart_model::{
+    CompletedUpload, CompletedUploadRecord, PartRecord, UploadMeta, UploadPage,
+};
 
 /// One page request of an S3 ListObjects / ListObjectsV2 call.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -47,8 +49,10 @@ pub trait MetaStore: Send + Sync + 'static {
     /// All buckets, sorted by name.
     async fn list_buckets(&self) -> Result<Vec<BucketMeta>, StoreError>;
 
-    /// Deletes an empty bucket: [`StoreError::NoSuchBucket`] or [`StoreError::BucketNotEmpty`].
-    async fn delete_bucket(&self, name: &str) -> Result<(), StoreError>;
+    /// Deletes a bucket that holds no objects ([`StoreError::NoSuchBucket`],
+    /// [`StoreError::BucketNotEmpty`]). Its multipart uploads in progress are deleted with it,
+    /// as S3 does; the blobs of their parts are returned for the caller to free.
+    async fn delete_bucket(&self, name: &str) -> Result<Vec<BlobRef>, StoreError>;
 
     /// Inserts or replaces an object in one transaction and returns the replaced row, whose
     /// blobs the caller must free. [`StoreError::NoSuchBucket`] if the bucket is gone.
@@ -96,13 +100,23 @@ pub trait MetaStore: Send + Sync + 'static {
         max: usize,
     ) -> Result<Vec<PartRecord>, StoreError>;
 
-    /// Completes an upload: in one transaction the upload and its parts disappear and the
-    /// object (whose `parts` manifest names the parts used) is written.
+    /// Completes an upload: in one transaction the upload and its parts disappear, the
+    /// object (whose `parts` manifest names the parts used) is written and a
+    /// [`CompletedUploadRecord`] of the completion is kept.
     async fn complete_upload(
         &self,
         upload_id: &str,
         object: &ObjectMeta,
     ) -> Result<CompletedUpload, StoreError>;
+
+    /// The record of a completed upload, if it completed and was not pruned since.
+    async fn completed_upload(
+        &self,
+        upload_id: &str,
+    ) -> Result<Option<CompletedUploadRecord>, StoreError>;
+
+    /// Forgets completed uploads that completed before `before_ms`; returns how many.
+    async fn prune_completed_uploads(&self, before_ms: i64) -> Result<u64, StoreError>;
 
     /// Aborts an upload; returns its part blobs for the caller to free.
     async fn abort_upload(&self, upload_id: &str) -> Result<Vec<BlobRef>, StoreError>;

@@ -53,6 +53,29 @@ pub struct CompletedUpload {
     pub unused_part_blobs: Vec<BlobRef>,
 }
 
+/// What a completed upload is remembered by, so that a retried CompleteMultipartUpload (its
+/// first answer lost) gets the same answer. Written in the completion's transaction; pruned by
+/// housekeeping once older than any URL of the upload can live.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct CompletedUploadRecord {
+    /// The upload id.
+    pub upload_id: String,
+    /// Bucket name.
+    pub bucket: String,
+    /// Object key.
+    pub key: String,
+    /// When the upload completed, ms since the epoch.
+    pub completed_ms: i64,
+    /// The part list the completion used: (part number, ETag without quotes), in order.
+    pub parts: Vec<(u32, String)>,
+    /// The object's ETag without quotes.
+    pub etag: String,
+    /// The object's checksums.
+    pub checksums: Checksums,
+    /// Checksum type declared at creation (`COMPOSITE` or `FULL_OBJECT`), if any.
+    pub checksum_type: Option<String>,
+}
+
 /// A page of open uploads.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct UploadPage {

@@ -72,10 +72,6 @@ async fn parts_replace_complete_and_free() {
             .unwrap(),
         [true, false]
     );
-    assert!(matches!(
-        m.delete_bucket("mp").await,
-        Err(StoreError::BucketNotEmpty)
-    ));
 
     // A manifest naming a blob that is no longer the part's fails without changes.
     let mut obj = object("mp", "k", 10 << 20);
@@ -121,6 +117,33 @@ async fn parts_replace_complete_and_free() {
         m.complete_upload("u1", &obj).await,
         Err(StoreError::NoSuchUpload)
     ));
+
+    // The completion is remembered (same transaction) for retried completions, until pruned.
+    let record = m.completed_upload("u1").await.unwrap().unwrap();
+    assert_eq!((record.bucket.as_str(), record.key.as_str()), ("mp", "k"));
+    assert_eq!(
+        record.parts,
+        vec![(1, "etag1".to_string()), (2, "etag2".to_string())]
+    );
+    assert_eq!(record.etag, obj.etag);
+    assert_eq!(record.checksums, obj.checksums);
+    assert_eq!(record.checksum_type, None);
+    assert_eq!(record.completed_ms, obj.last_modified_ms);
+    assert_eq!(m.completed_upload("u2").await.unwrap(), None);
+    assert_eq!(
+        m.prune_completed_uploads(obj.last_modified_ms)
+            .await
+            .unwrap(),
+        0
+    );
+    assert!(m.completed_upload("u1").await.unwrap().is_some());
+    assert_eq!(
+        m.prune_completed_uploads(obj.last_modified_ms + 1)
+            .await
+            .unwrap(),
+        1
+    );
+    assert_eq!(m.completed_upload("u1").await.unwrap(), None);
 }
 
 #[tokio::test]
@@ -169,4 +192,47 @@ async fn abort_listing_and_stale() {
         m.abort_upload(id).await.unwrap();
     }
     m.delete_bucket("mp").await.unwrap();
+}
+
+/// S3 deletes a bucket with uploads in progress (it holds no objects) and the uploads with it;
+/// the store hands back their part blobs. A bucket with an object is still not empty.
+#[tokio::test]
+async fn delete_bucket_takes_its_uploads_along() {
+    let env = env().await;
+    let m = &env.meta;
+    m.create_bucket(&bucket("mp")).await.unwrap();
+    m.create_bucket(&bucket("other")).await.unwrap();
+    m.create_upload(&upload("u1", "mp", "k", 1)).await.unwrap();
+    m.create_upload(&upload("u2", "mp", "k2", 2)).await.unwrap();
+    m.create_upload(&upload("u3", "other", "k", 3))
+        .await
+        .unwrap();
+    let (p1, p2, p3) = (part("u1", 1), part("u1", 2), part("u2", 1));
+    let kept = part("u3", 1);
+    for p in [&p1, &p2, &p3, &kept] {
+        m.put_part(p).await.unwrap();
+    }
+    let mut freed = m.delete_bucket("mp").await.unwrap();
+    freed.sort_by(|a, b| a.0.cmp(&b.0));
+    let mut want = vec![p1.blob, p2.blob, p3.blob];
+    want.sort_by(|a, b| a.0.cmp(&b.0));
+    assert_eq!(freed, want);
+    assert!(m.get_bucket("mp").await.unwrap().is_none());
+    assert!(m.get_upload("u1").await.unwrap().is_none());
+    assert!(m.get_upload("u2").await.unwrap().is_none());
+    assert_eq!(m.list_parts("u1", 0, 10).await.unwrap(), vec![]);
+    // The other bucket's upload is untouched.
+    assert_eq!(m.list_parts("u3", 0, 10).await.unwrap(), vec![kept]);
+
+    // Objects still make a bucket not empty, and nothing is deleted then.
+    m.create_bucket(&bucket("full")).await.unwrap();
+    m.create_upload(&upload("u4", "full", "k", 4))
+        .await
+        .unwrap();
+    m.put_object(&object("full", "o", 1)).await.unwrap();
+    assert!(matches!(
+        m.delete_bucket("full").await,
+        Err(StoreError::BucketNotEmpty)
+    ));
+    assert!(m.get_upload("u4").await.unwrap().is_some());
 }

@@ -3,47 +3,46 @@
 use crate::cors::{CorsRule, CORS_METHODS, MAX_CORS_RULES};
 use crate::error::S3Error;
 use crate::xml_writer::XmlWriter;
-use serde::Deserialize;
 
 /// Longest `ID` AWS accepts.
 const MAX_RULE_ID_CHARS: usize = 255;
 
-#[derive(Debug, Deserialize)]
-#[serde(rename = "CORSConfiguration")]
-struct CorsConfigurationDoc {
-    #[serde(rename = "CORSRule", default)]
-    rules: Vec<CorsRuleDoc>,
-}
-
-#[derive(Debug, Deserialize)]
 struct CorsRuleDoc {
-    #[serde(rename = "ID", default)]
     id: Option<String>,
-    #[serde(rename = "AllowedOrigin", default)]
     allowed_origins: Vec<String>,
-    #[serde(rename = "AllowedMethod", default)]
     allowed_methods: Vec<String>,
-    #[serde(rename = "AllowedHeader", default)]
     allowed_headers: Vec<String>,
-    #[serde(rename = "ExposeHeader", default)]
     expose_headers: Vec<String>,
-    #[serde(rename = "MaxAgeSeconds", default)]
     max_age_seconds: Option<String>,
 }
 
 /// Parses and validates a PutBucketCors body.
 pub fn parse_cors_configuration(body: &[u8]) -> Result<Vec<CorsRule>, S3Error> {
-    let text = std::str::from_utf8(body).map_err(|_| S3Error::malformed_xml())?;
-    let doc: CorsConfigurationDoc = super::from_body(text)?;
-    if doc.rules.is_empty() {
+    let doc = super::from_body(body, "CORSConfiguration")?;
+    let rules: Vec<CorsRuleDoc> = doc
+        .all("CORSRule")
+        .map(|r| {
+            let texts =
+                |name: &str| -> Vec<String> { r.all(name).map(|e| e.text.clone()).collect() };
+            CorsRuleDoc {
+                id: r.text_of("ID").map(|s| s.trim().to_string()),
+                allowed_origins: texts("AllowedOrigin"),
+                allowed_methods: texts("AllowedMethod"),
+                allowed_headers: texts("AllowedHeader"),
+                expose_headers: texts("ExposeHeader"),
+                max_age_seconds: r.text_of("MaxAgeSeconds").map(str::to_string),
+            }
+        })
+        .collect();
+    if rules.is_empty() {
         return Err(S3Error::malformed_xml());
     }
-    if doc.rules.len() > MAX_CORS_RULES {
+    if rules.len() > MAX_CORS_RULES {
         return Err(S3Error::invalid_request(format!(
             "The number of CORS rules should not exceed allowed limit of {MAX_CORS_RULES} rules."
         )));
     }
-    doc.rules.into_iter().map(validate_rule).collect()
+    rules.into_iter().map(validate_rule).collect()
 }
 
 fn validate_rule(doc: CorsRuleDoc) -> Result<CorsRule, S3Error> {

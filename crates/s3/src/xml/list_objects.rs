@@ -84,13 +84,18 @@ pub struct ListObjectsPage {
     pub style: ListStyle,
 }
 
+/// A key-like value as `encoding-type=url` writes it (when `url_encode`), else unchanged.
+pub(crate) fn url_encoded(s: &str, url_encode: bool) -> String {
+    if url_encode {
+        utf8_percent_encode(s, URL_ENCODE_SET).to_string()
+    } else {
+        s.to_string()
+    }
+}
+
 impl ListObjectsPage {
     fn enc(&self, s: &str) -> String {
-        if self.url_encode {
-            utf8_percent_encode(s, URL_ENCODE_SET).to_string()
-        } else {
-            s.to_string()
-        }
+        url_encoded(s, self.url_encode)
     }
 
     /// Renders the document.

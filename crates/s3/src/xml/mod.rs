@@ -11,28 +11,20 @@ mod multipart;
 mod post_response;
 mod request_bodies;
 mod timefmt;
+mod tree;
 
 use crate::S3Error;
 
-/// Deserializes a request body, answering `MalformedXML` for anything that is not one
-/// plain XML document.
+/// Reads a request body as one XML document whose root element is `root`, answering
+/// `MalformedXML` for anything else. Element text is kept exactly as sent (see [`tree`]).
 ///
-/// Documents with a DTD (`<!DOCTYPE ...>`) are refused before deserialization: S3 bodies never
-/// carry one, a DTD may declare entities, and quick-xml's deserializer panics (`unreachable!`)
-/// when a DOCTYPE splits an element's text in two (`<ETag>u<!DOCTYPE a>g</ETag>`), found by the
+/// Documents with a DTD (`<!DOCTYPE ...>`) are refused: S3 bodies never carry one, a DTD may
+/// declare entities, and quick-xml's serde deserializer (used here before) panicked when a
+/// DOCTYPE split an element's text in two (`<ETag>u<!DOCTYPE a>g</ETag>`), found by the
 /// `xml_bodies` fuzz target.
-pub(crate) fn from_body<T: serde::de::DeserializeOwned>(text: &str) -> Result<T, S3Error> {
-    let mut reader = quick_xml::Reader::from_str(text);
-    loop {
-        match reader.read_event() {
-            Ok(quick_xml::events::Event::Eof) => break,
-            Ok(quick_xml::events::Event::DocType(_)) | Err(_) => {
-                return Err(S3Error::malformed_xml())
-            }
-            Ok(_) => {}
-        }
-    }
-    quick_xml::de::from_str(text).map_err(|_| S3Error::malformed_xml())
+pub(crate) fn from_body(body: &[u8], root: &str) -> Result<tree::Element, S3Error> {
+    let text = std::str::from_utf8(body).map_err(|_| S3Error::malformed_xml())?;
+    tree::parse_document(text, root)
 }
 
 pub use acl::access_control_policy_xml;

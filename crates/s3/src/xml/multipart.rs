@@ -3,7 +3,6 @@
 use super::timefmt::iso8601_millis;
 use crate::error::S3Error;
 use crate::xml_writer::XmlWriter;
-use serde::Deserialize;
 
 /// `InitiateMultipartUploadResult`.
 pub fn initiate_result_xml(bucket: &str, key: &str, upload_id: &str) -> String {
@@ -50,45 +49,52 @@ impl CompleteResult {
 }
 
 /// One `<Part>` of a CompleteMultipartUpload request.
-#[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CompletedPart {
     /// Part number.
-    #[serde(rename = "PartNumber")]
     pub part_number: u32,
     /// ETag as the client sent it (quotes allowed).
-    #[serde(rename = "ETag")]
     pub etag: String,
     /// CRC32 of the part, if sent.
-    #[serde(rename = "ChecksumCRC32", default)]
     pub checksum_crc32: Option<String>,
     /// CRC32C of the part, if sent.
-    #[serde(rename = "ChecksumCRC32C", default)]
     pub checksum_crc32c: Option<String>,
     /// CRC64NVME of the part, if sent.
-    #[serde(rename = "ChecksumCRC64NVME", default)]
     pub checksum_crc64nvme: Option<String>,
     /// SHA1 of the part, if sent.
-    #[serde(rename = "ChecksumSHA1", default)]
     pub checksum_sha1: Option<String>,
     /// SHA256 of the part, if sent.
-    #[serde(rename = "ChecksumSHA256", default)]
     pub checksum_sha256: Option<String>,
-}
-
-#[derive(Debug, Deserialize)]
-struct CompleteRequest {
-    #[serde(rename = "Part", default)]
-    parts: Vec<CompletedPart>,
 }
 
 /// Parses a CompleteMultipartUpload body (at least one part).
 pub fn parse_complete_request(body: &[u8]) -> Result<Vec<CompletedPart>, S3Error> {
-    let text = std::str::from_utf8(body).map_err(|_| S3Error::malformed_xml())?;
-    let req: CompleteRequest = super::from_body(text)?;
-    if req.parts.is_empty() {
+    let doc = super::from_body(body, "CompleteMultipartUpload")?;
+    let parts = doc
+        .all("Part")
+        .map(|p| {
+            let opt = |name: &str| p.text_of(name).map(str::to_string);
+            Ok(CompletedPart {
+                part_number: p
+                    .text_of("PartNumber")
+                    .and_then(|n| n.trim().parse::<u32>().ok())
+                    .ok_or_else(S3Error::malformed_xml)?,
+                etag: p
+                    .text_of("ETag")
+                    .ok_or_else(S3Error::malformed_xml)?
+                    .to_string(),
+                checksum_crc32: opt("ChecksumCRC32"),
+                checksum_crc32c: opt("ChecksumCRC32C"),
+                checksum_crc64nvme: opt("ChecksumCRC64NVME"),
+                checksum_sha1: opt("ChecksumSHA1"),
+                checksum_sha256: opt("ChecksumSHA256"),
+            })
+        })
+        .collect::<Result<Vec<_>, S3Error>>()?;
+    if parts.is_empty() {
         return Err(S3Error::malformed_xml());
     }
-    Ok(req.parts)
+    Ok(parts)
 }
 
 /// One part in a ListParts answer.
@@ -210,30 +216,39 @@ pub struct ListUploadsResult {
     pub uploads: Vec<UploadEntry>,
     /// Common prefixes.
     pub common_prefixes: Vec<String>,
+    /// Whether `encoding-type=url` was asked: `KeyMarker`, `NextKeyMarker`, `Prefix`,
+    /// `Delimiter`, `Key` and the common prefixes are then URL-encoded, as AWS does.
+    pub url_encode: bool,
 }
 
 impl ListUploadsResult {
     /// Renders the document.
     pub fn to_xml(&self) -> String {
+        let enc = |s: &str| super::list_objects::url_encoded(s, self.url_encode);
         let mut w = XmlWriter::new();
         w.open_root("ListMultipartUploadsResult");
         w.element("Bucket", &self.bucket);
-        w.element("KeyMarker", &self.key_marker);
+        w.element("KeyMarker", &enc(&self.key_marker));
         w.element("UploadIdMarker", &self.upload_id_marker);
         if let Some((k, u)) = &self.next_markers {
-            w.element("NextKeyMarker", k);
+            w.element("NextKeyMarker", &enc(k));
             w.element("NextUploadIdMarker", u);
         }
-        w.element("Prefix", &self.prefix);
-        w.optional("Delimiter", self.delimiter.as_deref());
+        w.element("Prefix", &enc(&self.prefix));
+        if let Some(d) = &self.delimiter {
+            w.element("Delimiter", &enc(d));
+        }
         w.element("MaxUploads", &self.max_uploads.to_string());
         w.element(
             "IsTruncated",
             if self.is_truncated { "true" } else { "false" },
         );
+        if self.url_encode {
+            w.element("EncodingType", "url");
+        }
         for u in &self.uploads {
             w.open("Upload");
-            w.element("Key", &u.key);
+            w.element("Key", &enc(&u.key));
             w.element("UploadId", &u.upload_id);
             for who in ["Initiator", "Owner"] {
                 w.open(who);
@@ -248,7 +263,7 @@ impl ListUploadsResult {
         }
         for p in &self.common_prefixes {
             w.open("CommonPrefixes");
-            w.element("Prefix", p);
+            w.element("Prefix", &enc(p));
             w.close("CommonPrefixes");
         }
         w.close("ListMultipartUploadsResult");

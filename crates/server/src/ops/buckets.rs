@@ -134,7 +134,10 @@ pub async fn delete_bucket(
     bucket: &str,
 ) -> Result<Response<ResponseBody>, S3Error> {
     match ctx.state.meta.delete_bucket(bucket).await {
-        Ok(()) => Ok(response::empty(204)),
+        Ok(part_blobs) => {
+            crate::ops::multipart::free_blobs(ctx, &part_blobs).await;
+            Ok(response::empty(204))
+        }
         Err(StoreError::NoSuchBucket) => Err(S3Error::no_such_bucket(bucket)),
         Err(StoreError::BucketNotEmpty) => Err(S3Error::bucket_not_empty(bucket)),
         Err(e) => Err(store_err(e)),

@@ -44,7 +44,8 @@ fn max_keys(ctx: &RequestCtx<'_>) -> Result<usize, S3Error> {
     }
 }
 
-fn url_encoding(ctx: &RequestCtx<'_>) -> Result<bool, S3Error> {
+/// `encoding-type`: `url` (any case) or absent; anything else is 400 InvalidArgument.
+pub fn url_encoding(ctx: &RequestCtx<'_>) -> Result<bool, S3Error> {
     match ctx.query.get("encoding-type") {
         None => Ok(false),
         Some(v) if v.eq_ignore_ascii_case("url") => Ok(true),

@@ -119,6 +119,12 @@ pub fn integrity_plan(parts: &Parts) -> Result<IntegrityPlan, S3Error> {
     };
     if let (Some(sdk), false) = (sdk_alg, plan.expected == ExpectedChecksum::None) {
         if sdk != plan.algorithm {
+            // AWS: "If the individual checksum value you provide through
+            // x-amz-checksum-<algorithm> doesn't match the checksum algorithm you set through
+            // x-amz-sdk-checksum-algorithm, Amazon S3 fails the request with a BadDigest error."
+            if let ExpectedChecksum::Header(_) = plan.expected {
+                return Err(S3Error::bad_digest_checksum(plan.algorithm.name()));
+            }
             return Err(S3Error::invalid_request(
                 "Value for x-amz-sdk-checksum-algorithm header is invalid.",
             ));

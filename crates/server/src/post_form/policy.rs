@@ -64,6 +64,49 @@ fn field_name(v: &Value) -> Result<String, S3Error> {
     Ok(name.to_ascii_lowercase())
 }
 
+/// An `expiration` in ISO 8601's extended format, as AWS requires:
+/// `YYYY-MM-DDThh:mm:ss[.fraction](Z|±hh:mm)`, e.g. `2030-01-01T12:00:00.000Z`. RFC 3339
+/// parsers also take a space (or any character) for the `T`, a lowercase `z` and second 60,
+/// which are not ISO 8601.
+fn parse_iso8601(text: &str) -> Option<OffsetDateTime> {
+    let b = text.as_bytes();
+    let digits =
+        |r: std::ops::Range<usize>| b.get(r).is_some_and(|d| d.iter().all(u8::is_ascii_digit));
+    let shape = b.len() >= 20
+        && digits(0..4)
+        && b[4] == b'-'
+        && digits(5..7)
+        && b[7] == b'-'
+        && digits(8..10)
+        && b[10] == b'T'
+        && digits(11..13)
+        && b[13] == b':'
+        && digits(14..16)
+        && b[16] == b':'
+        && digits(17..19);
+    if !shape || &text[17..19] == "60" {
+        return None;
+    }
+    let mut rest = &text[19..];
+    if let Some(frac) = rest.strip_prefix('.') {
+        let n = frac.bytes().take_while(u8::is_ascii_digit).count();
+        if n == 0 {
+            return None;
+        }
+        rest = &frac[n..];
+    }
+    let zone_ok = rest == "Z"
+        || (rest.len() == 6
+            && matches!(rest.as_bytes()[0], b'+' | b'-')
+            && rest.as_bytes()[1..3].iter().all(u8::is_ascii_digit)
+            && rest.as_bytes()[3] == b':'
+            && rest.as_bytes()[4..6].iter().all(u8::is_ascii_digit));
+    if !zone_ok {
+        return None;
+    }
+    OffsetDateTime::parse(text, &Rfc3339).ok()
+}
+
 impl PostPolicy {
     /// Parses the decoded policy (JSON); 400 InvalidPolicyDocument when it is not one.
     pub fn parse(doc: &[u8]) -> Result<PostPolicy, S3Error> {
@@ -74,8 +117,8 @@ impl PostPolicy {
             .ok_or_else(|| bad("Policy missing expiration."))?
             .as_str()
             .ok_or_else(|| bad("Invalid 'expiration' value."))?;
-        let expiration = OffsetDateTime::parse(exp, &Rfc3339)
-            .map_err(|_| bad(&format!("Invalid 'expiration' value: '{exp}'")))?;
+        let expiration = parse_iso8601(exp)
+            .ok_or_else(|| bad(&format!("Invalid 'expiration' value: '{exp}'")))?;
         let list = obj
             .get("conditions")
             .ok_or_else(|| bad("Policy missing conditions."))?
@@ -239,6 +282,38 @@ mod tests {
             .iter()
             .map(|(a, b)| (a.to_string(), b.to_string()))
             .collect()
+    }
+
+    #[test]
+    fn expiration_must_be_iso8601() {
+        for good in [
+            "2030-01-01T00:00:00Z",
+            "2030-01-01T00:00:00.000Z",
+            "2030-01-01T00:00:00.123456789Z",
+            "2030-01-01T02:00:00+02:00",
+        ] {
+            assert!(parse_iso8601(good).is_some(), "{good}");
+        }
+        assert_eq!(
+            parse_iso8601("2030-01-01T02:00:00+02:00"),
+            parse_iso8601("2030-01-01T00:00:00Z")
+        );
+        for bad in [
+            "2030-01-01 00:00:00Z",
+            "2030-01-01x00:00:00Z",
+            "2030-01-01t00:00:00Z",
+            "2030-01-01T00:00:00z",
+            "2030-01-01T00:00:00",
+            "2030-01-01T00:00:60Z",
+            "2030-01-01T00:00:00.Z",
+            "2030-01-01",
+            "2030-13-01T00:00:00Z",
+            "Tue, 01 Jan 2030 00:00:00 GMT",
+            "1893456000",
+            "2030-01-01T00:00:00+0200",
+        ] {
+            assert!(parse_iso8601(bad).is_none(), "{bad}");
+        }
     }
 
     #[test]

@@ -9,7 +9,9 @@ use super::{FaultOp, FaultPlan};
 use crate::error::StoreError;
 use crate::meta::{BucketUsage, ListPage, ListQuery, MetaStore};
 use crate::model::{BlobRef, BucketMeta, ObjectMeta};
-use crate::multipart_model::{CompletedUpload, PartRecord, UploadMeta, UploadPage};
+use crate::multipart_model::{
+    CompletedUpload, CompletedUploadRecord, PartRecord, UploadMeta, UploadPage,
+};
 
 /// Wraps a real metadata store; every write checks [`FaultOp::MetaCommit`] first.
 pub struct FaultyMetaStore {
@@ -43,7 +45,7 @@ impl MetaStore for FaultyMetaStore {
         self.inner.list_buckets().await
     }
 
-    async fn delete_bucket(&self, name: &str) -> Result<(), StoreError> {
+    async fn delete_bucket(&self, name: &str) -> Result<Vec<BlobRef>, StoreError> {
         self.commit()?;
         self.inner.delete_bucket(name).await
     }
@@ -112,6 +114,18 @@ impl MetaStore for FaultyMetaStore {
     ) -> Result<CompletedUpload, StoreError> {
         self.commit()?;
         self.inner.complete_upload(upload_id, object).await
+    }
+
+    async fn completed_upload(
+        &self,
+        upload_id: &str,
+    ) -> Result<Option<CompletedUploadRecord>, StoreError> {
+        self.inner.completed_upload(upload_id).await
+    }
+
+    async fn prune_completed_uploads(&self, before_ms: i64) -> Result<u64, StoreError> {
+        self.commit()?;
+        self.inner.prune_completed_uploads(before_ms).await
     }
 
     async fn abort_upload(&self, upload_id: &str) -> Result<Vec<BlobRef>, StoreError> {

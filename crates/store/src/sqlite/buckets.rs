@@ -4,7 +4,7 @@ use rusqlite::{params, Connection, OptionalExtension};
 
 use crate::error::StoreError;
 use crate::meta::BucketUsage;
-use crate::model::BucketMeta;
+use crate::model::{BlobRef, BucketMeta};
 
 pub(super) fn create(conn: &mut Connection, b: &BucketMeta) -> Result<(), StoreError> {
     let inserted = conn.execute(
@@ -30,7 +30,9 @@ pub(super) fn list(conn: &Connection) -> Result<Vec<BucketMeta>, StoreError> {
     Ok(rows.collect::<Result<Vec<_>, _>>()?)
 }
 
-pub(super) fn delete(conn: &mut Connection, name: &str) -> Result<(), StoreError> {
+/// Deletes a bucket that holds no objects, with its multipart uploads in progress (as S3 does);
+/// returns the blobs of those uploads' parts for the caller to free.
+pub(super) fn delete(conn: &mut Connection, name: &str) -> Result<Vec<BlobRef>, StoreError> {
     let tx = conn.savepoint()?;
     if !exists(&tx, name)? {
         return Err(StoreError::NoSuchBucket);
@@ -38,15 +40,22 @@ pub(super) fn delete(conn: &mut Connection, name: &str) -> Result<(), StoreError
     let has_objects = tx
         .prepare_cached("SELECT 1 FROM objects WHERE bucket = ?1 LIMIT 1")?
         .exists([name])?;
-    let has_uploads = tx
-        .prepare_cached("SELECT 1 FROM multipart_uploads WHERE bucket = ?1 LIMIT 1")?
-        .exists([name])?;
-    if has_objects || has_uploads {
+    if has_objects {
         return Err(StoreError::BucketNotEmpty);
     }
+    let part_blobs = tx
+        .prepare_cached(
+            "SELECT p.blob FROM multipart_parts p JOIN multipart_uploads u \
+             ON p.upload_id = u.upload_id WHERE u.bucket = ?1",
+        )?
+        .query_map([name], |r| r.get::<_, String>(0).map(BlobRef))?
+        .collect::<Result<Vec<_>, _>>()?;
+    // Parts go with their uploads (ON DELETE CASCADE).
+    tx.execute("DELETE FROM multipart_uploads WHERE bucket = ?1", [name])?;
+    tx.execute("DELETE FROM completed_uploads WHERE bucket = ?1", [name])?;
     tx.execute("DELETE FROM buckets WHERE name = ?1", [name])?;
     tx.commit()?;
-    Ok(())
+    Ok(part_blobs)
 }
 
 pub(super) fn exists(conn: &Connection, name: &str) -> Result<bool, StoreError> {

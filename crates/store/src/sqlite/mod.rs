@@ -31,7 +31,9 @@ use rusqlite::{Connection, OpenFlags};
 use crate::error::{blocking, StoreError};
 use crate::meta::{BucketUsage, ListPage, ListQuery, MetaStore};
 use crate::model::{BlobRef, BucketMeta, ObjectMeta};
-use crate::multipart_model::{CompletedUpload, PartRecord, UploadMeta, UploadPage};
+use crate::multipart_model::{
+    CompletedUpload, CompletedUploadRecord, PartRecord, UploadMeta, UploadPage,
+};
 
 /// Idle reader connections kept for reuse; more may be open briefly under load. Opening one
 /// parses the schema, so the pool must cover the reads a busy server runs at once (16
@@ -262,7 +264,7 @@ impl MetaStore for SqliteMetaStore {
         self.read(|c| buckets::list(c)).await
     }
 
-    async fn delete_bucket(&self, name: &str) -> Result<(), StoreError> {
+    async fn delete_bucket(&self, name: &str) -> Result<Vec<BlobRef>, StoreError> {
         let owned = name.to_owned();
         let result = self.write(move |c| buckets::delete(c, &owned)).await;
         // Even after a failure: the outcome of a failed commit is not certain.
@@ -352,6 +354,19 @@ impl MetaStore for SqliteMetaStore {
         let mut object = object.clone();
         object.user_metadata.sort();
         self.write(move |c| multipart::complete(c, &id, &object))
+            .await
+    }
+
+    async fn completed_upload(
+        &self,
+        upload_id: &str,
+    ) -> Result<Option<CompletedUploadRecord>, StoreError> {
+        let id = upload_id.to_owned();
+        self.read(move |c| multipart::completed(c, &id)).await
+    }
+
+    async fn prune_completed_uploads(&self, before_ms: i64) -> Result<u64, StoreError> {
+        self.write(move |c| multipart::prune_completed(c, before_ms))
             .await
     }
 

@@ -5,7 +5,22 @@ use rusqlite::{params, Connection, OptionalExtension, Row};
 use super::{buckets, objects};
 use crate::error::StoreError;
 use crate::model::{BlobRef, ObjectMeta};
-use crate::multipart_model::{CompletedUpload, PartRecord, UploadMeta, UploadPage};
+use crate::multipart_model::{
+    CompletedUpload, CompletedUploadRecord, PartRecord, UploadMeta, UploadPage,
+};
+
+/// Schema migration 8: completed uploads, remembered for retried completions. One row per
+/// upload id; `record` is the [`CompletedUploadRecord`] as JSON.
+pub(super) const COMPLETED_MIGRATION: &str = r#"
+    CREATE TABLE completed_uploads (
+        upload_id    TEXT    NOT NULL PRIMARY KEY,
+        bucket       TEXT    NOT NULL,
+        completed_ms INTEGER NOT NULL,
+        record       TEXT    NOT NULL
+    );
+    CREATE INDEX completed_uploads_by_age ON completed_uploads(completed_ms);
+    CREATE INDEX completed_uploads_by_bucket ON completed_uploads(bucket);
+"#;
 
 const UPLOAD_COLUMNS: &str = "upload_id, bucket, key, created_ms, initiator, headers, \
                               user_metadata, checksum_algorithm, checksum_type";
@@ -171,11 +186,54 @@ pub(super) fn complete(
     tx.prepare_cached("DELETE FROM multipart_uploads WHERE upload_id = ?1")?
         .execute([upload_id])?;
     let replaced = objects::put_in_tx(&tx, object)?;
+    let record = CompletedUploadRecord {
+        upload_id: upload_id.to_string(),
+        bucket: object.bucket.clone(),
+        key: object.key.clone(),
+        completed_ms: object.last_modified_ms,
+        parts: manifest
+            .iter()
+            .map(|m| (m.part_number, m.etag.clone()))
+            .collect(),
+        etag: object.etag.clone(),
+        checksums: object.checksums.clone(),
+        checksum_type: upload.checksum_type.clone(),
+    };
+    tx.prepare_cached(
+        "INSERT OR REPLACE INTO completed_uploads (upload_id, bucket, completed_ms, record) \
+         VALUES (?1, ?2, ?3, ?4)",
+    )?
+    .execute(params![
+        upload_id,
+        record.bucket,
+        record.completed_ms,
+        json(&record)?
+    ])?;
     tx.commit()?;
     Ok(CompletedUpload {
         replaced,
         unused_part_blobs: unused,
     })
+}
+
+/// The record of a completed upload.
+pub(super) fn completed(
+    conn: &Connection,
+    upload_id: &str,
+) -> Result<Option<CompletedUploadRecord>, StoreError> {
+    let text: Option<String> = conn
+        .prepare_cached("SELECT record FROM completed_uploads WHERE upload_id = ?1")?
+        .query_row([upload_id], |r| r.get(0))
+        .optional()?;
+    text.map(|t| unjson(&t, "completed upload")).transpose()
+}
+
+/// Forgets completed uploads older than `before_ms`.
+pub(super) fn prune_completed(conn: &mut Connection, before_ms: i64) -> Result<u64, StoreError> {
+    let n = conn
+        .prepare_cached("DELETE FROM completed_uploads WHERE completed_ms < ?1")?
+        .execute([before_ms])?;
+    Ok(u64::try_from(n).unwrap_or(0))
 }
 
 /// Deletes the upload and its parts; returns the part blobs to free.

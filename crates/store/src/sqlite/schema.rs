@@ -80,6 +80,8 @@ const MIGRATIONS: &[&str] = &[
     super::bucket_cors::MIGRATION,
     // 7: small blobs stored inline in this database (sqlite/small_blobs.rs).
     super::small_blobs::MIGRATION,
+    // 8: completed multipart uploads, kept for retried completions (sqlite/multipart.rs).
+    super::multipart::COMPLETED_MIGRATION,
 ];
 
 /// The schema version this build writes.

@@ -84,7 +84,13 @@ pub async fn complete_multipart_upload(
     upload_id: &str,
     body: &mut BodyReader,
 ) -> Result<Response<ResponseBody>, S3Error> {
-    let upload = load_upload(ctx, bucket, key, upload_id).await?;
+    let upload = match load_upload(ctx, bucket, key, upload_id).await {
+        Ok(u) => u,
+        Err(e) if e.code == "NoSuchUpload" => {
+            return answer_retry(ctx, bucket, key, upload_id, body, e).await;
+        }
+        Err(e) => return Err(e),
+    };
     let raw = body.read_to_end(MAX_COMPLETE_BODY).await?;
     let requested = parse_complete_request(&raw)?;
     let uploaded = ctx
@@ -157,22 +163,98 @@ pub async fn complete_multipart_upload(
         blob: manifest[0].blob.clone(),
         parts: Some(manifest),
     };
-    let done = ctx
-        .state
-        .meta
-        .complete_upload(upload_id, &object)
-        .await
-        .map_err(|e| match e {
-            StoreError::NoSuchUpload => S3Error::no_such_upload(upload_id),
-            StoreError::PartChanged(n) => S3Error::invalid_part(n),
-            StoreError::NoSuchBucket => S3Error::no_such_bucket(bucket),
-            other => store_err(other),
-        })?;
+    let done = ctx.state.meta.complete_upload(upload_id, &object).await;
+    let done = match done {
+        Ok(done) => done,
+        // Completed meanwhile by a concurrent request (a retry racing the original).
+        Err(StoreError::NoSuchUpload) => {
+            return match completed_retry(ctx, bucket, key, upload_id, &requested).await? {
+                Some(r) => Ok(r),
+                None => Err(S3Error::no_such_upload(upload_id)),
+            };
+        }
+        Err(StoreError::PartChanged(n)) => return Err(S3Error::invalid_part(n)),
+        Err(StoreError::NoSuchBucket) => return Err(S3Error::no_such_bucket(bucket)),
+        Err(other) => return Err(store_err(other)),
+    };
     if let Some(old) = &done.replaced {
         free_object_blobs(ctx, old).await;
     }
     free_blobs(ctx, &done.unused_part_blobs).await;
+    Ok(complete_answer(ctx, bucket, key, etag, echo))
+}
 
+/// How long a completed upload is remembered for retried completions: as long as any
+/// presigned URL of the upload can live (SigV4 presigned URLs last at most 7 days).
+pub const COMPLETED_RETENTION_MS: i64 = 7 * 24 * 3600 * 1000;
+
+/// The upload is not open: if it completed recently with the same part list, this is a
+/// retry whose first answer was lost, answered as the first was; else `not_open`.
+async fn answer_retry(
+    ctx: &RequestCtx<'_>,
+    bucket: &str,
+    key: &str,
+    upload_id: &str,
+    body: &mut BodyReader,
+    not_open: S3Error,
+) -> Result<Response<ResponseBody>, S3Error> {
+    let raw = body.read_to_end(MAX_COMPLETE_BODY).await?;
+    let Ok(requested) = parse_complete_request(&raw) else {
+        return Err(not_open);
+    };
+    match completed_retry(ctx, bucket, key, upload_id, &requested).await? {
+        Some(r) => Ok(r),
+        None => Err(not_open),
+    }
+}
+
+/// The answer to a retried completion of `upload_id`, if it completed (to `bucket`/`key`)
+/// within [`COMPLETED_RETENTION_MS`] with the same parts (numbers and ETags) in the same order.
+async fn completed_retry(
+    ctx: &RequestCtx<'_>,
+    bucket: &str,
+    key: &str,
+    upload_id: &str,
+    requested: &[CompletedPart],
+) -> Result<Option<Response<ResponseBody>>, S3Error> {
+    let Some(record) = ctx
+        .state
+        .meta
+        .completed_upload(upload_id)
+        .await
+        .map_err(store_err)?
+    else {
+        return Ok(None);
+    };
+    let fresh = record.completed_ms >= ctx.state.clock.now_ms() - COMPLETED_RETENTION_MS;
+    let same_parts = requested.len() == record.parts.len()
+        && requested
+            .iter()
+            .zip(&record.parts)
+            .all(|(r, (n, etag))| r.part_number == *n && r.etag.trim().trim_matches('"') == etag);
+    if !fresh || record.bucket != bucket || record.key != key || !same_parts {
+        return Ok(None);
+    }
+    let echo = crate::checksum::ALL_ALGORITHMS.into_iter().find_map(|alg| {
+        let value = alg.stored(&record.checksums)?;
+        let kind = record
+            .checksum_type
+            .as_deref()
+            .and_then(ChecksumType::from_name)
+            .unwrap_or(ChecksumType::default_for(alg));
+        Some((alg.xml_element(), value.to_string(), kind.name()))
+    });
+    Ok(Some(complete_answer(ctx, bucket, key, record.etag, echo)))
+}
+
+/// The CompleteMultipartUploadResult document and its ETag header.
+fn complete_answer(
+    ctx: &RequestCtx<'_>,
+    bucket: &str,
+    key: &str,
+    etag: String,
+    echo: Option<(&'static str, String, &'static str)>,
+) -> Response<ResponseBody> {
     let host = header(ctx.parts, "host").unwrap_or("localhost");
     let doc = CompleteResult {
         location: format!(
@@ -183,9 +265,9 @@ pub async fn complete_multipart_upload(
         bucket: bucket.to_string(),
         key: key.to_string(),
         etag: etag.clone(),
-        checksum: echo.clone(),
+        checksum: echo,
     };
     let mut r = response::xml(doc.to_xml());
     set_header(&mut r, "etag", &format!("\"{etag}\""));
-    Ok(r)
+    r
 }

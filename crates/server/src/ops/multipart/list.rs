@@ -109,6 +109,7 @@ pub async fn list_multipart_uploads(
 ) -> Result<Response<ResponseBody>, S3Error> {
     require_bucket(ctx, bucket).await?;
     let max = page_size(ctx, "max-uploads")?;
+    let url_encode = crate::ops::list::url_encoding(ctx)?;
     let prefix = ctx.query.get("prefix").unwrap_or_default().to_string();
     let delimiter = ctx
         .query
@@ -171,6 +172,7 @@ pub async fn list_multipart_uploads(
         owner: ctx.state.owner(),
         uploads,
         common_prefixes,
+        url_encode,
     };
     Ok(response::xml(doc.to_xml()))
 }
