@@ -35,14 +35,15 @@ pub enum Command {
     Upload(UploadArgs),
     /// Verify every object's bytes against its stored size, ETag and checksum, offline, and
     /// report orphan blobs and leftover temp files (`--repair` removes those). Exit status 0
-    /// only when all is well.
+    /// only when all is well. A plain check may run beside a live server (its uploads in
+    /// progress then show as temp files or orphans); `--repair` refuses while a server runs.
     ///
     /// Example: sluice check --data-dir /var/lib/sluice --repair
     Check {
         /// The data directory to check.
         #[arg(long, default_value = "./sluice-data")]
         data_dir: PathBuf,
-        /// Remove orphan blobs and temp files.
+        /// Remove orphan blobs and temp files (takes the data dir's lock: not while a server runs).
         #[arg(long)]
         repair: bool,
     },
