@@ -177,9 +177,14 @@ pub struct PresignArgs {
     #[arg(long)]
     pub source_ip: Vec<String>,
     /// The URL succeeds at most N times: registers a grant through the server's mint API
-    /// (prints JSON {url, id, ...}; not offline).
+    /// (not offline; the grant id is printed on stderr, or in the JSON with --output json).
     #[arg(long, conflicts_with = "multipart")]
     pub max_uses: Option<u64>,
+    /// What goes to stdout: `url`, the URL alone (the default for a single URL, with or
+    /// without --max-uses), or `json`, an object {url, method, headers, expires_at[, id]}.
+    /// --multipart and --post print JSON (a bundle, a form): they take only `json`.
+    #[arg(long, value_enum)]
+    pub output: Option<PresignOutput>,
     /// Sign a browser POST form instead of a URL: prints JSON {url, fields} (the key may hold
     /// ${filename}; --max-size/--min-size become content-length-range). Offline.
     #[arg(long, conflicts_with_all = ["multipart", "max_uses"])]
@@ -189,6 +194,15 @@ pub struct PresignArgs {
     pub key_starts_with: Option<String>,
     /// The object, as s3://BUCKET/KEY.
     pub target: String,
+}
+
+/// `sluice presign --output`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum PresignOutput {
+    /// The URL alone, on one line.
+    Url,
+    /// A JSON object.
+    Json,
 }
 
 /// `sluice upload` arguments.
