@@ -103,6 +103,13 @@ impl RunningServer {
         Ok((aborted, removed))
     }
 
+    /// With the web console on: the startup warning when no CORS rule lets the console's
+    /// pages upload to the S3 listener (see [`crate::cors::console_upload_warning`]).
+    pub async fn console_cors_warning(&self) -> Option<String> {
+        let console = self.console_addr?;
+        crate::cors::console_upload_warning(&self.state, console).await
+    }
+
     /// A handle that triggers shutdown.
     pub fn shutdown_trigger(&self) -> watch::Sender<bool> {
         self.shutdown.clone()

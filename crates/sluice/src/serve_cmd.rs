@@ -33,6 +33,9 @@ pub async fn run(config: ServerConfig) -> Result<()> {
     if let Some(console) = server.console_addr {
         tracing::info!(addr = %console, "web console listening");
         println!("sluice web console on http://{console}/");
+        if let Some(warning) = server.console_cors_warning().await {
+            tracing::warn!("{warning}");
+        }
     }
     let trigger = server.shutdown_trigger();
     tokio::spawn(async move {
