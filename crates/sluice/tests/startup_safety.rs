@@ -118,9 +118,11 @@ async fn a_second_server_or_repair_cannot_touch_a_data_dir_in_use() {
     };
 
     // A second server on the same dir exits at once with one line naming the dir and the PID.
+    // The default log level (RUST_LOG unset), as a user runs it.
+    let quiet_env = [ROOT_ENV[0], ROOT_ENV[1], ("RUST_LOG", "info")];
     let second = serve_expecting_exit(
         &["--data-dir", data_s, "--listen", "127.0.0.1:0"],
-        &ROOT_ENV,
+        &quiet_env,
         Duration::from_secs(20),
     );
     println!("second serve, exit {:?}: {}", second.code, second.stderr);
@@ -225,7 +227,7 @@ async fn a_failed_start_keeps_no_credentials_it_did_not_print() {
     ] {
         let mut all = vec!["--data-dir", data_s];
         all.extend(args);
-        let failed = serve_expecting_exit(&all, &[], Duration::from_secs(20));
+        let failed = serve_expecting_exit(&all, &[("RUST_LOG", "info")], Duration::from_secs(20));
         println!("serve {all:?}, exit {:?}: {}", failed.code, failed.stderr);
         assert!(matches!(failed.code, Some(c) if c != 0));
         assert_eq!(
