@@ -3,7 +3,8 @@
 //! User keys are looked up in the identity store on every request (one indexed read that
 //! also returns the user's attached policies), so a key disabled, deleted or expired after a
 //! URL was made fails that URL on its very next use. Disabled, deleted and expired keys all
-//! answer `InvalidAccessKeyId`, as AWS does for an inactive key.
+//! answer `InvalidAccessKeyId`, as AWS does for an inactive key; the `sluice::audit` line of
+//! the refusal names the real reason (`key disabled`, `key expired`, `unknown key`).
 
 use crate::auth_error::{auth_error_to_s3, invalid_access_key_id};
 use crate::state::AppState;
@@ -93,10 +94,20 @@ async fn key_owner(state: &AppState, access_key_id: &str) -> Result<KeyOwner, S3
             tracing::error!(error = %e, "access key lookup failed");
             S3Error::internal_error()
         })?
-        .ok_or_else(|| invalid_access_key_id(access_key_id))?;
+        .ok_or_else(|| {
+            refused_key(access_key_id, None, "unknown key");
+            invalid_access_key_id(access_key_id)
+        })?;
     let key = &grant.key;
     let expired = key.expires_ms.is_some_and(|t| t <= state.clock.now_ms());
     if !key.enabled || expired {
+        // The client gets AWS's answer for an inactive key; the audit line says which.
+        let reason = if !key.enabled {
+            "key disabled"
+        } else {
+            "key expired"
+        };
+        refused_key(access_key_id, Some(&key.user), reason);
         return Err(invalid_access_key_id(access_key_id));
     }
     let secret = state
@@ -123,6 +134,17 @@ async fn key_owner(state: &AppState, access_key_id: &str) -> Result<KeyOwner, S3
         secret,
         policies,
     })
+}
+
+/// The audit line of a request refused with `InvalidAccessKeyId`, with the real reason.
+fn refused_key(access_key_id: &str, user: Option<&str>, reason: &str) {
+    tracing::info!(
+        target: "sluice::audit",
+        access_key = access_key_id,
+        user = user.unwrap_or_default(),
+        reason,
+        "access key refused (answered InvalidAccessKeyId)"
+    );
 }
 
 /// The caller for a web-console session of `access_key_id`, re-read from the identity store

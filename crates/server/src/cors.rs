@@ -12,6 +12,7 @@ use http::Response;
 use sluice_s3::cors::{find_cors_rule, parse_request_headers, CorsRequest, CorsRule, CORS_METHODS};
 use sluice_s3::xml::parse_cors_configuration;
 use sluice_s3::S3Error;
+use std::net::SocketAddr;
 
 /// What caches must key CORS answers on.
 const VARY: &str = "Origin, Access-Control-Request-Headers, Access-Control-Request-Method";
@@ -120,4 +121,57 @@ fn set_allow_headers(resp: &mut Response<ResponseBody>, rule: &CorsRule, origin:
         );
     }
     set_header(resp, "vary", VARY);
+}
+
+/// With the web console on `console`: the warning to print at startup when no CORS rule (the
+/// server-wide default or any bucket's) lets a page on the console's origin `PUT` to the S3
+/// listener, so the console's uploads would fail; `None` when one does.
+pub async fn console_upload_warning(state: &AppState, console: SocketAddr) -> Option<String> {
+    let port = console.port();
+    // A console on an unspecified address is reached by some host name; the loopback names
+    // are the ones that can be checked.
+    let (shown, origins) = if console.ip().is_unspecified() {
+        (
+            format!("http://HOST:{port}"),
+            vec![
+                format!("http://localhost:{port}"),
+                format!("http://127.0.0.1:{port}"),
+                format!("http://[::1]:{port}"),
+            ],
+        )
+    } else {
+        let origin = format!("http://{console}");
+        (origin.clone(), vec![origin])
+    };
+    let allows = |rule: &CorsRule| {
+        origins.iter().any(|origin| {
+            rule.allows(&CorsRequest {
+                origin,
+                method: "PUT",
+                request_headers: &[],
+            })
+        })
+    };
+    if state.config.cors_default.as_ref().is_some_and(allows) {
+        return None;
+    }
+    let buckets = match state.meta.list_buckets().await {
+        Ok(b) => b,
+        Err(e) => {
+            tracing::warn!(error = %e, "cannot list buckets to check the console's CORS");
+            Vec::new()
+        }
+    };
+    for bucket in buckets {
+        if let Ok(Some(doc)) = state.access.bucket_cors(&bucket.name).await {
+            if let Ok(rules) = parse_cors_configuration(doc.as_bytes()) {
+                if rules.iter().any(allows) {
+                    return None;
+                }
+            }
+        }
+    }
+    Some(format!(
+        "no CORS rule allows the web console's origin {shown}: uploads from the console will fail until --cors-allow-origin {shown} or a bucket CORS rule allows it"
+    ))
 }

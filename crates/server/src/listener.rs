@@ -10,7 +10,7 @@ use hyper::service::service_fn;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::server::graceful::{GracefulShutdown, Watcher};
 use sluice_sigv4::SigningKeyCache;
-use sluice_store::{BlobStore, MetaStore};
+use sluice_store::{BlobStore, DataDirLock, MetaStore};
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
@@ -33,6 +33,9 @@ pub enum StartError {
         /// Cause.
         source: sluice_store::StoreError,
     },
+    /// Another process (or server) holds the data dir.
+    #[error(transparent)]
+    Locked(#[from] sluice_store::DataDirLockError),
     /// Root credentials problem.
     #[error(transparent)]
     Root(#[from] RootCredentialsError),
@@ -70,6 +73,8 @@ pub struct RunningServer {
     shutdown: watch::Sender<bool>,
     task: JoinHandle<()>,
     state: Arc<AppState>,
+    /// Held until the server is shut down or dropped.
+    _lock: DataDirLock,
 }
 
 impl RunningServer {
@@ -98,6 +103,13 @@ impl RunningServer {
             sluice_store::sweep_orphans(&*self.state.meta, &*self.state.blobs, orphan_cutoff)
                 .await?;
         Ok((aborted, removed))
+    }
+
+    /// With the web console on: the startup warning when no CORS rule lets the console's
+    /// pages upload to the S3 listener (see [`crate::cors::console_upload_warning`]).
+    pub async fn console_cors_warning(&self) -> Option<String> {
+        let console = self.console_addr?;
+        crate::cors::console_upload_warning(&self.state, console).await
     }
 
     /// A handle that triggers shutdown.
@@ -132,6 +144,29 @@ async fn start_inner(
     config: ServerConfig,
     wrap: Option<StoreWrapper>,
 ) -> Result<RunningServer, StartError> {
+    // Every start condition is checked before anything is written to the data dir beyond its
+    // lock, and root credentials are generated last, so a failed start loses nothing the
+    // operator never saw.
+    let lock = DataDirLock::acquire(&config.data_dir)?;
+    let tls = match (&config.tls_cert, &config.tls_key) {
+        (Some(cert), Some(key)) => Some(crate::tls::load_acceptor(cert, key)?),
+        (None, None) => None,
+        _ => return Err(StartError::TlsIncomplete),
+    };
+    if config.root_access_key.is_some() != config.root_secret_key.is_some() {
+        return Err(RootCredentialsError::HalfConfigured.into());
+    }
+    let listener = TcpListener::bind(config.listen)
+        .await
+        .map_err(|source| StartError::Bind {
+            addr: config.listen,
+            source,
+        })?;
+    let local_addr = listener.local_addr().map_err(|source| StartError::Bind {
+        addr: config.listen,
+        source,
+    })?;
+    let console_listener = bind_console(&config).await?;
     let dir = config.data_dir.display().to_string();
     let (meta, blobs) = sluice_store::open_embedded_with(&config.data_dir, config.inline_max_bytes)
         .await
@@ -155,22 +190,6 @@ async fn start_inner(
         config.root_access_key.as_deref(),
         config.root_secret_key.as_deref(),
     )?;
-    let tls = match (&config.tls_cert, &config.tls_key) {
-        (Some(cert), Some(key)) => Some(crate::tls::load_acceptor(cert, key)?),
-        (None, None) => None,
-        _ => return Err(StartError::TlsIncomplete),
-    };
-    let listener = TcpListener::bind(config.listen)
-        .await
-        .map_err(|source| StartError::Bind {
-            addr: config.listen,
-            source,
-        })?;
-    let local_addr = listener.local_addr().map_err(|source| StartError::Bind {
-        addr: config.listen,
-        source,
-    })?;
-    let console_listener = bind_console(&config).await?;
     crate::metrics::init();
     let clock = Clock::system();
     let grace = config.shutdown_grace;
@@ -214,6 +233,7 @@ async fn start_inner(
         shutdown: shutdown_tx,
         task,
         state,
+        _lock: lock,
     })
 }
 

@@ -1,13 +1,14 @@
 //! `sluice check --data-dir DIR [--repair]`: offline verification of every object's bytes
 //! against its stored size, ETag and checksum, plus orphan blobs and leftover temp files.
+//! `--repair` holds the data dir's lock (`DATA/lock`) and so never runs beside a server.
 
 use anyhow::{Context, Result};
 use md5::{Digest, Md5};
 use sluice_server::checksum::{BodyHasher, ALL_ALGORITHMS};
 use sluice_server::object_reader::ObjectReader;
 use sluice_store::{
-    BlobStore, ListQuery, LocalBlobStore, MetaStore, ObjectMeta, SqliteMetaStore, TieredBlobStore,
-    DEFAULT_INLINE_MAX, META_FILE_NAME,
+    BlobStore, DataDirLock, ListQuery, LocalBlobStore, MetaStore, ObjectMeta, SqliteMetaStore,
+    TieredBlobStore, DEFAULT_INLINE_MAX, META_FILE_NAME,
 };
 use std::path::Path;
 use std::sync::Arc;
@@ -46,6 +47,23 @@ pub async fn run(data_dir: &Path, repair: bool) -> Result<bool> {
             META_FILE_NAME
         );
     }
+    // --repair deletes temp files and unreferenced blobs, which under a live server are uploads
+    // in progress: it takes the data dir's lock, as `serve` does, and refuses while it is held.
+    // A plain check only reads, and may run beside a server.
+    let _lock = if repair {
+        Some(
+            DataDirLock::acquire(data_dir)
+                .context("check --repair needs the data dir to itself (stop the server first)")?,
+        )
+    } else {
+        if let Some(pid) = DataDirLock::holder(data_dir)? {
+            println!(
+                "note: data dir {} is in use by a running sluice process (PID {pid}); results can include uploads in progress (temp files, orphan blobs)",
+                data_dir.display()
+            );
+        }
+        None
+    };
     let sqlite = SqliteMetaStore::open(&meta_path).context("opening the metadata store")?;
     let local = LocalBlobStore::open(data_dir).context("opening the blob store")?;
     let temp_files = std::fs::read_dir(local.tmp_dir())

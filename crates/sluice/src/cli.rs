@@ -35,14 +35,15 @@ pub enum Command {
     Upload(UploadArgs),
     /// Verify every object's bytes against its stored size, ETag and checksum, offline, and
     /// report orphan blobs and leftover temp files (`--repair` removes those). Exit status 0
-    /// only when all is well.
+    /// only when all is well. A plain check may run beside a live server (its uploads in
+    /// progress then show as temp files or orphans); `--repair` refuses while a server runs.
     ///
     /// Example: sluice check --data-dir /var/lib/sluice --repair
     Check {
         /// The data directory to check.
         #[arg(long, default_value = "./sluice-data")]
         data_dir: PathBuf,
-        /// Remove orphan blobs and temp files.
+        /// Remove orphan blobs and temp files (takes the data dir's lock: not while a server runs).
         #[arg(long)]
         repair: bool,
     },
@@ -176,9 +177,14 @@ pub struct PresignArgs {
     #[arg(long)]
     pub source_ip: Vec<String>,
     /// The URL succeeds at most N times: registers a grant through the server's mint API
-    /// (prints JSON {url, id, ...}; not offline).
+    /// (not offline; the grant id is printed on stderr, or in the JSON with --output json).
     #[arg(long, conflicts_with = "multipart")]
     pub max_uses: Option<u64>,
+    /// What goes to stdout: `url`, the URL alone (the default for a single URL, with or
+    /// without --max-uses), or `json`, an object {url, method, headers, expires_at[, id]}.
+    /// --multipart and --post print JSON (a bundle, a form): they take only `json`.
+    #[arg(long, value_enum)]
+    pub output: Option<PresignOutput>,
     /// Sign a browser POST form instead of a URL: prints JSON {url, fields} (the key may hold
     /// ${filename}; --max-size/--min-size become content-length-range). Offline.
     #[arg(long, conflicts_with_all = ["multipart", "max_uses"])]
@@ -188,6 +194,15 @@ pub struct PresignArgs {
     pub key_starts_with: Option<String>,
     /// The object, as s3://BUCKET/KEY.
     pub target: String,
+}
+
+/// `sluice presign --output`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum PresignOutput {
+    /// The URL alone, on one line.
+    Url,
+    /// A JSON object.
+    Json,
 }
 
 /// `sluice upload` arguments.

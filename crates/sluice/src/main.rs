@@ -81,18 +81,38 @@ fn main() -> std::process::ExitCode {
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("sluice: {e:#}");
+            eprintln!("sluice: {}", one_line(&e));
             std::process::ExitCode::FAILURE
         }
     }
 }
 
-/// Logs to stderr, filtered by `RUST_LOG` (default: `default_filter`).
+/// The error and its causes on one line, `: `-separated, skipping a cause whose text the
+/// message before it already ends with (errors that print their source themselves).
+fn one_line(e: &anyhow::Error) -> String {
+    let mut out = String::new();
+    for cause in e.chain() {
+        let text = cause.to_string();
+        if out.ends_with(&text) {
+            continue;
+        }
+        if !out.is_empty() {
+            out.push_str(": ");
+        }
+        out.push_str(&text);
+    }
+    out
+}
+
+/// Logs to stderr, filtered by `RUST_LOG` (default: `default_filter`); colour codes only when
+/// stderr is a terminal (a log file or journal gets plain text).
 fn init_logging(default_filter: &str, format: LogFormat) {
+    use std::io::IsTerminal;
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default_filter));
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
+        .with_ansi(std::io::stderr().is_terminal())
         .with_writer(std::io::stderr);
     match format {
         LogFormat::Text => builder.init(),

@@ -1,7 +1,7 @@
 //! `sluice presign`: mint a presigned URL offline with the `sigv4` crate.
 
 use crate::aws_profile::resolve;
-use crate::cli::PresignArgs;
+use crate::cli::{PresignArgs, PresignOutput};
 use crate::constraint_args::Constraints;
 use crate::duration_arg::parse_expires_in;
 use anyhow::{bail, Context, Result};
@@ -19,8 +19,9 @@ pub fn parse_target(target: &str) -> Result<(String, String)> {
     }
 }
 
-/// Builds the presigned URL for the arguments at time `now`.
-pub fn presigned_url(args: &PresignArgs, now: OffsetDateTime) -> Result<String> {
+/// Builds the presigned URL for the arguments at time `now`; returns it with the method it
+/// was signed for.
+pub fn presigned_url(args: &PresignArgs, now: OffsetDateTime) -> Result<(String, String)> {
     let method = args.method.to_ascii_uppercase();
     if !["PUT", "GET", "HEAD", "DELETE"].contains(&method.as_str()) {
         bail!("--method `{}`: use PUT, GET, HEAD or DELETE", args.method);
@@ -57,12 +58,26 @@ pub fn presigned_url(args: &PresignArgs, now: OffsetDateTime) -> Result<String> 
             expires_in,
         },
     );
-    Ok(format!("{}://{host}{raw_path}?{query}", endpoint.scheme()))
+    Ok((
+        format!("{}://{host}{raw_path}?{query}", endpoint.scheme()),
+        method,
+    ))
 }
 
-/// Runs the command: prints the URL (or, with `--multipart`, the JSON bundle; with `--post`,
-/// the form).
+/// Runs the command. A single URL (offline, or with `--max-uses` from the mint API) is printed
+/// alone unless `--output json`; `--multipart` (the bundle) and `--post` (the form) print JSON.
 pub fn run(args: PresignArgs) -> Result<()> {
+    let structured = if args.multipart {
+        Some("--multipart prints a bundle with one URL per part")
+    } else if args.post || args.method.eq_ignore_ascii_case("POST") {
+        Some("--post prints a form (a URL and its fields)")
+    } else {
+        None
+    };
+    if let (Some(why), Some(PresignOutput::Url)) = (structured, args.output) {
+        bail!("--output url: {why}; use --output json");
+    }
+    let json_out = structured.is_some() || args.output == Some(PresignOutput::Json);
     if args.post || args.method.eq_ignore_ascii_case("POST") {
         let form = crate::presign_post::presigned_post(&args, OffsetDateTime::now_utc())?;
         println!("{}", serde_json::to_string_pretty(&form)?);
@@ -73,11 +88,37 @@ pub fn run(args: PresignArgs) -> Result<()> {
             .enable_all()
             .build()?;
         let minted = rt.block_on(mint_via_api(&args))?;
-        println!("{}", serde_json::to_string_pretty(&minted)?);
+        if json_out {
+            println!("{}", serde_json::to_string_pretty(&minted)?);
+            return Ok(());
+        }
+        let Some(url) = minted["url"].as_str() else {
+            bail!("the mint API answered without a URL: {minted}");
+        };
+        if let Some(id) = minted["id"].as_str() {
+            eprintln!("grant id: {id}");
+        }
+        println!("{url}");
         return Ok(());
     }
-    let url = presigned_url(&args, OffsetDateTime::now_utc())?;
-    println!("{url}");
+    let now = OffsetDateTime::now_utc();
+    let (url, method) = presigned_url(&args, now)?;
+    if json_out {
+        let secs = i64::try_from(parse_expires_in(&args.expires_in)?)?;
+        let expires_at = OffsetDateTime::from_unix_timestamp(now.unix_timestamp() + secs)?
+            .format(&time::format_description::well_known::Rfc3339)?;
+        let headers: serde_json::Map<String, serde_json::Value> = args
+            .content_type
+            .iter()
+            .map(|t| ("content-type".to_string(), serde_json::json!(t)))
+            .collect();
+        let out = serde_json::json!({
+            "url": url, "method": method, "headers": headers, "expires_at": expires_at,
+        });
+        println!("{}", serde_json::to_string_pretty(&out)?);
+    } else {
+        println!("{url}");
+    }
     Ok(())
 }
 

@@ -13,20 +13,29 @@ pub async fn run(config: ServerConfig) -> Result<()> {
     };
     let server = sluice_server::start(config).await?;
     if server.root_source == RootSource::Generated {
-        eprintln!();
-        eprintln!("  Generated root credentials (shown once; also stored in {}/root-credentials.json, mode 0600):", data_dir.display());
-        eprintln!("    AWS_ACCESS_KEY_ID={}", server.root.access_key_id);
-        eprintln!(
+        // On stdout, apart from the logs, in plain text: the only time these are shown.
+        // Generating them is the last step of a start that can fail, so they are never stored
+        // without being printed here.
+        println!();
+        println!(
+            "  Generated root credentials (shown once; also stored in {}/root-credentials.json, mode 0600):",
+            data_dir.display()
+        );
+        println!("    AWS_ACCESS_KEY_ID={}", server.root.access_key_id);
+        println!(
             "    AWS_SECRET_ACCESS_KEY={}",
             server.root.secret_access_key
         );
-        eprintln!();
+        println!();
     }
     tracing::info!(addr = %server.local_addr, data_dir = %data_dir.display(), "sluice listening");
     println!("sluice listening on {scheme}://{}", server.local_addr);
     if let Some(console) = server.console_addr {
         tracing::info!(addr = %console, "web console listening");
         println!("sluice web console on http://{console}/");
+        if let Some(warning) = server.console_cors_warning().await {
+            tracing::warn!("{warning}");
+        }
     }
     let trigger = server.shutdown_trigger();
     tokio::spawn(async move {

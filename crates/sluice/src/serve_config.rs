@@ -71,40 +71,83 @@ pub struct ServeSettings {
 }
 
 impl ServeSettings {
-    /// The effective configuration as TOML, secrets masked.
+    /// The effective configuration as a TOML file that `--config` reads back: every setting as
+    /// its key, unset optional ones and the root key pair as comment lines (the pair is never
+    /// printed; give it again by flag, environment or by uncommenting the keys).
     pub fn to_toml(&self) -> String {
         let c = &self.server;
-        let mask = |v: &Option<String>| {
-            if v.is_some() {
-                "\"********\"".to_string()
-            } else {
-                "# not set: generated on first start".to_string()
-            }
+        let mut out = String::new();
+        let mut line = |l: String| {
+            out.push_str(&l);
+            out.push('\n');
         };
-        format!(
-            "data_dir = {:?}\nlisten = \"{}\"\n{}\nregion = {:?}\n{}\nno_sigv2 = {}\nroot_access_key = {}\nroot_secret_key = {}\nshutdown_grace = {}\nstale_upload_hours = {}\nmax_connections = {}\nmax_inflight_body_bytes = {}\ninline_max_bytes = {}\nheader_timeout = {}\nbody_timeout = {}\n{}\nlog_format = \"{}\"\n",
-            c.data_dir.display().to_string(),
-            c.listen,
-            match &c.console_listen { Some(a) => format!("console_listen = \"{a}\""), None => "# console_listen: not set (web console off)".to_string() },
-            c.region,
-            match &c.domain { Some(d) => format!("domain = {d:?}"), None => "# domain: not set (path-style only)".to_string() },
-            !c.allow_sigv2,
-            mask(&c.root_access_key),
-            mask(&c.root_secret_key),
-            c.shutdown_grace.as_secs(),
-            c.stale_upload_age.as_secs() / 3600,
-            c.max_connections,
-            c.max_inflight_body_bytes,
-            c.inline_max_bytes,
-            c.header_read_timeout.as_secs(),
-            c.body_idle_timeout.as_secs(),
-            match (&c.tls_cert, &c.tls_key) {
-                (Some(cert), Some(key)) => format!("tls_cert = {:?}\ntls_key = {:?}", cert.display().to_string(), key.display().to_string()),
-                _ => "# tls_cert, tls_key: not set (plain HTTP)".to_string(),
-            },
-            match self.log_format { LogFormat::Text => "text", LogFormat::Json => "json" },
-        ) + &crate::serve_cors::cors_toml(c.cors_default.as_ref())
+        line(format!(
+            "data_dir = {}",
+            toml_str(&c.data_dir.display().to_string())
+        ));
+        line(format!("listen = {}", toml_str(&c.listen.to_string())));
+        line(match &c.console_listen {
+            Some(a) => format!("console_listen = {}", toml_str(&a.to_string())),
+            None => "# console_listen: not set (web console off)".to_string(),
+        });
+        line(format!("region = {}", toml_str(&c.region)));
+        line(match &c.domain {
+            Some(d) => format!("domain = {}", toml_str(d)),
+            None => "# domain: not set (path-style only)".to_string(),
+        });
+        line(format!("no_sigv2 = {}", !c.allow_sigv2));
+        for (key, value) in [
+            ("root_access_key", &c.root_access_key),
+            ("root_secret_key", &c.root_secret_key),
+        ] {
+            line(match value {
+                Some(_) => format!("# {key}: set (not printed)"),
+                None => format!("# {key}: not set (generated on first start)"),
+            });
+        }
+        line(format!("shutdown_grace = {}", c.shutdown_grace.as_secs()));
+        line(format!(
+            "stale_upload_hours = {}",
+            c.stale_upload_age.as_secs() / 3600
+        ));
+        line(format!("max_connections = {}", c.max_connections));
+        line(format!(
+            "max_inflight_body_bytes = {}",
+            c.max_inflight_body_bytes
+        ));
+        line(format!("inline_max_bytes = {}", c.inline_max_bytes));
+        line(format!(
+            "header_timeout = {}",
+            c.header_read_timeout.as_secs()
+        ));
+        line(format!("body_timeout = {}", c.body_idle_timeout.as_secs()));
+        match (&c.tls_cert, &c.tls_key) {
+            (Some(cert), Some(key)) => {
+                line(format!(
+                    "tls_cert = {}",
+                    toml_str(&cert.display().to_string())
+                ));
+                line(format!(
+                    "tls_key = {}",
+                    toml_str(&key.display().to_string())
+                ));
+            }
+            _ => line("# tls_cert, tls_key: not set (plain HTTP)".to_string()),
+        }
+        line(format!(
+            "log_format = {}",
+            toml_str(match self.log_format {
+                LogFormat::Text => "text",
+                LogFormat::Json => "json",
+            })
+        ));
+        out + &crate::serve_cors::cors_toml(c.cors_default.as_ref())
     }
+}
+
+/// `s` as a TOML basic string, escaped as TOML (not Rust) wants.
+pub fn toml_str(s: &str) -> String {
+    toml::Value::String(s.to_string()).to_string()
 }
 
 /// Reads and parses a TOML config file.

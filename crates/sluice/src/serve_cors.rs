@@ -124,7 +124,7 @@ pub fn cors_toml(rule: Option<&CorsRule>) -> String {
             .into();
     };
     let list = |v: &[String]| {
-        let items: Vec<String> = v.iter().map(|s| format!("{s:?}")).collect();
+        let items: Vec<String> = v.iter().map(|s| crate::serve_config::toml_str(s)).collect();
         format!("[{}]", items.join(", "))
     };
     let mut out = format!(

@@ -43,9 +43,14 @@ async fn serve_generates_root_credentials_once() {
     let ak = stored["access_key_id"].as_str().unwrap().to_string();
     let sk = stored["secret_access_key"].as_str().unwrap().to_string();
     std::thread::sleep(std::time::Duration::from_millis(200));
-    let err = server.stderr_text();
-    assert!(err.contains(&format!("AWS_ACCESS_KEY_ID={ak}")), "{err}");
-    assert!(err.contains(&format!("AWS_SECRET_ACCESS_KEY={sk}")));
+    // The banner is on stdout, apart from the logs.
+    let out = server.stdout_text();
+    assert!(out.contains(&format!("AWS_ACCESS_KEY_ID={ak}")), "{out}");
+    assert!(
+        out.contains(&format!("AWS_SECRET_ACCESS_KEY={sk}")),
+        "{out}"
+    );
+    assert!(!server.stderr_text().contains(&sk));
     // The generated pair works.
     let sdk = sdk_for(server.addr, &ak, &sk);
     sdk.create_bucket().bucket("gen").send().await.unwrap();
@@ -55,6 +60,7 @@ async fn serve_generates_root_credentials_once() {
     let server = ServerProcess::start(&["--data-dir", data_s, "--listen", "127.0.0.1:0"], &[]);
     std::thread::sleep(std::time::Duration::from_millis(200));
     assert!(!server.stderr_text().contains(&sk));
+    assert!(!server.stdout_text().contains(&sk));
     let sdk = sdk_for(server.addr, &ak, &sk);
     let buckets = sdk.list_buckets().send().await.unwrap();
     assert_eq!(buckets.buckets().len(), 1);

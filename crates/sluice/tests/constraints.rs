@@ -547,11 +547,63 @@ async fn revoking_one_grant_leaves_others_alive() {
 async fn cli_presign_max_uses_registers_a_grant() {
     let ts = server().await;
     let target = format!("s3://{BUCKET}/twice");
-    let (ok, out, err) = presign_cli(&ts, &["--max-uses", "2", "--max-size", "4", &target]);
+    // By default stdout is the URL alone, as without --max-uses (`URL=$(sluice presign ...)`),
+    // and the grant id goes to stderr.
+    let (ok, url, err) = presign_cli(&ts, &["--max-uses", "1", &target]);
+    assert!(ok, "{err}");
+    assert!(
+        url.starts_with("http://") && !url.contains(char::is_whitespace),
+        "stdout is not a URL alone: {url}"
+    );
+    let id = err
+        .lines()
+        .find_map(|l| l.strip_prefix("grant id: "))
+        .unwrap_or_else(|| panic!("no grant id on stderr: {err}"));
+    assert!(url.contains(&format!("x-sluice-grant={id}")), "{url}");
+    assert_eq!(put(&url, None, vec![1; 4]).await.0, 200);
+    assert_eq!(
+        put(&url, None, vec![1; 4]).await.0,
+        403,
+        "the one use is spent"
+    );
+    // --output json gives the object, for this and the offline mode alike.
+    let (ok, out, err) = presign_cli(
+        &ts,
+        &[
+            "--max-uses",
+            "2",
+            "--max-size",
+            "4",
+            "--output",
+            "json",
+            &target,
+        ],
+    );
     assert!(ok, "{err}");
     let out: Value = serde_json::from_str(&out).unwrap();
     let url = out["url"].as_str().unwrap();
     assert!(out["id"].is_string(), "{out}");
+    let (ok, offline, err) = presign_cli(
+        &ts,
+        &["--content-type", "text/plain", "--output", "json", &target],
+    );
+    assert!(ok, "{err}");
+    let offline: Value = serde_json::from_str(&offline).unwrap();
+    assert_eq!(offline["method"], "PUT", "{offline}");
+    assert_eq!(
+        offline["headers"]["content-type"], "text/plain",
+        "{offline}"
+    );
+    assert!(
+        offline["expires_at"].as_str().unwrap().ends_with('Z'),
+        "{offline}"
+    );
+    assert!(offline["url"].as_str().unwrap().starts_with("http://"));
+    let (ok, _, err) = presign_cli(
+        &ts,
+        &["--multipart", "--parts", "2", "--output", "url", &target],
+    );
+    assert!(!ok && err.contains("--output json"), "{err}");
     assert_eq!(put(url, None, vec![1; 5]).await.0, 400);
     assert_eq!(put(url, None, vec![1; 4]).await.0, 200);
     assert_eq!(put(url, None, vec![1; 4]).await.0, 200);
@@ -587,7 +639,7 @@ fn grants_cli(ts: &TestServer, args: &[&str]) -> (bool, String, String) {
 async fn grants_cli_lists_shows_and_revokes() {
     let ts = server().await;
     let target = format!("s3://{BUCKET}/cli-grant");
-    let (ok, out, err) = presign_cli(&ts, &["--max-uses", "3", &target]);
+    let (ok, out, err) = presign_cli(&ts, &["--max-uses", "3", "--output", "json", &target]);
     assert!(ok, "{err}");
     let minted: Value = serde_json::from_str(&out).unwrap();
     let id = minted["id"].as_str().unwrap().to_string();

@@ -91,6 +91,7 @@ fn assert_only_store_layout(parent: &Path) {
                 "tmp",
                 "server.key",
                 "root-credentials.json",
+                "lock",
             ]
             .contains(f),
             ["data", "blobs", a] => is_hex(a, 2),

@@ -99,8 +99,32 @@ fn https(url: String) -> String {
 async fn presigned_uploads_and_secure_transport_over_tls() {
     let certs = tempfile::tempdir().unwrap();
     let (ca, cert, key) = make_certs(certs.path());
-    // Two servers on one data dir: plain HTTP and HTTPS, so one policy meets both.
-    let plain = TestServer::start().await;
+    // One data dir served over plain HTTP, then HTTPS, then plain HTTP again (one server at a
+    // time holds a data dir), so one bucket policy meets both transports.
+    let mut plain = TestServer::start().await;
+    plain
+        .sdk()
+        .create_bucket()
+        .bucket("tlsb")
+        .send()
+        .await
+        .unwrap();
+    // A bucket policy that allows anonymous reads but denies anything not over TLS.
+    let policy = r#"{"Version":"2012-10-17","Statement":[
+      {"Effect":"Allow","Principal":"*","Action":"s3:GetObject","Resource":"arn:aws:s3:::tlsb/*"},
+      {"Effect":"Deny","Principal":"*","Action":"s3:*","Resource":["arn:aws:s3:::tlsb","arn:aws:s3:::tlsb/*"],
+       "Condition":{"Bool":{"aws:SecureTransport":"false"}}}]}"#;
+    plain
+        .sdk()
+        .put_bucket_policy()
+        .bucket("tlsb")
+        .policy(policy)
+        .send()
+        .await
+        .unwrap();
+    if let Some(server) = plain.server.take() {
+        server.shutdown().await;
+    }
     let data = plain.dir.path().to_path_buf();
     let tls = TestServer::start_with(move |c| {
         c.data_dir = data;
@@ -109,13 +133,6 @@ async fn presigned_uploads_and_secure_transport_over_tls() {
     })
     .await;
     let c = https_client(&ca);
-    plain
-        .sdk()
-        .create_bucket()
-        .bucket("tlsb")
-        .send()
-        .await
-        .unwrap();
 
     // Presigned PUT and GET over HTTPS.
     let put = https(tls.presign("PUT", "tlsb", "doc.txt", 300));
@@ -168,29 +185,7 @@ async fn presigned_uploads_and_secure_transport_over_tls() {
     let location = xml_field(&text, "Location").expect(&text);
     assert!(location.starts_with("https://"), "{location}");
 
-    // A bucket policy that allows anonymous reads but denies anything not over TLS.
-    let policy = r#"{"Version":"2012-10-17","Statement":[
-      {"Effect":"Allow","Principal":"*","Action":"s3:GetObject","Resource":"arn:aws:s3:::tlsb/*"},
-      {"Effect":"Deny","Principal":"*","Action":"s3:*","Resource":["arn:aws:s3:::tlsb","arn:aws:s3:::tlsb/*"],
-       "Condition":{"Bool":{"aws:SecureTransport":"false"}}}]}"#;
-    plain
-        .sdk()
-        .put_bucket_policy()
-        .bucket("tlsb")
-        .policy(policy)
-        .send()
-        .await
-        .unwrap();
-    let r = common::http()
-        .get(format!("{}/tlsb/doc.txt", plain.endpoint()))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 403);
-    assert_eq!(
-        xml_field(&r.text().await.unwrap(), "Code").as_deref(),
-        Some("AccessDenied")
-    );
+    // The policy lets anonymous readers in over TLS only.
     let r = c
         .get(format!("https://{}/tlsb/doc.txt", tls.host()))
         .send()
@@ -210,6 +205,17 @@ async fn presigned_uploads_and_secure_transport_over_tls() {
         "unknown CA must be refused"
     );
     tls.stop().await;
+    plain.restart(|_| {}).await;
+    let r = common::http()
+        .get(format!("{}/tlsb/doc.txt", plain.endpoint()))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 403);
+    assert_eq!(
+        xml_field(&r.text().await.unwrap(), "Code").as_deref(),
+        Some("AccessDenied")
+    );
     plain.stop().await;
 }
 

@@ -287,21 +287,34 @@ async fn upload_to_presigned_url_and_with_a_bundle() {
         ],
         &ts,
     ));
+    // Without --content-type, the type the URL pins (x-sluice-content-type) is sent.
     let etag = ok(&sluice(
+        &["upload", file.to_str().unwrap(), "--url", &url],
+        &ts,
+    ));
+    assert!(etag.starts_with('"'));
+    assert_eq!(read(&ts, "urls", "one.bin").await, bytes);
+    let head = ts
+        .sdk()
+        .head_object()
+        .bucket("urls")
+        .key("one.bin")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(head.content_type(), Some("video/mp4"));
+    // Another type than the signed one: the URL refuses the upload and the CLI says why.
+    let out = sluice(
         &[
             "upload",
             file.to_str().unwrap(),
             "--url",
             &url,
             "--content-type",
-            "video/mp4",
+            "video/webm",
         ],
         &ts,
-    ));
-    assert!(etag.starts_with('"'));
-    assert_eq!(read(&ts, "urls", "one.bin").await, bytes);
-    // Without the signed content type the URL refuses the upload and the CLI says why.
-    let out = sluice(&["upload", file.to_str().unwrap(), "--url", &url], &ts);
+    );
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("SignatureDoesNotMatch"));
 
@@ -309,7 +322,14 @@ async fn upload_to_presigned_url_and_with_a_bundle() {
         ("sized", vec!["--size", "11534337", "--part-size", "5MiB"]),
         ("counted", vec!["--parts", "2"]),
     ] {
-        let mut args = vec!["presign", "--multipart", "--expires-in", "10m"];
+        let mut args = vec![
+            "presign",
+            "--multipart",
+            "--expires-in",
+            "10m",
+            "--output",
+            "json",
+        ];
         args.extend(extra);
         let target = format!("s3://urls/{name}.bin");
         args.push(&target);
@@ -331,6 +351,65 @@ async fn upload_to_presigned_url_and_with_a_bundle() {
         assert!(etag.ends_with(&format!("-{n}\"")), "{etag}");
         assert_eq!(read(&ts, "urls", &format!("{name}.bin")).await, bytes);
     }
+    ts.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_bundle_for_another_size_is_refused_and_its_upload_aborted() {
+    let ts = TestServer::start().await;
+    ts.create_bucket("sized").await;
+    let dir = tempfile::tempdir().unwrap();
+    let bundle = ok(&sluice(
+        &[
+            "presign",
+            "--multipart",
+            "--size",
+            "11534337",
+            "--part-size",
+            "5MiB",
+            "--output",
+            "json",
+            "s3://sized/b.bin",
+        ],
+        &ts,
+    ));
+    let path = dir.path().join("bundle.json");
+    std::fs::write(&path, &bundle).unwrap();
+    let open = |ts: &TestServer| {
+        let s3 = ts.sdk();
+        async move {
+            let list = s3
+                .list_multipart_uploads()
+                .bucket("sized")
+                .send()
+                .await
+                .unwrap();
+            list.uploads().len()
+        }
+    };
+    assert_eq!(open(&ts).await, 1, "the mint API created the upload");
+    let file = dir.path().join("short.bin");
+    std::fs::write(&file, data(11 * MIB, 1)).unwrap();
+    let out = sluice(
+        &[
+            "upload",
+            file.to_str().unwrap(),
+            "--bundle",
+            path.to_str().unwrap(),
+        ],
+        &ts,
+    );
+    let err = String::from_utf8_lossy(&out.stderr);
+    println!("{err}");
+    assert!(!out.status.success());
+    assert!(
+        err.contains(&format!(
+            "the bundle was minted for 11534337 bytes but the file has {}",
+            11 * MIB
+        )) && err.contains("the upload was aborted"),
+        "{err}"
+    );
+    assert_eq!(open(&ts).await, 0, "the upload it cannot finish is aborted");
     ts.stop().await;
 }
 

@@ -6,6 +6,7 @@
 //! - [`open_embedded`]: both backends on one data directory, ready to serve.
 //! - [`IdentityStore`] / [`BucketAccessStore`]: users, keys, policies, bucket policies and
 //!   canned ACLs, [`BucketCorsStore`]: bucket CORS rules; [`open_embedded_access`] opens them on the same data directory.
+//! - [`DataDirLock`]: the `DATA/lock` flock that keeps a second process out of a data dir.
 //! - [`sweep_orphans`]: background garbage collection of unreferenced blobs.
 //! - [`fault`]: wrappers that fail chosen operations on command (tests only).
 //!
@@ -16,6 +17,7 @@
 
 mod blob;
 mod bucket_cors;
+mod dir_lock;
 mod error;
 pub mod fault;
 mod grants;
@@ -33,6 +35,7 @@ use std::sync::Arc;
 
 pub use blob::{BlobReader, BlobStore, BlobWriter};
 pub use bucket_cors::BucketCorsStore;
+pub use dir_lock::{DataDirLock, DataDirLockError, LOCK_FILE_NAME};
 pub use error::StoreError;
 pub use grants::{GrantFilter, GrantRecord, GrantStore, GrantUse, Reservation};
 pub use identity::{
@@ -53,7 +56,8 @@ pub use tiered_blob::{TieredBlobStore, DEFAULT_INLINE_MAX, INLINE_MAX_LIMIT};
 /// Opens the embedded backends on `data_dir` (created if needed): `meta.sqlite` with pending
 /// migrations applied, and the blob directories with `tmp/` emptied; blobs up to
 /// [`DEFAULT_INLINE_MAX`] bytes live in the database. Cost does not grow with the number of
-/// objects; the orphan sweep is left to the caller's background task.
+/// objects; the orphan sweep is left to the caller's background task. Hold the dir's
+/// [`DataDirLock`] first: emptying `tmp/` under another live process deletes its uploads.
 pub async fn open_embedded(
     data_dir: &Path,
 ) -> Result<(Arc<dyn MetaStore>, Arc<dyn BlobStore>), StoreError> {

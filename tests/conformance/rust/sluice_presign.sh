@@ -46,7 +46,7 @@ presign_mpu() {
   # the bundle comes from the server's mint API (POST /_sluice/v1/presign), which creates the upload
   gen $((5 * 1048576 + 1048579)) mpu "$W/mpu.bin"
   "$SLUICE_BIN" presign --multipart --size $((5 * 1048576 + 1048579)) --part-size 5MiB --expires-in 10m \
-    --endpoint "$SLUICE_ENDPOINT" "s3://$B/cli/presigned-mpu.bin" >"$W/bundle.json" || { echo "presign --multipart failed"; return 1; }
+    --output json --endpoint "$SLUICE_ENDPOINT" "s3://$B/cli/presigned-mpu.bin" >"$W/bundle.json" || { echo "presign --multipart failed"; return 1; }
   python3 - "$W/bundle.json" "$W/mpu.bin" <<'PY' || return 1
 import json, sys, urllib.request
 bundle, data = json.load(open(sys.argv[1])), open(sys.argv[2], "rb").read()

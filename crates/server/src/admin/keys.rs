@@ -104,13 +104,22 @@ pub async fn list(
     let items: Vec<Value> = keys
         .iter()
         .map(|k| {
+            let expired = k.expires_ms.is_some_and(|t| t <= now);
+            // Requests with a disabled or expired key answer InvalidAccessKeyId, as AWS does;
+            // `status` says which it is.
+            let status = match (k.enabled, expired) {
+                (false, _) => "disabled",
+                (true, true) => "expired",
+                (true, false) => "active",
+            };
             json!({
                 "access_key_id": k.access_key_id,
                 "user": k.user,
+                "status": status,
                 "enabled": k.enabled,
                 "created_at": iso(k.created_ms),
                 "expires_at": k.expires_ms.map(iso),
-                "expired": k.expires_ms.is_some_and(|t| t <= now),
+                "expired": expired,
             })
         })
         .collect();

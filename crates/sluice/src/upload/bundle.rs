@@ -19,6 +19,8 @@ pub struct Bundle {
     pub parts: Vec<BundlePart>,
     /// URL completing the upload.
     pub complete_url: String,
+    /// URL aborting the upload.
+    pub abort_url: Option<String>,
 }
 
 /// One part of a bundle.
@@ -73,8 +75,24 @@ pub async fn upload_bundle(
         .with_context(|| format!("reading {}", bundle_path.display()))?;
     let bundle: Bundle = serde_json::from_str(&text)
         .with_context(|| format!("{} is not a multipart bundle", bundle_path.display()))?;
-    let ranges = ranges(&bundle, size)?;
     let http = reqwest::Client::builder().build()?;
+    let ranges = match ranges(&bundle, size) {
+        Ok(r) => r,
+        // Nothing was sent and this upload can never complete with this file: abort it rather
+        // than leave it open (with its bundle) on the server.
+        Err(e) => {
+            let aborted = match &bundle.abort_url {
+                Some(url) => abort(&http, url).await,
+                None => Err(anyhow!("the bundle has no abort_url")),
+            };
+            return Err(match aborted {
+                Ok(()) => anyhow!("{e:#}; no part was sent and the upload was aborted"),
+                Err(abort_err) => anyhow!(
+                    "{e:#}; no part was sent, but aborting the upload failed: {abort_err:#}"
+                ),
+            });
+        }
+    };
     let file = Arc::new(
         std::fs::File::open(file_path)
             .with_context(|| format!("opening {}", file_path.display()))?,
@@ -147,4 +165,17 @@ pub async fn upload_bundle(
         bail!("completing the upload: {}", describe_error(status, &text));
     }
     xml_text(&text, "ETag").ok_or_else(|| anyhow!("the complete URL answered without an ETag"))
+}
+
+/// Aborts the bundle's upload with its abort URL.
+async fn abort(http: &reqwest::Client, url: &str) -> Result<()> {
+    let resp = http.delete(url).send().await?;
+    let status = resp.status().as_u16();
+    if resp.status().is_success() {
+        return Ok(());
+    }
+    bail!(
+        "{}",
+        describe_error(status, &resp.text().await.unwrap_or_default())
+    )
 }

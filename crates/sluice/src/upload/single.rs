@@ -94,18 +94,32 @@ pub fn file_body(path: &Path, bar: indicatif::ProgressBar) -> Result<reqwest::Bo
     Ok(reqwest::Body::wrap_stream(stream.boxed()))
 }
 
-/// PUT of a file to a presigned URL (no credentials), streamed.
+/// The content type a URL pins with its signed `x-sluice-content-type` parameter.
+pub fn pinned_content_type(url: &str) -> Option<String> {
+    let url = url::Url::parse(url).ok()?;
+    url.query_pairs()
+        .find(|(k, _)| k == sluice_server::url_constraints::CONTENT_TYPE)
+        .map(|(_, v)| v.into_owned())
+}
+
+/// PUT of a file to a presigned URL (no credentials), streamed. Without `--content-type`, the
+/// type the URL pins (`x-sluice-content-type`) is sent.
 pub async fn put_to_url(path: &Path, size: u64, url: &str, opts: &Options) -> Result<String> {
     let http = reqwest::Client::builder().build()?;
+    let content_type = opts
+        .content_type
+        .clone()
+        .or_else(|| pinned_content_type(url));
     let etag = with_retries(opts.retries, |_| {
         let http = http.clone();
+        let content_type = content_type.clone();
         async move {
             let bar = byte_bar(size, opts.quiet);
             let mut req = http
                 .put(url)
                 .header("content-length", size)
                 .body(file_body(path, bar.clone())?);
-            if let Some(t) = &opts.content_type {
+            if let Some(t) = &content_type {
                 req = req.header("content-type", t);
             }
             let resp = req
