@@ -476,3 +476,62 @@ async fn configuration_calls_for_missing_features_answer_not_implemented() {
     }
     ts.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn post_form_fields_asking_for_missing_features_are_refused() {
+    use common::post_form::{error_of, object, post, signed_form, start, BUCKET};
+    use serde_json::{json, Map, Value};
+    let ts = start().await;
+    let tagging = "<Tagging><TagSet><Tag><Key>k</Key><Value>v</Value></Tag></TagSet></Tagging>";
+    let cases = [
+        ("x-amz-storage-class", "GLACIER", "NotImplemented", 501),
+        ("x-amz-storage-class", "NOPE", "InvalidStorageClass", 400),
+        (
+            "x-amz-server-side-encryption",
+            "aws:kms",
+            "NotImplemented",
+            501,
+        ),
+        ("tagging", tagging, "NotImplemented", 501),
+        (
+            "x-amz-website-redirect-location",
+            "/x",
+            "NotImplemented",
+            501,
+        ),
+        (
+            "x-amz-object-lock-mode",
+            "COMPLIANCE",
+            "InvalidRequest",
+            400,
+        ),
+    ];
+    let form_with = |field: &str, value: &str| {
+        let mut cond = Map::new();
+        cond.insert(field.to_string(), Value::from(value));
+        signed_form(
+            vec![
+                json!({"bucket": BUCKET}),
+                json!(["eq", "$key", "form-key"]),
+                Value::Object(cond),
+            ],
+            &[("key", "form-key"), (field, value)],
+            None,
+        )
+        .file("a.txt", b"form bytes")
+    };
+    for (field, value, code, status) in cases {
+        let (got_status, got_code, message) =
+            error_of(post(&ts, &form_with(field, value)).await).await;
+        assert_eq!(
+            (got_status, got_code.as_str()),
+            (status, code),
+            "{field}: {message}"
+        );
+        assert!(object(&ts, "form-key").await.is_none(), "{field}: stored");
+    }
+    let ok = post(&ts, &form_with("x-amz-storage-class", "STANDARD")).await;
+    assert!(ok.status().is_success(), "STANDARD: {}", ok.status());
+    assert!(object(&ts, "form-key").await.is_some());
+    ts.stop().await;
+}

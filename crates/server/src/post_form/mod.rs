@@ -122,6 +122,7 @@ pub async fn post_object(
         remote,
     };
     require_endpoint_allowed(&authz).await?;
+    refuse_unsupported_fields(&endpoint, &fields.values)?;
     let canned_acl = crate::ops::acl::requested_acl(&authz).await?;
     let ctx = RequestCtx {
         state,
@@ -200,6 +201,30 @@ async fn stream_file(
 
 /// A request head carrying the form's object headers (`Content-Type`, `x-amz-meta-*`, the
 /// canned `acl` as `x-amz-acl`, ...), so PutObject's header readers and ACL checks apply.
+/// Form fields that ask for what Sluice lacks (storage classes, SSE-KMS / SSE-C, tagging, object lock,
+/// website redirects) are refused as the same headers of a PutObject are.
+fn refuse_unsupported_fields(
+    endpoint: &Endpoint,
+    fields: &[(String, String)],
+) -> Result<(), S3Error> {
+    let named: Vec<(String, &str)> = fields
+        .iter()
+        .map(|(name, value)| {
+            let lower = name.to_ascii_lowercase();
+            let name = if lower == "tagging" {
+                "x-amz-tagging".to_string()
+            } else {
+                lower
+            };
+            (name, value.as_str())
+        })
+        .collect();
+    sluice_s3::unsupported_headers::refuse_unsupported_headers(
+        endpoint,
+        named.iter().map(|(n, v)| (n.as_str(), *v)),
+    )
+}
+
 fn object_request_parts(parts: &Parts, fields: &[(String, String)]) -> Result<Parts, S3Error> {
     let mut b = http::Request::builder()
         .method(http::Method::PUT)
