@@ -59,6 +59,26 @@ pub async fn admit(
     reserve(state, id, source_ip).await.map(Some)
 }
 
+/// Admits a retried CompleteMultipartUpload of an upload that already completed through grant `id`:
+/// the use was spent by the completion that succeeded, so a used-up grant is still let through
+/// (the handler answers as the first completion did, and creates nothing). A revoked grant is not.
+pub async fn admit_completion_retry(
+    state: &AppState,
+    id: &str,
+    access_key_id: &str,
+) -> Result<(), S3Error> {
+    match state.access.get_grant(id).await.map_err(internal)? {
+        Some(g) if g.access_key_id == access_key_id => {
+            if g.revoked_ms.is_some() {
+                Err(denied(REVOKED))
+            } else {
+                Ok(())
+            }
+        }
+        _ => Err(denied("This presigned URL's grant does not exist")),
+    }
+}
+
 /// Reserves one use of grant `id` (one SQL transaction, so concurrent requests can never
 /// overspend). Refused: 403 AccessDenied.
 async fn reserve(

@@ -287,7 +287,14 @@ async fn serve_request(
                     | Endpoint::ListParts { .. }
                     | Endpoint::AbortMultipartUpload { .. }
             );
-            match crate::grant_use::admit(state, id, &log.access_key, remote.ip(), spends).await {
+            let admitted = if is_recent_completion(state, endpoint).await? {
+                crate::grant_use::admit_completion_retry(state, id, &log.access_key)
+                    .await
+                    .map(|()| None)
+            } else {
+                crate::grant_use::admit(state, id, &log.access_key, remote.ip(), spends).await
+            };
+            match admitted {
                 Ok(g) => g,
                 Err(e) => {
                     log.presigned_outcome = Some(presigned_failure(&e));
@@ -332,6 +339,26 @@ async fn serve_request(
         g.finish(body.received(), status).await;
     }
     result
+}
+
+/// Whether `endpoint` completes an upload that already completed (to the same bucket and key) recently
+/// enough to be answered again: a retried completion, which spends no grant use.
+async fn is_recent_completion(state: &AppState, endpoint: &Endpoint) -> Result<bool, S3Error> {
+    let Endpoint::CompleteMultipartUpload {
+        bucket,
+        key,
+        upload_id,
+    } = endpoint
+    else {
+        return Ok(false);
+    };
+    let record = state
+        .meta
+        .completed_upload(upload_id)
+        .await
+        .map_err(crate::ops::buckets::store_err)?;
+    let cutoff = state.clock.now_ms() - crate::ops::multipart::complete::COMPLETED_RETENTION_MS;
+    Ok(record.is_some_and(|r| &r.bucket == bucket && &r.key == key && r.completed_ms >= cutoff))
 }
 
 /// Largest body of a `/_sluice/` request signed without `x-amz-content-sha256`, read whole to hash it.

@@ -196,8 +196,19 @@ async fn bundle_grant_is_revocable_and_spent_by_completion() {
     assert!(body.contains("revoked"), "{body}");
 
     let (_, e2) = put_part(part_url(&a, 1), vec![2; 1024]).await;
-    let (st, body) = complete(a["complete_url"].as_str().unwrap(), &[(1, e1), (2, e2)]).await;
+    let parts = [(1, e1), (2, e2)];
+    let (st, body) = complete(a["complete_url"].as_str().unwrap(), &parts).await;
     assert_eq!(st, 200, "{body}");
+    let (_, g) = api(&ts, "GET", &format!("/_sluice/v1/grants/{id_a}")).await;
+    assert_eq!(g["uses"], 1, "{g}");
+    // A retried completion (the first answer was lost) answers as the first did, spending nothing;
+    // another part list for the completed upload is still NoSuchUpload.
+    let (st, retry) = complete(a["complete_url"].as_str().unwrap(), &parts).await;
+    assert_eq!(st, 200, "{retry}");
+    assert_eq!(xml_field(&retry, "ETag"), xml_field(&body, "ETag"));
+    let (st, other) = complete(a["complete_url"].as_str().unwrap(), &parts[..1]).await;
+    assert_eq!(st, 404, "{other}");
+    assert_eq!(xml_field(&other, "Code").as_deref(), Some("NoSuchUpload"));
     let (_, g) = api(&ts, "GET", &format!("/_sluice/v1/grants/{id_a}")).await;
     assert_eq!(g["uses"], 1, "{g}");
     // Spent: the bundle's remaining URLs are refused.
