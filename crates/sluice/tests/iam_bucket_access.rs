@@ -375,3 +375,72 @@ async fn acl_variants_permissions_and_bucket_acls() {
     assert!(r.text().await.unwrap().contains("InvalidArgument"));
     ts.stop().await;
 }
+
+/// `aws s3 cp --acl public-read` of a large file: the ACL comes with CreateMultipartUpload and
+/// applies to the object the upload completes (it was silently dropped before).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_multipart_upload_created_with_an_acl_gives_it_to_its_object() {
+    use aws_sdk_s3::types::{CompletedMultipartUpload, CompletedPart};
+    let ts = TestServer::start().await;
+    root_bucket(&ts, BUCKET).await;
+    let s3 = ts.sdk();
+    for (key, acl) in [
+        ("public-mpu.bin", Some(ObjectCannedAcl::PublicRead)),
+        ("private-mpu.bin", None),
+    ] {
+        let mut create = s3.create_multipart_upload().bucket(BUCKET).key(key);
+        if let Some(acl) = acl.clone() {
+            create = create.acl(acl);
+        }
+        let up = create.send().await.unwrap();
+        let id = up.upload_id().unwrap();
+        let part = s3
+            .upload_part()
+            .bucket(BUCKET)
+            .key(key)
+            .upload_id(id)
+            .part_number(1)
+            .body(b"multipart body".to_vec().into())
+            .send()
+            .await
+            .unwrap();
+        // Nothing is readable before the completion.
+        assert_eq!(get_url(&anon_url(&ts, key)).await.0, 403);
+        s3.complete_multipart_upload()
+            .bucket(BUCKET)
+            .key(key)
+            .upload_id(id)
+            .multipart_upload(
+                CompletedMultipartUpload::builder()
+                    .parts(
+                        CompletedPart::builder()
+                            .part_number(1)
+                            .e_tag(part.e_tag().unwrap())
+                            .build(),
+                    )
+                    .build(),
+            )
+            .send()
+            .await
+            .unwrap();
+        let expected = if acl.is_some() {
+            (200, "multipart body".to_string())
+        } else {
+            (403, String::new())
+        };
+        let got = get_url(&anon_url(&ts, key)).await;
+        assert_eq!(got.0, expected.0, "{key}");
+        if acl.is_some() {
+            assert_eq!(got, expected);
+            let grants = s3
+                .get_object_acl()
+                .bucket(BUCKET)
+                .key(key)
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(grants.grants().len(), 2, "{key}");
+        }
+    }
+    ts.stop().await;
+}

@@ -23,6 +23,8 @@ pub struct UploadMeta {
     pub checksum_algorithm: Option<String>,
     /// Checksum type declared at creation (`COMPOSITE` or `FULL_OBJECT`), if any.
     pub checksum_type: Option<String>,
+    /// Canned ACL (`x-amz-acl` at creation) the completed object gets, when not private.
+    pub acl: Option<String>,
 }
 
 /// One uploaded part of an open upload.

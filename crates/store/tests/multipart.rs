@@ -18,6 +18,7 @@ fn upload(id: &str, bucket: &str, key: &str, created_ms: i64) -> UploadMeta {
         user_metadata: vec![("b".into(), "2".into()), ("a".into(), "1".into())],
         checksum_algorithm: Some("CRC32".into()),
         checksum_type: None,
+        acl: None,
     }
 }
 

@@ -36,7 +36,9 @@ pub fn canned_acl_header(parts: &Parts) -> Result<Option<CannedAcl>, S3Error> {
 pub async fn requested_acl(input: &AuthzInput<'_>) -> Result<Option<CannedAcl>, S3Error> {
     let acl_action = match input.endpoint.unwrap_or(&Endpoint::ListBuckets) {
         Endpoint::CreateBucket { .. } => "s3:PutBucketAcl",
-        Endpoint::PutObject { .. } | Endpoint::CopyObject { .. } => "s3:PutObjectAcl",
+        Endpoint::PutObject { .. }
+        | Endpoint::CopyObject { .. }
+        | Endpoint::CreateMultipartUpload { .. } => "s3:PutObjectAcl",
         _ => return Ok(None),
     };
     let acl = canned_acl_header(input.parts)?;
@@ -46,7 +48,8 @@ pub async fn requested_acl(input: &AuthzInput<'_>) -> Result<Option<CannedAcl>, 
     Ok(acl)
 }
 
-/// After a successful CreateBucket/PutObject/CopyObject: stores the requested ACL.
+/// After a successful CreateBucket/PutObject/CopyObject: stores the requested ACL. (The ACL of a
+/// CreateMultipartUpload is kept with the upload and stored when it completes.)
 pub async fn apply_requested_acl(
     ctx: &RequestCtx<'_>,
     endpoint: &Endpoint,

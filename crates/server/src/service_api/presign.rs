@@ -386,7 +386,7 @@ pub async fn mint_urls(
         content_type: req.content_type.clone(),
         ..Default::default()
     };
-    let upload = create_upload(ctx, &req.bucket, &req.key, headers, Vec::new(), None).await?;
+    let upload = create_upload(ctx, &req.bucket, &req.key, headers, Vec::new(), None, None).await?;
     let id = upload.upload_id.clone();
     // One grant covers the whole bundle: any of its URLs dies when it is revoked, and a
     // successful CompleteMultipartUpload spends a use (see `grant_use`).

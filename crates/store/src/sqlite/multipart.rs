@@ -22,8 +22,11 @@ pub(super) const COMPLETED_MIGRATION: &str = r#"
     CREATE INDEX completed_uploads_by_bucket ON completed_uploads(bucket);
 "#;
 
+/// Schema migration 9: the canned ACL an upload's object gets when it completes.
+pub(super) const UPLOAD_ACL_MIGRATION: &str = "ALTER TABLE multipart_uploads ADD COLUMN acl TEXT;";
+
 const UPLOAD_COLUMNS: &str = "upload_id, bucket, key, created_ms, initiator, headers, \
-                              user_metadata, checksum_algorithm, checksum_type";
+                              user_metadata, checksum_algorithm, checksum_type, acl";
 const PART_COLUMNS: &str = "upload_id, part_number, size, etag, blob, checksums, last_modified_ms";
 
 fn json<T: serde::Serialize>(v: &T) -> Result<String, StoreError> {
@@ -46,6 +49,7 @@ fn row_to_upload(r: &Row<'_>) -> Result<UploadMeta, StoreError> {
         user_metadata: unjson(&r.get::<_, String>(6)?, "user_metadata")?,
         checksum_algorithm: r.get(7)?,
         checksum_type: r.get(8)?,
+        acl: r.get(9)?,
     })
 }
 
@@ -68,7 +72,7 @@ pub(super) fn create(conn: &mut Connection, u: &UploadMeta) -> Result<(), StoreE
         return Err(StoreError::NoSuchBucket);
     }
     tx.prepare_cached(&format!(
-        "INSERT INTO multipart_uploads ({UPLOAD_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)"
+        "INSERT INTO multipart_uploads ({UPLOAD_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)"
     ))?
     .execute(params![
         u.upload_id,
@@ -80,6 +84,7 @@ pub(super) fn create(conn: &mut Connection, u: &UploadMeta) -> Result<(), StoreE
         json(&u.user_metadata)?,
         u.checksum_algorithm,
         u.checksum_type,
+        u.acl,
     ])?;
     tx.commit()?;
     Ok(())

@@ -82,6 +82,8 @@ const MIGRATIONS: &[&str] = &[
     super::small_blobs::MIGRATION,
     // 8: completed multipart uploads, kept for retried completions (sqlite/multipart.rs).
     super::multipart::COMPLETED_MIGRATION,
+    // 9: the canned ACL of an upload's object (sqlite/multipart.rs).
+    super::multipart::UPLOAD_ACL_MIGRATION,
 ];
 
 /// The schema version this build writes.

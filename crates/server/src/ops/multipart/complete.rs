@@ -181,6 +181,13 @@ pub async fn complete_multipart_upload(
         free_object_blobs(ctx, old).await;
     }
     free_blobs(ctx, &done.unused_part_blobs).await;
+    if let Some(acl) = &upload.acl {
+        ctx.state
+            .access
+            .put_object_acl(bucket, key, Some(acl))
+            .await
+            .map_err(store_err)?;
+    }
     Ok(complete_answer(ctx, bucket, key, etag, echo))
 }
 

@@ -11,6 +11,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use http::Response;
 use rand::RngCore;
+use sluice_iam::CannedAcl;
 use sluice_s3::xml::initiate_result_xml;
 use sluice_s3::S3Error;
 use sluice_store::{StoreError, UploadMeta};
@@ -36,6 +37,7 @@ pub async fn create_upload(
     headers: sluice_store::StandardHeaders,
     metadata: Vec<(String, String)>,
     checksum: Option<(ChecksumAlgorithm, ChecksumType)>,
+    acl: Option<CannedAcl>,
 ) -> Result<UploadMeta, S3Error> {
     require_bucket(ctx, bucket).await?;
     let upload = UploadMeta {
@@ -52,6 +54,9 @@ pub async fn create_upload(
         user_metadata: metadata,
         checksum_algorithm: checksum.map(|(a, _)| a.name().to_string()),
         checksum_type: checksum.map(|(_, t)| t.name().to_string()),
+        acl: acl
+            .filter(|a| *a != CannedAcl::Private)
+            .map(|a| a.as_str().to_string()),
     };
     ctx.state
         .meta
@@ -110,6 +115,8 @@ pub async fn create_multipart_upload(
         standard_headers(ctx.parts),
         user_metadata(ctx.parts)?,
         checksum,
+        // Checked against s3:PutObjectAcl before the handler ran (`acl::requested_acl`).
+        crate::ops::acl::canned_acl_header(ctx.parts)?,
     )
     .await?;
     let mut r = response::xml(initiate_result_xml(bucket, key, &upload.upload_id));
