@@ -7,24 +7,8 @@ use common::process::ServerProcess;
 use std::process::Command;
 use std::time::Duration;
 
-const ROOT_ENV: [(&str, &str); 2] = [
-    ("SLUICE_ROOT_ACCESS_KEY", common::ACCESS_KEY),
-    ("SLUICE_ROOT_SECRET_KEY", common::SECRET_KEY),
-];
-
-fn sdk(addr: std::net::SocketAddr, ak: &str, sk: &str) -> aws_sdk_s3::Client {
-    use aws_sdk_s3::config::{BehaviorVersion, Region};
-    let conf = aws_sdk_s3::Config::builder()
-        .behavior_version(BehaviorVersion::latest())
-        .region(Region::new(common::REGION))
-        .endpoint_url(format!("http://{addr}"))
-        .force_path_style(true)
-        .credentials_provider(aws_credential_types::Credentials::new(
-            ak, sk, None, None, "t",
-        ))
-        .build();
-    aws_sdk_s3::Client::from_conf(conf)
-}
+use common::process::ROOT_ENV;
+use common::sdk_at as sdk;
 
 /// `sluice admin ARGS` as root; the JSON it prints.
 fn admin(addr: std::net::SocketAddr, args: &[&str]) -> serde_json::Value {

@@ -134,14 +134,7 @@ impl TestServer {
     }
 
     pub fn sdk_with(&self, ak: &str, sk: &str) -> aws_sdk_s3::Client {
-        let conf = aws_sdk_s3::Config::builder()
-            .behavior_version(BehaviorVersion::latest())
-            .region(Region::new(REGION))
-            .endpoint_url(self.endpoint())
-            .force_path_style(true)
-            .credentials_provider(SdkCredentials::new(ak, sk, None, None, "test"))
-            .build();
-        aws_sdk_s3::Client::from_conf(conf)
+        sdk_at(self.addr, ak, sk)
     }
 
     /// A presigned URL minted with the project's sigv4 crate.
@@ -192,6 +185,18 @@ impl TestServer {
             s.shutdown().await;
         }
     }
+}
+
+/// The official AWS SDK for Rust against a server at `addr` (in-process or a spawned binary), path-style.
+pub fn sdk_at(addr: std::net::SocketAddr, ak: &str, sk: &str) -> aws_sdk_s3::Client {
+    let conf = aws_sdk_s3::Config::builder()
+        .behavior_version(BehaviorVersion::latest())
+        .region(Region::new(REGION))
+        .endpoint_url(format!("http://{addr}"))
+        .force_path_style(true)
+        .credentials_provider(SdkCredentials::new(ak, sk, None, None, "test"))
+        .build();
+    aws_sdk_s3::Client::from_conf(conf)
 }
 
 pub fn creds() -> Credentials {

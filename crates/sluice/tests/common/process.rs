@@ -5,6 +5,12 @@ use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+/// Root credentials for a spawned `sluice serve`, as environment variables.
+pub const ROOT_ENV: [(&str, &str); 2] = [
+    ("SLUICE_ROOT_ACCESS_KEY", super::ACCESS_KEY),
+    ("SLUICE_ROOT_SECRET_KEY", super::SECRET_KEY),
+];
+
 /// A `sluice serve` child process.
 pub struct ServerProcess {
     pub child: Child,
