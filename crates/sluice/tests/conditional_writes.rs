@@ -24,7 +24,11 @@ fn md5_hex(b: &[u8]) -> String {
 /// A body unique to writer `i` of round `round`, `size` bytes long: rounds alternate between
 /// small bodies (stored inline in the metadata database) and larger ones (blob files).
 fn body_of(round: usize, i: usize) -> Vec<u8> {
-    let size = if round % 2 == 0 { 1024 } else { 100 * 1024 };
+    let size = if round.is_multiple_of(2) {
+        1024
+    } else {
+        100 * 1024
+    };
     format!("round {round} writer {i};")
         .into_bytes()
         .into_iter()
