@@ -65,6 +65,13 @@ pub enum StoreError {
     /// The object does not exist.
     #[error("the object does not exist")]
     NoSuchKey,
+    /// A conditional write's precondition did not hold when the write ran; nothing was
+    /// written. `condition` names the header that failed (`If-None-Match` or `If-Match`).
+    #[error("at least one of the pre-conditions you specified did not hold ({condition})")]
+    PreconditionFailed {
+        /// The failing condition's header name.
+        condition: &'static str,
+    },
 }
 
 impl StoreError {

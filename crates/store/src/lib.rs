@@ -43,7 +43,7 @@ pub use identity::{
     UserRecord,
 };
 pub use local_blob::{LocalBlobStore, BLOBS_DIR, TMP_DIR};
-pub use meta::{BucketUsage, ListPage, ListQuery, MetaStore};
+pub use meta::{etag_matches, BucketUsage, ListPage, ListQuery, MetaStore, WritePrecondition};
 pub use model::{BlobRef, BucketMeta, Checksums, ObjectMeta, PartInfo, StandardHeaders};
 pub use multipart_model::{
     CompletedUpload, CompletedUploadRecord, PartRecord, UploadMeta, UploadPage,

@@ -56,8 +56,33 @@ pub trait MetaStore: Send + Sync + 'static {
 
     /// Inserts or replaces an object in one transaction and returns the replaced row, whose
     /// blobs the caller must free. [`StoreError::NoSuchBucket`] if the bucket is gone.
-    /// `user_metadata` is stored sorted by name.
-    async fn put_object(&self, meta: &ObjectMeta) -> Result<Option<ObjectMeta>, StoreError>;
+    /// `user_metadata` is stored sorted by name. Unconditional: [`MetaStore::put_object_if`]
+    /// with [`WritePrecondition::NONE`].
+    async fn put_object(&self, meta: &ObjectMeta) -> Result<Option<ObjectMeta>, StoreError> {
+        self.put_object_if(meta, &WritePrecondition::NONE).await
+    }
+
+    /// [`MetaStore::put_object`] that happens only if `precondition` holds for the object now
+    /// stored under `meta`'s bucket and key (S3 conditional writes, `If-None-Match: *` /
+    /// `If-Match`).
+    ///
+    /// The precondition is evaluated **atomically with the write**: inside the same
+    /// transaction (savepoint) that replaces the row, on the writer connection, so no other
+    /// write to the key can come between the check and the write. Of any number of
+    /// concurrent writes that each require the key to be absent (or to hold ETag `E`), at
+    /// most one succeeds. A check made before calling this (to refuse early, before a body is
+    /// streamed) is only an optimisation; this one decides.
+    ///
+    /// When it does not hold nothing is written ([`WritePrecondition::check`]):
+    /// [`StoreError::PreconditionFailed`] (`If-None-Match: *` and the key holds an object, or
+    /// `If-Match` and the object's ETag differs) or [`StoreError::NoSuchKey`] (`If-Match` and
+    /// no object). A small blob staged for this write (see `TieredBlobStore`) is not stored
+    /// either; a blob file stays for the caller to free, as after any failed write.
+    async fn put_object_if(
+        &self,
+        meta: &ObjectMeta,
+        precondition: &WritePrecondition,
+    ) -> Result<Option<ObjectMeta>, StoreError>;
 
     /// Reads one object row.
     async fn get_object(&self, bucket: &str, key: &str) -> Result<Option<ObjectMeta>, StoreError>;
@@ -102,11 +127,33 @@ pub trait MetaStore: Send + Sync + 'static {
 
     /// Completes an upload: in one transaction the upload and its parts disappear, the
     /// object (whose `parts` manifest names the parts used) is written and a
-    /// [`CompletedUploadRecord`] of the completion is kept.
+    /// [`CompletedUploadRecord`] of the completion is kept. Unconditional:
+    /// [`MetaStore::complete_upload_if`] with [`WritePrecondition::NONE`].
     async fn complete_upload(
         &self,
         upload_id: &str,
         object: &ObjectMeta,
+    ) -> Result<CompletedUpload, StoreError> {
+        self.complete_upload_if(upload_id, object, &WritePrecondition::NONE)
+            .await
+    }
+
+    /// [`MetaStore::complete_upload`] that happens only if `precondition` holds for the object
+    /// now stored under `object`'s bucket and key (S3 conditional writes on
+    /// CompleteMultipartUpload).
+    ///
+    /// The precondition is evaluated **atomically with the completion**, inside its one
+    /// transaction, after the upload and its parts are found as expected
+    /// ([`StoreError::NoSuchUpload`] and [`StoreError::PartChanged`] come first): of
+    /// concurrent completions to one key that each require it to be absent, at most one
+    /// succeeds. When it does not hold ([`StoreError::PreconditionFailed`], or
+    /// [`StoreError::NoSuchKey`] for `If-Match` without an object) nothing changes: the
+    /// upload stays open with its parts, no object is written, nothing is recorded.
+    async fn complete_upload_if(
+        &self,
+        upload_id: &str,
+        object: &ObjectMeta,
+        precondition: &WritePrecondition,
     ) -> Result<CompletedUpload, StoreError>;
 
     /// The record of a completed upload, if it completed and was not pruned since.
@@ -149,4 +196,67 @@ pub struct BucketUsage {
     pub objects: u64,
     /// Sum of object sizes in bytes.
     pub bytes: u64,
+}
+
+/// The condition a conditional write ([`MetaStore::put_object_if`],
+/// [`MetaStore::complete_upload_if`]) puts on the object currently stored under its key:
+/// S3's `If-None-Match: *` and `If-Match: "<etag>"` on PutObject and CompleteMultipartUpload.
+/// Both may be given; each must hold.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct WritePrecondition {
+    /// `If-None-Match: *`: the key must hold no object.
+    pub if_none_match: bool,
+    /// `If-Match`: the key must hold an object whose ETag matches this header value (one or
+    /// more comma-separated entity tags, quoted or not, weak or not, or `*`; see
+    /// [`etag_matches`]).
+    pub if_match: Option<String>,
+}
+
+impl WritePrecondition {
+    /// No condition: the write replaces whatever is there.
+    pub const NONE: WritePrecondition = WritePrecondition {
+        if_none_match: false,
+        if_match: None,
+    };
+
+    /// True when there is nothing to check.
+    pub fn is_none(&self) -> bool {
+        !self.if_none_match && self.if_match.is_none()
+    }
+
+    /// Decides the precondition against `current`, the object stored under the key (`None`
+    /// when there is none). In S3's order: `If-None-Match: *` with an object is
+    /// [`StoreError::PreconditionFailed`] naming `If-None-Match`; `If-Match` without an object
+    /// is [`StoreError::NoSuchKey`] (S3 answers 404 NoSuchKey), with an object whose ETag does
+    /// not match it is [`StoreError::PreconditionFailed`] naming `If-Match`.
+    pub fn check(&self, current: Option<&ObjectMeta>) -> Result<(), StoreError> {
+        if self.if_none_match && current.is_some() {
+            return Err(StoreError::PreconditionFailed {
+                condition: "If-None-Match",
+            });
+        }
+        if let Some(want) = &self.if_match {
+            match current {
+                None => return Err(StoreError::NoSuchKey),
+                Some(m) if !etag_matches(want, &m.etag) => {
+                    return Err(StoreError::PreconditionFailed {
+                        condition: "If-Match",
+                    })
+                }
+                Some(_) => {}
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Whether an `If-Match` / `If-None-Match` header value matches an ETag (stored without
+/// quotes): a comma-separated list of entity tags, each quoted or not, weak (`W/`) or not, or
+/// `*`, which matches any.
+pub fn etag_matches(header_value: &str, etag: &str) -> bool {
+    header_value.split(',').any(|candidate| {
+        let c = candidate.trim();
+        let c = c.strip_prefix("W/").unwrap_or(c);
+        c == "*" || c.trim_matches('"') == etag
+    })
 }

@@ -5,14 +5,9 @@ use http::request::Parts;
 use sluice_s3::S3Error;
 use sluice_store::ObjectMeta;
 
-/// Whether an `If-Match` / `If-None-Match` value matches an ETag (lists, `*`, weak tags, quotes).
-pub fn etag_matches(header_value: &str, etag: &str) -> bool {
-    header_value.split(',').any(|candidate| {
-        let c = candidate.trim();
-        let c = c.strip_prefix("W/").unwrap_or(c);
-        c == "*" || c.trim_matches('"') == etag
-    })
-}
+/// Whether an `If-Match` / `If-None-Match` value matches an ETag (lists, `*`, weak tags,
+/// quotes): the store's rule, which conditional writes use too.
+pub use sluice_store::etag_matches;
 
 /// What the conditional headers decide for a read.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -17,7 +17,7 @@ use base64::Engine;
 use http::request::Parts;
 use http::Response;
 use sluice_s3::S3Error;
-use sluice_store::{BlobRef, BlobWriter, Checksums, ObjectMeta};
+use sluice_store::{BlobRef, BlobWriter, Checksums, ObjectMeta, StoreError, WritePrecondition};
 
 /// Largest single PUT S3 accepts (5 GiB).
 pub const MAX_PUT_SIZE: u64 = 5 * 1024 * 1024 * 1024;
@@ -301,7 +301,9 @@ pub async fn put_object(
     let headers = standard_headers(parts);
     let user_metadata = user_metadata(parts)?;
     require_bucket(ctx, bucket).await?;
-    check_write_conditions(ctx, bucket, key).await?;
+    let precondition = write_precondition(parts)?;
+    // Early, so a body that cannot be stored is not streamed; the write decides (atomically).
+    check_write_precondition(ctx, bucket, key, &precondition).await?;
     let stored = store_body(ctx, body, &plan, MAX_PUT_SIZE).await?;
     let meta = ObjectMeta {
         bucket: bucket.to_string(),
@@ -315,7 +317,7 @@ pub async fn put_object(
         blob: stored.blob.clone(),
         parts: None,
     };
-    commit_object(ctx, &meta).await?;
+    commit_object_if(ctx, &meta, &precondition).await?;
     let mut r = response::empty(200);
     response::set_header(&mut r, "etag", &format!("\"{}\"", stored.md5_hex));
     if let Some((alg, value)) = &stored.echo {
@@ -327,7 +329,18 @@ pub async fn put_object(
 /// Records an object whose blob is committed; frees the replaced object's blobs afterwards.
 /// If the metadata commit fails the new blob is removed again.
 pub async fn commit_object(ctx: &RequestCtx<'_>, meta: &ObjectMeta) -> Result<(), S3Error> {
-    match ctx.state.meta.put_object(meta).await {
+    commit_object_if(ctx, meta, &WritePrecondition::NONE).await
+}
+
+/// [`commit_object`] if `precondition` holds, decided atomically with the write. When it does
+/// not, the new blob is freed at once and the S3 error is returned
+/// ([`write_precondition_err`]).
+pub async fn commit_object_if(
+    ctx: &RequestCtx<'_>,
+    meta: &ObjectMeta,
+    precondition: &WritePrecondition,
+) -> Result<(), S3Error> {
+    match ctx.state.meta.put_object_if(meta, precondition).await {
         Ok(Some(old)) => {
             free_object_blobs(ctx, &old).await;
             Ok(())
@@ -336,10 +349,10 @@ pub async fn commit_object(ctx: &RequestCtx<'_>, meta: &ObjectMeta) -> Result<()
         Err(e) => {
             // An uncertain write may have recorded the object: its blob stays (the sweep
             // frees it if nothing references it).
-            if !matches!(e, sluice_store::StoreError::Uncertain(_)) {
+            if !matches!(e, StoreError::Uncertain(_)) {
                 let _ = ctx.state.blobs.delete(&meta.blob).await;
             }
-            Err(store_err(e))
+            Err(write_precondition_err(e, &meta.key))
         }
     }
 }
@@ -364,15 +377,31 @@ pub async fn free_object_blobs(ctx: &RequestCtx<'_>, old: &ObjectMeta) {
     }
 }
 
-/// Conditional writes: `If-None-Match: *` refuses to overwrite, `If-Match` requires the ETag.
-async fn check_write_conditions(
+/// The conditional-write headers of a PutObject or CompleteMultipartUpload:
+/// `If-None-Match: *` refuses to overwrite, `If-Match` requires the current ETag. Another
+/// `If-None-Match` value is answered `NotImplemented`.
+pub fn write_precondition(parts: &Parts) -> Result<WritePrecondition, S3Error> {
+    let if_none_match = match header(parts, "if-none-match") {
+        None => false,
+        Some(v) if v.trim() == "*" => true,
+        Some(_) => return Err(S3Error::not_implemented()),
+    };
+    Ok(WritePrecondition {
+        if_none_match,
+        if_match: header(parts, "if-match").map(str::to_string),
+    })
+}
+
+/// Checks `precondition` against the object stored now, before a body is streamed, to refuse
+/// early. Only an early answer: another write may come before this one, and the store
+/// decides again atomically with the write ([`sluice_store::MetaStore::put_object_if`]).
+pub async fn check_write_precondition(
     ctx: &RequestCtx<'_>,
     bucket: &str,
     key: &str,
+    precondition: &WritePrecondition,
 ) -> Result<(), S3Error> {
-    let if_none_match = header(ctx.parts, "if-none-match");
-    let if_match = header(ctx.parts, "if-match");
-    if if_none_match.is_none() && if_match.is_none() {
+    if precondition.is_none() {
         return Ok(());
     }
     let current = ctx
@@ -381,22 +410,17 @@ async fn check_write_conditions(
         .get_object(bucket, key)
         .await
         .map_err(store_err)?;
-    if let Some(v) = if_none_match {
-        if v.trim() != "*" {
-            return Err(S3Error::not_implemented());
-        }
-        if current.is_some() {
-            return Err(S3Error::precondition_failed("If-None-Match"));
-        }
+    precondition
+        .check(current.as_ref())
+        .map_err(|e| write_precondition_err(e, key))
+}
+
+/// The S3 error of a failed conditional write: 412 `PreconditionFailed`, or 404 `NoSuchKey`
+/// for `If-Match` without an object (as S3 answers); other store errors as [`store_err`].
+pub fn write_precondition_err(e: StoreError, key: &str) -> S3Error {
+    match e {
+        StoreError::PreconditionFailed { condition } => S3Error::precondition_failed(condition),
+        StoreError::NoSuchKey => S3Error::no_such_key(key),
+        other => store_err(other),
     }
-    if let Some(v) = if_match {
-        match current {
-            None => return Err(S3Error::no_such_key(key)),
-            Some(m) if !crate::ops::conditions::etag_matches(v, &m.etag) => {
-                return Err(S3Error::precondition_failed("If-Match"))
-            }
-            Some(_) => {}
-        }
-    }
-    Ok(())
 }

@@ -7,7 +7,7 @@ use async_trait::async_trait;
 
 use super::{FaultOp, FaultPlan};
 use crate::error::StoreError;
-use crate::meta::{BucketUsage, ListPage, ListQuery, MetaStore};
+use crate::meta::{BucketUsage, ListPage, ListQuery, MetaStore, WritePrecondition};
 use crate::model::{BlobRef, BucketMeta, ObjectMeta};
 use crate::multipart_model::{
     CompletedUpload, CompletedUploadRecord, PartRecord, UploadMeta, UploadPage,
@@ -50,9 +50,13 @@ impl MetaStore for FaultyMetaStore {
         self.inner.delete_bucket(name).await
     }
 
-    async fn put_object(&self, meta: &ObjectMeta) -> Result<Option<ObjectMeta>, StoreError> {
+    async fn put_object_if(
+        &self,
+        meta: &ObjectMeta,
+        precondition: &WritePrecondition,
+    ) -> Result<Option<ObjectMeta>, StoreError> {
         self.commit()?;
-        self.inner.put_object(meta).await
+        self.inner.put_object_if(meta, precondition).await
     }
 
     async fn get_object(&self, bucket: &str, key: &str) -> Result<Option<ObjectMeta>, StoreError> {
@@ -107,13 +111,16 @@ impl MetaStore for FaultyMetaStore {
         self.inner.list_parts(upload_id, after_part, max).await
     }
 
-    async fn complete_upload(
+    async fn complete_upload_if(
         &self,
         upload_id: &str,
         object: &ObjectMeta,
+        precondition: &WritePrecondition,
     ) -> Result<CompletedUpload, StoreError> {
         self.commit()?;
-        self.inner.complete_upload(upload_id, object).await
+        self.inner
+            .complete_upload_if(upload_id, object, precondition)
+            .await
     }
 
     async fn completed_upload(

@@ -29,7 +29,7 @@ use async_trait::async_trait;
 use rusqlite::{Connection, OpenFlags};
 
 use crate::error::{blocking, StoreError};
-use crate::meta::{BucketUsage, ListPage, ListQuery, MetaStore};
+use crate::meta::{BucketUsage, ListPage, ListQuery, MetaStore, WritePrecondition};
 use crate::model::{BlobRef, BucketMeta, ObjectMeta};
 use crate::multipart_model::{
     CompletedUpload, CompletedUploadRecord, PartRecord, UploadMeta, UploadPage,
@@ -272,12 +272,23 @@ impl MetaStore for SqliteMetaStore {
         result
     }
 
-    async fn put_object(&self, meta: &ObjectMeta) -> Result<Option<ObjectMeta>, StoreError> {
+    async fn put_object_if(
+        &self,
+        meta: &ObjectMeta,
+        precondition: &WritePrecondition,
+    ) -> Result<Option<ObjectMeta>, StoreError> {
         let mut meta = meta.clone();
         meta.user_metadata.sort();
+        let precondition = precondition.clone();
+        // The staged bytes are inserted in the same savepoint as the row: a failed
+        // precondition rolls both back, and the bytes, taken from the stage, are gone.
         let staged = self.inner.staged.take(&meta.blob);
-        self.write(move |c| with_staged_blob(c, &meta.blob, staged, |c| objects::put(c, &meta)))
-            .await
+        self.write(move |c| {
+            with_staged_blob(c, &meta.blob, staged, |c| {
+                objects::put(c, &meta, &precondition)
+            })
+        })
+        .await
     }
 
     async fn get_object(&self, bucket: &str, key: &str) -> Result<Option<ObjectMeta>, StoreError> {
@@ -345,15 +356,17 @@ impl MetaStore for SqliteMetaStore {
             .await
     }
 
-    async fn complete_upload(
+    async fn complete_upload_if(
         &self,
         upload_id: &str,
         object: &ObjectMeta,
+        precondition: &WritePrecondition,
     ) -> Result<CompletedUpload, StoreError> {
         let id = upload_id.to_owned();
         let mut object = object.clone();
         object.user_metadata.sort();
-        self.write(move |c| multipart::complete(c, &id, &object))
+        let precondition = precondition.clone();
+        self.write(move |c| multipart::complete(c, &id, &object, &precondition))
             .await
     }
 

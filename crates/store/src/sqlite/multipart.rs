@@ -4,6 +4,7 @@ use rusqlite::{params, Connection, OptionalExtension, Row};
 
 use super::{buckets, objects};
 use crate::error::StoreError;
+use crate::meta::WritePrecondition;
 use crate::model::{BlobRef, ObjectMeta};
 use crate::multipart_model::{
     CompletedUpload, CompletedUploadRecord, PartRecord, UploadMeta, UploadPage,
@@ -167,6 +168,7 @@ pub(super) fn complete(
     conn: &mut Connection,
     upload_id: &str,
     object: &ObjectMeta,
+    precondition: &WritePrecondition,
 ) -> Result<CompletedUpload, StoreError> {
     let tx = conn.savepoint()?;
     let Some(upload) = get(&tx, upload_id)? else {
@@ -190,7 +192,9 @@ pub(super) fn complete(
         .collect();
     tx.prepare_cached("DELETE FROM multipart_uploads WHERE upload_id = ?1")?
         .execute([upload_id])?;
-    let replaced = objects::put_in_tx(&tx, object)?;
+    // A failed precondition returns before the commit: the savepoint rolls back, the upload
+    // and its parts stay as they were.
+    let replaced = objects::put_in_tx(&tx, object, precondition)?;
     let record = CompletedUploadRecord {
         upload_id: upload_id.to_string(),
         bucket: object.bucket.clone(),

@@ -4,6 +4,7 @@ use rusqlite::{params, Connection, Row};
 
 use super::buckets;
 use crate::error::StoreError;
+use crate::meta::WritePrecondition;
 use crate::model::{BlobRef, ObjectMeta};
 
 /// Column list every object SELECT uses, in the order [`row_to_object`] decodes.
@@ -59,16 +60,27 @@ pub(super) fn get(
     }
 }
 
-/// Insert or replace in one IMMEDIATE transaction (one WAL fsync at commit).
-pub(super) fn put(conn: &mut Connection, m: &ObjectMeta) -> Result<Option<ObjectMeta>, StoreError> {
+/// Insert or replace in one savepoint, if `precondition` holds (checked inside it).
+pub(super) fn put(
+    conn: &mut Connection,
+    m: &ObjectMeta,
+    precondition: &WritePrecondition,
+) -> Result<Option<ObjectMeta>, StoreError> {
     let tx = conn.savepoint()?;
-    let old = put_in_tx(&tx, m)?;
+    let old = put_in_tx(&tx, m, precondition)?;
     tx.commit()?;
     Ok(old)
 }
 
-/// Insert or replace inside the caller's transaction; returns the replaced row.
-pub(super) fn put_in_tx(tx: &Connection, m: &ObjectMeta) -> Result<Option<ObjectMeta>, StoreError> {
+/// Insert or replace inside the caller's transaction; returns the replaced row. The
+/// precondition is decided here, on the writer connection inside the caller's transaction,
+/// against the row this write replaces: nothing can change that row in between. On failure
+/// nothing has been written (the caller rolls its savepoint back anyway).
+pub(super) fn put_in_tx(
+    tx: &Connection,
+    m: &ObjectMeta,
+    precondition: &WritePrecondition,
+) -> Result<Option<ObjectMeta>, StoreError> {
     let size = size_as_i64(m.size)?;
     let headers = to_json(&m.headers)?;
     let user_metadata = to_json(&m.user_metadata)?;
@@ -76,6 +88,9 @@ pub(super) fn put_in_tx(tx: &Connection, m: &ObjectMeta) -> Result<Option<Object
     let parts = m.parts.as_ref().map(to_json).transpose()?;
     if !buckets::exists(tx, &m.bucket)? {
         return Err(StoreError::NoSuchBucket);
+    }
+    if !precondition.is_none() {
+        precondition.check(get(tx, &m.bucket, &m.key)?.as_ref())?;
     }
     let old = remove_row(tx, &m.bucket, &m.key)?;
     tx.prepare_cached(

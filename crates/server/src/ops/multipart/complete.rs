@@ -6,7 +6,9 @@ use crate::checksum::ChecksumAlgorithm;
 use crate::headers::header;
 use crate::multipart_checksum::{combine, multipart_etag, ChecksumType};
 use crate::ops::buckets::store_err;
-use crate::ops::put_object::free_object_blobs;
+use crate::ops::put_object::{
+    check_write_precondition, free_object_blobs, write_precondition, write_precondition_err,
+};
 use crate::ops::RequestCtx;
 use crate::response::{self, set_header, ResponseBody};
 use crate::url_constraints::upload_size_range;
@@ -91,6 +93,8 @@ pub async fn complete_multipart_upload(
         }
         Err(e) => return Err(e),
     };
+    let precondition = write_precondition(ctx.parts)?;
+    check_write_precondition(ctx, bucket, key, &precondition).await?;
     let raw = body.read_to_end(MAX_COMPLETE_BODY).await?;
     let requested = parse_complete_request(&raw)?;
     let uploaded = ctx
@@ -163,7 +167,13 @@ pub async fn complete_multipart_upload(
         blob: manifest[0].blob.clone(),
         parts: Some(manifest),
     };
-    let done = ctx.state.meta.complete_upload(upload_id, &object).await;
+    // The precondition is decided again inside the completion's transaction: that answer
+    // stands. A failed one changes nothing; the upload stays open.
+    let done = ctx
+        .state
+        .meta
+        .complete_upload_if(upload_id, &object, &precondition)
+        .await;
     let done = match done {
         Ok(done) => done,
         // Completed meanwhile by a concurrent request (a retry racing the original).
@@ -175,7 +185,7 @@ pub async fn complete_multipart_upload(
         }
         Err(StoreError::PartChanged(n)) => return Err(S3Error::invalid_part(n)),
         Err(StoreError::NoSuchBucket) => return Err(S3Error::no_such_bucket(bucket)),
-        Err(other) => return Err(store_err(other)),
+        Err(other) => return Err(write_precondition_err(other, key)),
     };
     if let Some(old) = &done.replaced {
         free_object_blobs(ctx, old).await;
