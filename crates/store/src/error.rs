@@ -38,9 +38,16 @@ pub enum StoreError {
     /// File system failure.
     #[error("i/o error: {0}")]
     Io(#[from] std::io::Error),
-    /// SQLite failure.
-    #[error("sqlite error: {0}")]
-    Sqlite(#[from] rusqlite::Error),
+    /// The metadata backend failed: its driver's error as text, and whether the failure was
+    /// running out of space (the backend's own "disk full"). Not a domain outcome: answered as
+    /// `InternalError` (or 507-style "storage full" handling where `storage_full`).
+    #[error("metadata backend error: {message}")]
+    Backend {
+        /// The backend's error message.
+        message: String,
+        /// Whether the backend ran out of space.
+        storage_full: bool,
+    },
     /// Stored data that cannot be decoded (bad JSON, non-UTF-8 key, unknown schema version...).
     #[error("corrupt store: {0}")]
     Corrupt(String),
@@ -81,10 +88,21 @@ impl StoreError {
             StoreError::Io(e) => {
                 e.kind() == std::io::ErrorKind::StorageFull || e.raw_os_error() == Some(28)
             }
-            StoreError::Sqlite(rusqlite::Error::SqliteFailure(e, _)) => {
-                e.code == rusqlite::ErrorCode::DiskFull
-            }
+            StoreError::Backend { storage_full, .. } => *storage_full,
             _ => false,
+        }
+    }
+}
+
+impl From<rusqlite::Error> for StoreError {
+    fn from(e: rusqlite::Error) -> Self {
+        let storage_full = matches!(
+            &e,
+            rusqlite::Error::SqliteFailure(f, _) if f.code == rusqlite::ErrorCode::DiskFull
+        );
+        StoreError::Backend {
+            message: e.to_string(),
+            storage_full,
         }
     }
 }

@@ -204,9 +204,13 @@ fn run(conn: &Connection, sql: &str) -> rusqlite::Result<()> {
 /// A copy of a commit failure for each write in the batch (the error type is not `Clone`).
 fn copy_error(e: &StoreError) -> StoreError {
     match e {
-        StoreError::Sqlite(rusqlite::Error::SqliteFailure(code, msg)) => {
-            StoreError::Sqlite(rusqlite::Error::SqliteFailure(*code, msg.clone()))
-        }
+        StoreError::Backend {
+            message,
+            storage_full,
+        } => StoreError::Backend {
+            message: message.clone(),
+            storage_full: *storage_full,
+        },
         StoreError::Io(io) => StoreError::Io(std::io::Error::new(io.kind(), io.to_string())),
         StoreError::Uncertain(m) => StoreError::Uncertain(m.clone()),
         other => StoreError::Task(format!("metadata commit failed: {other}")),
