@@ -49,6 +49,10 @@ pub struct ServerConfig {
     pub tls_cert: Option<PathBuf>,
     /// PEM private key matching `tls_cert`.
     pub tls_key: Option<PathBuf>,
+    /// This server's name as the owner of grant reservations (default: the host name). With a
+    /// fresh id per process start it lets a restarted server reclaim at once the uses its
+    /// previous run reserved (see `grant_use.rs`); servers sharing a store need distinct ids.
+    pub node_id: String,
 }
 
 impl ServerConfig {
@@ -74,6 +78,17 @@ impl ServerConfig {
             cors_default: None,
             tls_cert: None,
             tls_key: None,
+            node_id: default_node_id(),
         }
     }
+}
+
+/// The host name (Linux: `/proc/sys/kernel/hostname`, else `$HOSTNAME`), or `"sluice"`.
+pub fn default_node_id() -> String {
+    std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .ok()
+        .or_else(|| std::env::var("HOSTNAME").ok())
+        .map(|h| h.trim().to_string())
+        .filter(|h| !h.is_empty())
+        .unwrap_or_else(|| "sluice".to_string())
 }
