@@ -53,6 +53,9 @@ pub struct ServerConfig {
     /// fresh id per process start it lets a restarted server reclaim at once the uses its
     /// previous run reserved (see `grant_use.rs`); servers sharing a store need distinct ids.
     pub node_id: String,
+    /// Shortest time a grant reservation holds its use without being renewed (the lease is
+    /// the larger of this and twice `body_idle_timeout`; see `grant_use.rs`). Default 10 minutes.
+    pub grant_reservation_lease: Duration,
 }
 
 impl ServerConfig {
@@ -79,6 +82,7 @@ impl ServerConfig {
             tls_cert: None,
             tls_key: None,
             node_id: default_node_id(),
+            grant_reservation_lease: Duration::from_secs(600),
         }
     }
 }

@@ -14,7 +14,8 @@
 //! - at the latest one lease after the last renewal: by the next reservation of that grant, or by
 //!   the hourly housekeeping, which then also deletes expired grants that were only kept by it.
 //!
-//! The lease is `max(10 minutes, 2 x body_idle_timeout)`: long enough that a late renewal
+//! The lease is `max(10 minutes, 2 x body_idle_timeout)` (the 10 minutes are
+//! `ServerConfig::grant_reservation_lease`): long enough that a late renewal
 //! (store busy, runtime starved) does not lose a live request's use, and longer than the idle
 //! timeout so that a stalled body is failed by it, and its use released normally, before its
 //! reservation could lapse.
@@ -25,12 +26,14 @@ use sluice_store::{AccessStore, GrantUse, Reservation, ReservationId, Reservatio
 use std::sync::Arc;
 use std::time::Duration;
 
-/// Shortest reservation lease.
-pub const MIN_RESERVATION_LEASE: Duration = Duration::from_secs(600);
-
-/// How long a reservation holds its use without renewal (see the module docs).
+/// How long a reservation holds its use without renewal (see the module docs): the larger of
+/// `grant_reservation_lease` (10 minutes by default) and twice the body idle timeout.
 pub fn reservation_lease(state: &AppState) -> Duration {
-    MIN_RESERVATION_LEASE.max(state.config.body_idle_timeout.saturating_mul(2))
+    state
+        .config
+        .grant_reservation_lease
+        .max(state.config.body_idle_timeout.saturating_mul(2))
+        .max(Duration::from_millis(100))
 }
 
 /// The owner of this process's reservations: `node` and a fresh random run id.

@@ -442,3 +442,40 @@ async fn reservations_another_node_left_lapse_at_their_deadline_and_free_their_e
     }
     server.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_upload_running_longer_than_the_lease_keeps_its_reservation() {
+    // Lease 800 ms (renewed every 200 ms); the body trickles for 3 s, within the idle timeout.
+    let ts = TestServer::start_with(|c| {
+        c.grant_reservation_lease = Duration::from_millis(800);
+        c.body_idle_timeout = Duration::from_millis(300);
+    })
+    .await;
+    ts.create_bucket("grantbkt").await;
+    let (id, url) = mint_single_use(ts.addr, "slow").await;
+    let mut slow = start_put(ts.addr, &url, 30, b"").await;
+    for i in 0..30 {
+        slow.write_all(b"s").await.unwrap();
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        if i == 20 {
+            // Two and a half leases in: the running upload still holds the only use.
+            let (status, body) = put_via(ts.addr, &url, b"x").await;
+            assert_eq!(status, 403, "{body}");
+            assert!(
+                body.contains("This presigned URL has been used up"),
+                "{body}"
+            );
+        }
+    }
+    let mut buf = Vec::new();
+    slow.read_to_end(&mut buf).await.unwrap();
+    let r = common::parse_response(&buf);
+    assert_eq!(r.status, 200, "{}", r.text());
+    let (_, g) = grant_at(ts.addr, &id).await;
+    assert_eq!(
+        (g["uses"].clone(), g["in_flight"].clone()),
+        (json!(1), json!(0)),
+        "{g}"
+    );
+    ts.stop().await;
+}
