@@ -824,6 +824,23 @@ async fn a_share_links_upload_count_survives_a_restart_and_concurrent_uses() {
     let console = ts.server.as_ref().unwrap().console_addr.unwrap();
     let (status, v) = share_upload(&format!("http://{console}/s/{token}"), "late.txt", b"x").await;
     assert_eq!(status, 410, "{v}");
+
+    // The grant behind a limited link is on the grants page; revoking it stops the link.
+    let mut c = Console::logged_in(&ts, ACCESS_KEY, SECRET_KEY).await;
+    let other = share_link(&mut c, "kept-b", "other/", "1KiB", "5").await;
+    let page = c.get("/grants").await.body;
+    assert!(page.contains("SHARE"), "{page}");
+    let csrf = c.csrf.clone();
+    for id in page.split(r#"name="id" value=""#).skip(1) {
+        let id = &id[..id.find('"').unwrap()];
+        let r = c
+            .post("/grants/revoke", &[("csrf", &csrf), ("id", id)])
+            .await;
+        assert!(r.status < 400, "{}", r.body);
+    }
+    let (status, v) = share_upload(&other, "revoked.txt", b"x").await;
+    assert_eq!(status, 410, "{v}");
+    assert_eq!(v["error"], "this upload link has been revoked", "{v}");
     ts.stop().await;
 }
 
