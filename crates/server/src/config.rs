@@ -49,6 +49,13 @@ pub struct ServerConfig {
     pub tls_cert: Option<PathBuf>,
     /// PEM private key matching `tls_cert`.
     pub tls_key: Option<PathBuf>,
+    /// This server's name as the owner of grant reservations (default: the host name). With a
+    /// fresh id per process start it lets a restarted server reclaim at once the uses its
+    /// previous run reserved (see `grant_use.rs`); servers sharing a store need distinct ids.
+    pub node_id: String,
+    /// Shortest time a grant reservation holds its use without being renewed (the lease is
+    /// the larger of this and twice `body_idle_timeout`; see `grant_use.rs`). Default 10 minutes.
+    pub grant_reservation_lease: Duration,
 }
 
 impl ServerConfig {
@@ -74,6 +81,18 @@ impl ServerConfig {
             cors_default: None,
             tls_cert: None,
             tls_key: None,
+            node_id: default_node_id(),
+            grant_reservation_lease: Duration::from_secs(600),
         }
     }
+}
+
+/// The host name (Linux: `/proc/sys/kernel/hostname`, else `$HOSTNAME`), or `"sluice"`.
+pub fn default_node_id() -> String {
+    std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .ok()
+        .or_else(|| std::env::var("HOSTNAME").ok())
+        .map(|h| h.trim().to_string())
+        .filter(|h| !h.is_empty())
+        .unwrap_or_else(|| "sluice".to_string())
 }

@@ -184,6 +184,25 @@ async fn start_inner(
             dir: dir.clone(),
             source,
         })?;
+    let grant_owner = crate::grant_use::new_owner(&config.node_id);
+    // Reservations an earlier run of this node left (it crashed mid-request) are released
+    // now: no request of that process can still be running.
+    match access
+        .reclaim_reservations_of_earlier_runs(&grant_owner)
+        .await
+    {
+        Ok(0) => {}
+        Ok(n) => tracing::info!(
+            released = n,
+            "grant uses reserved by an earlier run released"
+        ),
+        Err(source) => {
+            return Err(StartError::Storage {
+                dir: dir.clone(),
+                source,
+            })
+        }
+    }
     let server_key = crate::server_key::ServerKey::load_or_create(&config.data_dir)?;
     let (root, root_source) = load_or_create(
         &config.data_dir,
@@ -205,6 +224,7 @@ async fn start_inner(
         server_key,
         policy_cache: Default::default(),
         body_budget: crate::body_budget::BodyBudget::new(config_budget),
+        grant_owner,
     });
     spawn_orphan_sweep(state.clone());
     let (shutdown_tx, shutdown_rx) = watch::channel(false);
@@ -378,10 +398,19 @@ fn spawn_orphan_sweep(state: Arc<AppState>) {
 /// How long a grant (and its audit trail) is kept after its URLs expired.
 pub const GRANT_RETENTION_MS: i64 = 24 * 3600 * 1000;
 
-/// Deletes grants whose URLs expired more than [`GRANT_RETENTION_MS`] ago; returns how many.
+/// Releases grant reservations past their deadline (their requests died with a process), then
+/// deletes grants whose URLs expired more than [`GRANT_RETENTION_MS`] ago and hold no
+/// reservation; returns how many grants it deleted.
 pub async fn sweep_expired_grants(state: &AppState) -> Result<u64, sluice_store::StoreError> {
-    let before = state.clock.now_ms().saturating_sub(GRANT_RETENTION_MS);
-    state.access.delete_expired_grants(before).await
+    let now = state.clock.now_ms();
+    let released = state.access.reclaim_lapsed_reservations(now).await?;
+    if released > 0 {
+        tracing::info!(released, "lapsed grant reservations released");
+    }
+    state
+        .access
+        .delete_expired_grants(now.saturating_sub(GRANT_RETENTION_MS))
+        .await
 }
 
 /// Forgets completed multipart uploads older than any of their URLs can live (a retried

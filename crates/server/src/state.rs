@@ -32,6 +32,8 @@ pub struct AppState {
     pub policy_cache: PolicyCache,
     /// Cap on request-body bytes held in memory at once.
     pub body_budget: BodyBudget,
+    /// Owner of the grant reservations this process makes (its node, and a fresh run id).
+    pub grant_owner: sluice_store::ReservationOwner,
 }
 
 impl AppState {

@@ -789,6 +789,61 @@ async fn share_upload(link: &str, filename: &str, body: &[u8]) -> (u16, Value) {
     (status, v)
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_share_links_upload_count_survives_a_restart_and_concurrent_uses() {
+    let mut ts = start().await;
+    let mut c = Console::logged_in(&ts, ACCESS_KEY, SECRET_KEY).await;
+    c.create_bucket("kept-b").await;
+    let link = share_link(&mut c, "kept-b", "in/", "1KiB", "3").await;
+    let token = link.rsplit_once("/s/").unwrap().1.to_string();
+    assert_eq!(share_upload(&link, "one.txt", b"1").await.0, 200);
+
+    // The count is in the store: a restart does not give the link its uses back.
+    ts.restart(|cfg| cfg.console_listen = Some("127.0.0.1:0".parse().unwrap()))
+        .await;
+    let console = ts.server.as_ref().unwrap().console_addr.unwrap();
+    let link = format!("http://{console}/s/{token}");
+    assert_eq!(share_upload(&link, "two.txt", b"2").await.0, 200);
+    // One use is left: of concurrent requests exactly one gets URLs.
+    let tries = (0..6).map(|i| {
+        let link = link.clone();
+        tokio::spawn(async move { share_upload(&link, &format!("race-{i}.txt"), b"r").await })
+    });
+    let mut statuses = Vec::new();
+    for t in tries {
+        let (status, v) = t.await.unwrap();
+        if status != 200 {
+            assert_eq!(v["error"], "this upload link has been used up", "{v}");
+        }
+        statuses.push(status);
+    }
+    statuses.sort();
+    assert_eq!(statuses, [200, 410, 410, 410, 410, 410]);
+    ts.restart(|cfg| cfg.console_listen = Some("127.0.0.1:0".parse().unwrap()))
+        .await;
+    let console = ts.server.as_ref().unwrap().console_addr.unwrap();
+    let (status, v) = share_upload(&format!("http://{console}/s/{token}"), "late.txt", b"x").await;
+    assert_eq!(status, 410, "{v}");
+
+    // The grant behind a limited link is on the grants page; revoking it stops the link.
+    let mut c = Console::logged_in(&ts, ACCESS_KEY, SECRET_KEY).await;
+    let other = share_link(&mut c, "kept-b", "other/", "1KiB", "5").await;
+    let page = c.get("/grants").await.body;
+    assert!(page.contains("SHARE"), "{page}");
+    let csrf = c.csrf.clone();
+    for id in page.split(r#"name="id" value=""#).skip(1) {
+        let id = &id[..id.find('"').unwrap()];
+        let r = c
+            .post("/grants/revoke", &[("csrf", &csrf), ("id", id)])
+            .await;
+        assert!(r.status < 400, "{}", r.body);
+    }
+    let (status, v) = share_upload(&other, "revoked.txt", b"x").await;
+    assert_eq!(status, 410, "{v}");
+    assert_eq!(v["error"], "this upload link has been revoked", "{v}");
+    ts.stop().await;
+}
+
 #[tokio::test]
 async fn share_links_upload_anonymously_and_refuse_tampering_expiry_and_overuse() {
     let ts = start().await;

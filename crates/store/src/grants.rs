@@ -21,7 +21,8 @@ pub struct GrantRecord {
     pub max_uses: u64,
     /// Successful uses so far.
     pub uses: u64,
-    /// Uses reserved by requests still running.
+    /// Uses reserved and not yet finished (rows of the reservation table, lapsed ones
+    /// included until they are reclaimed). Ignored by [`GrantStore::create_grant`].
     pub in_flight: u64,
     /// Creation time (ms since the epoch).
     pub created_ms: i64,
@@ -86,11 +87,29 @@ impl GrantFilter {
     }
 }
 
+/// Who holds a reservation.
+///
+/// `node` names the server (stable across restarts of the same server: its host name by
+/// default), `run` one start of its process (fresh random id at every start). A server that
+/// starts again can therefore tell its own reservations left by an earlier run (its node, another
+/// run: their requests died with that process) from those of other servers sharing the store.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReservationOwner {
+    /// The server.
+    pub node: String,
+    /// This start of its process.
+    pub run: String,
+}
+
+/// Id of one reserved use (unique for the life of the store, never reused).
+pub type ReservationId = i64;
+
 /// The answer to a reservation attempt.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Reservation {
-    /// A use is reserved: finish it with [`GrantStore::finish_use`].
-    Reserved,
+    /// A use is reserved: keep it alive with [`GrantStore::renew_reservation`] and end it
+    /// with [`GrantStore::finish_use`].
+    Reserved(ReservationId),
     /// Every use is spent or reserved.
     Exhausted,
     /// The grant was revoked.
@@ -99,19 +118,75 @@ pub enum Reservation {
     Unknown,
 }
 
-/// Grant records and their use counters.
+/// Grant records, their use counters and reservations.
+///
+/// A use is spent in two steps: [`reserve_use`](GrantStore::reserve_use) before the request
+/// runs, [`finish_use`](GrantStore::finish_use) when it ended. A reservation is a record with an
+/// owner and a deadline: until the deadline it counts against `max_uses`; after it, it is
+/// *lapsed* and is reclaimed (deleted, the use released) by the next reservation of the same
+/// grant, by [`reclaim_lapsed_reservations`](GrantStore::reclaim_lapsed_reservations) (the
+/// housekeeping sweep) or, for an earlier run of the same node, by
+/// [`reclaim_reservations_of_earlier_runs`](GrantStore::reclaim_reservations_of_earlier_runs) at
+/// startup. So a process that dies mid-request holds its uses only until their deadlines.
 #[async_trait]
 pub trait GrantStore: Send + Sync + 'static {
-    /// Stores a new grant.
+    /// Stores a new grant (`in_flight` is ignored: a new grant has no reservations).
+    /// Fails if a grant with that id exists.
     async fn create_grant(&self, grant: &GrantRecord) -> Result<(), StoreError>;
+    /// Stores `grant` unless a grant with its id exists (then changes nothing); returns
+    /// whether it was created. Idempotent, safe to retry and to race: of concurrent calls
+    /// with the same id exactly one creates.
+    async fn ensure_grant(&self, grant: &GrantRecord) -> Result<bool, StoreError>;
     /// The grant, if it exists.
     async fn get_grant(&self, id: &str) -> Result<Option<GrantRecord>, StoreError>;
-    /// Atomically reserves one use (one transaction): succeeds only while
-    /// `uses + in_flight < max_uses` and the grant is not revoked.
-    async fn reserve_use(&self, id: &str) -> Result<Reservation, StoreError>;
-    /// Ends a reserved use: releases the reservation, counts it if `u.counted`, and appends
-    /// it to the audit trail.
-    async fn finish_use(&self, id: &str, u: &GrantUse) -> Result<(), StoreError>;
+    /// Atomically (one transaction) reserves one use of grant `id` for `owner` until
+    /// `deadline_ms`: first reclaims the grant's reservations whose deadline is before `now_ms`,
+    /// then succeeds only if the grant exists, is not revoked and
+    /// `uses + reservations < max_uses`. Concurrent calls can never reserve more than
+    /// `max_uses - uses` in total.
+    ///
+    /// Not idempotent: a call that failed with an error may or may not have reserved; such a
+    /// reservation is simply held until its deadline (retrying may then refuse a single-use grant
+    /// until it lapses).
+    async fn reserve_use(
+        &self,
+        id: &str,
+        owner: &ReservationOwner,
+        now_ms: i64,
+        deadline_ms: i64,
+    ) -> Result<Reservation, StoreError>;
+    /// Moves the deadline of reservation `reservation` of grant `id` to `deadline_ms` (a running
+    /// request keeps its use this way). Returns false if the reservation is gone (finished, or
+    /// reclaimed after it lapsed). Idempotent, safe to retry.
+    async fn renew_reservation(
+        &self,
+        id: &str,
+        reservation: ReservationId,
+        deadline_ms: i64,
+    ) -> Result<bool, StoreError>;
+    /// Ends a reserved use in one transaction: deletes the reservation, counts the use if
+    /// `u.counted`, and appends `u` to the audit trail.
+    ///
+    /// A counted use is counted even if its reservation had lapsed and was reclaimed meanwhile
+    /// (the request did succeed), so `uses` can exceed `max_uses` only when a request outlived
+    /// its reservation's deadline. Not idempotent: after an error, do not retry (the reservation
+    /// is released at its deadline if the call did not commit).
+    async fn finish_use(
+        &self,
+        id: &str,
+        reservation: ReservationId,
+        u: &GrantUse,
+    ) -> Result<(), StoreError>;
+    /// Deletes every reservation whose deadline is before `now_ms` (their uses become free
+    /// again); returns how many. Idempotent.
+    async fn reclaim_lapsed_reservations(&self, now_ms: i64) -> Result<u64, StoreError>;
+    /// Deletes the reservations of `owner.node` held by a run other than `owner.run`, at once,
+    /// whatever their deadlines; returns how many. Call it only at startup, before serving,
+    /// when no other process of that node can be running. Idempotent.
+    async fn reclaim_reservations_of_earlier_runs(
+        &self,
+        owner: &ReservationOwner,
+    ) -> Result<u64, StoreError>;
     /// The audit trail, oldest first.
     async fn grant_uses(&self, id: &str) -> Result<Vec<GrantUse>, StoreError>;
     /// Revokes the grant; returns false if there is no such grant.
@@ -121,6 +196,8 @@ pub trait GrantStore: Send + Sync + 'static {
     /// Revokes every unrevoked grant matching `filter` (one transaction); returns how many.
     async fn revoke_grants(&self, filter: &GrantFilter, now_ms: i64) -> Result<u64, StoreError>;
     /// Deletes grants (with their audit trails) whose URLs expired before `before_ms` and
-    /// that no request is still using; returns how many.
+    /// that hold no reservation (a lapsed one included: reclaim those first with
+    /// [`reclaim_lapsed_reservations`](GrantStore::reclaim_lapsed_reservations)); returns how
+    /// many. Idempotent.
     async fn delete_expired_grants(&self, before_ms: i64) -> Result<u64, StoreError>;
 }

@@ -37,7 +37,9 @@ pub use blob::{BlobReader, BlobStore, BlobWriter};
 pub use bucket_cors::BucketCorsStore;
 pub use dir_lock::{DataDirLock, DataDirLockError, LOCK_FILE_NAME};
 pub use error::StoreError;
-pub use grants::{GrantFilter, GrantRecord, GrantStore, GrantUse, Reservation};
+pub use grants::{
+    GrantFilter, GrantRecord, GrantStore, GrantUse, Reservation, ReservationId, ReservationOwner,
+};
 pub use identity::{
     AccessKeyRecord, AccessStore, BucketAccessStore, IdentityStore, KeyGrant, PolicyRecord,
     UserRecord,

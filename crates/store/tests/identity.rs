@@ -1,8 +1,9 @@
 //! Identity tables: users, keys, policies, attachments, bucket policies and ACLs.
 
 use sluice_store::{
-    AccessKeyRecord, BucketAccessStore, BucketMeta, IdentityStore, MetaStore, PolicyRecord,
-    SqliteMetaStore, StoreError, UserRecord,
+    AccessKeyRecord, BucketAccessStore, BucketMeta, GrantRecord, GrantStore, GrantUse,
+    IdentityStore, MetaStore, PolicyRecord, Reservation, ReservationOwner, SqliteMetaStore,
+    StoreError, UserRecord,
 };
 
 fn key(id: &str, user: &str) -> AccessKeyRecord {
@@ -145,4 +146,125 @@ async fn bucket_policies_and_acls_follow_their_bucket() {
     s.put_bucket_policy("b", "{}").await.unwrap();
     s.delete_bucket("b").await.unwrap();
     assert_eq!(s.bucket_policy("b").await.unwrap(), None);
+}
+
+fn owner(node: &str, run: &str) -> ReservationOwner {
+    ReservationOwner {
+        node: node.into(),
+        run: run.into(),
+    }
+}
+
+fn grant_of(id: &str, max_uses: u64, expires_ms: i64) -> GrantRecord {
+    GrantRecord {
+        id: id.into(),
+        access_key_id: "AK".into(),
+        bucket: "b".into(),
+        key: "k".into(),
+        method: "PUT".into(),
+        max_uses,
+        uses: 0,
+        in_flight: 0,
+        created_ms: 0,
+        revoked_ms: None,
+        expires_ms: Some(expires_ms),
+    }
+}
+
+fn used(counted: bool) -> GrantUse {
+    GrantUse {
+        at_ms: 1,
+        source_ip: "127.0.0.1".into(),
+        bytes: 0,
+        status: if counted { 200 } else { 400 },
+        counted,
+    }
+}
+
+#[tokio::test]
+async fn grant_reservations_hold_until_finished_or_their_deadline() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = SqliteMetaStore::open(&dir.path().join("meta.sqlite")).unwrap();
+    let me = owner("n1", "run1");
+    s.create_grant(&grant_of("g", 2, 1_000_000)).await.unwrap();
+    assert!(!s.ensure_grant(&grant_of("g", 9, 0)).await.unwrap());
+    assert_eq!(s.get_grant("g").await.unwrap().unwrap().max_uses, 2);
+
+    // Two reservations fill a 2-use grant; a third is refused until one ends.
+    let Reservation::Reserved(a) = s.reserve_use("g", &me, 0, 100).await.unwrap() else {
+        panic!("first reservation refused")
+    };
+    let Reservation::Reserved(b) = s.reserve_use("g", &me, 0, 100).await.unwrap() else {
+        panic!("second reservation refused")
+    };
+    assert_eq!(
+        s.reserve_use("g", &me, 50, 150).await.unwrap(),
+        Reservation::Exhausted
+    );
+    assert_eq!(s.get_grant("g").await.unwrap().unwrap().in_flight, 2);
+    // Released (not counted): the use is free again.
+    s.finish_use("g", a, &used(false)).await.unwrap();
+    let Reservation::Reserved(c) = s.reserve_use("g", &me, 60, 100).await.unwrap() else {
+        panic!("released use not reusable")
+    };
+    // Renewed, `b` outlives its first deadline; `c` lapses and is reclaimed by the next reservation.
+    assert!(s.renew_reservation("g", b, 500).await.unwrap());
+    assert!(!s.renew_reservation("other", b, 500).await.unwrap());
+    let Reservation::Reserved(d) = s.reserve_use("g", &me, 200, 300).await.unwrap() else {
+        panic!("lapsed reservation not reclaimed")
+    };
+    assert!(
+        !s.renew_reservation("g", c, 900).await.unwrap(),
+        "c was reclaimed"
+    );
+    assert_eq!(
+        s.reserve_use("g", &me, 200, 300).await.unwrap(),
+        Reservation::Exhausted
+    );
+    // Counted: uses go up, the reservation goes away.
+    s.finish_use("g", b, &used(true)).await.unwrap();
+    let g = s.get_grant("g").await.unwrap().unwrap();
+    assert_eq!((g.uses, g.in_flight), (1, 1));
+    assert_eq!(s.grant_uses("g").await.unwrap().len(), 2);
+
+    // Startup of another run of n1 drops n1's reservations at once; other nodes' stay.
+    s.create_grant(&grant_of("h", 5, 1_000_000)).await.unwrap();
+    let Reservation::Reserved(_) = s
+        .reserve_use("h", &owner("n2", "x"), 0, 10_000)
+        .await
+        .unwrap()
+    else {
+        panic!("n2 refused")
+    };
+    assert_eq!(
+        s.reclaim_reservations_of_earlier_runs(&owner("n1", "run1"))
+            .await
+            .unwrap(),
+        0,
+        "the current run's own reservations stay"
+    );
+    assert_eq!(
+        s.reclaim_reservations_of_earlier_runs(&owner("n1", "run2"))
+            .await
+            .unwrap(),
+        1
+    );
+    assert!(!s.renew_reservation("g", d, 900).await.unwrap());
+    assert_eq!(s.get_grant("h").await.unwrap().unwrap().in_flight, 1);
+
+    // An expired grant holding a reservation is kept until the reservation is reclaimed.
+    assert_eq!(
+        s.delete_expired_grants(2_000_000).await.unwrap(),
+        1,
+        "g goes"
+    );
+    assert!(s.get_grant("h").await.unwrap().is_some());
+    assert_eq!(s.reclaim_lapsed_reservations(9_999).await.unwrap(), 0);
+    assert_eq!(s.reclaim_lapsed_reservations(10_001).await.unwrap(), 1);
+    assert_eq!(
+        s.delete_expired_grants(2_000_000).await.unwrap(),
+        1,
+        "h goes"
+    );
+    assert!(s.get_grant("h").await.unwrap().is_none());
 }

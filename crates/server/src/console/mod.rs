@@ -27,7 +27,6 @@ use hyper::service::service_fn;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use reply::Page;
 use session::SessionStore;
-use share_link::ShareUses;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
@@ -42,8 +41,6 @@ pub struct ConsoleState {
     pub s3_addr: SocketAddr,
     /// Logged-in sessions.
     pub sessions: SessionStore,
-    /// Uses counted per share link (in memory).
-    pub share_uses: ShareUses,
 }
 
 impl ConsoleState {
@@ -53,7 +50,6 @@ impl ConsoleState {
             app,
             s3_addr,
             sessions: SessionStore::default(),
-            share_uses: ShareUses::default(),
         }
     }
 }

@@ -4,14 +4,19 @@
 //! A token is `base64url(JSON payload) "." base64url(HMAC-SHA256(creator's secret, "sluice-share-v1\n" + payload))`.
 //! Signing with the creator's secret means the link survives restarts and dies with the key;
 //! every use is also re-authorized as the creator at that moment.
+//!
+//! A link with a use limit is backed by a grant (method [`SHARE_GRANT_METHOD`], id derived
+//! from the signed payload: [`UnverifiedToken::grant_id`]), so its uses are counted in the
+//! store, atomically across requests, and survive restarts.
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use hmac::{Hmac, Mac};
 use serde::{Deserialize, Serialize};
 use sha2::Sha256;
-use std::collections::HashMap;
-use std::sync::Mutex;
+
+/// Method recorded on the grant behind a share link with a use limit.
+pub const SHARE_GRANT_METHOD: &str = "SHARE";
 
 /// Longest token accepted (the payload is small; this bounds parsing work).
 const MAX_TOKEN_LEN: usize = 4096;
@@ -36,7 +41,7 @@ pub struct ShareLink {
     /// Largest file accepted, bytes.
     #[serde(rename = "max")]
     pub max_size: u64,
-    /// Uploads allowed (counted in server memory), `None` for unlimited.
+    /// Uploads allowed (counted by the grant behind the link), `None` for unlimited.
     #[serde(rename = "uses", default, skip_serializing_if = "Option::is_none")]
     pub max_uses: Option<u64>,
     /// Random nonce so two links with equal fields differ.
@@ -56,6 +61,9 @@ pub enum ShareError {
     /// All uses spent.
     #[error("this upload link has been used up")]
     UsedUp,
+    /// Its grant was revoked (grants page or API).
+    #[error("this upload link has been revoked")]
+    Revoked,
 }
 
 fn mac(secret: &str, payload_b64: &str) -> Hmac<Sha256> {
@@ -107,6 +115,16 @@ impl UnverifiedToken {
         })
     }
 
+    /// Id of the grant that counts this link's uses: derived from the signed payload, so only
+    /// a link its creator signed can name it, and two links never share one.
+    pub fn grant_id(&self) -> String {
+        use sha2::Digest;
+        let mut h = Sha256::new();
+        h.update(b"sluice-share-grant-v1\n");
+        h.update(self.payload.as_bytes());
+        hex::encode(&h.finalize()[..16])
+    }
+
     /// Checks the signature with the creator's secret (constant time) and the expiry.
     pub fn verify(self, secret: &str, now_unix: i64) -> Result<ShareLink, ShareError> {
         mac(secret, &self.payload)
@@ -116,31 +134,6 @@ impl UnverifiedToken {
             return Err(ShareError::Expired);
         }
         Ok(self.link)
-    }
-}
-
-/// Uses of each share link, counted in server memory (reset by a restart).
-#[derive(Debug, Default)]
-pub struct ShareUses {
-    counts: Mutex<HashMap<String, u64>>,
-}
-
-impl ShareUses {
-    /// Counts one use of `link`; fails once `max_uses` are spent.
-    pub fn take(&self, link: &ShareLink) -> Result<(), ShareError> {
-        let Some(max) = link.max_uses else {
-            return Ok(());
-        };
-        let mut counts = self
-            .counts
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        let used = counts.entry(link.nonce.clone()).or_insert(0);
-        if *used >= max {
-            return Err(ShareError::UsedUp);
-        }
-        *used += 1;
-        Ok(())
     }
 }
 
@@ -177,8 +170,16 @@ mod tests {
             let r = UnverifiedToken::parse(bad).and_then(|t| t.verify("secret", 0));
             assert_eq!(r, Err(ShareError::Invalid), "{bad}");
         }
-        let uses = ShareUses::default();
-        assert!(uses.take(&link()).is_ok());
-        assert_eq!(uses.take(&link()), Err(ShareError::UsedUp));
+        let a = UnverifiedToken::parse(&token).unwrap().grant_id();
+        assert_eq!(a, UnverifiedToken::parse(&token).unwrap().grant_id());
+        assert_eq!(a.len(), 32);
+        let mut more = link();
+        more.max_uses = Some(2);
+        assert_ne!(
+            a,
+            UnverifiedToken::parse(&more.sign("secret"))
+                .unwrap()
+                .grant_id()
+        );
     }
 }

@@ -6,7 +6,7 @@ use super::form::{read_body, Form};
 use super::html::{csrf_field, esc, human_size, layout};
 use super::presign_page::{parse_size, EXPIRY_CHOICES};
 use super::reply::Page;
-use super::share_link::{ShareError, ShareLink, UnverifiedToken};
+use super::share_link::{ShareError, ShareLink, UnverifiedToken, SHARE_GRANT_METHOD};
 use super::upload_api::{drop_zone, mint_upload};
 use super::{ConsoleRequest, ConsoleState};
 use crate::authn::{session_caller, Caller};
@@ -18,6 +18,7 @@ use sluice_s3::bucket_name::is_routable_bucket_name;
 use sluice_s3::route::MAX_KEY_BYTES;
 use sluice_s3::QueryParams;
 use sluice_sigv4::Credentials;
+use sluice_store::{GrantRecord, Reservation};
 
 /// Default largest upload of a new share link.
 const DEFAULT_MAX_SIZE: &str = "100MiB";
@@ -141,6 +142,17 @@ pub async fn create(console: &ConsoleState, req: &ConsoleRequest, body: Incoming
         nonce: super::session::random_token()[..16].to_string(),
     };
     let token = link.sign(&secret_access_key);
+    if link.max_uses.is_some() {
+        // The grant that counts the link's uses exists from the start (the grants page lists it).
+        let grant_id = match UnverifiedToken::parse(&token) {
+            Ok(t) => t.grant_id(),
+            Err(_) => return Page::error(500, "Server error", "The link could not be made."),
+        };
+        if let Err(e) = ensure_share_grant(console, &link, &grant_id).await {
+            tracing::error!(error = %e, "console store access failed");
+            return Page::error(500, "Server error", "The store could not be written.");
+        }
+    }
     let host = req
         .parts
         .headers
@@ -174,28 +186,82 @@ fn token_of(path: &str) -> &str {
     rest.strip_suffix("/upload-url").unwrap_or(rest)
 }
 
-/// Verifies a token as its creator's key now stands; returns the link and the creator.
-async fn open_link(console: &ConsoleState, token: &str) -> Result<(ShareLink, Caller), ShareError> {
+/// Creates the grant behind a share link with a use limit, unless it exists.
+async fn ensure_share_grant(
+    console: &ConsoleState,
+    link: &ShareLink,
+    grant_id: &str,
+) -> Result<(), sluice_store::StoreError> {
+    let grant = GrantRecord {
+        id: grant_id.to_string(),
+        access_key_id: link.access_key_id.clone(),
+        bucket: link.bucket.clone(),
+        key: link.prefix.clone(),
+        method: SHARE_GRANT_METHOD.to_string(),
+        max_uses: link.max_uses.unwrap_or(u64::MAX).min(i64::MAX as u64),
+        uses: 0,
+        in_flight: 0,
+        created_ms: console.app.clock.now_ms(),
+        revoked_ms: None,
+        expires_ms: Some(link.expires_at.saturating_mul(1000)),
+    };
+    console.app.access.ensure_grant(&grant).await.map(|_| ())
+}
+
+/// Verifies a token as its creator's key now stands; returns the link, the creator and the
+/// id of the grant that counts the link's uses.
+async fn open_link(
+    console: &ConsoleState,
+    token: &str,
+) -> Result<(ShareLink, Caller, String), ShareError> {
     let claimed = UnverifiedToken::parse(token)?;
+    let grant_id = claimed.grant_id();
     let caller = session_caller(&console.app, &claimed.link.access_key_id)
         .await
         .map_err(|_| ShareError::Invalid)?;
     let secret = caller.signing_secret().ok_or(ShareError::Invalid)?;
     let link = claimed.verify(secret, console.app.clock.now().unix_timestamp())?;
-    Ok((link, caller))
+    Ok((link, caller, grant_id))
 }
 
 fn refused(e: &ShareError) -> u16 {
     match e {
         ShareError::Invalid => 403,
-        ShareError::Expired | ShareError::UsedUp => 410,
+        ShareError::Expired | ShareError::UsedUp | ShareError::Revoked => 410,
     }
+}
+
+/// Reserves one use of a limited link's grant (created here if the link predates it), in one
+/// store transaction: concurrent requests cannot overspend, and the count survives restarts.
+async fn reserve_share_use(
+    console: &ConsoleState,
+    req: &ConsoleRequest,
+    link: &ShareLink,
+    grant_id: &str,
+) -> Result<crate::grant_use::UseGuard, Page> {
+    let store_failed = |e: sluice_store::StoreError| {
+        tracing::error!(error = %e, "share link grant store failed");
+        Page::json_error(500, "the server could not count this upload")
+    };
+    ensure_share_grant(console, link, grant_id)
+        .await
+        .map_err(store_failed)?;
+    let refusal = match crate::grant_use::try_reserve(&console.app, grant_id, req.remote.ip())
+        .await
+        .map_err(store_failed)?
+    {
+        Ok(guard) => return Ok(guard),
+        Err(Reservation::Revoked) => ShareError::Revoked,
+        Err(Reservation::Unknown) => ShareError::Invalid,
+        Err(_) => ShareError::UsedUp,
+    };
+    Err(Page::json_error(refused(&refusal), refusal.to_string()))
 }
 
 /// `GET /s/{token}`: the public drop page.
 pub async fn public_page(console: &ConsoleState, req: &ConsoleRequest) -> Page {
     let token = token_of(&req.path);
-    let (link, _) = match open_link(console, token).await {
+    let (link, _, _) = match open_link(console, token).await {
         Ok(l) => l,
         Err(e) => return Page::error(refused(&e), "Upload link refused", &e.to_string()),
     };
@@ -232,7 +298,7 @@ pub async fn public_upload_url(
     req: &ConsoleRequest,
     body: Incoming,
 ) -> Page {
-    let (link, caller) = match open_link(console, token_of(&req.path)).await {
+    let (link, caller, grant_id) = match open_link(console, token_of(&req.path)).await {
         Ok(l) => l,
         Err(e) => return Page::json_error(refused(&e), e.to_string()),
     };
@@ -256,10 +322,19 @@ pub async fn public_upload_url(
         return Page::json_error(400, "the file name is empty or not usable");
     };
     let key = format!("{}{}", link.prefix, name);
-    if let Err(e) = console.share_uses.take(&link) {
-        return Page::json_error(refused(&e), e.to_string());
-    }
+    // A use is spent when URLs are handed out: reserved now, counted once they are minted
+    // (released if minting fails).
+    let guard = match link.max_uses {
+        None => None,
+        Some(_) => match reserve_share_use(console, req, &link, &grant_id).await {
+            Ok(g) => Some(g),
+            Err(page) => return page,
+        },
+    };
     let Some(secret) = caller.signing_secret().map(str::to_string) else {
+        if let Some(g) = guard {
+            g.finish(0, 403).await;
+        }
         return Page::json_error(403, ShareError::Invalid.to_string());
     };
     let creds = Credentials {
@@ -275,7 +350,7 @@ pub async fn public_upload_url(
         caller: &caller,
         remote: req.remote,
     };
-    match mint_upload(
+    let minted = mint_upload(
         &ctx,
         creds,
         &s3_authority(console, req),
@@ -283,8 +358,12 @@ pub async fn public_upload_url(
         &key,
         request.size,
     )
-    .await
-    {
+    .await;
+    let status = minted.as_ref().map_or_else(|e| e.status, |_| 200);
+    if let Some(g) = guard {
+        g.finish(request.size, status).await;
+    }
+    match minted {
         Ok(value) => Page::Json { status: 200, value },
         Err(e) => Page::json_error(e.status, e.message),
     }

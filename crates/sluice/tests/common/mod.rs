@@ -84,7 +84,19 @@ impl TestServer {
         cfg.root_secret_key = Some(SECRET_KEY.into());
         cfg.shutdown_grace = Duration::from_secs(5);
         tweak(&mut cfg);
-        let server = sluice_server::start(cfg).await.expect("server restarts");
+        // A child process another test of this binary spawns (fork, then exec) holds a copy of
+        // every descriptor, the data dir's lock included, until its exec closes them: the lock
+        // can stay taken a moment after the old server released it.
+        let mut tries = 0;
+        let server = loop {
+            match sluice_server::start(cfg.clone()).await {
+                Err(sluice_server::listener::StartError::Locked(_)) if tries < 100 => {
+                    tries += 1;
+                    tokio::time::sleep(Duration::from_millis(20)).await;
+                }
+                other => break other.expect("server restarts"),
+            }
+        };
         self.addr = server.local_addr;
         self.server = Some(server);
     }

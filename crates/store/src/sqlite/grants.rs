@@ -5,7 +5,9 @@ use rusqlite::{params, OptionalExtension, Row};
 
 use super::SqliteMetaStore;
 use crate::error::StoreError;
-use crate::grants::{GrantFilter, GrantRecord, GrantStore, GrantUse, Reservation};
+use crate::grants::{
+    GrantFilter, GrantRecord, GrantStore, GrantUse, Reservation, ReservationId, ReservationOwner,
+};
 
 /// The grants migration (one step of `schema::MIGRATIONS`).
 pub(crate) const MIGRATION: &str = r#"
@@ -41,8 +43,51 @@ pub(crate) const EXPIRY_MIGRATION: &str = r#"
     CREATE INDEX grants_by_expiry ON grants(expires_ms);
 "#;
 
-const COLUMNS: &str = "id, access_key_id, bucket, key, method, max_uses, uses, in_flight, \
+/// Migration 10: reservations become rows with an owner and a deadline (reclaimed once it
+/// passed), replacing the `in_flight` counter that a crash leaked forever. Counters left by
+/// earlier runs are dropped: migrations run at startup under the data dir's lock, so no request
+/// can still hold them.
+pub(crate) const RESERVATIONS_MIGRATION: &str = r#"
+    CREATE TABLE grant_reservations (
+        id          INTEGER PRIMARY KEY AUTOINCREMENT,
+        grant_id    TEXT    NOT NULL REFERENCES grants(id) ON DELETE CASCADE,
+        owner_node  TEXT    NOT NULL,
+        owner_run   TEXT    NOT NULL,
+        reserved_ms INTEGER NOT NULL,
+        deadline_ms INTEGER NOT NULL
+    );
+    CREATE INDEX grant_reservations_by_grant ON grant_reservations(grant_id);
+    CREATE INDEX grant_reservations_by_deadline ON grant_reservations(deadline_ms);
+    CREATE INDEX grant_reservations_by_owner ON grant_reservations(owner_node, owner_run);
+    ALTER TABLE grants DROP COLUMN in_flight;
+"#;
+
+/// Columns of a grant row as read (`in_flight` counts its reservation rows).
+const COLUMNS: &str = "id, access_key_id, bucket, key, method, max_uses, uses, \
+     (SELECT COUNT(*) FROM grant_reservations r WHERE r.grant_id = grants.id), \
      created_ms, revoked_ms, expires_ms";
+
+/// Columns of a grant row as written.
+const INSERT: &str = "INSERT INTO grants (id, access_key_id, bucket, key, method, max_uses, uses, \
+     created_ms, revoked_ms, expires_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)";
+
+fn insert_grant(c: &rusqlite::Connection, g: &GrantRecord, sql: &str) -> rusqlite::Result<usize> {
+    c.execute(
+        sql,
+        params![
+            g.id,
+            g.access_key_id,
+            g.bucket,
+            g.key.as_bytes(),
+            g.method,
+            g.max_uses as i64,
+            g.uses as i64,
+            g.created_ms,
+            g.revoked_ms,
+            g.expires_ms
+        ],
+    )
+}
 
 fn grant_from_row(r: &Row<'_>) -> rusqlite::Result<GrantRecord> {
     let key: Vec<u8> = r.get(3)?;
@@ -102,8 +147,8 @@ impl GrantStore for SqliteMetaStore {
         self.write(move |c| {
             // Audit rows go with their grant (ON DELETE CASCADE).
             let n = c.execute(
-                "DELETE FROM grants WHERE in_flight = 0 AND \
-                 COALESCE(expires_ms, created_ms + ?2) < ?1",
+                "DELETE FROM grants WHERE COALESCE(expires_ms, created_ms + ?2) < ?1 \
+                 AND NOT EXISTS (SELECT 1 FROM grant_reservations r WHERE r.grant_id = grants.id)",
                 params![before_ms, crate::grants::MAX_URL_VALIDITY_MS],
             )?;
             Ok(n as u64)
@@ -114,23 +159,17 @@ impl GrantStore for SqliteMetaStore {
     async fn create_grant(&self, g: &GrantRecord) -> Result<(), StoreError> {
         let g = g.clone();
         self.write(move |c| {
-            c.execute(
-                &format!("INSERT INTO grants ({COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)"),
-                params![
-                    g.id,
-                    g.access_key_id,
-                    g.bucket,
-                    g.key.as_bytes(),
-                    g.method,
-                    g.max_uses as i64,
-                    g.uses as i64,
-                    g.in_flight as i64,
-                    g.created_ms,
-                    g.revoked_ms,
-                    g.expires_ms
-                ],
-            )?;
+            insert_grant(c, &g, INSERT)?;
             Ok(())
+        })
+        .await
+    }
+
+    async fn ensure_grant(&self, g: &GrantRecord) -> Result<bool, StoreError> {
+        let g = g.clone();
+        self.write(move |c| {
+            let sql = INSERT.replacen("INSERT INTO", "INSERT OR IGNORE INTO", 1);
+            Ok(insert_grant(c, &g, &sql)? > 0)
         })
         .await
     }
@@ -147,13 +186,27 @@ impl GrantStore for SqliteMetaStore {
         .await
     }
 
-    async fn reserve_use(&self, id: &str) -> Result<Reservation, StoreError> {
+    async fn reserve_use(
+        &self,
+        id: &str,
+        owner: &ReservationOwner,
+        now_ms: i64,
+        deadline_ms: i64,
+    ) -> Result<Reservation, StoreError> {
         let id = id.to_string();
+        let owner = owner.clone();
         self.write(move |c| {
             let tx = c.savepoint()?;
+            // Lapsed reservations of this grant free their uses first.
+            tx.execute(
+                "DELETE FROM grant_reservations WHERE grant_id = ?1 AND deadline_ms < ?2",
+                params![id, now_ms],
+            )?;
             let row: Option<(i64, i64, i64, Option<i64>)> = tx
                 .query_row(
-                    "SELECT max_uses, uses, in_flight, revoked_ms FROM grants WHERE id = ?1",
+                    "SELECT max_uses, uses, \
+                     (SELECT COUNT(*) FROM grant_reservations r WHERE r.grant_id = grants.id), \
+                     revoked_ms FROM grants WHERE id = ?1",
                     [&id],
                     |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
                 )
@@ -161,15 +214,17 @@ impl GrantStore for SqliteMetaStore {
             let answer = match row {
                 None => Reservation::Unknown,
                 Some((_, _, _, Some(_))) => Reservation::Revoked,
-                Some((max, uses, in_flight, None)) if uses + in_flight >= max => {
+                Some((max, uses, reserved, None)) if uses + reserved >= max => {
                     Reservation::Exhausted
                 }
                 Some(_) => {
                     tx.execute(
-                        "UPDATE grants SET in_flight = in_flight + 1 WHERE id = ?1",
-                        [&id],
+                        "INSERT INTO grant_reservations \
+                         (grant_id, owner_node, owner_run, reserved_ms, deadline_ms) \
+                         VALUES (?1, ?2, ?3, ?4, ?5)",
+                        params![id, owner.node, owner.run, now_ms, deadline_ms],
                     )?;
-                    Reservation::Reserved
+                    Reservation::Reserved(tx.last_insert_rowid())
                 }
             };
             tx.commit()?;
@@ -178,19 +233,46 @@ impl GrantStore for SqliteMetaStore {
         .await
     }
 
-    async fn finish_use(&self, id: &str, u: &GrantUse) -> Result<(), StoreError> {
+    async fn renew_reservation(
+        &self,
+        id: &str,
+        reservation: ReservationId,
+        deadline_ms: i64,
+    ) -> Result<bool, StoreError> {
+        let id = id.to_string();
+        self.write(move |c| {
+            let n = c.execute(
+                "UPDATE grant_reservations SET deadline_ms = MAX(deadline_ms, ?3) \
+                 WHERE id = ?2 AND grant_id = ?1",
+                params![id, reservation, deadline_ms],
+            )?;
+            Ok(n > 0)
+        })
+        .await
+    }
+
+    async fn finish_use(
+        &self,
+        id: &str,
+        reservation: ReservationId,
+        u: &GrantUse,
+    ) -> Result<(), StoreError> {
         let id = id.to_string();
         let u = u.clone();
         self.write(move |c| {
             let tx = c.savepoint()?;
             tx.execute(
-                "UPDATE grants SET in_flight = MAX(in_flight - 1, 0), uses = uses + ?2 WHERE id = ?1",
+                "DELETE FROM grant_reservations WHERE id = ?2 AND grant_id = ?1",
+                params![id, reservation],
+            )?;
+            tx.execute(
+                "UPDATE grants SET uses = uses + ?2 WHERE id = ?1",
                 params![id, i64::from(u.counted)],
             )?;
             tx.execute(
                 "INSERT INTO grant_uses (grant_id, seq, at_ms, source_ip, bytes, status, counted) \
-                 VALUES (?1, (SELECT COALESCE(MAX(seq), 0) + 1 FROM grant_uses WHERE grant_id = ?1), \
-                 ?2, ?3, ?4, ?5, ?6)",
+                 SELECT ?1, (SELECT COALESCE(MAX(seq), 0) + 1 FROM grant_uses WHERE grant_id = ?1), \
+                 ?2, ?3, ?4, ?5, ?6 WHERE EXISTS (SELECT 1 FROM grants WHERE id = ?1)",
                 params![
                     id,
                     u.at_ms,
@@ -202,6 +284,30 @@ impl GrantStore for SqliteMetaStore {
             )?;
             tx.commit()?;
             Ok(())
+        })
+        .await
+    }
+
+    async fn reclaim_lapsed_reservations(&self, now_ms: i64) -> Result<u64, StoreError> {
+        self.write(move |c| {
+            Ok(c.execute(
+                "DELETE FROM grant_reservations WHERE deadline_ms < ?1",
+                [now_ms],
+            )? as u64)
+        })
+        .await
+    }
+
+    async fn reclaim_reservations_of_earlier_runs(
+        &self,
+        owner: &ReservationOwner,
+    ) -> Result<u64, StoreError> {
+        let owner = owner.clone();
+        self.write(move |c| {
+            Ok(c.execute(
+                "DELETE FROM grant_reservations WHERE owner_node = ?1 AND owner_run <> ?2",
+                params![owner.node, owner.run],
+            )? as u64)
         })
         .await
     }

@@ -84,6 +84,8 @@ const MIGRATIONS: &[&str] = &[
     super::multipart::COMPLETED_MIGRATION,
     // 9: the canned ACL of an upload's object (sqlite/multipart.rs).
     super::multipart::UPLOAD_ACL_MIGRATION,
+    // 10: grant reservations with an owner and a deadline, replacing `in_flight` (sqlite/grants.rs).
+    super::grants::RESERVATIONS_MIGRATION,
 ];
 
 /// The schema version this build writes.
