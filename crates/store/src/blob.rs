@@ -115,9 +115,6 @@ pub trait BlobReader: Send + Sync {
         self.len() == 0
     }
 
-    /// The underlying file, if the backend is a local file (for sendfile-style paths).
-    fn file(&self) -> Option<&std::fs::File>;
-
     /// Reads up to `max_len` bytes at `offset` into a new buffer; shorter only at end of
     /// blob, empty at or past the end. Stream a range by calling this with 256 KiB..1 MiB
     /// chunks; the returned `Vec` converts to `bytes::Bytes` without copying.

@@ -516,10 +516,6 @@ impl BlobReader for LocalBlobReader {
         self.len
     }
 
-    fn file(&self) -> Option<&File> {
-        Some(&self.file)
-    }
-
     async fn read_chunk(&self, offset: u64, max_len: usize) -> Result<Vec<u8>, StoreError> {
         let remaining = self.len.saturating_sub(offset);
         let want = usize::try_from(remaining)

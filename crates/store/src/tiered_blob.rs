@@ -274,10 +274,6 @@ impl BlobReader for MemoryBlobReader {
         self.data.len() as u64
     }
 
-    fn file(&self) -> Option<&std::fs::File> {
-        None
-    }
-
     async fn read_chunk(&self, offset: u64, max_len: usize) -> Result<Vec<u8>, StoreError> {
         let start = usize::try_from(offset)
             .unwrap_or(usize::MAX)
