@@ -168,22 +168,27 @@ async fn start_inner(
     })?;
     let console_listener = bind_console(&config).await?;
     let dir = config.data_dir.display().to_string();
-    let (meta, blobs) = sluice_store::open_embedded_with(&config.data_dir, config.inline_max_bytes)
-        .await
-        .map_err(|source| StartError::Storage {
-            dir: dir.clone(),
-            source,
-        })?;
+    let storage_err = |source| StartError::Storage {
+        dir: dir.clone(),
+        source,
+    };
+    let stores = sluice_store::open(&sluice_store::StoreConfig::Embedded {
+        data_dir: config.data_dir.clone(),
+        inline_max: config.inline_max_bytes,
+    })
+    .await
+    .map_err(storage_err)?;
+    // Under the data dir's lock: no other process has uploads in progress there.
+    stores.blobs.clean_temp().await.map_err(storage_err)?;
+    let sluice_store::Stores {
+        meta,
+        blobs,
+        access,
+    } = stores;
     let (meta, blobs) = match wrap {
         Some(wrap) => wrap(meta, blobs),
         None => (meta, blobs),
     };
-    let access = sluice_store::open_embedded_access(&config.data_dir)
-        .await
-        .map_err(|source| StartError::Storage {
-            dir: dir.clone(),
-            source,
-        })?;
     let grant_owner = crate::grant_use::new_owner(&config.node_id);
     // Reservations an earlier run of this node left (it crashed mid-request) are released
     // now: no request of that process can still be running.

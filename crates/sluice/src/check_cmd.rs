@@ -7,8 +7,7 @@ use md5::{Digest, Md5};
 use sluice_server::checksum::{BodyHasher, ALL_ALGORITHMS};
 use sluice_server::object_reader::ObjectReader;
 use sluice_store::{
-    BlobStore, DataDirLock, ListQuery, LocalBlobStore, MetaStore, ObjectMeta, SqliteMetaStore,
-    TieredBlobStore, DEFAULT_INLINE_MAX, META_FILE_NAME,
+    BlobStore, DataDirLock, ListQuery, ObjectMeta, StoreConfig, META_FILE_NAME, TMP_DIR,
 };
 use std::path::Path;
 use std::sync::Arc;
@@ -64,18 +63,14 @@ pub async fn run(data_dir: &Path, repair: bool) -> Result<bool> {
         }
         None
     };
-    let sqlite = SqliteMetaStore::open(&meta_path).context("opening the metadata store")?;
-    let local = LocalBlobStore::open(data_dir).context("opening the blob store")?;
-    let temp_files = std::fs::read_dir(local.tmp_dir())
+    // Reads find a blob in either tier, whatever the server's inline limit is.
+    let stores = sluice_store::open(&StoreConfig::embedded(data_dir))
+        .await
+        .context("opening the stores")?;
+    let temp_files = std::fs::read_dir(data_dir.join(TMP_DIR))
         .map(|d| d.count())
         .unwrap_or(0);
-    // Reads find a blob in either tier, whatever the server's inline limit is.
-    let blobs: Arc<dyn BlobStore> = Arc::new(TieredBlobStore::new(
-        sqlite.clone(),
-        local,
-        DEFAULT_INLINE_MAX,
-    ));
-    let meta: Arc<dyn MetaStore> = Arc::new(sqlite);
+    let (meta, blobs) = (stores.meta, stores.blobs);
     let mut report = Report {
         temp_files,
         ..Default::default()

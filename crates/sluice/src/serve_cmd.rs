@@ -11,6 +11,9 @@ pub async fn run(config: ServerConfig) -> Result<()> {
     } else {
         "http"
     };
+    // Before anything is printed: a SIGTERM sent as soon as "listening" appears must find the
+    // handler in place (the default action would kill the process without a graceful stop).
+    let stop = StopSignals::install();
     let server = sluice_server::start(config).await?;
     if server.root_source == RootSource::Generated {
         // On stdout, apart from the logs, in plain text: the only time these are shown.
@@ -39,7 +42,7 @@ pub async fn run(config: ServerConfig) -> Result<()> {
     }
     let trigger = server.shutdown_trigger();
     tokio::spawn(async move {
-        wait_for_signal().await;
+        stop.wait().await;
         tracing::info!("signal received, shutting down");
         let _ = trigger.send(true);
     });
@@ -47,20 +50,32 @@ pub async fn run(config: ServerConfig) -> Result<()> {
     Ok(())
 }
 
-async fn wait_for_signal() {
-    use tokio::signal::unix::{signal, SignalKind};
-    match (
-        signal(SignalKind::terminate()),
-        signal(SignalKind::interrupt()),
-    ) {
-        (Ok(mut term), Ok(mut int)) => {
-            tokio::select! {
-                _ = term.recv() => {}
-                _ = int.recv() => {}
-            }
+/// SIGTERM and SIGINT, caught from the moment they are installed.
+struct StopSignals {
+    term: Option<tokio::signal::unix::Signal>,
+    int: Option<tokio::signal::unix::Signal>,
+}
+
+impl StopSignals {
+    fn install() -> StopSignals {
+        use tokio::signal::unix::{signal, SignalKind};
+        StopSignals {
+            term: signal(SignalKind::terminate()).ok(),
+            int: signal(SignalKind::interrupt()).ok(),
         }
-        _ => {
-            let _ = tokio::signal::ctrl_c().await;
+    }
+
+    async fn wait(self) {
+        match (self.term, self.int) {
+            (Some(mut term), Some(mut int)) => {
+                tokio::select! {
+                    _ = term.recv() => {}
+                    _ = int.recv() => {}
+                }
+            }
+            _ => {
+                let _ = tokio::signal::ctrl_c().await;
+            }
         }
     }
 }

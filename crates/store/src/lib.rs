@@ -5,7 +5,7 @@
 //!   the metadata database, the rest as files in a [`LocalBlobStore`]).
 //! - [`open_embedded`]: both backends on one data directory, ready to serve.
 //! - [`IdentityStore`] / [`BucketAccessStore`]: users, keys, policies, bucket policies and
-//!   canned ACLs, [`BucketCorsStore`]: bucket CORS rules; [`open_embedded_access`] opens them on the same data directory.
+//!   canned ACLs, [`BucketCorsStore`]: bucket CORS rules; [`open`] opens them with the others, on one backend.
 //! - [`DataDirLock`]: the `DATA/lock` flock that keeps a second process out of a data dir.
 //! - [`sweep_orphans`]: background garbage collection of unreferenced blobs.
 //! - [`fault`]: wrappers that fail chosen operations on command (tests only).
@@ -55,40 +55,90 @@ pub use sqlite::schema::SCHEMA_VERSION;
 pub use sqlite::{SqliteMetaStore, META_FILE_NAME};
 pub use tiered_blob::{TieredBlobStore, DEFAULT_INLINE_MAX, INLINE_MAX_LIMIT};
 
-/// Opens the embedded backends on `data_dir` (created if needed): `meta.sqlite` with pending
-/// migrations applied, and the blob directories with `tmp/` emptied; blobs up to
-/// [`DEFAULT_INLINE_MAX`] bytes live in the database. Cost does not grow with the number of
-/// objects; the orphan sweep is left to the caller's background task. Hold the dir's
-/// [`DataDirLock`] first: emptying `tmp/` under another live process deletes its uploads.
+/// Where the stores live and how they are opened. One backend today (embedded: SQLite metadata
+/// and local files in one data dir); the next backends add variants.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub enum StoreConfig {
+    /// `meta.sqlite` and the blob directories in `data_dir` (created if needed). Blobs up to
+    /// `inline_max` bytes (0: none; at most [`INLINE_MAX_LIMIT`]) are rows of the database.
+    Embedded {
+        /// The data dir.
+        data_dir: std::path::PathBuf,
+        /// Largest blob kept inside the metadata database.
+        inline_max: usize,
+    },
+}
+
+impl StoreConfig {
+    /// The embedded backend on `data_dir`, with the default inline limit.
+    pub fn embedded(data_dir: &Path) -> StoreConfig {
+        StoreConfig::Embedded {
+            data_dir: data_dir.to_path_buf(),
+            inline_max: DEFAULT_INLINE_MAX,
+        }
+    }
+}
+
+/// The opened stores. They share one backend: for the embedded one, a single SQLite connection
+/// set (one writer thread, one syncer, one checkpointer per process).
+#[derive(Clone)]
+pub struct Stores {
+    /// Buckets, objects, multipart uploads.
+    pub meta: Arc<dyn MetaStore>,
+    /// Object bytes.
+    pub blobs: Arc<dyn BlobStore>,
+    /// Users, keys, policies, ACLs, CORS, grants.
+    pub access: Arc<dyn AccessStore>,
+}
+
+/// Opens the stores `config` names, applying pending schema migrations. It leaves temp files as
+/// they are: a server calls [`BlobStore::clean_temp`] at startup, under the data dir's
+/// [`DataDirLock`] (emptying `tmp/` under another live process would delete its uploads), and
+/// `sluice check` counts them. Cost does not grow with the number of objects; the orphan sweep is
+/// left to the caller's background task.
+pub async fn open(config: &StoreConfig) -> Result<Stores, StoreError> {
+    match config {
+        StoreConfig::Embedded {
+            data_dir,
+            inline_max,
+        } => {
+            let dir = data_dir.clone();
+            let (meta, files) = error::blocking(move || {
+                std::fs::create_dir_all(&dir)?;
+                let meta = SqliteMetaStore::open(&dir.join(META_FILE_NAME))?;
+                let files = LocalBlobStore::open(&dir)?;
+                Ok((meta, files))
+            })
+            .await?;
+            let blobs = TieredBlobStore::new(meta.clone(), files, *inline_max);
+            Ok(Stores {
+                meta: Arc::new(meta.clone()),
+                blobs: Arc::new(blobs),
+                access: Arc::new(meta),
+            })
+        }
+    }
+}
+
+/// [`open`] of the embedded backend on `data_dir` with temp files emptied (for tests and tools
+/// that own the dir): the metadata and blob stores.
 pub async fn open_embedded(
     data_dir: &Path,
 ) -> Result<(Arc<dyn MetaStore>, Arc<dyn BlobStore>), StoreError> {
     open_embedded_with(data_dir, DEFAULT_INLINE_MAX).await
 }
 
-/// [`open_embedded`] keeping blobs up to `inline_max` bytes in the metadata database (0: none;
-/// at most [`INLINE_MAX_LIMIT`]).
+/// [`open_embedded`] keeping blobs up to `inline_max` bytes in the metadata database.
 pub async fn open_embedded_with(
     data_dir: &Path,
     inline_max: usize,
 ) -> Result<(Arc<dyn MetaStore>, Arc<dyn BlobStore>), StoreError> {
-    let dir = data_dir.to_path_buf();
-    let (meta, files) = error::blocking(move || {
-        std::fs::create_dir_all(&dir)?;
-        let meta = SqliteMetaStore::open(&dir.join(META_FILE_NAME))?;
-        let files = LocalBlobStore::open(&dir)?;
-        Ok((meta, files))
+    let stores = open(&StoreConfig::Embedded {
+        data_dir: data_dir.to_path_buf(),
+        inline_max,
     })
     .await?;
-    let blobs = TieredBlobStore::new(meta.clone(), files, inline_max);
-    blobs.clean_temp().await?;
-    Ok((Arc::new(meta), Arc::new(blobs)))
-}
-
-/// Opens the identity-and-access tables of the embedded metadata database on `data_dir`
-/// (same file as [`open_embedded`], pending migrations applied). Call after `open_embedded`.
-pub async fn open_embedded_access(data_dir: &Path) -> Result<Arc<dyn AccessStore>, StoreError> {
-    let path = data_dir.join(META_FILE_NAME);
-    let store = error::blocking(move || SqliteMetaStore::open(&path)).await?;
-    Ok(Arc::new(store))
+    stores.blobs.clean_temp().await?;
+    Ok((stores.meta, stores.blobs))
 }
