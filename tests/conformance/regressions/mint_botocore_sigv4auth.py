@@ -52,6 +52,18 @@ def body_is_bound():
     check(status == 403 and b"SignatureDoesNotMatch" in out, f"a wrong secret answered {status}: {out[:300]!r}")
 
 
+def limits_and_s3_unchanged():
+    # The body the server reads to hash is capped at 1 MiB: a larger one is refused while it is read, before the
+    # signature is checked (so a wrong secret still gets 400, not 403), and nothing more is buffered.
+    big = b"{" + b" " * (2 << 20) + b"}"
+    status, _, out = signed("POST", "/_sluice/v1/presign", big, secret="wrong-secret")
+    check(status == 400 and b"MaxMessageLengthExceeded" in out, f"an oversized body answered {status}: {out[:300]!r}")
+    # S3 calls keep AWS's rule: SigV4 header auth without x-amz-content-sha256 is refused.
+    status, _, out = signed("PUT", f"/{BUCKET}/no-hash.txt", b"bytes")
+    check(status == 400 and b"x-amz-content-sha256" in out, f"an S3 PUT without the header answered {status}: {out[:300]!r}")
+
+
 if __name__ == "__main__":
     cell("mint_botocore_sigv4auth", mint_and_use)
     cell("mint_botocore_body_bound", body_is_bound)
+    cell("mint_botocore_limits_and_s3_unchanged", limits_and_s3_unchanged)
