@@ -326,16 +326,17 @@ impl BodyReader {
         let mut out = Vec::new();
         while let Some(chunk) = self.next_chunk().await? {
             if out.len() + chunk.len() > limit {
-                return Err(S3Error::new(
-                    "MaxMessageLengthExceeded",
-                    400,
-                    "Your request was too big.",
-                ));
+                return Err(too_big());
             }
             out.extend_from_slice(&chunk);
         }
         Ok(out)
     }
+}
+
+/// 400 MaxMessageLengthExceeded, AWS's answer to a small body (a request document) over its limit.
+fn too_big() -> S3Error {
+    S3Error::new("MaxMessageLengthExceeded", 400, "Your request was too big.")
 }
 
 /// 400 RequestTimeout, AWS's answer to a body that stops arriving.
@@ -365,11 +366,7 @@ pub async fn read_small_body(
         };
         if let Ok(data) = frame.into_data() {
             if out.len() + data.len() > limit {
-                return Err(S3Error::new(
-                    "MaxMessageLengthExceeded",
-                    400,
-                    "Your request was too big.",
-                ));
+                return Err(too_big());
             }
             out.extend_from_slice(&data);
         }

@@ -526,3 +526,29 @@ async fn presigned_put_through_nginx_reverse_proxy() {
     );
     assert_eq!(server.terminate(), Some(0));
 }
+
+/// Readiness asks the blob store whether it takes writes: with the staging dir gone it answers
+/// 503 with `data_dir: failing`, and 200 again once the dir is back.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn readiness_fails_while_the_blob_store_cannot_write() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = start(dir.path(), &[]);
+    let url = format!("http://{}/_sluice/health/ready", server.addr);
+    let ready = || async {
+        let r = reqwest::get(&url).await.unwrap();
+        let status = r.status().as_u16();
+        let body: serde_json::Value = serde_json::from_str(&r.text().await.unwrap()).unwrap();
+        (
+            status,
+            body["checks"]["data_dir"].as_str().unwrap().to_string(),
+        )
+    };
+    assert_eq!(ready().await, (200, "ok".to_string()));
+    let tmp = dir.path().join("tmp");
+    let moved = dir.path().join("tmp-away");
+    std::fs::rename(&tmp, &moved).unwrap();
+    assert_eq!(ready().await, (503, "failing".to_string()));
+    std::fs::rename(&moved, &tmp).unwrap();
+    assert_eq!(ready().await, (200, "ok".to_string()));
+    assert_eq!(server.terminate(), Some(0));
+}

@@ -63,6 +63,10 @@ pub trait BlobStore: Send + Sync + 'static {
 
     /// Removes every leftover temp file (startup); returns how many entries were removed.
     async fn clean_temp(&self) -> Result<usize, StoreError>;
+
+    /// Whether the store accepts new blobs now (the readiness probe): the embedded backend writes
+    /// and removes a small file where uploads are staged. Changes nothing visible; may be retried.
+    async fn check_writable(&self) -> Result<(), StoreError>;
 }
 
 /// An in-progress blob. Dropping it without [`BlobWriter::commit`] or [`BlobWriter::abort`]

@@ -240,6 +240,18 @@ impl BlobStore for LocalBlobStore {
         .await
     }
 
+    async fn check_writable(&self) -> Result<(), StoreError> {
+        let probe = self
+            .tmp
+            .join(format!(".ready-{}", BlobRef::random().as_str()));
+        blocking(move || {
+            fs::write(&probe, b"ok")?;
+            fs::remove_file(&probe)?;
+            Ok(())
+        })
+        .await
+    }
+
     async fn clean_temp(&self) -> Result<usize, StoreError> {
         let tmp = self.tmp.clone();
         blocking(move || {

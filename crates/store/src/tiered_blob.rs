@@ -171,6 +171,10 @@ impl BlobStore for TieredBlobStore {
     async fn clean_temp(&self) -> Result<usize, StoreError> {
         self.files.clean_temp().await
     }
+
+    async fn check_writable(&self) -> Result<(), StoreError> {
+        self.files.check_writable().await
+    }
 }
 
 fn cutoff_ms(cutoff: SystemTime) -> i64 {

@@ -13,15 +13,7 @@ pub fn live() -> Response<ResponseBody> {
 /// `GET /_sluice/health/ready`: the metadata store answers and the data dir is writable.
 pub async fn ready(ctx: &RequestCtx<'_>) -> Response<ResponseBody> {
     let metadata = ctx.state.meta.object_count().await.is_ok();
-    let dir = ctx.state.config.data_dir.join("tmp");
-    let probe = dir.join(format!(".ready-{}", crate::request_id::new_request_id()));
-    let data_dir = tokio::task::spawn_blocking(move || {
-        std::fs::write(&probe, b"ok")
-            .and_then(|_| std::fs::remove_file(&probe))
-            .is_ok()
-    })
-    .await
-    .unwrap_or(false);
+    let data_dir = ctx.state.blobs.check_writable().await.is_ok();
     let word = |ok: bool| if ok { "ok" } else { "failing" };
     let status = if metadata && data_dir { 200 } else { 503 };
     response::json(

@@ -76,6 +76,10 @@ impl BlobStore for FaultyBlobStore {
     async fn clean_temp(&self) -> Result<usize, StoreError> {
         self.inner.clean_temp().await
     }
+
+    async fn check_writable(&self) -> Result<(), StoreError> {
+        self.inner.check_writable().await
+    }
 }
 
 /// A blob being written through the real writer. A failed fsync or rename discards the temp
