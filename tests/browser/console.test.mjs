@@ -60,6 +60,11 @@ async function startSluice(s3Port, consolePort, otherOrigin) {
   const up = waitFor(`${consoleOrigin}/login`);
   const code = await Promise.race([up.then(() => null), exited]);
   if (code !== null) throw new Error(`sluice exited with ${code} before serving:\n${output}`);
+  // The console serves as soon as it is bound; the CLI prints its URL a moment later.
+  const printedBy = Date.now() + 5000;
+  while (!output.includes(`web console on ${consoleOrigin}/`) && Date.now() < printedBy) {
+    await new Promise((r) => setTimeout(r, 50));
+  }
   check(output.includes(`web console on ${consoleOrigin}/`), `startup prints the console URL:\n${output}`);
   return { consoleOrigin, s3Origin: `http://127.0.0.1:${s3Port}` };
 }
