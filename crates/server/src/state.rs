@@ -1,11 +1,11 @@
 //! The state every request handler shares.
 
-use crate::body_budget::BodyBudget;
+use crate::auth::policy_cache::PolicyCache;
+use crate::auth::root_credentials::RootCredentials;
+use crate::auth::server_key::ServerKey;
+use crate::body::body_budget::BodyBudget;
 use crate::clock::Clock;
 use crate::config::ServerConfig;
-use crate::policy_cache::PolicyCache;
-use crate::root_credentials::RootCredentials;
-use crate::server_key::ServerKey;
 use sluice_sigv4::SigningKeyCache;
 use sluice_store::{AccessStore, BlobStore, MetaStore};
 use std::sync::Arc;

@@ -4,8 +4,8 @@
 
 use anyhow::{Context, Result};
 use md5::{Digest, Md5};
-use sluice_server::checksum::{BodyHasher, ALL_ALGORITHMS};
-use sluice_server::object_reader::ObjectReader;
+use sluice_server::body::checksum::{BodyHasher, ALL_ALGORITHMS};
+use sluice_server::body::object_reader::ObjectReader;
 use sluice_store::{
     BlobStore, DataDirLock, ListQuery, ObjectMeta, StoreConfig, META_FILE_NAME, TMP_DIR,
 };

@@ -5,7 +5,7 @@ use crate::cli::PresignArgs;
 use crate::size_arg::parse_size;
 use anyhow::{bail, Result};
 use serde_json::{json, Value};
-use sluice_server::url_constraints::{
+use sluice_server::auth::url_constraints::{
     parse_cidrs, CONTENT_LENGTH_RANGE, CONTENT_TYPE, NOT_BEFORE, SOURCE_IP,
 };
 use time::format_description::well_known::Rfc3339;

@@ -217,7 +217,7 @@ pub fn merge(args: ServeArgs) -> Result<ServeSettings> {
         .max_inflight_body_bytes
         .or(file.max_inflight_body_bytes)
     {
-        let min = sluice_server::body_budget::MIN_BODY_BUDGET;
+        let min = sluice_server::body::body_budget::MIN_BODY_BUDGET;
         if n < min {
             bail!("config key `max_inflight_body_bytes`: must be at least {min}");
         }

@@ -20,7 +20,7 @@ const BUCKET: &str = "budget";
 /// A server with a 4 MiB body budget over a blob store whose flushes `plan` can slow down.
 async fn start(plan: &FaultPlan) -> TestServer {
     let p = plan.clone();
-    let wrap: sluice_server::listener::StoreWrapper = Box::new(move |meta, blobs| {
+    let wrap: sluice_server::startup::StoreWrapper = Box::new(move |meta, blobs| {
         let blobs: Arc<dyn BlobStore> = Arc::new(FaultyBlobStore::new(blobs, p));
         (meta, blobs)
     });

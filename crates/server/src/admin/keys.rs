@@ -1,9 +1,9 @@
 //! Admin: access keys — create (secret shown once), enable, disable, delete, list.
 
 use super::{field, iso, store_error};
-use crate::ops::RequestCtx;
-use crate::response::{self, ResponseBody};
-use crate::root_credentials::generate;
+use crate::auth::root_credentials::generate;
+use crate::net::response::{self, ResponseBody};
+use crate::request_ctx::RequestCtx;
 use http::Response;
 use serde_json::{json, Value};
 use sluice_s3::S3Error;

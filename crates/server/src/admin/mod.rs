@@ -8,9 +8,9 @@ mod keys;
 mod policies;
 mod users;
 
-use crate::body_in::BodyReader;
-use crate::ops::RequestCtx;
-use crate::response::{self, ResponseBody};
+use crate::body::body_in::BodyReader;
+use crate::net::response::{self, ResponseBody};
+use crate::request_ctx::RequestCtx;
 use http::{Method, Response};
 use serde_json::{json, Value};
 use sluice_s3::{Endpoint, S3Error};

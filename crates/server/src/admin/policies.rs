@@ -1,8 +1,8 @@
 //! Admin: named identity policies — create/replace, show, list, delete, attach, detach.
 
 use super::{check_name, field, iso, store_error};
-use crate::ops::RequestCtx;
-use crate::response::{self, ResponseBody};
+use crate::net::response::{self, ResponseBody};
+use crate::request_ctx::RequestCtx;
 use http::Response;
 use serde_json::{json, Value};
 use sluice_iam::{Policy, PolicyError, PolicyKind};

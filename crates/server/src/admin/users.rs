@@ -1,8 +1,8 @@
 //! Admin: create, delete and list users.
 
 use super::{check_name, field, iso, store_error};
-use crate::ops::RequestCtx;
-use crate::response::{self, ResponseBody};
+use crate::net::response::{self, ResponseBody};
+use crate::request_ctx::RequestCtx;
 use http::Response;
 use serde_json::{json, Value};
 use sluice_s3::S3Error;

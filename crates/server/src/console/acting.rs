@@ -4,8 +4,8 @@
 use super::reply::Page;
 use super::session::{cookie, tokens_equal, Session, SESSION_COOKIE};
 use super::{ConsoleRequest, ConsoleState};
-use crate::authn::{session_caller, Caller};
-use crate::ops::RequestCtx;
+use crate::auth::authn::{session_caller, Caller};
+use crate::request_ctx::RequestCtx;
 use sluice_s3::QueryParams;
 use sluice_sigv4::Credentials;
 

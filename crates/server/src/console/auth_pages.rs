@@ -8,7 +8,7 @@ use super::session::{
     cookie, random_token, set_cookie, tokens_equal, LOGIN_COOKIE, SESSION_COOKIE, SESSION_TTL_MS,
 };
 use super::{ConsoleRequest, ConsoleState};
-use crate::authn::secret_matches;
+use crate::auth::authn::secret_matches;
 use hyper::body::Incoming;
 
 /// `GET /login`: the form. Its CSRF token is double-submitted: a cookie and a hidden field.

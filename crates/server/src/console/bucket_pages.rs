@@ -6,7 +6,7 @@ use super::form::Form;
 use super::html::{csrf_field, date, esc, human_size, layout, q};
 use super::reply::Page;
 use super::{ConsoleRequest, ConsoleState};
-use crate::authz::require_allowed;
+use crate::auth::authz::require_allowed;
 use hyper::body::Incoming;
 use sluice_s3::bucket_name::is_valid_bucket_name;
 use sluice_store::{BucketMeta, ListQuery, StoreError};

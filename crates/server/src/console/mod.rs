@@ -22,16 +22,10 @@ pub mod upload_api;
 use crate::state::AppState;
 use http::{Method, Request, Response};
 use hyper::body::Incoming;
-use hyper::server::conn::http1;
-use hyper::service::service_fn;
-use hyper_util::rt::{TokioIo, TokioTimer};
 use reply::Page;
 use session::SessionStore;
 use std::net::SocketAddr;
 use std::sync::Arc;
-use std::time::Duration;
-use tokio::net::TcpListener;
-use tokio::sync::watch;
 
 /// Everything the console shares across requests.
 pub struct ConsoleState {
@@ -76,51 +70,12 @@ impl ConsoleRequest {
     }
 }
 
-/// Accepts console connections until shutdown.
-pub async fn serve(
-    listener: TcpListener,
-    console: Arc<ConsoleState>,
-    mut shutdown: watch::Receiver<bool>,
-) {
-    loop {
-        tokio::select! {
-            accepted = listener.accept() => {
-                let (stream, remote) = match accepted {
-                    Ok(a) => a,
-                    Err(e) => {
-                        tracing::warn!(error = %e, "console accept failed");
-                        tokio::time::sleep(Duration::from_millis(50)).await;
-                        continue;
-                    }
-                };
-                let header_timeout = console.app.config.header_read_timeout;
-                let console = console.clone();
-                let service = service_fn(move |req| {
-                    let console = console.clone();
-                    async move { Ok::<_, std::convert::Infallible>(handle(&console, req, remote).await) }
-                });
-                tokio::spawn(async move {
-                    let conn = http1::Builder::new()
-                        .timer(TokioTimer::new())
-                        .header_read_timeout(header_timeout)
-                        .max_headers(100)
-                        .serve_connection(TokioIo::new(stream), service);
-                    if let Err(e) = conn.await {
-                        tracing::debug!(error = %e, "console connection ended with error");
-                    }
-                });
-            }
-            _ = shutdown.changed() => break,
-        }
-    }
-}
-
 /// Routes one console request.
 pub async fn handle(
     console: &ConsoleState,
     req: Request<Incoming>,
     remote: SocketAddr,
-) -> Response<crate::response::ResponseBody> {
+) -> Response<crate::net::response::ResponseBody> {
     let (parts, body) = req.into_parts();
     let path = parts.uri.path().to_string();
     let query = form::parse_urlencoded(parts.uri.query().unwrap_or("").as_bytes());

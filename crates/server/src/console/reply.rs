@@ -1,7 +1,7 @@
 //! What a console handler answers, and the security headers every console response carries.
 
 use super::{html, ConsoleRequest, ConsoleState};
-use crate::response::{self, ResponseBody};
+use crate::net::response::{self, ResponseBody};
 use http::Response;
 use serde_json::Value;
 
@@ -108,7 +108,7 @@ impl Page {
         let csp = format!(
             "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
              connect-src 'self' {}://{}; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
-            crate::tls::s3_scheme(&console.app.config),
+            crate::net::tls::s3_scheme(&console.app.config),
             super::acting::s3_authority(console, req)
         );
         for (name, value) in [

@@ -9,9 +9,9 @@ use super::reply::Page;
 use super::share_link::{ShareError, ShareLink, UnverifiedToken, SHARE_GRANT_METHOD};
 use super::upload_api::{drop_zone, mint_upload};
 use super::{ConsoleRequest, ConsoleState};
-use crate::authn::{session_caller, Caller};
-use crate::authz::require_allowed;
-use crate::ops::RequestCtx;
+use crate::auth::authn::{session_caller, Caller};
+use crate::auth::authz::require_allowed;
+use crate::request_ctx::RequestCtx;
 use hyper::body::Incoming;
 use serde::Deserialize;
 use sluice_s3::bucket_name::is_routable_bucket_name;
@@ -238,7 +238,7 @@ async fn reserve_share_use(
     req: &ConsoleRequest,
     link: &ShareLink,
     grant_id: &str,
-) -> Result<crate::grant_use::UseGuard, Page> {
+) -> Result<crate::auth::grant_use::UseGuard, Page> {
     let store_failed = |e: sluice_store::StoreError| {
         tracing::error!(error = %e, "share link grant store failed");
         Page::json_error(500, "the server could not count this upload")
@@ -246,7 +246,7 @@ async fn reserve_share_use(
     ensure_share_grant(console, link, grant_id)
         .await
         .map_err(store_failed)?;
-    let refusal = match crate::grant_use::try_reserve(&console.app, grant_id, req.remote.ip())
+    let refusal = match crate::auth::grant_use::try_reserve(&console.app, grant_id, req.remote.ip())
         .await
         .map_err(store_failed)?
     {

@@ -8,7 +8,7 @@ use super::html::{esc, layout};
 use super::reply::Page;
 use super::session::tokens_equal;
 use super::{ConsoleRequest, ConsoleState};
-use crate::ops::RequestCtx;
+use crate::request_ctx::RequestCtx;
 use crate::service_api::json_error::ApiError;
 use crate::service_api::presign::{mint_urls, MintRequest, MultipartSpec};
 use hyper::body::Incoming;

@@ -1,11 +1,11 @@
 //! Canned ACLs: `x-amz-acl` on CreateBucket/PutObject/CopyObject, Get/Put Bucket/Object ACL.
 
-use crate::authz::{require_allowed_on_action, AuthzInput};
-use crate::body_in::BodyReader;
-use crate::headers::header;
-use crate::ops::buckets::{require_bucket, store_err};
-use crate::ops::RequestCtx;
-use crate::response::{self, ResponseBody};
+use crate::auth::authz::{require_allowed_on_action, AuthzInput};
+use crate::body::body_in::BodyReader;
+use crate::net::headers::header;
+use crate::net::response::{self, ResponseBody};
+use crate::ops::lookup::{require_bucket, store_err};
+use crate::request_ctx::RequestCtx;
 use http::request::Parts;
 use http::Response;
 use sluice_iam::CannedAcl;

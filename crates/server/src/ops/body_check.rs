@@ -1,6 +1,6 @@
 //! Integrity checks for small bodies read whole (DeleteObjects and other XML requests).
 
-use crate::checksum::BodyHasher;
+use crate::body::checksum::BodyHasher;
 use crate::ops::put_object::{ExpectedChecksum, IntegrityPlan};
 use base64::engine::general_purpose::STANDARD as B64;
 use base64::Engine;

@@ -1,9 +1,9 @@
 //! Put/Get/DeleteBucketPolicy: a bucket's own policy, judged together with identity policies.
 
-use crate::body_in::BodyReader;
-use crate::ops::buckets::{require_bucket, store_err};
-use crate::ops::RequestCtx;
-use crate::response::{self, ResponseBody};
+use crate::body::body_in::BodyReader;
+use crate::net::response::{self, ResponseBody};
+use crate::ops::lookup::{require_bucket, store_err};
+use crate::request_ctx::RequestCtx;
 use http::Response;
 use sluice_iam::{Policy, PolicyKind, ResourceMatch};
 use sluice_s3::S3Error;

@@ -1,9 +1,10 @@
 //! Bucket operations: ListBuckets, CreateBucket, HeadBucket, DeleteBucket, location, versioning.
 
-use crate::body_in::BodyReader;
-use crate::ops::list::{decode_token, encode_token};
-use crate::ops::RequestCtx;
-use crate::response::{self, ResponseBody};
+use crate::body::body_in::BodyReader;
+use crate::net::response::{self, ResponseBody};
+use crate::ops::continuation_token::{decode_token, encode_token};
+use crate::ops::lookup::{require_bucket, store_err};
+use crate::request_ctx::RequestCtx;
 use http::Response;
 use sluice_s3::bucket_name::is_valid_bucket_name;
 use sluice_s3::xml::{
@@ -107,16 +108,6 @@ pub async fn create_bucket(
     }
 }
 
-/// Fails with `NoSuchBucket` unless the bucket exists.
-pub async fn require_bucket(ctx: &RequestCtx<'_>, bucket: &str) -> Result<BucketMeta, S3Error> {
-    ctx.state
-        .meta
-        .get_bucket(bucket)
-        .await
-        .map_err(store_err)?
-        .ok_or_else(|| S3Error::no_such_bucket(bucket))
-}
-
 /// `HEAD /bucket`
 pub async fn head_bucket(
     ctx: &RequestCtx<'_>,
@@ -162,27 +153,4 @@ pub async fn get_bucket_versioning(
 ) -> Result<Response<ResponseBody>, S3Error> {
     require_bucket(ctx, bucket).await?;
     Ok(response::xml(versioning_configuration_xml()))
-}
-
-/// Maps a store failure to an S3 error, logging the cause (never shown to clients).
-pub fn store_err(e: StoreError) -> S3Error {
-    match e {
-        StoreError::NoSuchBucket => {
-            S3Error::new("NoSuchBucket", 404, "The specified bucket does not exist")
-        }
-        StoreError::BucketNotEmpty => S3Error::new(
-            "BucketNotEmpty",
-            409,
-            "The bucket you tried to delete is not empty",
-        ),
-        full if full.is_storage_full() => {
-            // AWS has no "disk full" error; 503 SlowDown makes every SDK back off and retry.
-            tracing::error!(error = %full, "storage full");
-            S3Error::slow_down()
-        }
-        other => {
-            tracing::error!(error = %other, "storage failure");
-            S3Error::internal_error()
-        }
-    }
 }

@@ -1,6 +1,6 @@
 //! Conditional request headers and byte ranges for reads.
 
-use crate::headers::header;
+use crate::net::headers::header;
 use http::request::Parts;
 use sluice_s3::S3Error;
 use sluice_store::ObjectMeta;

@@ -1,15 +1,15 @@
 //! CopyObject: server-side copy with the COPY / REPLACE metadata directive.
 
-use crate::authz::require_allowed;
-use crate::checksum::{stored_algorithm, BodyHasher, ChecksumAlgorithm};
-use crate::headers::{header, standard_headers, user_metadata};
-use crate::object_reader::ObjectReader;
-use crate::ops::buckets::{require_bucket, store_err};
+use crate::auth::authz::require_allowed;
+use crate::body::checksum::{stored_algorithm, BodyHasher, ChecksumAlgorithm};
+use crate::body::object_reader::ObjectReader;
+use crate::net::headers::{header, standard_headers, user_metadata};
+use crate::net::response::{self, ResponseBody};
 use crate::ops::conditions::evaluate_read_conditions;
 use crate::ops::get_object::load_object;
+use crate::ops::lookup::{require_bucket, store_err};
 use crate::ops::put_object::{commit_object, MAX_PUT_SIZE};
-use crate::ops::RequestCtx;
-use crate::response::{self, ResponseBody};
+use crate::request_ctx::RequestCtx;
 use http::Response;
 use percent_encoding::percent_decode_str;
 use sluice_s3::xml::CopyObjectResult;

@@ -1,9 +1,9 @@
-//! Put/Get/DeleteBucketCors: a bucket's CORS rules (see `crate::cors` for how they apply).
+//! Put/Get/DeleteBucketCors: a bucket's CORS rules (see `crate::net::cors` for how they apply).
 
-use crate::body_in::BodyReader;
-use crate::ops::buckets::{require_bucket, store_err};
-use crate::ops::RequestCtx;
-use crate::response::{self, ResponseBody};
+use crate::body::body_in::BodyReader;
+use crate::net::response::{self, ResponseBody};
+use crate::ops::lookup::{require_bucket, store_err};
+use crate::request_ctx::RequestCtx;
 use http::Response;
 use sluice_s3::xml::{cors_configuration_xml, parse_cors_configuration};
 use sluice_s3::S3Error;

@@ -1,12 +1,12 @@
 //! DeleteObject and DeleteObjects.
 
-use crate::authz::require_allowed;
-use crate::body_in::BodyReader;
-use crate::headers::header;
-use crate::ops::buckets::{require_bucket, store_err};
+use crate::auth::authz::require_allowed;
+use crate::body::body_in::BodyReader;
+use crate::net::headers::header;
+use crate::net::response::{self, ResponseBody};
+use crate::ops::lookup::{require_bucket, store_err};
 use crate::ops::put_object::free_object_blobs;
-use crate::ops::RequestCtx;
-use crate::response::{self, ResponseBody};
+use crate::request_ctx::RequestCtx;
 use http::Response;
 use sluice_s3::xml::{parse_delete_request, DeleteError, DeleteResult};
 use sluice_s3::S3Error;

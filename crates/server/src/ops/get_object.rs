@@ -1,12 +1,12 @@
 //! GetObject and HeadObject: conditionals, ranges, response overrides, checksums, streaming.
 
-use crate::checksum::stored_algorithm;
-use crate::headers::{header, write_object_headers};
-use crate::object_reader::ObjectReader;
-use crate::ops::buckets::{require_bucket, store_err};
+use crate::body::checksum::stored_algorithm;
+use crate::body::object_reader::ObjectReader;
+use crate::net::headers::{header, write_object_headers};
+use crate::net::response::{self, set_header, ResponseBody};
 use crate::ops::conditions::{evaluate_read_conditions, parse_range, ByteRange, ReadCondition};
-use crate::ops::RequestCtx;
-use crate::response::{self, set_header, ResponseBody};
+use crate::ops::lookup::{require_bucket, store_err};
+use crate::request_ctx::RequestCtx;
 use futures_util::StreamExt;
 use http::Response;
 use http_body::Frame;

@@ -1,11 +1,10 @@
 //! ListObjects (v1), ListObjectsV2 and ListObjectVersions (unversioned buckets).
 
-use crate::checksum::stored_algorithm;
-use crate::ops::buckets::{require_bucket, store_err};
-use crate::ops::RequestCtx;
-use crate::response::{self, ResponseBody};
-use base64::engine::general_purpose::URL_SAFE_NO_PAD as TOKEN_B64;
-use base64::Engine;
+use crate::body::checksum::stored_algorithm;
+use crate::net::response::{self, ResponseBody};
+use crate::ops::continuation_token::{decode_token, encode_token};
+use crate::ops::lookup::{require_bucket, store_err};
+use crate::request_ctx::RequestCtx;
 use http::Response;
 use sluice_s3::xml::{ListObjectsPage, ListStyle, ObjectEntry};
 use sluice_s3::S3Error;
@@ -55,26 +54,6 @@ pub fn url_encoding(ctx: &RequestCtx<'_>) -> Result<bool, S3Error> {
             v,
         )),
     }
-}
-
-/// Encodes a continuation token (opaque to clients).
-pub fn encode_token(last: &str) -> String {
-    TOKEN_B64.encode(last.as_bytes())
-}
-
-/// Decodes a continuation token made by [`encode_token`]; a token it did not make is InvalidArgument.
-pub fn decode_token(token: &str) -> Result<String, S3Error> {
-    TOKEN_B64
-        .decode(token.trim())
-        .ok()
-        .and_then(|b| String::from_utf8(b).ok())
-        .ok_or_else(|| {
-            S3Error::invalid_argument_named(
-                "The continuation token provided is incorrect",
-                "continuation-token",
-                token,
-            )
-        })
 }
 
 /// `GET /bucket` in any of the three listing forms.

@@ -1,40 +1,27 @@
-//! S3 operation handlers, one module per operation group, and the dispatch table.
+//! S3 operation handlers, one module per operation group, and the dispatch table for S3 endpoints (the
+//! pipeline routes the admin and `/_sluice/` JSON APIs itself).
 
 pub mod acl;
 pub mod body_check;
 pub mod bucket_policy;
 pub mod buckets;
 pub mod conditions;
+pub mod continuation_token;
 pub mod copy_object;
 pub mod cors;
 pub mod delete;
 pub mod get_object;
 pub mod list;
+pub mod lookup;
 pub mod multipart;
 pub mod put_object;
 
-use crate::authn::Caller;
-use crate::body_in::BodyReader;
-use crate::response::ResponseBody;
-use crate::state::AppState;
-use http::request::Parts;
+use crate::body::body_in::BodyReader;
+use crate::net::response::ResponseBody;
+use crate::request_ctx::RequestCtx;
 use http::Response;
 use list::ListApi;
-use sluice_s3::{Endpoint, QueryParams, S3Error};
-
-/// What every handler may read about the request.
-pub struct RequestCtx<'a> {
-    /// Shared state.
-    pub state: &'a AppState,
-    /// Method, URI and headers.
-    pub parts: &'a Parts,
-    /// Decoded query.
-    pub query: &'a QueryParams,
-    /// The authenticated caller.
-    pub caller: &'a Caller,
-    /// The client's address.
-    pub remote: std::net::SocketAddr,
-}
+use sluice_s3::{Endpoint, S3Error};
 
 /// Runs the handler for an S3 endpoint.
 pub async fn dispatch(
@@ -126,11 +113,9 @@ pub async fn dispatch(
         Endpoint::GetBucketCors { bucket } => cors::get_bucket_cors(ctx, bucket).await,
         Endpoint::DeleteBucketCors { bucket } => cors::delete_bucket_cors(ctx, bucket).await,
         Endpoint::CorsPreflight { bucket, .. } => {
-            crate::cors::preflight(ctx.state, ctx.parts, Some(bucket)).await
+            crate::net::cors::preflight(ctx.state, ctx.parts, Some(bucket)).await
         }
-        Endpoint::Service { path } if path.starts_with("admin/") => {
-            crate::admin::handle(ctx, path, body).await
-        }
-        Endpoint::Service { path } => Ok(crate::service_api::dispatch(ctx, path, body).await),
+        // Routed to the admin and `/_sluice/` JSON APIs by the pipeline, never here.
+        Endpoint::Service { .. } => Err(S3Error::not_implemented()),
     }
 }

@@ -1,17 +1,17 @@
 //! PutObject: stream the body through the hashers into a temp blob, verify, commit, record.
 
-use crate::body_batches::{Batcher, BATCH};
-use crate::body_in::{BodyEvent, BodyReader};
-use crate::hash_pipeline::PipelinedHasher;
+use crate::body::body_batches::{Batcher, BATCH};
+use crate::body::body_in::{BodyEvent, BodyReader};
+use crate::body::hash_pipeline::PipelinedHasher;
 
 /// A body quiet this long while its bytes sit in the writer's buffer has them flushed, so
 /// the in-flight budget never waits on a slow client.
 const SPILL_AFTER: std::time::Duration = std::time::Duration::from_millis(100);
-use crate::checksum::{BodyHasher, ChecksumAlgorithm, ALL_ALGORITHMS};
-use crate::headers::{header, standard_headers, user_metadata};
-use crate::ops::buckets::{require_bucket, store_err};
-use crate::ops::RequestCtx;
-use crate::response::{self, ResponseBody};
+use crate::body::checksum::{BodyHasher, ChecksumAlgorithm, ALL_ALGORITHMS};
+use crate::net::headers::{header, standard_headers, user_metadata};
+use crate::net::response::{self, ResponseBody};
+use crate::ops::lookup::{require_bucket, store_err};
+use crate::request_ctx::RequestCtx;
 use base64::engine::general_purpose::STANDARD as B64;
 use base64::Engine;
 use http::request::Parts;

@@ -1,7 +1,7 @@
 //! Reading a `multipart/form-data` body as it streams (with `multer`): the fields before the
 //! file (bounded), then the file part chunk by chunk, then whatever follows (ignored).
 
-use crate::body_in::BodyReader;
+use crate::body::body_in::BodyReader;
 use bytes::Bytes;
 use futures_util::stream;
 use multer::{Field, Multipart};

@@ -9,15 +9,15 @@
 mod fields;
 pub mod policy;
 
-use crate::authn::{authenticate_post_form, Caller};
-use crate::authz::{require_endpoint_allowed, AuthzInput};
-use crate::body_in::BodyReader;
-use crate::checksum::{BodyHasher, ChecksumAlgorithm};
-use crate::headers::{header, standard_headers, user_metadata};
-use crate::ops::buckets::{require_bucket, store_err};
+use crate::auth::authn::{authenticate_post_form, Caller};
+use crate::auth::authz::{require_endpoint_allowed, AuthzInput};
+use crate::body::body_in::BodyReader;
+use crate::body::checksum::{BodyHasher, ChecksumAlgorithm};
+use crate::net::headers::{header, standard_headers, user_metadata};
+use crate::net::response::{self, set_header, ResponseBody};
+use crate::ops::lookup::{require_bucket, store_err};
 use crate::ops::put_object::{commit_object, MAX_PUT_SIZE};
-use crate::ops::RequestCtx;
-use crate::response::{self, set_header, ResponseBody};
+use crate::request_ctx::RequestCtx;
 use crate::state::AppState;
 use fields::FormFields;
 use http::request::Parts;
@@ -74,7 +74,7 @@ pub async fn post_object(
         .await?;
 
     let (caller, range) = match parse_post_policy_auth(&fields.values)
-        .map_err(|e| crate::auth_error::auth_error_to_s3(&e))?
+        .map_err(|e| crate::auth::auth_error::auth_error_to_s3(&e))?
     {
         Some(auth) => {
             let (caller, verified) = authenticate_post_form(state, &auth).await?;
@@ -261,7 +261,7 @@ fn success_response(
 ) -> Response<ResponseBody> {
     let etag = format!("\"{md5_hex}\"");
     let host = header(parts, "host").unwrap_or("localhost");
-    let scheme = if crate::tls::is_over_tls(parts) {
+    let scheme = if crate::net::tls::is_over_tls(parts) {
         "https"
     } else {
         "http"

@@ -4,10 +4,10 @@
 //! Only the signer of the grant's URLs, root, or a holder of `sluice:Admin` may see or revoke a grant.
 
 use super::json_error::ApiError;
-use crate::authz::require_admin;
-use crate::body_in::BodyReader;
-use crate::ops::RequestCtx;
-use crate::response::{self, ResponseBody};
+use crate::auth::authz::require_admin;
+use crate::body::body_in::BodyReader;
+use crate::net::response::{self, ResponseBody};
+use crate::request_ctx::RequestCtx;
 use http::Response;
 use rand::RngCore;
 use serde::Deserialize;

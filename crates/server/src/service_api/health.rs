@@ -1,7 +1,7 @@
 //! Health checks for load balancers and orchestrators (no authentication, no secrets).
 
-use crate::ops::RequestCtx;
-use crate::response::{self, ResponseBody};
+use crate::net::response::{self, ResponseBody};
+use crate::request_ctx::RequestCtx;
 use http::Response;
 use serde_json::json;
 

@@ -1,6 +1,6 @@
 //! JSON errors of the service API: `{"error": CODE, "message": TEXT, "field": NAME?}`.
 
-use crate::response::{self, ResponseBody};
+use crate::net::response::{self, ResponseBody};
 use http::Response;
 use serde_json::json;
 use sluice_s3::S3Error;

@@ -8,9 +8,9 @@ pub mod presign;
 pub mod presign_constraints;
 pub mod presign_post;
 
-use crate::body_in::BodyReader;
-use crate::ops::RequestCtx;
-use crate::response::ResponseBody;
+use crate::body::body_in::BodyReader;
+use crate::net::response::ResponseBody;
+use crate::request_ctx::RequestCtx;
 use http::Response;
 use json_error::ApiError;
 
@@ -27,8 +27,8 @@ pub async fn dispatch(
         ("GET" | "HEAD", "health/ready") => Ok(health::ready(ctx).await),
         ("GET", "metrics") => {
             let text = crate::metrics::render(ctx.state).await;
-            let mut r = crate::response::text(200, text);
-            crate::response::set_header(&mut r, "content-type", "text/plain; version=0.0.4");
+            let mut r = crate::net::response::text(200, text);
+            crate::net::response::set_header(&mut r, "content-type", "text/plain; version=0.0.4");
             Ok(r)
         }
         (_, "v1/presign") => Err(ApiError::method_not_allowed(method)),

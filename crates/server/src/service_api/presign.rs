@@ -3,15 +3,15 @@
 
 use super::json_error::ApiError;
 use super::presign_constraints::{ConstraintFields, MintConstraints};
-use crate::authz::require_allowed;
-use crate::body_in::BodyReader;
-use crate::headers::header;
-use crate::ops::buckets::require_bucket;
+use crate::auth::authz::require_allowed;
+use crate::auth::url_constraints::{GRANT, UPLOAD_SIZE_RANGE};
+use crate::body::body_in::BodyReader;
+use crate::net::headers::header;
+use crate::net::response::{self, ResponseBody};
+use crate::ops::lookup::require_bucket;
 use crate::ops::multipart::create::create_upload;
 use crate::ops::multipart::{MAX_PART_NUMBER, MAX_PART_SIZE, MIN_PART_SIZE};
-use crate::ops::RequestCtx;
-use crate::response::{self, ResponseBody};
-use crate::url_constraints::{GRANT, UPLOAD_SIZE_RANGE};
+use crate::request_ctx::RequestCtx;
 
 /// The `method` recorded for the grant of a multipart bundle.
 pub const MULTIPART_GRANT_METHOD: &str = "MULTIPART";
@@ -334,7 +334,7 @@ pub async fn mint_urls(
     let expires_ms = (expiry.unix_timestamp_nanos() / 1_000_000) as i64;
     let signer = Signer {
         creds,
-        scheme: crate::tls::s3_scheme(&ctx.state.config),
+        scheme: crate::net::tls::s3_scheme(&ctx.state.config),
         host: host.to_string(),
         region: &ctx.state.config.region,
         now,

@@ -2,7 +2,7 @@
 //! `source_ip`), validated and turned into signed `x-sluice-*` query parameters.
 
 use super::json_error::ApiError;
-use crate::url_constraints::{
+use crate::auth::url_constraints::{
     parse_cidrs, SizeRange, CONTENT_LENGTH_RANGE, CONTENT_TYPE, NOT_BEFORE, SOURCE_IP,
 };
 use serde_json::Value;

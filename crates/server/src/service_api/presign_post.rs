@@ -3,10 +3,10 @@
 
 use super::json_error::ApiError;
 use super::presign::MintRequest;
-use crate::authz::require_allowed;
-use crate::ops::buckets::require_bucket;
-use crate::ops::RequestCtx;
+use crate::auth::authz::require_allowed;
+use crate::ops::lookup::require_bucket;
 use crate::post_form::policy::PostPolicy;
+use crate::request_ctx::RequestCtx;
 use base64::Engine;
 use serde_json::{json, Value};
 use sluice_sigv4::{presign_post_v4, Credentials, PostPolicyRequest};

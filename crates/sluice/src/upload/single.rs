@@ -98,7 +98,7 @@ pub fn file_body(path: &Path, bar: indicatif::ProgressBar) -> Result<reqwest::Bo
 pub fn pinned_content_type(url: &str) -> Option<String> {
     let url = url::Url::parse(url).ok()?;
     url.query_pairs()
-        .find(|(k, _)| k == sluice_server::url_constraints::CONTENT_TYPE)
+        .find(|(k, _)| k == sluice_server::auth::url_constraints::CONTENT_TYPE)
         .map(|(_, v)| v.into_owned())
 }
 

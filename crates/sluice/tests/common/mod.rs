@@ -41,7 +41,7 @@ impl TestServer {
         use std::sync::Arc;
         let plan = FaultPlan::new();
         let p = plan.clone();
-        let wrap: sluice_server::listener::StoreWrapper = Box::new(move |meta, blobs| {
+        let wrap: sluice_server::startup::StoreWrapper = Box::new(move |meta, blobs| {
             let meta: Arc<dyn MetaStore> = Arc::new(FaultyMetaStore::new(meta, p.clone()));
             let blobs: Arc<dyn BlobStore> = Arc::new(FaultyBlobStore::new(blobs, p));
             (meta, blobs)
@@ -51,7 +51,7 @@ impl TestServer {
 
     pub async fn start_wrapped(
         tweak: impl FnOnce(&mut ServerConfig),
-        wrap: Option<sluice_server::listener::StoreWrapper>,
+        wrap: Option<sluice_server::startup::StoreWrapper>,
     ) -> TestServer {
         let dir = tempfile::tempdir().expect("tempdir");
         let mut cfg = ServerConfig::with_data_dir(dir.path());
@@ -61,7 +61,7 @@ impl TestServer {
         cfg.shutdown_grace = Duration::from_secs(5);
         tweak(&mut cfg);
         let server = match wrap {
-            Some(wrap) => sluice_server::listener::start_with_store_wrapper(cfg, wrap).await,
+            Some(wrap) => sluice_server::startup::start_with_store_wrapper(cfg, wrap).await,
             None => sluice_server::start(cfg).await,
         }
         .expect("server starts");
@@ -90,7 +90,7 @@ impl TestServer {
         let mut tries = 0;
         let server = loop {
             match sluice_server::start(cfg.clone()).await {
-                Err(sluice_server::listener::StartError::Locked(_)) if tries < 100 => {
+                Err(sluice_server::startup::StartError::Locked(_)) if tries < 100 => {
                     tries += 1;
                     tokio::time::sleep(Duration::from_millis(20)).await;
                 }

@@ -1,17 +1,17 @@
 //! CompleteMultipartUpload: validate the part list, then one metadata transaction (no byte copy).
 
 use super::{free_blobs, load_upload, MAX_PART_NUMBER, MIN_PART_SIZE};
-use crate::body_in::BodyReader;
-use crate::checksum::ChecksumAlgorithm;
-use crate::headers::header;
-use crate::multipart_checksum::{combine, multipart_etag, ChecksumType};
-use crate::ops::buckets::store_err;
+use crate::auth::url_constraints::upload_size_range;
+use crate::body::body_in::BodyReader;
+use crate::body::checksum::ChecksumAlgorithm;
+use crate::body::multipart_checksum::{combine, multipart_etag, ChecksumType};
+use crate::net::headers::header;
+use crate::net::response::{self, set_header, ResponseBody};
+use crate::ops::lookup::store_err;
 use crate::ops::put_object::{
     check_write_precondition, free_object_blobs, write_precondition, write_precondition_err,
 };
-use crate::ops::RequestCtx;
-use crate::response::{self, set_header, ResponseBody};
-use crate::url_constraints::upload_size_range;
+use crate::request_ctx::RequestCtx;
 use http::Response;
 use sluice_s3::xml::{parse_complete_request, CompleteResult, CompletedPart};
 use sluice_s3::S3Error;
@@ -54,7 +54,7 @@ fn select_parts<'a>(
         if r.etag.trim().trim_matches('"') != part.etag {
             return Err(S3Error::invalid_part(r.part_number));
         }
-        for alg in crate::checksum::ALL_ALGORITHMS {
+        for alg in crate::body::checksum::ALL_ALGORITHMS {
             if let (Some(want), Some(have)) =
                 (requested_checksum(r, alg), alg.stored(&part.checksums))
             {
@@ -252,15 +252,17 @@ async fn completed_retry(
     if !fresh || record.bucket != bucket || record.key != key || !same_parts {
         return Ok(None);
     }
-    let echo = crate::checksum::ALL_ALGORITHMS.into_iter().find_map(|alg| {
-        let value = alg.stored(&record.checksums)?;
-        let kind = record
-            .checksum_type
-            .as_deref()
-            .and_then(ChecksumType::from_name)
-            .unwrap_or(ChecksumType::default_for(alg));
-        Some((alg.xml_element(), value.to_string(), kind.name()))
-    });
+    let echo = crate::body::checksum::ALL_ALGORITHMS
+        .into_iter()
+        .find_map(|alg| {
+            let value = alg.stored(&record.checksums)?;
+            let kind = record
+                .checksum_type
+                .as_deref()
+                .and_then(ChecksumType::from_name)
+                .unwrap_or(ChecksumType::default_for(alg));
+            Some((alg.xml_element(), value.to_string(), kind.name()))
+        });
     Ok(Some(complete_answer(ctx, bucket, key, record.etag, echo)))
 }
 
@@ -276,7 +278,7 @@ fn complete_answer(
     let doc = CompleteResult {
         location: format!(
             "{}://{host}{}",
-            crate::tls::s3_scheme(&ctx.state.config),
+            crate::net::tls::s3_scheme(&ctx.state.config),
             sluice_sigv4::encode_object_path(bucket, key)
         ),
         bucket: bucket.to_string(),

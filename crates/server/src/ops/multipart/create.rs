@@ -1,12 +1,12 @@
 //! CreateMultipartUpload and AbortMultipartUpload.
 
 use super::free_blobs;
-use crate::checksum::ChecksumAlgorithm;
-use crate::headers::{header, standard_headers, user_metadata};
-use crate::multipart_checksum::{supports, ChecksumType};
-use crate::ops::buckets::{require_bucket, store_err};
-use crate::ops::RequestCtx;
-use crate::response::{self, set_header, ResponseBody};
+use crate::body::checksum::ChecksumAlgorithm;
+use crate::body::multipart_checksum::{supports, ChecksumType};
+use crate::net::headers::{header, standard_headers, user_metadata};
+use crate::net::response::{self, set_header, ResponseBody};
+use crate::ops::lookup::{require_bucket, store_err};
+use crate::request_ctx::RequestCtx;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use http::Response;

@@ -1,10 +1,10 @@
 //! ListParts and ListMultipartUploads.
 
 use super::{load_upload, MAX_PART_NUMBER};
-use crate::checksum::{stored_algorithm, ChecksumAlgorithm};
-use crate::ops::buckets::{require_bucket, store_err};
-use crate::ops::RequestCtx;
-use crate::response::{self, ResponseBody};
+use crate::body::checksum::{stored_algorithm, ChecksumAlgorithm};
+use crate::net::response::{self, ResponseBody};
+use crate::ops::lookup::{require_bucket, store_err};
+use crate::request_ctx::RequestCtx;
 use http::Response;
 use sluice_s3::xml::{ListPartsResult, ListUploadsResult, PartEntry, UploadEntry};
 use sluice_s3::S3Error;

@@ -5,8 +5,8 @@ pub mod create;
 pub mod list;
 pub mod part;
 
-use crate::ops::buckets::store_err;
-use crate::ops::RequestCtx;
+use crate::ops::lookup::store_err;
+use crate::request_ctx::RequestCtx;
 use sluice_s3::S3Error;
 use sluice_store::UploadMeta;
 

@@ -1,18 +1,18 @@
 //! UploadPart and UploadPartCopy.
 
 use super::{free_blobs, load_upload, parse_part_number, MAX_PART_NUMBER, MAX_PART_SIZE};
-use crate::authz::require_allowed;
-use crate::body_in::BodyReader;
-use crate::checksum::ChecksumAlgorithm;
-use crate::headers::header;
-use crate::ops::buckets::store_err;
+use crate::auth::authz::require_allowed;
+use crate::auth::url_constraints::upload_size_range;
+use crate::body::body_in::BodyReader;
+use crate::body::checksum::ChecksumAlgorithm;
+use crate::net::headers::header;
+use crate::net::response::{self, set_header, ResponseBody};
 use crate::ops::conditions::evaluate_read_conditions;
 use crate::ops::copy_object::{copy_range_to_blob, parse_copy_source};
 use crate::ops::get_object::load_object;
+use crate::ops::lookup::store_err;
 use crate::ops::put_object::{integrity_plan, store_body, ExpectedChecksum};
-use crate::ops::RequestCtx;
-use crate::response::{self, set_header, ResponseBody};
-use crate::url_constraints::upload_size_range;
+use crate::request_ctx::RequestCtx;
 use http::Response;
 use sluice_s3::xml::CopyObjectResult;
 use sluice_s3::S3Error;

@@ -2,7 +2,7 @@
 //! metadata database — `SLUICE_SERVER_KEY` (64 hex characters) or `DATA/server.key`
 //! (32 random bytes, mode 0600, created on first start).
 
-use crate::root_credentials::write_private;
+use crate::auth::root_credentials::write_private;
 use chacha20poly1305::aead::{Aead, KeyInit, Payload};
 use chacha20poly1305::{ChaCha20Poly1305, Key, Nonce};
 use rand::RngCore;

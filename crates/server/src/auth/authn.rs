@@ -6,7 +6,7 @@
 //! answer `InvalidAccessKeyId`, as AWS does for an inactive key; the `sluice::audit` line of
 //! the refusal names the real reason (`key disabled`, `key expired`, `unknown key`).
 
-use crate::auth_error::{auth_error_to_s3, invalid_access_key_id};
+use crate::auth::auth_error::{auth_error_to_s3, invalid_access_key_id};
 use crate::state::AppState;
 use sluice_iam::{Policy, PolicyKind, Principal};
 use sluice_s3::S3Error;

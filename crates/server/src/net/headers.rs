@@ -1,6 +1,6 @@
 //! Reading S3 request headers and writing object headers on responses.
 
-use crate::response::{set_header, ResponseBody};
+use crate::net::response::{set_header, ResponseBody};
 use http::request::Parts;
 use http::Response;
 use sluice_s3::xml::http_date;

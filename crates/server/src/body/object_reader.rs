@@ -1,6 +1,6 @@
 //! Reading a byte range of an object, whether it is one blob or a multipart manifest of many.
 
-use crate::response::ResponseBody;
+use crate::net::response::ResponseBody;
 use bytes::Bytes;
 use http_body::Frame;
 use http_body_util::{BodyExt, StreamBody};

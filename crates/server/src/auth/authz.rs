@@ -3,12 +3,12 @@
 //!
 //! Root is always allowed. Everyone else is judged by AWS's logic over the user's attached
 //! policies (read when the request arrived), the bucket's policy and canned ACLs, with the
-//! condition context of [`crate::condition_context`]. Every deny writes one audit line
+//! condition context of [`crate::auth::condition_context`]. Every deny writes one audit line
 //! (tracing target `sluice::audit`).
 
-use crate::authn::Caller;
-use crate::condition_context;
-use crate::ops::RequestCtx;
+use crate::auth::authn::Caller;
+use crate::auth::condition_context;
+use crate::request_ctx::RequestCtx;
 use crate::state::AppState;
 use http::request::Parts;
 use sluice_iam::{

@@ -2,14 +2,14 @@
 //!
 //! MD5 (the ETag) is the slowest pass over an upload body; done inline it serialises with the
 //! socket reads and the file writes. Here the body comes in 256 KiB batches (shared with the
-//! blob writer, see [`crate::body_batches`], or copied into reused buffers) that queue (a few
+//! blob writer, see [`crate::body::body_batches`], or copied into reused buffers) that queue (a few
 //! deep) for one blocking job, which hashes them back to back while the next ones fill, so
 //! hashing runs on a second core concurrently with the network and the disk. (Keeping the
 //! received frames instead of batching them costs more: the HTTP layer then reads every byte
 //! into fresh, page-faulting memory.)
 
-use crate::body_batches::BATCH;
-use crate::checksum::{BodyDigests, BodyHasher};
+use crate::body::body_batches::BATCH;
+use crate::body::checksum::{BodyDigests, BodyHasher};
 use bytes::Bytes;
 use sluice_s3::S3Error;
 use std::collections::VecDeque;
@@ -289,7 +289,7 @@ impl PipelinedHasher {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::checksum::ChecksumAlgorithm;
+    use crate::body::checksum::ChecksumAlgorithm;
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn same_digests_as_inline_hashing() {
@@ -327,7 +327,7 @@ mod tests {
                 BodyHasher::new(Some(ChecksumAlgorithm::Crc64Nvme), true),
                 None,
             );
-            let mut batcher = crate::body_batches::Batcher::default();
+            let mut batcher = crate::body::body_batches::Batcher::default();
             for (i, chunk) in body.chunks(slice).enumerate() {
                 if i % 5 == 4 {
                     if let Some(partial) = batcher.take_partial() {

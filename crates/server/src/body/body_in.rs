@@ -1,8 +1,8 @@
 //! Reading request bodies: plain or aws-chunked, with the SigV4 payload hash checked at the end.
 
-use crate::auth_error::auth_error_to_s3;
-use crate::body_budget::{BodyBudget, HeldBudget};
-use crate::url_constraints::{entity_too_small, SizeRange};
+use crate::auth::auth_error::auth_error_to_s3;
+use crate::auth::url_constraints::{entity_too_small, SizeRange};
+use crate::body::body_budget::{BodyBudget, HeldBudget};
 use bytes::Bytes;
 use http_body_util::BodyExt;
 use hyper::body::Incoming;

@@ -4,8 +4,8 @@
 //! The rules are the bucket's `CORSConfiguration` when it has one, else the server-wide
 //! default rule from the configuration (if any).
 
-use crate::headers::header;
-use crate::response::{self, set_header, ResponseBody};
+use crate::net::headers::header;
+use crate::net::response::{self, set_header, ResponseBody};
 use crate::state::AppState;
 use http::request::Parts;
 use http::Response;

@@ -1,7 +1,7 @@
 //! Checksums of a whole multipart object from its parts' checksums: COMPOSITE (checksum of
 //! checksums, `-N` suffix) for any algorithm, FULL_OBJECT (CRC combination) for the CRCs.
 
-use crate::checksum::ChecksumAlgorithm;
+use crate::body::checksum::ChecksumAlgorithm;
 use base64::engine::general_purpose::STANDARD as B64;
 use base64::Engine;
 use crc_fast::{checksum_combine, CrcAlgorithm};

@@ -1,8 +1,8 @@
 //! The condition keys of a request, computed by the server from the verified request and
 //! the connection — never copied from headers a client could set freely.
 
-use crate::authn::Caller;
-use crate::headers::header;
+use crate::auth::authn::Caller;
+use crate::net::headers::header;
 use crate::state::AppState;
 use http::request::Parts;
 use sluice_iam::{keys, ConditionContext, Principal};
@@ -27,7 +27,7 @@ pub fn build(
         .set(keys::EPOCH_TIME, (now_ms.div_euclid(1000)).to_string())
         .set(
             keys::SECURE_TRANSPORT,
-            if crate::tls::is_over_tls(parts) {
+            if crate::net::tls::is_over_tls(parts) {
                 "true"
             } else {
                 "false"

@@ -13,7 +13,7 @@
 //! * `x-sluice-upload-size-range=MIN,MAX`: on the URLs of a presigned multipart upload, the
 //!   whole object must be MIN..=MAX bytes: a part that would take the upload past MAX is
 //!   refused, and CompleteMultipartUpload refuses a total outside the range.
-//! * `x-sluice-grant=ID`: each use spends one of the grant's uses (see [`crate::grant_use`]).
+//! * `x-sluice-grant=ID`: each use spends one of the grant's uses (see [`crate::auth::grant_use`]).
 //!
 //! An unknown `x-sluice-*` parameter is refused, so a URL minted for a newer server never
 //! silently loses a restriction on an older one.
@@ -35,7 +35,7 @@ pub const NOT_BEFORE: &str = "x-sluice-not-before";
 pub const SOURCE_IP: &str = "x-sluice-source-ip";
 /// Whole-upload size range parameter (multipart bundles).
 pub const UPLOAD_SIZE_RANGE: &str = "x-sluice-upload-size-range";
-/// Grant id parameter (a server-side use limit, see [`crate::grant_use`]).
+/// Grant id parameter (a server-side use limit, see [`crate::auth::grant_use`]).
 pub const GRANT: &str = "x-sluice-grant";
 
 /// An inclusive range of body sizes in bytes.
@@ -223,7 +223,7 @@ impl UrlConstraints {
     }
 
     /// Checks everything knowable before the body is read. The size range must also be
-    /// enforced while the body streams (see [`crate::body_in::BodyReader::limit_size`]).
+    /// enforced while the body streams (see [`crate::body::body_in::BodyReader::limit_size`]).
     pub fn check(&self, facts: &RequestFacts<'_>) -> Result<(), S3Error> {
         if let Some(nb) = self.not_before {
             if facts.now < nb {

@@ -1,0 +1,293 @@
+//! Starting the server: check the start conditions, open storage, bind both listeners, start the
+//! housekeeping; and the handle that shuts it all down gracefully.
+
+use crate::auth::root_credentials::{
+    load_or_create, RootCredentials, RootCredentialsError, RootSource,
+};
+use crate::clock::Clock;
+use crate::config::ServerConfig;
+use crate::net::accept::{accept_loop, AcceptConfig};
+use crate::pipeline::handle_request;
+use crate::state::AppState;
+use sluice_sigv4::SigningKeyCache;
+use sluice_store::{BlobStore, DataDirLock, MetaStore};
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::SystemTime;
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+
+/// Why the server could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    /// The data dir or stores could not be opened.
+    #[error("opening storage in {dir}: {source}")]
+    Storage {
+        /// Data directory.
+        dir: String,
+        /// Cause.
+        source: sluice_store::StoreError,
+    },
+    /// Another process (or server) holds the data dir.
+    #[error(transparent)]
+    Locked(#[from] sluice_store::DataDirLockError),
+    /// Root credentials problem.
+    #[error(transparent)]
+    Root(#[from] RootCredentialsError),
+    /// Server key problem.
+    #[error(transparent)]
+    ServerKey(#[from] crate::auth::server_key::ServerKeyError),
+    /// TLS certificate or key problem.
+    #[error(transparent)]
+    Tls(#[from] crate::net::tls::TlsError),
+    /// Only one of the TLS certificate and key was given.
+    #[error("TLS needs both a certificate and a key (--tls-cert and --tls-key)")]
+    TlsIncomplete,
+    /// Could not bind the listen address.
+    #[error("cannot listen on {addr}: {source}")]
+    Bind {
+        /// Address.
+        addr: SocketAddr,
+        /// Cause.
+        source: std::io::Error,
+    },
+}
+
+/// A running server.
+pub struct RunningServer {
+    /// The address actually bound (useful with port 0).
+    pub local_addr: SocketAddr,
+    /// The web console's bound address, when the console is on.
+    pub console_addr: Option<SocketAddr>,
+    /// The server's clock (tests shift it).
+    pub clock: Clock,
+    /// Root credentials in force.
+    pub root: RootCredentials,
+    /// Where they came from (the binary prints generated ones once).
+    pub root_source: RootSource,
+    shutdown: watch::Sender<bool>,
+    task: JoinHandle<()>,
+    console_task: Option<JoinHandle<()>>,
+    state: Arc<AppState>,
+    /// Held until the server is shut down or dropped.
+    _lock: DataDirLock,
+}
+
+impl RunningServer {
+    /// Stops accepting, lets in-flight requests finish (bounded by the grace period), returns.
+    pub async fn shutdown(self) {
+        let _ = self.shutdown.send(true);
+        self.wait().await;
+    }
+
+    /// Waits until the server stops (after [`RunningServer::shutdown`] from elsewhere or a fatal error).
+    pub async fn wait(self) {
+        let _ = self.task.await;
+        if let Some(console) = self.console_task {
+            let _ = console.await;
+        }
+    }
+
+    /// Runs the background housekeeping now (stale uploads, completed-upload records, expired
+    /// grants, then orphan blobs older than
+    /// `orphan_cutoff`); returns (uploads aborted, blobs removed).
+    pub async fn run_housekeeping(
+        &self,
+        orphan_cutoff: SystemTime,
+    ) -> Result<(usize, usize), sluice_store::StoreError> {
+        crate::housekeeping::run_now(&self.state, orphan_cutoff).await
+    }
+
+    /// With the web console on: the startup warning when no CORS rule lets the console's
+    /// pages upload to the S3 listener (see [`crate::net::cors::console_upload_warning`]).
+    pub async fn console_cors_warning(&self) -> Option<String> {
+        let console = self.console_addr?;
+        crate::net::cors::console_upload_warning(&self.state, console).await
+    }
+
+    /// A handle that triggers shutdown.
+    pub fn shutdown_trigger(&self) -> watch::Sender<bool> {
+        self.shutdown.clone()
+    }
+}
+
+/// A function that wraps the opened stores before the server uses them.
+#[doc(hidden)]
+pub type StoreWrapper = Box<
+    dyn FnOnce(Arc<dyn MetaStore>, Arc<dyn BlobStore>) -> (Arc<dyn MetaStore>, Arc<dyn BlobStore>)
+        + Send,
+>;
+
+/// Opens storage, binds the listener and starts serving in the background.
+pub async fn start(config: ServerConfig) -> Result<RunningServer, StartError> {
+    start_inner(config, None).await
+}
+
+/// Like [`start`], with the stores passed through `wrap` first. Tests use this to inject
+/// faults (`sluice_store::fault`); the binary never calls it.
+#[doc(hidden)]
+pub async fn start_with_store_wrapper(
+    config: ServerConfig,
+    wrap: StoreWrapper,
+) -> Result<RunningServer, StartError> {
+    start_inner(config, Some(wrap)).await
+}
+
+async fn start_inner(
+    config: ServerConfig,
+    wrap: Option<StoreWrapper>,
+) -> Result<RunningServer, StartError> {
+    // Every start condition is checked before anything is written to the data dir beyond its
+    // lock, and root credentials are generated last, so a failed start loses nothing the
+    // operator never saw.
+    let lock = DataDirLock::acquire(&config.data_dir)?;
+    let tls = match (&config.tls_cert, &config.tls_key) {
+        (Some(cert), Some(key)) => Some(crate::net::tls::load_acceptor(cert, key)?),
+        (None, None) => None,
+        _ => return Err(StartError::TlsIncomplete),
+    };
+    if config.root_access_key.is_some() != config.root_secret_key.is_some() {
+        return Err(RootCredentialsError::HalfConfigured.into());
+    }
+    let listener = TcpListener::bind(config.listen)
+        .await
+        .map_err(|source| StartError::Bind {
+            addr: config.listen,
+            source,
+        })?;
+    let local_addr = listener.local_addr().map_err(|source| StartError::Bind {
+        addr: config.listen,
+        source,
+    })?;
+    let console_listener = bind_console(&config).await?;
+    let dir = config.data_dir.display().to_string();
+    let storage_err = |source| StartError::Storage {
+        dir: dir.clone(),
+        source,
+    };
+    let stores = sluice_store::open(&sluice_store::StoreConfig::Embedded {
+        data_dir: config.data_dir.clone(),
+        inline_max: config.inline_max_bytes,
+    })
+    .await
+    .map_err(storage_err)?;
+    // Under the data dir's lock: no other process has uploads in progress there.
+    stores.blobs.clean_temp().await.map_err(storage_err)?;
+    let sluice_store::Stores {
+        meta,
+        blobs,
+        access,
+    } = stores;
+    let (meta, blobs) = match wrap {
+        Some(wrap) => wrap(meta, blobs),
+        None => (meta, blobs),
+    };
+    let grant_owner = crate::auth::grant_use::new_owner(&config.node_id);
+    // Reservations an earlier run of this node left (it crashed mid-request) are released
+    // now: no request of that process can still be running.
+    match access
+        .reclaim_reservations_of_earlier_runs(&grant_owner)
+        .await
+    {
+        Ok(0) => {}
+        Ok(n) => tracing::info!(
+            released = n,
+            "grant uses reserved by an earlier run released"
+        ),
+        Err(source) => {
+            return Err(StartError::Storage {
+                dir: dir.clone(),
+                source,
+            })
+        }
+    }
+    let server_key = crate::auth::server_key::ServerKey::load_or_create(&config.data_dir)?;
+    let (root, root_source) = load_or_create(
+        &config.data_dir,
+        config.root_access_key.as_deref(),
+        config.root_secret_key.as_deref(),
+    )?;
+    crate::metrics::init();
+    let clock = Clock::system();
+    let grace = config.shutdown_grace;
+    let config_budget = config.max_inflight_body_bytes;
+    let state = Arc::new(AppState {
+        config,
+        meta,
+        blobs,
+        clock: clock.clone(),
+        key_cache: SigningKeyCache::new(1024),
+        root: root.clone(),
+        access,
+        server_key,
+        policy_cache: Default::default(),
+        body_budget: crate::body::body_budget::BodyBudget::new(config_budget),
+        grant_owner,
+    });
+    crate::housekeeping::spawn(state.clone());
+    let (shutdown_tx, shutdown_rx) = watch::channel(false);
+    let accept = |name, tls| AcceptConfig {
+        max_connections: state.config.max_connections,
+        header_timeout: state.config.header_read_timeout,
+        grace,
+        tls,
+        name,
+    };
+    let (console_addr, console_task) = match console_listener {
+        Some((l, addr)) => {
+            let console = Arc::new(crate::console::ConsoleState::new(state.clone(), local_addr));
+            let handler = move |req, remote| {
+                let console = console.clone();
+                async move { crate::console::handle(&console, req, remote).await }
+            };
+            let task = tokio::spawn(accept_loop(
+                l,
+                accept("console", None),
+                handler,
+                shutdown_rx.clone(),
+            ));
+            (Some(addr), Some(task))
+        }
+        None => (None, None),
+    };
+    let handler = {
+        let state = state.clone();
+        move |req, remote| {
+            let state = state.clone();
+            async move { handle_request(&state, req, remote).await }
+        }
+    };
+    let task = tokio::spawn(accept_loop(
+        listener,
+        accept("s3", tls),
+        handler,
+        shutdown_rx,
+    ));
+
+    Ok(RunningServer {
+        local_addr,
+        console_addr,
+        clock,
+        root,
+        root_source,
+        shutdown: shutdown_tx,
+        task,
+        console_task,
+        state,
+        _lock: lock,
+    })
+}
+
+/// Binds the console listener when the console is configured.
+async fn bind_console(
+    config: &ServerConfig,
+) -> Result<Option<(TcpListener, SocketAddr)>, StartError> {
+    let Some(addr) = config.console_listen else {
+        return Ok(None);
+    };
+    let bind_err = |source| StartError::Bind { addr, source };
+    let listener = TcpListener::bind(addr).await.map_err(bind_err)?;
+    let bound = listener.local_addr().map_err(bind_err)?;
+    Ok(Some((listener, bound)))
+}
