@@ -14,6 +14,7 @@ mod presign_cmd;
 mod presign_post;
 mod progress;
 mod s3_client;
+mod s3_target;
 mod serve_cmd;
 mod serve_config;
 mod serve_cors;

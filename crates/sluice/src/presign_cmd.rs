@@ -4,20 +4,10 @@ use crate::aws_profile::resolve;
 use crate::cli::{PresignArgs, PresignOutput};
 use crate::constraint_args::Constraints;
 use crate::duration_arg::parse_expires_in;
+use crate::s3_target::parse_target;
 use anyhow::{bail, Context, Result};
 use sluice_sigv4::{encode_object_path, presign_v4, PresignRequest};
 use time::OffsetDateTime;
-
-/// Splits `s3://BUCKET/KEY`.
-pub fn parse_target(target: &str) -> Result<(String, String)> {
-    let Some(rest) = target.strip_prefix("s3://") else {
-        bail!("target `{target}` must look like s3://BUCKET/KEY");
-    };
-    match rest.split_once('/') {
-        Some((b, k)) if !b.is_empty() && !k.is_empty() => Ok((b.to_string(), k.to_string())),
-        _ => bail!("target `{target}` must look like s3://BUCKET/KEY"),
-    }
-}
 
 /// Builds the presigned URL for the arguments at time `now`; returns it with the method it
 /// was signed for.

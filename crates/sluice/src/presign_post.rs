@@ -3,7 +3,7 @@
 use crate::aws_profile::resolve;
 use crate::cli::PresignArgs;
 use crate::duration_arg::parse_expires_in;
-use crate::presign_cmd::parse_target;
+use crate::s3_target::parse_target;
 use crate::size_arg::parse_size;
 use anyhow::{bail, Context, Result};
 use sluice_sigv4::{presign_post_v4, PostPolicyRequest};

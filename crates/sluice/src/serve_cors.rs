@@ -124,7 +124,10 @@ pub fn cors_toml(rule: Option<&CorsRule>) -> String {
             .into();
     };
     let list = |v: &[String]| {
-        let items: Vec<String> = v.iter().map(|s| crate::serve_config::toml_str(s)).collect();
+        let items: Vec<String> = v
+            .iter()
+            .map(|s| toml::Value::String(s.to_string()).to_string())
+            .collect();
         format!("[{}]", items.join(", "))
     };
     let mut out = format!(

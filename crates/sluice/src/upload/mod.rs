@@ -9,8 +9,8 @@ mod single;
 
 use crate::aws_profile::resolve;
 use crate::cli::UploadArgs;
-use crate::presign_cmd::parse_target;
 use crate::s3_client::S3Client;
+use crate::s3_target::parse_target;
 use crate::size_arg::parse_size;
 use anyhow::{bail, Context, Result};
 
