@@ -14,6 +14,11 @@
 //! before the metadata transaction that references them commits. A crash therefore leaves
 //! the old object or the new one; leftovers are temp files (removed at startup) or orphan
 //! blobs (removed by the sweep). This crate knows nothing about HTTP.
+//!
+//! Each trait's `# Contract` section says what any backend must guarantee (durability,
+//! atomicity, cascades, retry safety, order, time, errors); the embedded backend is the
+//! reference, and `tests/` checks any backend through `tests/common/backend.rs`
+//! (`SLUICE_TEST_STORE`).
 
 mod blob;
 mod bucket_cors;
