@@ -7,6 +7,7 @@ use crate::model::{BlobRef, BucketMeta, ObjectMeta};
 use crate::multipart_model::{
     CompletedUpload, CompletedUploadRecord, PartRecord, UploadMeta, UploadPage,
 };
+use crate::task_lease::TaskLeaseStore;
 
 /// One page request of an S3 ListObjects / ListObjectsV2 call.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -77,7 +78,7 @@ pub struct ListPage {
 ///   [`StoreError::Backend`] is a failure of the backend itself (`storage_full` when it ran
 ///   out of space; nothing was written), [`StoreError::Corrupt`] stored data it cannot decode.
 #[async_trait]
-pub trait MetaStore: Send + Sync + 'static {
+pub trait MetaStore: TaskLeaseStore + Send + Sync + 'static {
     /// Creates a bucket; [`StoreError::BucketExists`] if the name is taken.
     async fn create_bucket(&self, b: &BucketMeta) -> Result<(), StoreError>;
 
