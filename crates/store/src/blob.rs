@@ -9,12 +9,35 @@ use crate::error::StoreError;
 use crate::model::BlobRef;
 
 /// Storage for object and part bytes. Blobs are immutable once committed.
+///
+/// # Contract
+///
+/// - **Ids.** A blob is named by a [`BlobRef`] the store picks at [`BlobStore::create`]
+///   (32 lowercase hex characters, never reused); any other id is
+///   [`StoreError::InvalidBlobRef`].
+/// - **Visibility and durability.** Bytes are invisible until [`BlobWriter::commit`] returns;
+///   what commit guarantees is written there. A blob is never changed after that, only deleted.
+/// - **References.** The blob store knows nothing of metadata: a committed blob no row
+///   references is an orphan. Callers free blobs that writes return as replaced, and
+///   [`crate::sweep_orphans`] deletes orphans older than a cutoff that leaves room for uploads
+///   in flight (blob committed, metadata not yet written).
+/// - **Retries.** `open`, `delete`, the listings, `check_writable` and `clean_temp` are
+///   idempotent. `commit` is not retried: after an error the blob is not committed and its
+///   bytes are gone; start over with a new writer.
+/// - **Time.** Listings compare a blob's write time (the embedded backend: file modification
+///   time, or the small-blob row's creation time, both from the system clock) with the
+///   caller's `cutoff`.
+/// - **Errors.** [`StoreError::BlobMissing`] for a blob not committed or deleted;
+///   [`StoreError::Io`] (or `Backend` for the database tier) for failures, where
+///   [`StoreError::is_storage_full`] tells a full device.
 #[async_trait]
 pub trait BlobStore: Send + Sync + 'static {
-    /// Starts a new blob in a temp file.
+    /// Starts a new blob (embedded: a temp file under `tmp/`, or memory while it fits the
+    /// small-blob tier).
     async fn create(&self) -> Result<Box<dyn BlobWriter>, StoreError>;
 
-    /// Opens a committed blob; [`StoreError::BlobMissing`] if it does not exist.
+    /// Opens a committed blob; [`StoreError::BlobMissing`] if it does not exist. A reader
+    /// opened before the blob is deleted may go on reading it (embedded: it does).
     async fn open(&self, blob: &BlobRef) -> Result<Box<dyn BlobReader>, StoreError>;
 
     /// Opens a committed blob the caller knows to be `size` bytes long (from its metadata), so
@@ -28,7 +51,9 @@ pub trait BlobStore: Send + Sync + 'static {
         self.open(blob).await
     }
 
-    /// Deletes a committed blob; a missing blob is not an error.
+    /// Deletes a committed blob; a missing blob is not an error. Not necessarily durable when
+    /// it returns (embedded: a small blob's row is deleted with the next durable commit): a
+    /// deletion lost to a crash leaves an orphan for the sweep.
     async fn delete(&self, blob: &BlobRef) -> Result<(), StoreError>;
 
     /// Deletes a committed blob the caller knows to be `size` bytes long, looking in the
@@ -38,7 +63,8 @@ pub trait BlobStore: Send + Sync + 'static {
         self.delete(blob).await
     }
 
-    /// Committed blobs last written before `cutoff` (candidates for the orphan sweep).
+    /// Committed blobs last written before `cutoff` (candidates for the orphan sweep), in no
+    /// particular order; never a blob still being written.
     async fn list_blobs_older_than(&self, cutoff: SystemTime) -> Result<Vec<BlobRef>, StoreError>;
 
     /// How many shards [`BlobStore::list_shard_older_than`] splits that listing into. The
@@ -62,6 +88,8 @@ pub trait BlobStore: Send + Sync + 'static {
     }
 
     /// Removes every leftover temp file (startup); returns how many entries were removed.
+    /// Destroys blobs being written: call it only when no writer of this store can be active
+    /// (at startup, under the data dir's lock).
     async fn clean_temp(&self) -> Result<usize, StoreError>;
 
     /// Whether the store accepts new blobs now (the readiness probe): the embedded backend writes
@@ -101,9 +129,19 @@ pub trait BlobWriter: Send {
     /// a backend that stores small blobs with their metadata, ready to be stored by the
     /// metadata write that references it. Returns the blob id; only after this returns may
     /// metadata reference it.
+    ///
+    /// A small blob (embedded: at most `inline_max` bytes, never flushed) is only staged in
+    /// this process's memory: it is readable at once but **durable only through the metadata
+    /// write that names it** ([`crate::MetaStore::put_object_if`] or
+    /// [`crate::MetaStore::put_part`] on the same backend), which stores it in its own
+    /// transaction. If that write fails or never comes, the blob is not stored (as if swept);
+    /// a crash before it loses it. When the stage is full the blob is written to the database
+    /// on its own instead, durable with the next durable commit. After an error nothing is
+    /// committed and the temp state is gone.
     async fn commit(self: Box<Self>) -> Result<BlobRef, StoreError>;
 
-    /// Discards the blob and removes the temp file.
+    /// Discards the blob and removes the temp file. Infallible, best effort (a leftover temp
+    /// file goes at the next [`BlobStore::clean_temp`]).
     async fn abort(self: Box<Self>);
 }
 

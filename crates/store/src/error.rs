@@ -4,6 +4,19 @@
 ///
 /// The first variants are the domain outcomes the server maps to S3 error codes; the rest are
 /// infrastructure failures (surfaced as `InternalError`).
+///
+/// # Contract
+///
+/// A backend returns a domain variant exactly where a trait method's documentation names it,
+/// and then has changed nothing. The not-found kinds are distinct and must not be mixed up:
+/// [`NoSuchBucket`](StoreError::NoSuchBucket), [`NoSuchKey`](StoreError::NoSuchKey),
+/// [`NoSuchUpload`](StoreError::NoSuchUpload), [`BlobMissing`](StoreError::BlobMissing),
+/// [`NoSuchUser`](StoreError::NoSuchUser), [`NoSuchAccessKey`](StoreError::NoSuchAccessKey),
+/// [`NoSuchPolicy`](StoreError::NoSuchPolicy). Failures of the backend itself map to
+/// [`Backend`](StoreError::Backend) (metadata driver errors, including constraint violations
+/// such as an id that exists) or [`Io`](StoreError::Io) (files), with running out of space
+/// recognisable through [`StoreError::is_storage_full`]; a failed write left nothing behind
+/// unless the error is [`Uncertain`](StoreError::Uncertain).
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
     /// The named bucket does not exist.

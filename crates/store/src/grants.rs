@@ -128,16 +128,30 @@ pub enum Reservation {
 /// housekeeping sweep) or, for an earlier run of the same node, by
 /// [`reclaim_reservations_of_earlier_runs`](GrantStore::reclaim_reservations_of_earlier_runs) at
 /// startup. So a process that dies mid-request holds its uses only until their deadlines.
+///
+/// # Contract
+///
+/// - Each method is one transaction, durable when it returns `Ok`; after an error other than
+///   [`StoreError::Uncertain`] nothing changed. Retry safety is stated per method.
+/// - **Time.** `now_ms`, `deadline_ms`, `before_ms` and the records' times come from the caller
+///   (ms since the epoch); the store reads no clock. A reservation is lapsed when its deadline
+///   is strictly before the `now_ms` of the call that looks.
+/// - **Cascades.** Deleting a grant ([`GrantStore::delete_expired_grants`]) deletes its audit
+///   trail and reservations. Grants are not deleted with their bucket, object, access key or
+///   user: they stay until they expire and are swept.
+/// - **Order.** [`GrantStore::list_grants`] by creation time, then id; audit trails in the
+///   order uses finished.
 #[async_trait]
 pub trait GrantStore: Send + Sync + 'static {
     /// Stores a new grant (`in_flight` is ignored: a new grant has no reservations).
-    /// Fails if a grant with that id exists.
+    /// Fails (a [`StoreError::Backend`] error) if a grant with that id exists, so a retry after
+    /// it committed fails: use [`GrantStore::ensure_grant`] to retry.
     async fn create_grant(&self, grant: &GrantRecord) -> Result<(), StoreError>;
     /// Stores `grant` unless a grant with its id exists (then changes nothing); returns
     /// whether it was created. Idempotent, safe to retry and to race: of concurrent calls
     /// with the same id exactly one creates.
     async fn ensure_grant(&self, grant: &GrantRecord) -> Result<bool, StoreError>;
-    /// The grant, if it exists.
+    /// The grant, if it exists, with `in_flight` counted in the same snapshot.
     async fn get_grant(&self, id: &str) -> Result<Option<GrantRecord>, StoreError>;
     /// Atomically (one transaction) reserves one use of grant `id` for `owner` until
     /// `deadline_ms`: first reclaims the grant's reservations whose deadline is before `now_ms`,
@@ -187,13 +201,15 @@ pub trait GrantStore: Send + Sync + 'static {
         &self,
         owner: &ReservationOwner,
     ) -> Result<u64, StoreError>;
-    /// The audit trail, oldest first.
+    /// The audit trail, oldest first (empty for an unknown grant).
     async fn grant_uses(&self, id: &str) -> Result<Vec<GrantUse>, StoreError>;
-    /// Revokes the grant; returns false if there is no such grant.
+    /// Revokes the grant; returns false if there is no such grant. Idempotent: a grant already
+    /// revoked keeps its first revocation time.
     async fn revoke_grant(&self, id: &str, now_ms: i64) -> Result<bool, StoreError>;
     /// Grants matching `filter`, oldest first.
     async fn list_grants(&self, filter: &GrantFilter) -> Result<Vec<GrantRecord>, StoreError>;
     /// Revokes every unrevoked grant matching `filter` (one transaction); returns how many.
+    /// Idempotent (a retry revokes none).
     async fn revoke_grants(&self, filter: &GrantFilter, now_ms: i64) -> Result<u64, StoreError>;
     /// Deletes grants (with their audit trails) whose URLs expired before `before_ms` and
     /// that hold no reservation (a lapsed one included: reclaim those first with

@@ -55,6 +55,24 @@ pub struct KeyGrant {
 
 /// Users, keys and policies. Every read reflects every committed write at once (no cache),
 /// so a disabled key or a detached policy fails the very next request.
+///
+/// # Contract
+///
+/// - Each method is one transaction, durable when it returns `Ok`; after an error other than
+///   [`StoreError::Uncertain`] nothing changed. [`IdentityStore::key_grant`] and
+///   [`IdentityStore::get_policy`] read one snapshot.
+/// - **Cascades.** Deleting a user deletes its access keys and policy attachments; deleting a
+///   policy deletes its attachments. Grants signed by a deleted key are not touched: the server
+///   must find the key before honouring one.
+/// - **Retries.** `put_policy`, `attach_policy` and `set_access_key_enabled` are idempotent.
+///   Retried after they committed, `create_user` answers [`StoreError::UserExists`],
+///   `delete_user` [`StoreError::NoSuchUser`], `delete_access_key`
+///   [`StoreError::NoSuchAccessKey`], `delete_policy` [`StoreError::NoSuchPolicy`],
+///   `detach_policy` [`StoreError::NotAttached`], and `create_access_key` a
+///   [`StoreError::Backend`] error (an access key id that exists).
+/// - **Order.** Users and policies by name; one user's keys by creation time then id, all keys
+///   by user, creation time, id; a key's policies and a policy's users by name.
+/// - **Time.** Times are the records' own fields, set by the caller; the store reads no clock.
 #[async_trait]
 pub trait IdentityStore: Send + Sync + 'static {
     /// Creates a user; [`StoreError::UserExists`] if taken.
@@ -63,7 +81,7 @@ pub trait IdentityStore: Send + Sync + 'static {
     async fn delete_user(&self, name: &str) -> Result<(), StoreError>;
     /// All users by name.
     async fn list_users(&self) -> Result<Vec<UserRecord>, StoreError>;
-    /// Adds a key; [`StoreError::NoSuchUser`] if its user is gone.
+    /// Adds a key; [`StoreError::NoSuchUser`] if its user is gone. The id must be new.
     async fn create_access_key(&self, key: &AccessKeyRecord) -> Result<(), StoreError>;
     /// Enables or disables a key; [`StoreError::NoSuchAccessKey`].
     async fn set_access_key_enabled(&self, id: &str, enabled: bool) -> Result<(), StoreError>;
@@ -76,7 +94,7 @@ pub trait IdentityStore: Send + Sync + 'static {
     ) -> Result<Vec<AccessKeyRecord>, StoreError>;
     /// The key with its user's attached policies (one indexed read), `None` if unknown.
     async fn key_grant(&self, id: &str) -> Result<Option<KeyGrant>, StoreError>;
-    /// Creates or replaces a named policy.
+    /// Creates or replaces a named policy (its attachments stay).
     async fn put_policy(&self, policy: &PolicyRecord) -> Result<(), StoreError>;
     /// Deletes a policy and its attachments; [`StoreError::NoSuchPolicy`].
     async fn delete_policy(&self, name: &str) -> Result<(), StoreError>;
@@ -95,13 +113,22 @@ pub trait IdentityStore: Send + Sync + 'static {
 }
 
 /// Bucket policies and canned ACLs of buckets and objects (removed with their bucket/object).
+///
+/// # Contract
+///
+/// - Each method is one transaction, durable when it returns `Ok`. Reads of a missing bucket
+///   or object answer `None` (private, no policy), not an error.
+/// - **Cascades.** A bucket's policy and ACL are deleted with the bucket
+///   ([`crate::MetaStore::delete_bucket`]); an object's ACL with the object, and also when
+///   [`crate::MetaStore::put_object`] replaces it: a new object version starts private.
+/// - **Retries.** Every call is idempotent (a retried delete answers `false`).
 #[async_trait]
 pub trait BucketAccessStore: Send + Sync + 'static {
     /// The bucket's policy document, if any.
     async fn bucket_policy(&self, bucket: &str) -> Result<Option<String>, StoreError>;
     /// Sets the bucket's policy; [`StoreError::NoSuchBucket`].
     async fn put_bucket_policy(&self, bucket: &str, document: &str) -> Result<(), StoreError>;
-    /// Removes the bucket's policy; returns whether there was one.
+    /// Removes the bucket's policy; returns whether there was one (the bucket is not checked).
     async fn delete_bucket_policy(&self, bucket: &str) -> Result<bool, StoreError>;
     /// The bucket's canned ACL (`None` = private).
     async fn bucket_acl(&self, bucket: &str) -> Result<Option<String>, StoreError>;

@@ -7,6 +7,8 @@
 //! - [`IdentityStore`] / [`BucketAccessStore`]: users, keys, policies, bucket policies and
 //!   canned ACLs, [`BucketCorsStore`]: bucket CORS rules; [`open`] opens them with the others, on one backend.
 //! - [`DataDirLock`]: the `DATA/lock` flock that keeps a second process out of a data dir.
+//! - [`TaskLeaseStore`] (part of every [`MetaStore`]): leases on named background tasks, so
+//!   that nodes sharing one metadata store run each sweep one at a time.
 //! - [`sweep_orphans`]: background garbage collection of unreferenced blobs.
 //! - [`fault`]: wrappers that fail chosen operations on command (tests only).
 //!
@@ -14,6 +16,11 @@
 //! before the metadata transaction that references them commits. A crash therefore leaves
 //! the old object or the new one; leftovers are temp files (removed at startup) or orphan
 //! blobs (removed by the sweep). This crate knows nothing about HTTP.
+//!
+//! Each trait's `# Contract` section says what any backend must guarantee (durability,
+//! atomicity, cascades, retry safety, order, time, errors); the embedded backend is the
+//! reference, and `tests/` checks any backend through `tests/common/backend.rs`
+//! (`SLUICE_TEST_STORE`).
 
 mod blob;
 mod bucket_cors;
@@ -28,6 +35,7 @@ mod model;
 mod multipart_model;
 mod orphans;
 mod sqlite;
+mod task_lease;
 mod tiered_blob;
 
 use std::path::Path;
@@ -53,6 +61,7 @@ pub use multipart_model::{
 pub use orphans::sweep_orphans;
 pub use sqlite::schema::SCHEMA_VERSION;
 pub use sqlite::{SqliteMetaStore, META_FILE_NAME};
+pub use task_lease::TaskLeaseStore;
 pub use tiered_blob::{TieredBlobStore, DEFAULT_INLINE_MAX, INLINE_MAX_LIMIT};
 
 /// Where the stores live and how they are opened. One backend today (embedded: SQLite metadata
@@ -84,7 +93,7 @@ impl StoreConfig {
 /// set (one writer thread, one syncer, one checkpointer per process).
 #[derive(Clone)]
 pub struct Stores {
-    /// Buckets, objects, multipart uploads.
+    /// Buckets, objects, multipart uploads, task leases.
     pub meta: Arc<dyn MetaStore>,
     /// Object bytes.
     pub blobs: Arc<dyn BlobStore>,

@@ -7,6 +7,7 @@ use crate::model::{BlobRef, BucketMeta, ObjectMeta};
 use crate::multipart_model::{
     CompletedUpload, CompletedUploadRecord, PartRecord, UploadMeta, UploadPage,
 };
+use crate::task_lease::TaskLeaseStore;
 
 /// One page request of an S3 ListObjects / ListObjectsV2 call.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -37,13 +38,51 @@ pub struct ListPage {
     pub next_marker: Option<String>,
 }
 
-/// Metadata storage: buckets and object rows. Implementations never block the async runtime.
+/// Metadata storage: buckets, object rows, multipart uploads. Implementations never block the
+/// async runtime.
+///
+/// # Contract
+///
+/// - **Atomic.** Each method is one transaction: it happens whole or not at all. Concurrent
+///   calls may share a commit (the embedded backend group-commits them); a call that fails
+///   inside it is undone alone, a commit that fails fails every call it carried.
+/// - **Durable.** A write that returns `Ok` is durable (embedded: its log is fsynced before the
+///   answer). A write that returns an error changed nothing, except that after
+///   [`StoreError::Uncertain`] (it may be applied and visible; making it durable failed) or
+///   [`StoreError::Task`] (the backend's worker failed) the outcome is unknown.
+/// - **Visible.** A read started after a write returned sees it; it may also see a write that
+///   committed and has not answered yet. Listings and reads of several rows read one snapshot.
+/// - **Retries.** Reads may be retried. Writes may be retried after an error, with these
+///   answers when the first attempt did commit: `delete_object` gives `None`, `abort_upload`
+///   and `complete_upload` [`StoreError::NoSuchUpload`] (recognise a completed upload with
+///   [`MetaStore::completed_upload`]), `delete_bucket` [`StoreError::NoSuchBucket`],
+///   `create_bucket` [`StoreError::BucketExists`], `create_upload` a `Backend` error (the id
+///   exists). `put_object` and `put_part` end in the same state, but name the first attempt's
+///   own row or blob as replaced: **never free a replaced blob that the retried write names**.
+///   Conditional writes ([`WritePrecondition`]) are not retry-safe: a retry sees its own
+///   first attempt.
+/// - **Blobs.** The store never deletes blob bytes. A write that drops references returns the
+///   blobs (replaced object, replaced part, aborted or unused parts, a deleted bucket's parts)
+///   for the caller to free after it returned; [`MetaStore::blob_in_use`] tells the orphan
+///   sweep what is still referenced. Small blobs staged by the embedded blob store are stored
+///   by `put_object_if` / `put_part`, in their transaction (see [`crate::BlobWriter::commit`]).
+/// - **Cascades.** `delete_bucket` refuses a bucket with objects; with the bucket go, in its
+///   transaction, its open multipart uploads and their parts, its completed-upload records, its
+///   bucket policy, canned ACL and CORS document. Replacing or deleting an object deletes its
+///   object ACL. Grants naming the bucket or key are not touched (they lapse at their expiry).
+/// - **Order.** Buckets by name; objects and common prefixes in UTF-8 byte order of the key;
+///   parts by number; uploads by key bytes, then upload id; stale uploads oldest first.
+/// - **Time.** Every time is a caller's value (ms since the Unix epoch, in the rows or as a
+///   parameter); the store reads no clock.
+/// - **Errors.** Domain outcomes are their own [`StoreError`] variants, documented per method;
+///   [`StoreError::Backend`] is a failure of the backend itself (`storage_full` when it ran
+///   out of space; nothing was written), [`StoreError::Corrupt`] stored data it cannot decode.
 #[async_trait]
-pub trait MetaStore: Send + Sync + 'static {
+pub trait MetaStore: TaskLeaseStore + Send + Sync + 'static {
     /// Creates a bucket; [`StoreError::BucketExists`] if the name is taken.
     async fn create_bucket(&self, b: &BucketMeta) -> Result<(), StoreError>;
 
-    /// Looks a bucket up by name.
+    /// Looks a bucket up by name (`None` if absent).
     async fn get_bucket(&self, name: &str) -> Result<Option<BucketMeta>, StoreError>;
 
     /// All buckets, sorted by name.
@@ -51,11 +90,14 @@ pub trait MetaStore: Send + Sync + 'static {
 
     /// Deletes a bucket that holds no objects ([`StoreError::NoSuchBucket`],
     /// [`StoreError::BucketNotEmpty`]). Its multipart uploads in progress are deleted with it,
-    /// as S3 does; the blobs of their parts are returned for the caller to free.
+    /// as S3 does; the blobs of their parts are returned for the caller to free. Everything
+    /// else attached to the bucket goes in the same transaction (see the trait's cascades).
     async fn delete_bucket(&self, name: &str) -> Result<Vec<BlobRef>, StoreError>;
 
     /// Inserts or replaces an object in one transaction and returns the replaced row, whose
-    /// blobs the caller must free. [`StoreError::NoSuchBucket`] if the bucket is gone.
+    /// blobs the caller must free (those the new row does not name). The bucket's usage
+    /// counters change in the same transaction; the replaced object's ACL is deleted.
+    /// [`StoreError::NoSuchBucket`] if the bucket is gone.
     /// `user_metadata` is stored sorted by name. Unconditional: [`MetaStore::put_object_if`]
     /// with [`WritePrecondition::NONE`].
     async fn put_object(&self, meta: &ObjectMeta) -> Result<Option<ObjectMeta>, StoreError> {
@@ -87,7 +129,8 @@ pub trait MetaStore: Send + Sync + 'static {
     /// Reads one object row.
     async fn get_object(&self, bucket: &str, key: &str) -> Result<Option<ObjectMeta>, StoreError>;
 
-    /// Deletes one object row and returns it (`None` if absent; the bucket is not checked).
+    /// Deletes one object row, with its ACL and usage, and returns it (`None` if absent; the
+    /// bucket is not checked). Idempotent; the caller frees the returned row's blobs.
     async fn delete_object(
         &self,
         bucket: &str,
@@ -95,10 +138,14 @@ pub trait MetaStore: Send + Sync + 'static {
     ) -> Result<Option<ObjectMeta>, StoreError>;
 
     /// One page of S3 ListObjects semantics; costs O(page), not O(bucket).
-    /// [`StoreError::NoSuchBucket`] if the bucket does not exist.
+    /// [`StoreError::NoSuchBucket`] if the bucket does not exist. A page is one snapshot;
+    /// successive pages are not: a key written between two calls is listed if it sorts after
+    /// the marker, and no key is listed twice.
     async fn list_objects(&self, bucket: &str, q: &ListQuery<'_>) -> Result<ListPage, StoreError>;
 
-    /// For each blob, whether any object or multipart part references it (same order as input).
+    /// For each blob, whether any object (its `blob` or a part of its manifest) or any part of
+    /// an open upload references it (same order as input), read in one snapshot. A blob
+    /// committed but not yet referenced reads `false`: the orphan sweep's age cutoff covers it.
     async fn blob_in_use(&self, blobs: &[BlobRef]) -> Result<Vec<bool>, StoreError>;
 
     /// Total number of objects in all buckets (O(number of buckets)).
@@ -107,17 +154,20 @@ pub trait MetaStore: Send + Sync + 'static {
     /// Object count and total bytes of one bucket, `None` if it does not exist.
     async fn bucket_usage(&self, name: &str) -> Result<Option<BucketUsage>, StoreError>;
 
-    /// Records a new multipart upload ([`StoreError::NoSuchBucket`] if the bucket is gone).
+    /// Records a new multipart upload ([`StoreError::NoSuchBucket`] if the bucket is gone). Its
+    /// id must be new (a `Backend` error otherwise).
     async fn create_upload(&self, upload: &UploadMeta) -> Result<(), StoreError>;
 
     /// Looks an open upload up by id.
     async fn get_upload(&self, upload_id: &str) -> Result<Option<UploadMeta>, StoreError>;
 
     /// Records an uploaded part, replacing an earlier one with the same number; returns the
-    /// replaced part's blob for the caller to free. [`StoreError::NoSuchUpload`] if not open.
+    /// replaced part's blob for the caller to free. [`StoreError::NoSuchUpload`] if not open
+    /// (then a small blob staged for the part is not stored).
     async fn put_part(&self, part: &PartRecord) -> Result<Option<BlobRef>, StoreError>;
 
-    /// Parts with numbers above `after_part`, in order, at most `max`.
+    /// Parts with numbers above `after_part`, in order, at most `max` (empty for an unknown
+    /// upload).
     async fn list_parts(
         &self,
         upload_id: &str,
@@ -127,7 +177,10 @@ pub trait MetaStore: Send + Sync + 'static {
 
     /// Completes an upload: in one transaction the upload and its parts disappear, the
     /// object (whose `parts` manifest names the parts used) is written and a
-    /// [`CompletedUploadRecord`] of the completion is kept. Unconditional:
+    /// [`CompletedUploadRecord`] of the completion is kept. [`StoreError::NoSuchUpload`] if the
+    /// upload is not open or `object` names another bucket or key; [`StoreError::PartChanged`]
+    /// if a manifest entry's blob is not the part's current blob. Returns the replaced object
+    /// and the parts the manifest does not use, for the caller to free. Unconditional:
     /// [`MetaStore::complete_upload_if`] with [`WritePrecondition::NONE`].
     async fn complete_upload(
         &self,
@@ -163,12 +216,16 @@ pub trait MetaStore: Send + Sync + 'static {
     ) -> Result<Option<CompletedUploadRecord>, StoreError>;
 
     /// Forgets completed uploads that completed before `before_ms`; returns how many.
+    /// Idempotent.
     async fn prune_completed_uploads(&self, before_ms: i64) -> Result<u64, StoreError>;
 
-    /// Aborts an upload; returns its part blobs for the caller to free.
+    /// Aborts an upload, deleting it with its parts; returns their blobs for the caller to free.
+    /// [`StoreError::NoSuchUpload`] if it is not open.
     async fn abort_upload(&self, upload_id: &str) -> Result<Vec<BlobRef>, StoreError>;
 
-    /// Open uploads of a bucket under `prefix` after the markers (S3 ListMultipartUploads order).
+    /// Open uploads of a bucket under `prefix` after the markers, at most `max` (S3
+    /// ListMultipartUploads order: key bytes, then upload id). An empty `upload_id_marker`
+    /// with a `key_marker` skips every upload of that key.
     async fn list_uploads(
         &self,
         bucket: &str,
@@ -181,7 +238,8 @@ pub trait MetaStore: Send + Sync + 'static {
     /// Number of open multipart uploads (all buckets).
     async fn count_open_uploads(&self) -> Result<u64, StoreError>;
 
-    /// Uploads created before `before_ms` (oldest first, at most `max`), for the stale sweep.
+    /// Uploads created before `before_ms` (oldest first, at most `max`), for the stale sweep,
+    /// which aborts them.
     async fn stale_uploads(
         &self,
         before_ms: i64,

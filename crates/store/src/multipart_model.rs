@@ -81,7 +81,7 @@ pub struct CompletedUploadRecord {
 /// A page of open uploads.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct UploadPage {
-    /// Uploads ordered by key (bytes), then creation time, then id.
+    /// Uploads ordered by key (bytes), then upload id.
     pub uploads: Vec<UploadMeta>,
     /// Whether more uploads follow.
     pub is_truncated: bool,

@@ -1,5 +1,6 @@
 //! Conditional writes: `put_object_if` / `complete_upload_if` decide their precondition inside
 //! the write's own transaction, so concurrent conditional writes of one key cannot both pass.
+//! On the backend under test (`common::backend`).
 
 mod common;
 
@@ -7,8 +8,8 @@ use std::sync::Arc;
 
 use common::{bucket, env, object};
 use sluice_store::{
-    open_embedded_with, BlobRef, BlobStore, Checksums, PartInfo, PartRecord, StandardHeaders,
-    StoreError, UploadMeta, WritePrecondition,
+    BlobRef, Checksums, PartInfo, PartRecord, StandardHeaders, StoreError, UploadMeta,
+    WritePrecondition,
 };
 
 fn if_none_match() -> WritePrecondition {
@@ -150,58 +151,6 @@ async fn concurrent_conditional_puts_of_one_key_let_exactly_one_through() {
         assert_eq!(stored.blob, winners[0].blob);
     }
     assert_eq!(m.bucket_usage("b").await.unwrap().unwrap().objects, 5);
-}
-
-fn small_rows(dir: &std::path::Path) -> i64 {
-    let conn = rusqlite::Connection::open(dir.join("meta.sqlite")).unwrap();
-    conn.query_row("SELECT COUNT(*) FROM small_blobs", [], |r| r.get(0))
-        .unwrap()
-}
-
-async fn small_blob(blobs: &dyn BlobStore, data: &[u8]) -> BlobRef {
-    let mut w = blobs.create().await.unwrap();
-    w.write(data).await.unwrap();
-    w.commit().await.unwrap()
-}
-
-/// A small blob is staged in memory and inserted in the savepoint of the row that names it: a
-/// failed precondition rolls it back with the row, nothing of it is stored.
-#[tokio::test]
-async fn a_failed_precondition_stores_no_small_blob() {
-    let dir = tempfile::tempdir().unwrap();
-    let (meta, blobs) = open_embedded_with(dir.path(), 1024).await.unwrap();
-    meta.create_bucket(&bucket("b")).await.unwrap();
-    let kept = small_blob(blobs.as_ref(), b"first").await;
-    let mut first = object("b", "k", 5);
-    first.blob = kept.clone();
-    meta.put_object_if(&first, &if_none_match()).await.unwrap();
-    assert_eq!(small_rows(dir.path()), 1);
-
-    for cond in [if_none_match(), if_match("ffff")] {
-        let loser = small_blob(blobs.as_ref(), b"second").await;
-        let mut second = object("b", "k", 6);
-        second.blob = loser.clone();
-        let r = meta.put_object_if(&second, &cond).await;
-        assert!(
-            matches!(r, Err(StoreError::PreconditionFailed { .. })),
-            "{r:?}"
-        );
-        assert_eq!(
-            small_rows(dir.path()),
-            1,
-            "the loser's bytes were not stored"
-        );
-        assert!(
-            blobs.open(&loser).await.is_err(),
-            "the loser's blob is gone"
-        );
-        // Freeing it, as the server does after any failed write, finds nothing to free.
-        blobs.delete(&loser).await.unwrap();
-    }
-    let stored = meta.get_object("b", "k").await.unwrap().unwrap();
-    assert_eq!(stored.blob, kept);
-    let r = blobs.open(&kept).await.unwrap();
-    assert_eq!(r.read_chunk(0, 100).await.unwrap(), b"first");
 }
 
 fn upload(id: &str, key: &str) -> UploadMeta {

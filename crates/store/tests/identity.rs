@@ -1,9 +1,11 @@
-//! Identity tables: users, keys, policies, attachments, bucket policies and ACLs.
+//! Identity and access: users, keys, policies, attachments, bucket policies and ACLs, grants
+//! and their reservations, on the backend under test (`common::backend`).
+
+mod common;
 
 use sluice_store::{
-    AccessKeyRecord, BucketAccessStore, BucketMeta, GrantRecord, GrantStore, GrantUse,
-    IdentityStore, MetaStore, PolicyRecord, Reservation, ReservationOwner, SqliteMetaStore,
-    StoreError, UserRecord,
+    AccessKeyRecord, BucketMeta, GrantRecord, GrantUse, PolicyRecord, Reservation,
+    ReservationOwner, StoreError, UserRecord,
 };
 
 fn key(id: &str, user: &str) -> AccessKeyRecord {
@@ -27,7 +29,8 @@ fn user(name: &str) -> UserRecord {
 #[tokio::test]
 async fn users_keys_policies_round_trip() {
     let dir = tempfile::tempdir().unwrap();
-    let s = SqliteMetaStore::open(&dir.path().join("meta.sqlite")).unwrap();
+    let stores = common::backend::open(dir.path()).await;
+    let s = stores.access.as_ref();
     s.create_user(&user("alice")).await.unwrap();
     s.create_user(&user("bob")).await.unwrap();
     assert!(matches!(
@@ -113,18 +116,21 @@ async fn users_keys_policies_round_trip() {
 #[tokio::test]
 async fn bucket_policies_and_acls_follow_their_bucket() {
     let dir = tempfile::tempdir().unwrap();
-    let s = SqliteMetaStore::open(&dir.path().join("meta.sqlite")).unwrap();
+    let stores = common::backend::open(dir.path()).await;
+    let s = stores.access.as_ref();
     assert!(matches!(
         s.put_bucket_policy("b", "{}").await,
         Err(StoreError::NoSuchBucket)
     ));
-    s.create_bucket(&BucketMeta {
-        name: "b".into(),
-        created_ms: 1,
-        owner: "root".into(),
-    })
-    .await
-    .unwrap();
+    stores
+        .meta
+        .create_bucket(&BucketMeta {
+            name: "b".into(),
+            created_ms: 1,
+            owner: "root".into(),
+        })
+        .await
+        .unwrap();
     s.put_bucket_policy("b", "{\"a\":1}").await.unwrap();
     assert_eq!(
         s.bucket_policy("b").await.unwrap().as_deref(),
@@ -144,7 +150,7 @@ async fn bucket_policies_and_acls_follow_their_bucket() {
     assert!(s.delete_bucket_policy("b").await.unwrap());
     assert!(!s.delete_bucket_policy("b").await.unwrap());
     s.put_bucket_policy("b", "{}").await.unwrap();
-    s.delete_bucket("b").await.unwrap();
+    stores.meta.delete_bucket("b").await.unwrap();
     assert_eq!(s.bucket_policy("b").await.unwrap(), None);
 }
 
@@ -184,7 +190,8 @@ fn used(counted: bool) -> GrantUse {
 #[tokio::test]
 async fn grant_reservations_hold_until_finished_or_their_deadline() {
     let dir = tempfile::tempdir().unwrap();
-    let s = SqliteMetaStore::open(&dir.path().join("meta.sqlite")).unwrap();
+    let stores = common::backend::open(dir.path()).await;
+    let s = stores.access.as_ref();
     let me = owner("n1", "run1");
     s.create_grant(&grant_of("g", 2, 1_000_000)).await.unwrap();
     assert!(!s.ensure_grant(&grant_of("g", 9, 0)).await.unwrap());

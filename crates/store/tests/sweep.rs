@@ -1,13 +1,22 @@
-//! Orphan sweep and crash-safety behaviour across reopen, for blobs kept as files (the small
-//! blobs kept in the database: tiered.rs).
+//! Orphan sweep and freeing replaced blobs on the backend under test (`common::backend`), for
+//! blobs kept as files on the embedded backend (the small blobs kept in the database:
+//! embedded_tiered.rs; temp files across a crash: embedded_blob_files.rs).
 
 mod common;
 
-use std::fs::File;
+use std::path::Path;
+use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
+use common::backend;
 use common::{bucket, object};
-use sluice_store::{open_embedded_with, sweep_orphans, BlobRef, BlobStore, Checksums, PartInfo};
+use sluice_store::{sweep_orphans, BlobRef, BlobStore, Checksums, MetaStore, PartInfo, Stores};
+
+/// The backend under test with every blob a file on the embedded backend.
+async fn open(dir: &Path) -> (Arc<dyn MetaStore>, Arc<dyn BlobStore>) {
+    let Stores { meta, blobs, .. } = backend::open_with_inline_max(dir, 0).await;
+    (meta, blobs)
+}
 
 async fn write_blob(blobs: &dyn BlobStore, data: &[u8]) -> BlobRef {
     let mut w = blobs.create().await.unwrap();
@@ -15,19 +24,10 @@ async fn write_blob(blobs: &dyn BlobStore, data: &[u8]) -> BlobRef {
     w.commit().await.unwrap()
 }
 
-fn blob_path(dir: &std::path::Path, id: &BlobRef) -> std::path::PathBuf {
-    dir.join("blobs").join(&id.0[0..2]).join(&id.0)
-}
-
-fn age(path: &std::path::Path, by: Duration) {
-    let f = File::options().write(true).open(path).unwrap();
-    f.set_modified(SystemTime::now() - by).unwrap();
-}
-
 #[tokio::test]
 async fn sweep_removes_only_old_unreferenced_blobs() {
     let dir = tempfile::tempdir().unwrap();
-    let (meta, blobs) = open_embedded_with(dir.path(), 0).await.unwrap();
+    let (meta, blobs) = open(dir.path()).await;
     meta.create_bucket(&bucket("b")).await.unwrap();
 
     let referenced = write_blob(blobs.as_ref(), b"object").await;
@@ -50,7 +50,7 @@ async fn sweep_removes_only_old_unreferenced_blobs() {
 
     let hour = Duration::from_secs(3600);
     for id in [&referenced, &part, &orphan] {
-        age(&blob_path(dir.path(), id), 2 * hour);
+        backend::age_blob(dir.path(), id, 2 * hour);
     }
     let cutoff = SystemTime::now() - hour;
     assert_eq!(
@@ -75,45 +75,9 @@ async fn sweep_removes_only_old_unreferenced_blobs() {
 }
 
 #[tokio::test]
-async fn committed_blob_and_meta_agree_after_reopen() {
-    let dir = tempfile::tempdir().unwrap();
-    let payload: Vec<u8> = (0..200_000u32).map(|i| (i % 253) as u8).collect();
-    let key = "crash/safe";
-    {
-        let (meta, blobs) = open_embedded_with(dir.path(), 0).await.unwrap();
-        meta.create_bucket(&bucket("b")).await.unwrap();
-        let id = write_blob(blobs.as_ref(), &payload).await;
-        let mut obj = object("b", key, payload.len() as u64);
-        obj.blob = id;
-        meta.put_object(&obj).await.unwrap();
-        // An upload interrupted before commit: only a temp file remains.
-        let mut w = blobs.create().await.unwrap();
-        w.write(b"half written").await.unwrap();
-        std::mem::forget(w);
-        // Dropping the stores without any shutdown step simulates a crash after commit.
-    }
-    assert_eq!(
-        std::fs::read_dir(dir.path().join("tmp")).unwrap().count(),
-        1
-    );
-
-    let (meta, blobs) = open_embedded_with(dir.path(), 0).await.unwrap();
-    assert_eq!(
-        std::fs::read_dir(dir.path().join("tmp")).unwrap().count(),
-        0,
-        "startup cleans temp files"
-    );
-    let obj = meta.get_object("b", key).await.unwrap().unwrap();
-    let r = blobs.open(&obj.blob).await.unwrap();
-    assert_eq!(r.len(), obj.size);
-    let bytes = r.read_chunk(0, usize::MAX).await.unwrap();
-    assert_eq!(bytes, payload);
-}
-
-#[tokio::test]
 async fn replace_returns_old_blob_for_the_caller_to_free() {
     let dir = tempfile::tempdir().unwrap();
-    let (meta, blobs) = open_embedded_with(dir.path(), 0).await.unwrap();
+    let (meta, blobs) = open(dir.path()).await;
     meta.create_bucket(&bucket("b")).await.unwrap();
     let v1 = write_blob(blobs.as_ref(), b"v1").await;
     let v2 = write_blob(blobs.as_ref(), b"v2").await;

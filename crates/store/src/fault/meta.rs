@@ -2,6 +2,7 @@
 //! when its [`FaultPlan`] says so; reads always go through.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use async_trait::async_trait;
 
@@ -12,6 +13,7 @@ use crate::model::{BlobRef, BucketMeta, ObjectMeta};
 use crate::multipart_model::{
     CompletedUpload, CompletedUploadRecord, PartRecord, UploadMeta, UploadPage,
 };
+use crate::task_lease::TaskLeaseStore;
 
 /// Wraps a real metadata store; every write checks [`FaultOp::MetaCommit`] first.
 pub struct FaultyMetaStore {
@@ -163,5 +165,23 @@ impl MetaStore for FaultyMetaStore {
         max: usize,
     ) -> Result<Vec<UploadMeta>, StoreError> {
         self.inner.stale_uploads(before_ms, max).await
+    }
+}
+
+/// Task leases go straight through: they are not among the writes a plan fails.
+#[async_trait]
+impl TaskLeaseStore for FaultyMetaStore {
+    async fn try_lease_task(
+        &self,
+        task: &str,
+        owner: &str,
+        ttl: Duration,
+        now_ms: i64,
+    ) -> Result<bool, StoreError> {
+        self.inner.try_lease_task(task, owner, ttl, now_ms).await
+    }
+
+    async fn release_task(&self, task: &str, owner: &str) -> Result<bool, StoreError> {
+        self.inner.release_task(task, owner).await
     }
 }

@@ -20,6 +20,7 @@ mod objects;
 pub mod schema;
 mod small_blobs;
 mod staged_blobs;
+mod task_leases;
 mod wal_sync;
 
 use std::path::{Path, PathBuf};

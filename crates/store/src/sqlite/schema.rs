@@ -86,6 +86,8 @@ const MIGRATIONS: &[&str] = &[
     super::multipart::UPLOAD_ACL_MIGRATION,
     // 10: grant reservations with an owner and a deadline, replacing `in_flight` (sqlite/grants.rs).
     super::grants::RESERVATIONS_MIGRATION,
+    // 11: leases on named background tasks (sqlite/task_leases.rs).
+    super::task_leases::MIGRATION,
 ];
 
 /// The schema version this build writes.

@@ -1,30 +1,64 @@
 //! Helpers shared by the integration tests.
 #![allow(dead_code)]
 
+pub mod backend;
+
 use std::sync::Arc;
 
 use sluice_store::{
-    open_embedded, open_embedded_with, BlobRef, BlobStore, BucketMeta, Checksums, MetaStore,
-    ObjectMeta, StandardHeaders,
+    AccessStore, BlobRef, BlobStore, BucketMeta, Checksums, MetaStore, ObjectMeta, StandardHeaders,
+    StoreConfig, Stores, DEFAULT_INLINE_MAX,
 };
 
 pub struct Env {
     pub dir: tempfile::TempDir,
     pub meta: Arc<dyn MetaStore>,
     pub blobs: Arc<dyn BlobStore>,
+    pub access: Arc<dyn AccessStore>,
 }
 
+impl Env {
+    fn new(dir: tempfile::TempDir, stores: Stores) -> Env {
+        Env {
+            dir,
+            meta: stores.meta,
+            blobs: stores.blobs,
+            access: stores.access,
+        }
+    }
+}
+
+/// The backend under test (`SLUICE_TEST_STORE`, see [`backend`]) on a fresh temp dir.
 pub async fn env() -> Env {
     let dir = tempfile::tempdir().unwrap();
-    let (meta, blobs) = open_embedded(dir.path()).await.unwrap();
-    Env { dir, meta, blobs }
+    let stores = backend::open(dir.path()).await;
+    Env::new(dir, stores)
 }
 
-/// Like [`env`], with every blob a file (the file tier's own behaviour under test).
+/// Like [`env`], with every blob a file on the embedded backend (inline limit 0).
 pub async fn file_env() -> Env {
     let dir = tempfile::tempdir().unwrap();
-    let (meta, blobs) = open_embedded_with(dir.path(), 0).await.unwrap();
-    Env { dir, meta, blobs }
+    let stores = backend::open_with_inline_max(dir.path(), 0).await;
+    Env::new(dir, stores)
+}
+
+/// The embedded backend whatever `SLUICE_TEST_STORE` says: for the `embedded_*` tests of its
+/// internals.
+pub async fn embedded_env() -> Env {
+    embedded_env_with(DEFAULT_INLINE_MAX).await
+}
+
+/// [`embedded_env`] keeping blobs up to `inline_max` bytes in the database (0: none).
+pub async fn embedded_env_with(inline_max: usize) -> Env {
+    let dir = tempfile::tempdir().unwrap();
+    let stores = sluice_store::open(&StoreConfig::Embedded {
+        data_dir: dir.path().to_path_buf(),
+        inline_max,
+    })
+    .await
+    .unwrap();
+    stores.blobs.clean_temp().await.unwrap();
+    Env::new(dir, stores)
 }
 
 pub fn bucket(name: &str) -> BucketMeta {

@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::{bucket, env, object};
+use common::{bucket, embedded_env as env, object};
 use sluice_store::{ListQuery, MetaStore, SqliteMetaStore, StoreError, META_FILE_NAME};
 use std::sync::Arc;
 

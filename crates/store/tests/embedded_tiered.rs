@@ -1,4 +1,5 @@
-//! The tiered blob store: small blobs inside the metadata database, larger ones as files.
+//! Embedded backend, the tiered blob store: small blobs inside the metadata database (rows of
+//! its `small_blobs` table), larger ones as files.
 
 mod common;
 
@@ -8,7 +9,7 @@ use std::time::{Duration, SystemTime};
 use common::{bucket, object};
 use sluice_store::{
     open_embedded_with, sweep_orphans, BlobRef, BlobStore, MetaStore, StoreError,
-    DEFAULT_INLINE_MAX,
+    WritePrecondition, DEFAULT_INLINE_MAX,
 };
 
 const INLINE: usize = 1024;
@@ -251,24 +252,6 @@ async fn a_staged_blob_is_stored_only_with_a_row_that_names_it() {
 }
 
 #[tokio::test]
-async fn small_blobs_and_their_objects_survive_a_reopen() {
-    let dir = tempfile::tempdir().unwrap();
-    let id = {
-        let (meta, blobs) = open_embedded_with(dir.path(), INLINE).await.unwrap();
-        meta.create_bucket(&bucket("b")).await.unwrap();
-        let id = write_blob(blobs.as_ref(), &[b"kept"]).await;
-        let mut obj = object("b", "k", 4);
-        obj.blob = id.clone();
-        meta.put_object(&obj).await.unwrap();
-        id
-    };
-    let (meta, blobs) = open_embedded_with(dir.path(), INLINE).await.unwrap();
-    let obj = meta.get_object("b", "k").await.unwrap().unwrap();
-    assert_eq!(obj.blob, id);
-    assert_eq!(read_all(blobs.as_ref(), &id, 4).await, b"kept");
-}
-
-#[tokio::test]
 async fn concurrent_small_writes_all_land() {
     let dir = tempfile::tempdir().unwrap();
     let (meta, blobs) = open_embedded_with(dir.path(), INLINE).await.unwrap();
@@ -297,4 +280,64 @@ async fn concurrent_small_writes_all_land() {
         assert_eq!(body, format!("object number {i}").as_bytes());
     }
     assert_eq!(small_rows(dir.path()), 64);
+}
+
+fn if_none_match() -> WritePrecondition {
+    WritePrecondition {
+        if_none_match: true,
+        if_match: None,
+    }
+}
+
+fn if_match(etag: &str) -> WritePrecondition {
+    WritePrecondition {
+        if_none_match: false,
+        if_match: Some(format!("\"{etag}\"")),
+    }
+}
+
+async fn small_blob(blobs: &dyn BlobStore, data: &[u8]) -> BlobRef {
+    let mut w = blobs.create().await.unwrap();
+    w.write(data).await.unwrap();
+    w.commit().await.unwrap()
+}
+
+/// A small blob is staged in memory and inserted in the savepoint of the row that names it: a
+/// failed precondition rolls it back with the row, nothing of it is stored.
+#[tokio::test]
+async fn a_failed_precondition_stores_no_small_blob() {
+    let dir = tempfile::tempdir().unwrap();
+    let (meta, blobs) = open_embedded_with(dir.path(), 1024).await.unwrap();
+    meta.create_bucket(&bucket("b")).await.unwrap();
+    let kept = small_blob(blobs.as_ref(), b"first").await;
+    let mut first = object("b", "k", 5);
+    first.blob = kept.clone();
+    meta.put_object_if(&first, &if_none_match()).await.unwrap();
+    assert_eq!(small_rows(dir.path()), 1);
+
+    for cond in [if_none_match(), if_match("ffff")] {
+        let loser = small_blob(blobs.as_ref(), b"second").await;
+        let mut second = object("b", "k", 6);
+        second.blob = loser.clone();
+        let r = meta.put_object_if(&second, &cond).await;
+        assert!(
+            matches!(r, Err(StoreError::PreconditionFailed { .. })),
+            "{r:?}"
+        );
+        assert_eq!(
+            small_rows(dir.path()),
+            1,
+            "the loser's bytes were not stored"
+        );
+        assert!(
+            blobs.open(&loser).await.is_err(),
+            "the loser's blob is gone"
+        );
+        // Freeing it, as the server does after any failed write, finds nothing to free.
+        blobs.delete(&loser).await.unwrap();
+    }
+    let stored = meta.get_object("b", "k").await.unwrap().unwrap();
+    assert_eq!(stored.blob, kept);
+    let r = blobs.open(&kept).await.unwrap();
+    assert_eq!(r.read_chunk(0, 100).await.unwrap(), b"first");
 }

@@ -1,0 +1,72 @@
+//! Embedded backend: the SQLite file itself (schema version, WAL mode, migrations, query plans).
+
+mod common;
+
+use common::{bucket, object};
+use sluice_store::{SqliteMetaStore, StoreError, META_FILE_NAME, SCHEMA_VERSION};
+
+#[tokio::test]
+async fn persists_across_reopen_and_migrations_are_idempotent() {
+    let dir = tempfile::tempdir().unwrap();
+    let obj = object("b", "persist/me", 42);
+    {
+        let (meta, _blobs) = sluice_store::open_embedded(dir.path()).await.unwrap();
+        meta.create_bucket(&bucket("b")).await.unwrap();
+        meta.put_object(&obj).await.unwrap();
+    }
+    let (meta, _blobs) = sluice_store::open_embedded(dir.path()).await.unwrap();
+    assert_eq!(meta.get_bucket("b").await.unwrap(), Some(bucket("b")));
+    assert_eq!(meta.get_object("b", "persist/me").await.unwrap(), Some(obj));
+    assert_eq!(meta.object_count().await.unwrap(), 1);
+
+    let conn = rusqlite::Connection::open(dir.path().join(META_FILE_NAME)).unwrap();
+    let version: u32 = conn
+        .query_row("PRAGMA user_version", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(version, SCHEMA_VERSION);
+    let mode: String = conn
+        .query_row("PRAGMA journal_mode", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(mode, "wal");
+}
+
+#[tokio::test]
+async fn refuses_newer_schema() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join(META_FILE_NAME);
+    {
+        let conn = rusqlite::Connection::open(&path).unwrap();
+        conn.pragma_update(None, "user_version", SCHEMA_VERSION + 1)
+            .unwrap();
+    }
+    assert!(matches!(
+        SqliteMetaStore::open(&path),
+        Err(StoreError::Corrupt(_))
+    ));
+}
+
+/// The listing query must walk the primary key index, not sort the bucket.
+#[test]
+fn listing_query_uses_primary_key_order() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join(META_FILE_NAME);
+    SqliteMetaStore::open(&path).unwrap();
+    let conn = rusqlite::Connection::open(&path).unwrap();
+    let mut stmt = conn
+        .prepare(
+            "EXPLAIN QUERY PLAN SELECT * FROM objects \
+             WHERE bucket = ?1 AND key >= ?2 AND key < ?3 ORDER BY key",
+        )
+        .unwrap();
+    let plan: Vec<String> = stmt
+        .query_map(
+            rusqlite::params!["b", b"a".as_slice(), b"b".as_slice()],
+            |r| r.get::<_, String>(3),
+        )
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    let plan = plan.join("\n");
+    assert!(plan.contains("PRIMARY KEY"), "plan: {plan}");
+    assert!(!plan.contains("TEMP B-TREE"), "plan sorts: {plan}");
+}
