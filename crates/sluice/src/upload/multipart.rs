@@ -343,8 +343,7 @@ impl PartJob {
         Ok((n, etag, crc))
     }
 
-    /// Digests the part before sending when it must be compared, sent with Content-MD5 or with
-    /// a checksum header.
+    /// The part's digests, taken before sending only when the part needs them (see below).
     async fn digest_first(
         &self,
         existing: Option<&ExistingPart>,
