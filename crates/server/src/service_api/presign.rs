@@ -188,7 +188,28 @@ struct Signer<'a> {
     path: String,
 }
 
-impl Signer<'_> {
+impl<'a> Signer<'a> {
+    /// Stage 5: signs with `creds` for the S3 endpoint `host`, the object of `req`, from `now`.
+    fn new(
+        ctx: &'a RequestCtx<'_>,
+        creds: Credentials,
+        host: &str,
+        req: &MintRequest,
+        now: time::OffsetDateTime,
+        expires_in: u64,
+    ) -> Self {
+        Signer {
+            creds,
+            scheme: crate::net::tls::s3_scheme(&ctx.state.config),
+            host: host.to_string(),
+            region: &ctx.state.config.region,
+            now,
+            expires_in,
+            path: encode_object_path(&req.bucket, &req.key),
+        }
+    }
+
+    /// A presigned URL for `method` with `query` and the signed `headers`.
     fn url(
         &self,
         method: &str,
@@ -230,6 +251,9 @@ pub async fn mint(
 /// Validates a mint request and signs its URL (or multipart bundle) with `creds` for the S3
 /// endpoint `host` (`host[:port]`), refusing what the caller may not do. Returns the JSON
 /// answer of the mint API. Shared by the mint API and the web console.
+///
+/// The stages, in order: 1 the action the method needs, 2 the target fields (POST forms leave
+/// here), 3 the limits on the URLs, 4 authorization, 5 the signer, 6 the grant and the URLs.
 pub async fn mint_urls(
     ctx: &RequestCtx<'_>,
     creds: Credentials,
@@ -237,16 +261,36 @@ pub async fn mint_urls(
     req: &MintRequest,
 ) -> Result<Value, ApiError> {
     let method = req.method.to_ascii_uppercase();
-    let action = match action_for(&method) {
-        Some(a) => a,
-        None if method == "POST" => "s3:PutObject",
-        None => {
-            return Err(ApiError::bad_field(
-                "method",
-                "must be PUT, POST, GET, HEAD or DELETE",
-            ))
-        }
-    };
+    let action = action_of(&method)?;
+    let expires_in = check_target(req, &method)?;
+    if method == "POST" {
+        return super::presign_post::mint_post(ctx, req, creds, host, expires_in).await;
+    }
+    let now = ctx.state.clock.now();
+    let limits = parse_limits(req, &method, now, expires_in)?;
+    authorize(ctx, action, req).await?;
+    let expiry = Expiry::after(now, expires_in);
+    let signer = Signer::new(ctx, creds, host, req, now, expires_in);
+    match &limits.plan {
+        None => mint_single(ctx, &signer, req, &method, &limits, &expiry).await,
+        Some(parts) => mint_bundle(ctx, &signer, req, parts, &limits, &expiry).await,
+    }
+}
+
+/// Stage 1: the IAM action a URL for `method` (already upper-case) needs.
+fn action_of(method: &str) -> Result<&'static str, ApiError> {
+    match action_for(method) {
+        Some(a) => Ok(a),
+        None if method == "POST" => Ok("s3:PutObject"),
+        None => Err(ApiError::bad_field(
+            "method",
+            "must be PUT, POST, GET, HEAD or DELETE",
+        )),
+    }
+}
+
+/// Stage 2: checks bucket, key, validity and Content-Type; returns the validity in seconds.
+fn check_target(req: &MintRequest, method: &str) -> Result<u64, ApiError> {
     if !is_routable_bucket_name(&req.bucket) {
         return Err(ApiError::bad_field("bucket", "is not a valid bucket name"));
     }
@@ -277,23 +321,39 @@ pub async fn mint_urls(
             ));
         }
     }
-    if method == "POST" {
-        return super::presign_post::mint_post(ctx, req, creds, host, expires_in).await;
-    }
+    Ok(expires_in)
+}
+
+/// What the URLs of a (non-POST) mint are limited to.
+struct Limits {
+    /// URL constraints (size range, not-before, source networks).
+    constraints: MintConstraints,
+    /// Uses allowed, when a grant is asked for.
+    max_uses: Option<u64>,
+    /// The parts of a multipart bundle; `None` for a single URL.
+    plan: Option<Vec<PlannedPart>>,
+}
+
+/// Stage 3: parses the URL constraints, `max_uses` and the multipart plan of a non-POST mint.
+fn parse_limits(
+    req: &MintRequest,
+    method: &str,
+    now: time::OffsetDateTime,
+    expires_in: u64,
+) -> Result<Limits, ApiError> {
     if req.conditions.is_some() || req.key_starts_with.is_some() {
         return Err(ApiError::bad_field(
             "conditions",
             "conditions and key_starts_with only apply to POST forms",
         ));
     }
-    let now = ctx.state.clock.now();
     let constraints = MintConstraints::parse(
         ConstraintFields {
             content_length_range: req.content_length_range.as_ref(),
             not_before: req.not_before.as_ref(),
             source_ip: req.source_ip.as_ref(),
         },
-        &method,
+        method,
         now,
         expires_in,
     )?;
@@ -303,22 +363,38 @@ pub async fn mint_urls(
         .map(super::grants::parse_max_uses)
         .transpose()?;
     let plan = match &req.multipart {
-        Some(spec) => {
-            if method != "PUT" {
-                return Err(ApiError::bad_field("multipart", "only applies to PUT"));
-            }
-            if let (Some(total), Some(range)) = (spec.size, constraints.size) {
-                if !(range.min..=range.max).contains(&total) {
-                    return Err(ApiError::bad_field(
-                        "multipart.size",
-                        "is outside content_length_range",
-                    ));
-                }
-            }
-            Some(plan_parts(spec)?)
-        }
+        Some(spec) => Some(plan_bundle(spec, method, &constraints)?),
         None => None,
     };
+    Ok(Limits {
+        constraints,
+        max_uses,
+        plan,
+    })
+}
+
+/// Stage 3 (multipart): checks the spec against the method and size range, and plans parts.
+fn plan_bundle(
+    spec: &MultipartSpec,
+    method: &str,
+    constraints: &MintConstraints,
+) -> Result<Vec<PlannedPart>, ApiError> {
+    if method != "PUT" {
+        return Err(ApiError::bad_field("multipart", "only applies to PUT"));
+    }
+    if let (Some(total), Some(range)) = (spec.size, constraints.size) {
+        if !(range.min..=range.max).contains(&total) {
+            return Err(ApiError::bad_field(
+                "multipart.size",
+                "is outside content_length_range",
+            ));
+        }
+    }
+    plan_parts(spec)
+}
+
+/// Stage 4: the caller may do `action` on the key, and the bucket exists.
+async fn authorize(ctx: &RequestCtx<'_>, action: &str, req: &MintRequest) -> Result<(), ApiError> {
     require_allowed(ctx, action, Some(&req.bucket), Some(&req.key))
         .await
         .map_err(|_| {
@@ -328,114 +404,171 @@ pub async fn mint_urls(
             ))
         })?;
     require_bucket(ctx, &req.bucket).await?;
+    Ok(())
+}
 
-    let expiry = now + time::Duration::seconds(expires_in as i64);
-    let expires_at = expiry.format(&Rfc3339).unwrap_or_default();
-    let expires_ms = (expiry.unix_timestamp_nanos() / 1_000_000) as i64;
-    let signer = Signer {
-        creds,
-        scheme: crate::net::tls::s3_scheme(&ctx.state.config),
-        host: host.to_string(),
-        region: &ctx.state.config.region,
-        now,
-        expires_in,
-        path: encode_object_path(&req.bucket, &req.key),
+/// When the minted URLs expire, as the answer shows it and as a grant stores it.
+struct Expiry {
+    /// RFC 3339.
+    at: String,
+    /// Unix milliseconds.
+    ms: i64,
+}
+
+impl Expiry {
+    /// `expires_in` seconds after `now`.
+    fn after(now: time::OffsetDateTime, expires_in: u64) -> Self {
+        let expiry = now + time::Duration::seconds(expires_in as i64);
+        Expiry {
+            at: expiry.format(&Rfc3339).unwrap_or_default(),
+            ms: (expiry.unix_timestamp_nanos() / 1_000_000) as i64,
+        }
+    }
+}
+
+/// Stage 6 (when `max_uses` is given): stores the grant the URLs carry; returns its id.
+async fn create_grant(
+    ctx: &RequestCtx<'_>,
+    signer: &Signer<'_>,
+    req: &MintRequest,
+    grant_method: &str,
+    max_uses: Option<u64>,
+    expiry: &Expiry,
+) -> Result<Option<String>, ApiError> {
+    let Some(n) = max_uses else {
+        return Ok(None);
     };
+    let id = super::grants::create(
+        ctx,
+        &signer.creds.access_key_id,
+        &req.bucket,
+        &req.key,
+        grant_method,
+        n,
+        expiry.ms,
+    )
+    .await?;
+    Ok(Some(id))
+}
+
+/// Stage 6 (single URL): grants it if asked, signs it, and builds the answer.
+async fn mint_single(
+    ctx: &RequestCtx<'_>,
+    signer: &Signer<'_>,
+    req: &MintRequest,
+    method: &str,
+    limits: &Limits,
+    expiry: &Expiry,
+) -> Result<Value, ApiError> {
+    let constraints = &limits.constraints;
+    let mut query = constraints.query(constraints.size, req.content_type.as_deref());
+    let grant_id = create_grant(ctx, signer, req, method, limits.max_uses, expiry).await?;
+    if let Some(id) = &grant_id {
+        query.push((GRANT.to_string(), id.clone()));
+    }
     let signed_headers: Vec<(String, String)> = req
         .content_type
         .iter()
         .map(|t| ("content-type".to_string(), t.clone()))
         .collect();
+    let headers: serde_json::Map<String, Value> = signed_headers
+        .iter()
+        .map(|(k, v)| (k.clone(), json!(v)))
+        .collect();
+    let mut out = json!({
+        "url": signer.url(method, &query, &signed_headers),
+        "method": method,
+        "headers": headers,
+        "expires_at": expiry.at,
+    });
+    if let Some(id) = grant_id {
+        out["id"] = json!(id);
+    }
+    Ok(out)
+}
 
-    let Some(parts) = plan else {
-        let mut query = constraints.query(constraints.size, req.content_type.as_deref());
-        let grant_id = match max_uses {
-            Some(n) => {
-                let id = super::grants::create(
-                    ctx,
-                    &signer.creds.access_key_id,
-                    &req.bucket,
-                    &req.key,
-                    &method,
-                    n,
-                    expires_ms,
-                )
-                .await?;
-                query.push((GRANT.to_string(), id.clone()));
-                Some(id)
-            }
-            None => None,
-        };
-        let headers: serde_json::Map<String, Value> = signed_headers
-            .iter()
-            .map(|(k, v)| (k.clone(), json!(v)))
-            .collect();
-        let mut out = json!({
-            "url": signer.url(&method, &query, &signed_headers),
-            "method": method,
-            "headers": headers,
-            "expires_at": expires_at,
-        });
-        if let Some(id) = grant_id {
-            out["id"] = json!(id);
-        }
-        return Ok(out);
-    };
-
+/// Stage 6 (multipart): creates the upload and its grant, signs every URL, builds the answer.
+async fn mint_bundle(
+    ctx: &RequestCtx<'_>,
+    signer: &Signer<'_>,
+    req: &MintRequest,
+    parts: &[PlannedPart],
+    limits: &Limits,
+    expiry: &Expiry,
+) -> Result<Value, ApiError> {
     let headers = StandardHeaders {
         content_type: req.content_type.clone(),
         ..Default::default()
     };
     let upload = create_upload(ctx, &req.bucket, &req.key, headers, Vec::new(), None, None).await?;
-    let id = upload.upload_id.clone();
     // One grant covers the whole bundle: any of its URLs dies when it is revoked, and a
     // successful CompleteMultipartUpload spends a use (see `grant_use`).
-    let grant_id = match max_uses {
-        Some(n) => Some(
-            super::grants::create(
-                ctx,
-                &signer.creds.access_key_id,
-                &req.bucket,
-                &req.key,
-                MULTIPART_GRANT_METHOD,
-                n,
-                expires_ms,
-            )
-            .await?,
-        ),
-        None => None,
+    let grant_id = create_grant(
+        ctx,
+        signer,
+        req,
+        MULTIPART_GRANT_METHOD,
+        limits.max_uses,
+        expiry,
+    )
+    .await?;
+    let query = BundleQuery {
+        upload_id: &upload.upload_id,
+        constraints: &limits.constraints,
+        grant_id: grant_id.as_deref(),
     };
-    let with_id = |extra: &[(&str, String)]| -> Vec<(String, String)> {
-        let mut q: Vec<(String, String)> = extra
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.clone()))
+    let mut out = json!({
+            "upload_id": upload.upload_id,
+            "bucket": req.bucket,
+            "key": req.key,
+            "parts": sign_parts(signer, &query, parts),
+            "complete_url": signer.url("POST", &query.build(None), &[]),
+            "abort_url": signer.url("DELETE", &query.build(None), &[]),
+            "list_parts_url": signer.url("GET", &query.build(None), &[]),
+            "expires_at": expiry.at,
+    });
+    if let Some(g) = grant_id {
+        out["id"] = json!(g);
+    }
+    Ok(out)
+}
+
+/// The query every URL of a multipart bundle carries.
+struct BundleQuery<'a> {
+    upload_id: &'a str,
+    constraints: &'a MintConstraints,
+    grant_id: Option<&'a str>,
+}
+
+impl BundleQuery<'_> {
+    /// The query of the URL for `part_number`, or of the upload itself when `None`.
+    fn build(&self, part_number: Option<u32>) -> Vec<(String, String)> {
+        let mut q: Vec<(String, String)> = part_number
+            .map(|n| ("partNumber".to_string(), n.to_string()))
+            .into_iter()
             .collect();
-        q.push(("uploadId".to_string(), id.clone()));
-        let size = extra
-            .iter()
-            .any(|(k, _)| *k == "partNumber")
-            .then(|| constraints.part_size())
-            .flatten();
-        q.extend(constraints.query(size, None));
-        if let Some(r) = constraints.size {
+        q.push(("uploadId".to_string(), self.upload_id.to_string()));
+        let size = part_number.and(self.constraints.part_size());
+        q.extend(self.constraints.query(size, None));
+        if let Some(r) = self.constraints.size {
             q.push((
                 UPLOAD_SIZE_RANGE.to_string(),
                 format!("{},{}", r.min, r.max),
             ));
         }
-        if let Some(g) = &grant_id {
-            q.push((GRANT.to_string(), g.clone()));
+        if let Some(g) = self.grant_id {
+            q.push((GRANT.to_string(), g.to_string()));
         }
         q
-    };
-    let part_list: Vec<Value> = parts
+    }
+}
+
+/// Stage 6 (multipart): one signed UploadPart URL per planned part, with its byte range.
+fn sign_parts(signer: &Signer<'_>, query: &BundleQuery<'_>, parts: &[PlannedPart]) -> Vec<Value> {
+    parts
         .iter()
         .map(|p| {
-            let url = signer.url(
-                "PUT",
-                &with_id(&[("partNumber", p.number.to_string())]),
-                &[],
-            );
+            let url = signer.url("PUT", &query.build(Some(p.number)), &[]);
             let mut v = json!({ "part_number": p.number, "url": url });
             if let Some((offset, size)) = p.range {
                 v["offset"] = json!(offset);
@@ -443,21 +576,7 @@ pub async fn mint_urls(
             }
             v
         })
-        .collect();
-    let mut out = json!({
-            "upload_id": id,
-            "bucket": req.bucket,
-            "key": req.key,
-            "parts": part_list,
-            "complete_url": signer.url("POST", &with_id(&[]), &[]),
-            "abort_url": signer.url("DELETE", &with_id(&[]), &[]),
-            "list_parts_url": signer.url("GET", &with_id(&[]), &[]),
-            "expires_at": expires_at,
-    });
-    if let Some(g) = grant_id {
-        out["id"] = json!(g);
-    }
-    Ok(out)
+        .collect()
 }
 
 #[cfg(test)]
