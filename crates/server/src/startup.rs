@@ -99,6 +99,17 @@ impl RunningServer {
         crate::housekeeping::run_now(&self.state, orphan_cutoff).await
     }
 
+    /// Runs one housekeeping round as the background loop does (each task only if this node takes its
+    /// lease); returns the names of the tasks that ran.
+    #[doc(hidden)]
+    pub async fn housekeeping_round(&self) -> Vec<&'static str> {
+        crate::housekeeping::run_round(&self.state)
+            .await
+            .into_iter()
+            .map(|t| t.name())
+            .collect()
+    }
+
     /// With the web console on: the startup warning when no CORS rule lets the console's
     /// pages upload to the S3 listener (see [`crate::net::cors::console_upload_warning`]).
     pub async fn console_cors_warning(&self) -> Option<String> {

@@ -552,3 +552,54 @@ async fn readiness_fails_while_the_blob_store_cannot_write() {
     assert_eq!(ready().await, (200, "ok".to_string()));
     assert_eq!(server.terminate(), Some(0));
 }
+
+/// Housekeeping tasks run under a lease in the metadata store: a task another node holds is skipped until
+/// that lease lapses, the others run.
+#[tokio::test]
+async fn housekeeping_tasks_run_only_under_their_lease() {
+    use sluice_store::{BlobStore, MetaStore};
+    use std::sync::{Arc, Mutex};
+    use std::time::Duration;
+    let captured: Arc<Mutex<Option<Arc<dyn MetaStore>>>> = Arc::default();
+    let keep = captured.clone();
+    let wrap: sluice_server::startup::StoreWrapper =
+        Box::new(move |meta: Arc<dyn MetaStore>, blobs: Arc<dyn BlobStore>| {
+            *keep.lock().unwrap() = Some(meta.clone());
+            (meta, blobs)
+        });
+    let ts =
+        common::TestServer::start_wrapped(|cfg| cfg.node_id = "node-a".into(), Some(wrap)).await;
+    let meta = captured.lock().unwrap().clone().expect("stores opened");
+    let server = ts.server.as_ref().expect("running");
+    let all = [
+        "stale-uploads",
+        "completed-uploads",
+        "expired-grants",
+        "orphan-blobs",
+    ];
+    // This node holds (or renews) every lease: all tasks run.
+    assert_eq!(server.housekeeping_round().await, all);
+
+    // Another node takes the orphan sweep (once the startup round no longer holds it).
+    let mut taken = false;
+    for _ in 0..100 {
+        meta.release_task("orphan-blobs", "node-a").await.unwrap();
+        let now = server.clock.now_ms();
+        if meta
+            .try_lease_task("orphan-blobs", "node-b", Duration::from_secs(600), now)
+            .await
+            .unwrap()
+        {
+            taken = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert!(taken, "node-b could not take the lease");
+    assert_eq!(server.housekeeping_round().await, all[..3]);
+    assert_eq!(server.housekeeping_round().await, all[..3]);
+
+    // Once node-b's lease lapses, this node takes the task back.
+    server.clock.advance_ms(601_000);
+    assert_eq!(server.housekeeping_round().await, all);
+}

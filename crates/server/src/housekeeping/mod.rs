@@ -1,7 +1,9 @@
 //! Background housekeeping: named periodic tasks, each one sweep, timed by the server clock.
 //!
-//! A task is the unit a multi-node deployment leases, so that one node at a time runs each sweep; today the
-//! one node runs them all, once at start and then every [`INTERVAL`].
+//! Every [`INTERVAL`] (and once at start) a node runs each task whose lease it can take from the store
+//! (`TaskLeaseStore`). The lease is held for [`LEASE`], a little less than the interval, and not released after
+//! the run: nodes sharing one metadata store run each sweep about once an interval between them, one at a time.
+//! The lease owner is the node id, so a restarted node takes its own leases back at once.
 
 pub mod completed_uploads;
 pub mod expired_grants;
@@ -15,6 +17,9 @@ use std::time::{Duration, SystemTime};
 
 /// How often each task runs.
 pub const INTERVAL: Duration = Duration::from_secs(3600);
+
+/// How long a node holds a task it took: shorter than [`INTERVAL`], so that the next round finds it free.
+pub const LEASE: Duration = Duration::from_secs(3300);
 
 /// The periodic tasks, in the order they run.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -60,16 +65,35 @@ impl Task {
     }
 }
 
-/// Starts the housekeeping loop: every task now, then every [`INTERVAL`].
+/// Starts the housekeeping loop: a round now, then every [`INTERVAL`].
 pub fn spawn(state: Arc<AppState>) {
     tokio::spawn(async move {
         loop {
-            for task in Task::ALL {
-                run_logged(&state, task).await;
-            }
+            run_round(&state).await;
             tokio::time::sleep(INTERVAL).await;
         }
     });
+}
+
+/// One round: each task whose lease this node takes runs; returns the tasks that ran.
+pub async fn run_round(state: &AppState) -> Vec<Task> {
+    let mut ran = Vec::new();
+    for task in Task::ALL {
+        let owner = &state.config.node_id;
+        match state
+            .meta
+            .try_lease_task(task.name(), owner, LEASE, state.clock.now_ms())
+            .await
+        {
+            Ok(true) => {
+                run_logged(state, task).await;
+                ran.push(task);
+            }
+            Ok(false) => tracing::debug!(task = task.name(), "leased by another node"),
+            Err(e) => tracing::warn!(task = task.name(), error = %e, "housekeeping lease failed"),
+        }
+    }
+    ran
 }
 
 /// Runs one task, logging what it removed or why it failed (the next round retries).
