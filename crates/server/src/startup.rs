@@ -10,13 +10,14 @@ use crate::net::accept::{accept_loop, AcceptConfig};
 use crate::pipeline::handle_request;
 use crate::state::AppState;
 use sluice_sigv4::SigningKeyCache;
-use sluice_store::{BlobStore, DataDirLock, MetaStore};
+use sluice_store::{AccessStore, BlobStore, DataDirLock, MetaStore};
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::SystemTime;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
+use tokio_rustls::TlsAcceptor;
 
 /// Why the server could not start.
 #[derive(Debug, thiserror::Error)]
@@ -145,74 +146,23 @@ pub async fn start_with_store_wrapper(
     start_inner(config, Some(wrap)).await
 }
 
+/// Starts in an order that loses nothing: every start condition is checked before anything is
+/// written to the data dir beyond its lock, and root credentials are generated last, so a failed
+/// start loses nothing the operator never saw.
 async fn start_inner(
     config: ServerConfig,
     wrap: Option<StoreWrapper>,
 ) -> Result<RunningServer, StartError> {
-    // Every start condition is checked before anything is written to the data dir beyond its
-    // lock, and root credentials are generated last, so a failed start loses nothing the
-    // operator never saw.
     let lock = DataDirLock::acquire(&config.data_dir)?;
-    let tls = match (&config.tls_cert, &config.tls_key) {
-        (Some(cert), Some(key)) => Some(crate::net::tls::load_acceptor(cert, key)?),
-        (None, None) => None,
-        _ => return Err(StartError::TlsIncomplete),
+    let tls = check_tls_and_root(&config)?;
+    let (listener, local_addr) = bind(config.listen).await?;
+    let console_listener = match config.console_listen {
+        Some(addr) => Some(bind(addr).await?),
+        None => None,
     };
-    if config.root_access_key.is_some() != config.root_secret_key.is_some() {
-        return Err(RootCredentialsError::HalfConfigured.into());
-    }
-    let listener = TcpListener::bind(config.listen)
-        .await
-        .map_err(|source| StartError::Bind {
-            addr: config.listen,
-            source,
-        })?;
-    let local_addr = listener.local_addr().map_err(|source| StartError::Bind {
-        addr: config.listen,
-        source,
-    })?;
-    let console_listener = bind_console(&config).await?;
-    let dir = config.data_dir.display().to_string();
-    let storage_err = |source| StartError::Storage {
-        dir: dir.clone(),
-        source,
-    };
-    let stores = sluice_store::open(&sluice_store::StoreConfig::Embedded {
-        data_dir: config.data_dir.clone(),
-        inline_max: config.inline_max_bytes,
-    })
-    .await
-    .map_err(storage_err)?;
-    // Under the data dir's lock: no other process has uploads in progress there.
-    stores.blobs.clean_temp().await.map_err(storage_err)?;
-    let sluice_store::Stores {
-        meta,
-        blobs,
-        access,
-    } = stores;
-    let (meta, blobs) = match wrap {
-        Some(wrap) => wrap(meta, blobs),
-        None => (meta, blobs),
-    };
+    let (meta, blobs, access) = open_stores(&config, wrap).await?;
     let grant_owner = crate::auth::grant_use::new_owner(&config.node_id);
-    // Reservations an earlier run of this node left (it crashed mid-request) are released
-    // now: no request of that process can still be running.
-    match access
-        .reclaim_reservations_of_earlier_runs(&grant_owner)
-        .await
-    {
-        Ok(0) => {}
-        Ok(n) => tracing::info!(
-            released = n,
-            "grant uses reserved by an earlier run released"
-        ),
-        Err(source) => {
-            return Err(StartError::Storage {
-                dir: dir.clone(),
-                source,
-            })
-        }
-    }
+    reclaim_earlier_reservations(&config, &*access, &grant_owner).await?;
     let server_key = crate::auth::server_key::ServerKey::load_or_create(&config.data_dir)?;
     let (root, root_source) = load_or_create(
         &config.data_dir,
@@ -221,8 +171,7 @@ async fn start_inner(
     )?;
     crate::metrics::init();
     let clock = Clock::system();
-    let grace = config.shutdown_grace;
-    let config_budget = config.max_inflight_body_bytes;
+    let body_budget = crate::body::body_budget::BodyBudget::new(config.max_inflight_body_bytes);
     let state = Arc::new(AppState {
         config,
         meta,
@@ -233,35 +182,21 @@ async fn start_inner(
         access,
         server_key,
         policy_cache: Default::default(),
-        body_budget: crate::body::body_budget::BodyBudget::new(config_budget),
+        body_budget,
         grant_owner,
     });
     crate::housekeeping::spawn(state.clone());
-    let (shutdown_tx, shutdown_rx) = watch::channel(false);
-    let accept = |name, tls| AcceptConfig {
-        max_connections: state.config.max_connections,
-        header_timeout: state.config.header_read_timeout,
-        grace,
-        tls,
-        name,
-    };
-    let (console_addr, console_task) = match console_listener {
-        Some((l, addr)) => {
-            let console = Arc::new(crate::console::ConsoleState::new(state.clone(), local_addr));
-            let handler = move |req, remote| {
-                let console = console.clone();
-                async move { crate::console::handle(&console, req, remote).await }
-            };
-            let task = tokio::spawn(accept_loop(
-                l,
-                accept("console", None),
-                handler,
-                shutdown_rx.clone(),
-            ));
-            (Some(addr), Some(task))
-        }
-        None => (None, None),
-    };
+    let (shutdown, shutdown_rx) = watch::channel(false);
+    let console_addr = console_listener.as_ref().map(|(_, addr)| *addr);
+    let console_task = console_listener.map(|(l, _)| {
+        let console = Arc::new(crate::console::ConsoleState::new(state.clone(), local_addr));
+        let handler = move |req, remote| {
+            let console = console.clone();
+            async move { crate::console::handle(&console, req, remote).await }
+        };
+        let accept = accept_config(&state.config, "console", None);
+        tokio::spawn(accept_loop(l, accept, handler, shutdown_rx.clone()))
+    });
     let handler = {
         let state = state.clone();
         move |req, remote| {
@@ -269,36 +204,105 @@ async fn start_inner(
             async move { handle_request(&state, req, remote).await }
         }
     };
-    let task = tokio::spawn(accept_loop(
-        listener,
-        accept("s3", tls),
-        handler,
-        shutdown_rx,
-    ));
-
+    let accept = accept_config(&state.config, "s3", tls);
+    let task = tokio::spawn(accept_loop(listener, accept, handler, shutdown_rx));
     Ok(RunningServer {
         local_addr,
         console_addr,
         clock,
         root,
         root_source,
-        shutdown: shutdown_tx,
+        shutdown,
         task,
         console_task,
         state,
         _lock: lock,
     })
 }
-
-/// Binds the console listener when the console is configured.
-async fn bind_console(
-    config: &ServerConfig,
-) -> Result<Option<(TcpListener, SocketAddr)>, StartError> {
-    let Some(addr) = config.console_listen else {
-        return Ok(None);
+/// The TLS acceptor when both certificate and key are configured; refuses half a TLS or root
+/// configuration before anything is written.
+fn check_tls_and_root(config: &ServerConfig) -> Result<Option<TlsAcceptor>, StartError> {
+    let tls = match (&config.tls_cert, &config.tls_key) {
+        (Some(cert), Some(key)) => Some(crate::net::tls::load_acceptor(cert, key)?),
+        (None, None) => None,
+        _ => return Err(StartError::TlsIncomplete),
     };
+    if config.root_access_key.is_some() != config.root_secret_key.is_some() {
+        return Err(RootCredentialsError::HalfConfigured.into());
+    }
+    Ok(tls)
+}
+
+/// Binds a listener; returns it with the address it got (the port, when 0 was asked for).
+async fn bind(addr: SocketAddr) -> Result<(TcpListener, SocketAddr), StartError> {
     let bind_err = |source| StartError::Bind { addr, source };
     let listener = TcpListener::bind(addr).await.map_err(bind_err)?;
     let bound = listener.local_addr().map_err(bind_err)?;
-    Ok(Some((listener, bound)))
+    Ok((listener, bound))
+}
+
+/// Opens the stores through the one factory and empties `tmp/` (under the data dir's lock no
+/// other process has uploads in progress there); `wrap` (tests) wraps them.
+async fn open_stores(
+    config: &ServerConfig,
+    wrap: Option<StoreWrapper>,
+) -> Result<(Arc<dyn MetaStore>, Arc<dyn BlobStore>, Arc<dyn AccessStore>), StartError> {
+    let stores = sluice_store::open(&sluice_store::StoreConfig::Embedded {
+        data_dir: config.data_dir.clone(),
+        inline_max: config.inline_max_bytes,
+    })
+    .await
+    .map_err(|source| storage_error(config, source))?;
+    stores
+        .blobs
+        .clean_temp()
+        .await
+        .map_err(|source| storage_error(config, source))?;
+    let (meta, blobs) = match wrap {
+        Some(wrap) => wrap(stores.meta, stores.blobs),
+        None => (stores.meta, stores.blobs),
+    };
+    Ok((meta, blobs, stores.access))
+}
+
+/// Releases the grant uses an earlier run of this node left reserved (it crashed mid-request): no
+/// request of that process can still be running.
+async fn reclaim_earlier_reservations(
+    config: &ServerConfig,
+    access: &dyn AccessStore,
+    owner: &sluice_store::ReservationOwner,
+) -> Result<(), StartError> {
+    match access.reclaim_reservations_of_earlier_runs(owner).await {
+        Ok(0) => Ok(()),
+        Ok(n) => {
+            tracing::info!(
+                released = n,
+                "grant uses reserved by an earlier run released"
+            );
+            Ok(())
+        }
+        Err(source) => Err(storage_error(config, source)),
+    }
+}
+
+fn storage_error(config: &ServerConfig, source: sluice_store::StoreError) -> StartError {
+    StartError::Storage {
+        dir: config.data_dir.display().to_string(),
+        source,
+    }
+}
+
+/// How a listener accepts connections: the configured cap, header timeout and grace period.
+fn accept_config(
+    config: &ServerConfig,
+    name: &'static str,
+    tls: Option<TlsAcceptor>,
+) -> AcceptConfig {
+    AcceptConfig {
+        max_connections: config.max_connections,
+        header_timeout: config.header_read_timeout,
+        grace: config.shutdown_grace,
+        tls,
+        name,
+    }
 }
