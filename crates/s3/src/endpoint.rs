@@ -91,6 +91,10 @@ pub enum Endpoint {
     GetBucketCors { bucket: String },
     /// `DELETE /bucket?cors`
     DeleteBucketCors { bucket: String },
+    /// `GET /bucket?notification`
+    GetBucketNotificationConfiguration { bucket: String },
+    /// `PUT /bucket?notification`
+    PutBucketNotificationConfiguration { bucket: String },
     /// `OPTIONS /bucket[/key]`: a CORS preflight, answered without authentication.
     CorsPreflight { bucket: String, key: Option<String> },
     /// A Sluice service path under `/_sluice/`: the rest of the path after the prefix.
@@ -140,6 +144,12 @@ impl Endpoint {
             Endpoint::PutBucketCors { .. } => "PutBucketCors",
             Endpoint::GetBucketCors { .. } => "GetBucketCors",
             Endpoint::DeleteBucketCors { .. } => "DeleteBucketCors",
+            Endpoint::GetBucketNotificationConfiguration { .. } => {
+                "GetBucketNotificationConfiguration"
+            }
+            Endpoint::PutBucketNotificationConfiguration { .. } => {
+                "PutBucketNotificationConfiguration"
+            }
             Endpoint::CorsPreflight { .. } => "PreflightRequest",
             Endpoint::Service { .. } => "Service",
             Endpoint::Unsupported { .. } => "Unsupported",
@@ -180,6 +190,8 @@ impl Endpoint {
                 "s3:PutBucketCORS"
             }
             Endpoint::GetBucketCors { .. } => "s3:GetBucketCORS",
+            Endpoint::GetBucketNotificationConfiguration { .. } => "s3:GetBucketNotification",
+            Endpoint::PutBucketNotificationConfiguration { .. } => "s3:PutBucketNotification",
             Endpoint::CorsPreflight { .. } => "s3:PreflightRequest",
             Endpoint::Service { path } if path.starts_with("admin/") => "sluice:Admin",
             Endpoint::Service { .. } => "sluice:Service",
@@ -222,6 +234,8 @@ impl Endpoint {
             | Endpoint::PostObject { bucket }
             | Endpoint::GetBucketCors { bucket }
             | Endpoint::DeleteBucketCors { bucket }
+            | Endpoint::GetBucketNotificationConfiguration { bucket }
+            | Endpoint::PutBucketNotificationConfiguration { bucket }
             | Endpoint::CorsPreflight { bucket, .. }
             | Endpoint::GetObjectAcl { bucket, .. }
             | Endpoint::PutObjectAcl { bucket, .. } => Some(bucket),

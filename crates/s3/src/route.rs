@@ -39,13 +39,12 @@ pub struct Routed {
 }
 
 /// Sub-resources Sluice recognises but does not implement yet.
-const UNSUPPORTED_SUBRESOURCES: [&str; 24] = [
+const UNSUPPORTED_SUBRESOURCES: [&str; 23] = [
     "policyStatus",
     "tagging",
     "lifecycle",
     "website",
     "logging",
-    "notification",
     "replication",
     "encryption",
     "ownershipControls",
@@ -150,6 +149,13 @@ fn bucket_endpoint(input: &RouteInput<'_>, bucket: String) -> Result<Endpoint, S
     if let Some(e) = crate::route_access::access_endpoint(input.method, &bucket, None, q) {
         return e;
     }
+    if q.has("notification") {
+        return match input.method {
+            "GET" => Ok(Endpoint::GetBucketNotificationConfiguration { bucket }),
+            "PUT" => Ok(Endpoint::PutBucketNotificationConfiguration { bucket }),
+            other => Err(S3Error::method_not_allowed(other)),
+        };
+    }
     if let Some(subresource) = unsupported(q) {
         return Ok(Endpoint::Unsupported {
             bucket: Some(bucket),
@@ -206,7 +212,13 @@ fn object_endpoint(
     if let Some(e) = crate::route_access::access_endpoint(input.method, &bucket, Some(&key), q) {
         return e;
     }
-    if let Some(subresource) = unsupported(q) {
+    // `?notification` is a bucket sub-resource only.
+    let subresource = if q.has("notification") {
+        Some("notification".to_string())
+    } else {
+        unsupported(q)
+    };
+    if let Some(subresource) = subresource {
         return Ok(Endpoint::Unsupported {
             bucket: Some(bucket),
             key: Some(key),
@@ -391,6 +403,51 @@ mod tests {
             Endpoint::CorsPreflight {
                 bucket: "b1".into(),
                 key: Some("a/b".into())
+            }
+        );
+    }
+
+    #[test]
+    fn notification_routes() {
+        let b = || "b1".to_string();
+        let e = r("GET", "h", "/b1?notification", None).unwrap().endpoint;
+        assert_eq!(
+            e,
+            Endpoint::GetBucketNotificationConfiguration { bucket: b() }
+        );
+        assert_eq!(e.name(), "GetBucketNotificationConfiguration");
+        assert_eq!(e.action(), "s3:GetBucketNotification");
+        assert_eq!(e.bucket(), Some("b1"));
+        assert_eq!(e.key(), None);
+        let e = r("PUT", "h", "/b1/?notification=", None).unwrap().endpoint;
+        assert_eq!(
+            e,
+            Endpoint::PutBucketNotificationConfiguration { bucket: b() }
+        );
+        assert_eq!(e.name(), "PutBucketNotificationConfiguration");
+        assert_eq!(e.action(), "s3:PutBucketNotification");
+        assert_eq!(e.bucket(), Some("b1"));
+        let e = r("PUT", "b1.s3.local", "/?notification", Some("s3.local"))
+            .unwrap()
+            .endpoint;
+        assert_eq!(
+            e,
+            Endpoint::PutBucketNotificationConfiguration { bucket: b() }
+        );
+        for m in ["DELETE", "POST", "HEAD"] {
+            assert_eq!(
+                r(m, "h", "/b1?notification", None).unwrap_err().code,
+                "MethodNotAllowed",
+                "{m}"
+            );
+        }
+        let e = r("GET", "h", "/b1/k?notification", None).unwrap().endpoint;
+        assert_eq!(
+            e,
+            Endpoint::Unsupported {
+                bucket: Some(b()),
+                key: Some("k".into()),
+                subresource: "notification".into()
             }
         );
     }

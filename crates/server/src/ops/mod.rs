@@ -112,6 +112,9 @@ pub async fn dispatch(
         Endpoint::PutBucketCors { bucket } => cors::put_bucket_cors(ctx, bucket, body).await,
         Endpoint::GetBucketCors { bucket } => cors::get_bucket_cors(ctx, bucket).await,
         Endpoint::DeleteBucketCors { bucket } => cors::delete_bucket_cors(ctx, bucket).await,
+        // Issue 22: the protocol side lives in sluice-s3 (`xml::parse_notification_configuration`).
+        Endpoint::GetBucketNotificationConfiguration { .. }
+        | Endpoint::PutBucketNotificationConfiguration { .. } => Err(S3Error::not_implemented()),
         Endpoint::CorsPreflight { bucket, .. } => {
             crate::net::cors::preflight(ctx.state, ctx.parts, Some(bucket)).await
         }
