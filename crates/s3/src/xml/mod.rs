@@ -8,6 +8,7 @@ mod list_buckets;
 mod list_objects;
 mod location;
 mod multipart;
+mod notification;
 mod post_response;
 mod request_bodies;
 mod timefmt;
@@ -37,6 +38,10 @@ pub use location::{location_constraint_xml, versioning_configuration_xml};
 pub use multipart::{
     initiate_result_xml, parse_complete_request, CompleteResult, CompletedPart, ListPartsResult,
     ListUploadsResult, PartEntry, UploadEntry,
+};
+pub use notification::{
+    notification_configuration_xml, parse_notification_configuration, Destination, DestinationKind,
+    KeyFilter, NotificationConfiguration, QueueConfiguration, MAX_FILTER_VALUE_BYTES, MAX_ID_CHARS,
 };
 pub use post_response::post_response_xml;
 pub use request_bodies::{
