@@ -105,6 +105,12 @@ pub fn record_event_name(event: &str) -> &str {
 /// space as `+`, every other byte of the UTF-8 key as `%XX` (upper-case hex), except `/`, which
 /// AWS leaves as is (records name `photos/a.png`, not `photos%2Fa.png`).
 ///
+/// Evidence beyond AWS's one example: `=` arrives as `%3D` (aws/aws-sam-cli issue 379), `:` as
+/// `%3A` (aws/aws-sdk-js issue 837), and a filter prefix `a/schemaVersion%3D1/` matches on AWS
+/// (aws/aws-cdk pull request 28012), so `/` stays literal in the form AWS matches and sends (one
+/// 2015 report, aws-sdk-js issue 837, saw `%2F`; MinIO still sends `%2F`). Whether AWS also
+/// keeps `~` or `!` is not documented; this follows `URLEncoder` and encodes them.
+///
 /// Consumers decode it with `unquote_plus` (Python) or `decodeURIComponent(k.replace(/\+/g, " "))`
 /// (JavaScript); a literal `+` in a key is sent as `%2B`, so the decoding is unambiguous.
 pub fn url_encode_event_key(key: &str) -> String {

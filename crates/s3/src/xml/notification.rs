@@ -9,11 +9,15 @@
 //!   event records does not change on a re-apply. Two configurations with identical content
 //!   would share an id, but they also share their events and filter, which the overlap rule
 //!   refuses first.
-//! - **Filters compare with the raw key**, the key as stored (`photos/a b.png`), not with the
-//!   URL-encoded form records carry (`photos/a+b.png`). AWS's guide asks for special characters
-//!   in filter values to be given URL-encoded, which suggests AWS compares the encoded form; no
-//!   statement of the rule could be found, and with raw comparison a value means what it says.
-//!   For keys of letters, digits, `/ . - _ *` both forms are the same.
+//! - **Filter values are read as AWS reads them: URL-encoded.** AWS matches filter rules
+//!   against the URL-encoded key (the form records carry, see
+//!   [`crate::event_record::url_encode_event_key`]): a prefix `schemaVersion=1/` never matches
+//!   on AWS while `schemaVersion%3D1/` does (aws/aws-cdk pull request 28012), and AWS's guide
+//!   asks for special characters in filter values to be URL-encoded. Sluice form-decodes the
+//!   value (`+` is a space, `%XX` a byte; a value that does not decode to UTF-8 is taken
+//!   literally) and compares it with the raw key, which gives AWS's answer for every value
+//!   written as AWS wants it, and also matches a value written unencoded (`schemaVersion=1/`),
+//!   where AWS silently matches nothing. Values are stored and answered as sent.
 //! - `EventBridgeConfiguration` is refused (InvalidArgument): Sluice has no EventBridge.
 //! - `Filter` rule names are read case-insensitively and written `Prefix` / `Suffix` as AWS
 //!   answers them; values are kept exactly as sent (not trimmed). `Id`, ARNs and `Event` are
@@ -26,6 +30,8 @@ use super::tree::Element;
 use crate::error::S3Error;
 use crate::event_record::{event_pattern_matches, event_patterns_overlap, is_configurable_event};
 use crate::xml_writer::{XmlWriter, S3_NAMESPACE};
+use percent_encoding::percent_decode_str;
+use std::borrow::Cow;
 use std::collections::HashSet;
 
 /// Longest filter rule value, in bytes.
@@ -92,24 +98,41 @@ impl KeyFilter {
         self.prefix.is_none() && self.suffix.is_none()
     }
 
-    /// Whether `key` (raw, as stored) passes the filter.
+    /// Whether `key` (raw, as stored) passes the filter (values URL-decoded first, see the
+    /// module documentation).
     pub fn matches(&self, key: &str) -> bool {
-        self.prefix.as_deref().is_none_or(|p| key.starts_with(p))
-            && self.suffix.as_deref().is_none_or(|s| key.ends_with(s))
+        self.prefix
+            .as_deref()
+            .is_none_or(|p| key.starts_with(decode_value(p).as_ref()))
+            && self
+                .suffix
+                .as_deref()
+                .is_none_or(|s| key.ends_with(decode_value(s).as_ref()))
     }
 
     /// Whether some key passes both filters: prefixes one a prefix of the other and suffixes
     /// one a suffix of the other (an absent rule matches everything).
     pub fn overlaps(&self, other: &KeyFilter) -> bool {
-        let (p1, p2) = (
-            self.prefix.as_deref().unwrap_or(""),
-            other.prefix.as_deref().unwrap_or(""),
-        );
-        let (s1, s2) = (
-            self.suffix.as_deref().unwrap_or(""),
-            other.suffix.as_deref().unwrap_or(""),
-        );
-        (p1.starts_with(p2) || p2.starts_with(p1)) && (s1.ends_with(s2) || s2.ends_with(s1))
+        fn value(v: &Option<String>) -> Cow<'_, str> {
+            decode_value(v.as_deref().unwrap_or(""))
+        }
+        let (p1, p2) = (value(&self.prefix), value(&other.prefix));
+        let (s1, s2) = (value(&self.suffix), value(&other.suffix));
+        (p1.starts_with(p2.as_ref()) || p2.starts_with(p1.as_ref()))
+            && (s1.ends_with(s2.as_ref()) || s2.ends_with(s1.as_ref()))
+    }
+}
+
+/// A filter value as the key it stands for: form-decoded (`+` is a space, `%XX` a byte), or
+/// literal when that does not give UTF-8.
+fn decode_value(v: &str) -> Cow<'_, str> {
+    if !v.contains(['%', '+']) {
+        return Cow::Borrowed(v);
+    }
+    let plus_as_space = v.replace('+', " ");
+    match percent_decode_str(&plus_as_space).decode_utf8() {
+        Ok(decoded) => Cow::Owned(decoded.into_owned()),
+        Err(_) => Cow::Borrowed(v),
     }
 }
 

@@ -526,3 +526,39 @@ fn matching_applies_wildcards_and_filters() {
     assert_eq!(d[0].arn, Q1);
     assert_eq!(d[0].kind, DestinationKind::Queue);
 }
+
+#[test]
+fn filter_values_are_read_url_encoded_as_aws_reads_them() {
+    let f = |p: &str, s: Option<&str>| KeyFilter {
+        prefix: Some(p.to_string()),
+        suffix: s.map(str::to_string),
+    };
+    // aws/aws-cdk#28012: on AWS `schemaVersion%3D1/` matches the key `schemaVersion=1/...`.
+    let encoded = f("cfg/schemaVersion%3D1/", None);
+    assert!(encoded.matches("cfg/schemaVersion=1/a.json"));
+    assert!(!encoded.matches("cfg/schemaVersion%3D1/a.json"));
+    // Unencoded values match too (AWS would match nothing).
+    assert!(f("cfg/schemaVersion=1/", None).matches("cfg/schemaVersion=1/a.json"));
+    // `+` is a space, `%2B` a plus, as in the keys of event records.
+    assert!(f("my+dir/", None).matches("my dir/x"));
+    assert!(!f("my+dir/", None).matches("my+dir/x"));
+    assert!(f("c%2B%2B/", None).matches("c++/x"));
+    assert!(f("a", Some("%20copy%281%29.txt")).matches("a b copy(1).txt"));
+    assert!(f("%C3%A9t%C3%A9/", None).matches("été/x"));
+    // Values that do not decode to UTF-8, or stray percents, are literal.
+    assert!(f("100%", None).matches("100%/x"));
+    assert!(f("%FF", None).matches("%FF"));
+    // Overlap uses the decoded values.
+    assert!(f("a+b", None).overlaps(&f("a b/", None)));
+    assert!(!f("a%2Bb", None).overlaps(&f("a b", None)));
+    // Values are answered as sent.
+    let c = parse(&doc(&queue(
+        Some("e"),
+        Q1,
+        &["s3:ObjectCreated:*"],
+        &[("prefix", "x%3D1/")],
+    )))
+    .unwrap();
+    assert!(c.to_xml().contains("<Value>x%3D1/</Value>"));
+    assert_eq!(c.matching("s3:ObjectCreated:Put", "x=1/k").len(), 1);
+}
