@@ -77,6 +77,10 @@ mod tests {
                 parse_create_bucket_configuration(body).unwrap_err().code,
                 "MalformedXML"
             );
+            assert_eq!(
+                parse_notification_configuration(body).unwrap_err().code,
+                "MalformedXML"
+            );
         }
         let with_dtd = br#"<?xml version="1.0"?><!DOCTYPE d [<!ENTITY e "x">]><Delete><Object><Key>&e;</Key></Object></Delete>"#;
         assert_eq!(
