@@ -727,3 +727,41 @@ async fn events_survive_a_reopen() {
         "0000000000000003"
     );
 }
+
+/// `FaultyMetaStore`: a failed commit of a write with events stores neither; the writes
+/// without events go through the same path (and fail the same way); the outbox passes through.
+#[tokio::test]
+async fn a_faulted_write_commits_no_event() {
+    use sluice_store::fault::{FaultKind, FaultOp, FaultPlan, FaultyMetaStore};
+    use sluice_store::{MetaStore, OutboxStore};
+
+    let env = env().await;
+    m_create(&env).await;
+    let plan = FaultPlan::new();
+    let faulty = FaultyMetaStore::new(env.meta.clone(), plan.clone());
+    plan.fail_next(FaultOp::MetaCommit, 2, FaultKind::Io);
+    assert!(faulty
+        .put_object_with_events(
+            &object("b", "k", 1),
+            &WritePrecondition::NONE,
+            &[put_event("t", "b", "k")],
+        )
+        .await
+        .is_err());
+    assert!(faulty.put_object(&object("b", "k", 1)).await.is_err());
+    assert_eq!(plan.injected(), 2);
+    assert_eq!(faulty.get_object("b", "k").await.unwrap(), None);
+    assert!(faulty.outbox_next("t", 10).await.unwrap().is_empty());
+    faulty
+        .put_object_with_events(
+            &object("b", "k", 1),
+            &WritePrecondition::NONE,
+            &[put_event("t", "b", "k")],
+        )
+        .await
+        .unwrap();
+    let got = faulty.outbox_next("t", 10).await.unwrap();
+    assert_eq!(got.len(), 1);
+    assert!(faulty.outbox_delivered(got[0].id).await.unwrap());
+    assert_eq!(faulty.outbox_backlog("t").await.unwrap(), (0, None));
+}
