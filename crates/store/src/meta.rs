@@ -62,6 +62,10 @@ pub struct ListPage {
 ///   own row or blob as replaced: **never free a replaced blob that the retried write names**.
 ///   Conditional writes ([`WritePrecondition`]) are not retry-safe: a retry sees its own
 ///   first attempt.
+///   The `*_with_events` writes answer as their plain forms; a retried
+///   `put_object_with_events` whose first attempt committed commits its events again
+///   (duplicates, with the next sequencer: delivery is at least once), a retried completion
+///   or delete stores none.
 /// - **Blobs.** The store never deletes blob bytes. A write that drops references returns the
 ///   blobs (replaced object, replaced part, aborted or unused parts, a deleted bucket's parts)
 ///   for the caller to free after it returned; [`MetaStore::blob_in_use`] tells the orphan
