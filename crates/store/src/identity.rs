@@ -145,12 +145,24 @@ pub trait BucketAccessStore: Send + Sync + 'static {
     ) -> Result<(), StoreError>;
 }
 
-/// The access contracts (identities, bucket access, grants, bucket CORS), as one object the server holds.
+/// The access contracts (identities, bucket access, grants, bucket CORS, notification targets
+/// and bucket notification documents), as one object the server holds.
 pub trait AccessStore:
-    IdentityStore + BucketAccessStore + crate::grants::GrantStore + crate::BucketCorsStore
+    IdentityStore
+    + BucketAccessStore
+    + crate::grants::GrantStore
+    + crate::BucketCorsStore
+    + crate::NotifyTargetStore
+    + crate::BucketNotificationStore
 {
 }
-impl<T: IdentityStore + BucketAccessStore + crate::grants::GrantStore + crate::BucketCorsStore>
-    AccessStore for T
+impl<
+        T: IdentityStore
+            + BucketAccessStore
+            + crate::grants::GrantStore
+            + crate::BucketCorsStore
+            + crate::NotifyTargetStore
+            + crate::BucketNotificationStore,
+    > AccessStore for T
 {
 }

@@ -9,6 +9,11 @@
 //! - [`DataDirLock`]: the `DATA/lock` flock that keeps a second process out of a data dir.
 //! - [`TaskLeaseStore`] (part of every [`MetaStore`]): leases on named background tasks, so
 //!   that nodes sharing one metadata store run each sweep one at a time.
+//! - [`OutboxStore`] (part of every [`MetaStore`]): event notifications committed with the
+//!   object writes that cause them ([`MetaStore::put_object_with_events`]), read and settled by
+//!   a delivery worker, with dead letters. [`NotifyTargetStore`] (the targets) and
+//!   [`BucketNotificationStore`] (each bucket's `NotificationConfiguration`) are part of
+//!   [`AccessStore`].
 //! - [`sweep_orphans`]: background garbage collection of unreferenced blobs.
 //! - [`fault`]: wrappers that fail chosen operations on command (tests only).
 //!
@@ -33,7 +38,9 @@ mod local_blob;
 mod meta;
 mod model;
 mod multipart_model;
+mod notify;
 mod orphans;
+mod outbox;
 mod sqlite;
 mod task_lease;
 mod tiered_blob;
@@ -58,7 +65,9 @@ pub use model::{BlobRef, BucketMeta, Checksums, ObjectMeta, PartInfo, StandardHe
 pub use multipart_model::{
     CompletedUpload, CompletedUploadRecord, PartRecord, UploadMeta, UploadPage,
 };
+pub use notify::{BucketNotificationStore, NotifyTargetStore, TargetRecord};
 pub use orphans::sweep_orphans;
+pub use outbox::{DeadLetter, OutboxEntry, OutboxEvent, OutboxStore};
 pub use sqlite::schema::SCHEMA_VERSION;
 pub use sqlite::{SqliteMetaStore, META_FILE_NAME};
 pub use task_lease::TaskLeaseStore;
@@ -93,11 +102,11 @@ impl StoreConfig {
 /// set (one writer thread, one syncer, one checkpointer per process).
 #[derive(Clone)]
 pub struct Stores {
-    /// Buckets, objects, multipart uploads, task leases.
+    /// Buckets, objects, multipart uploads, task leases, the event outbox.
     pub meta: Arc<dyn MetaStore>,
     /// Object bytes.
     pub blobs: Arc<dyn BlobStore>,
-    /// Users, keys, policies, ACLs, CORS, grants.
+    /// Users, keys, policies, ACLs, CORS, grants, notification targets and documents.
     pub access: Arc<dyn AccessStore>,
 }
 

@@ -7,6 +7,7 @@ use crate::model::{BlobRef, BucketMeta, ObjectMeta};
 use crate::multipart_model::{
     CompletedUpload, CompletedUploadRecord, PartRecord, UploadMeta, UploadPage,
 };
+use crate::outbox::{OutboxEvent, OutboxStore};
 use crate::task_lease::TaskLeaseStore;
 
 /// One page request of an S3 ListObjects / ListObjectsV2 call.
@@ -61,6 +62,10 @@ pub struct ListPage {
 ///   own row or blob as replaced: **never free a replaced blob that the retried write names**.
 ///   Conditional writes ([`WritePrecondition`]) are not retry-safe: a retry sees its own
 ///   first attempt.
+///   The `*_with_events` writes answer as their plain forms; a retried
+///   `put_object_with_events` whose first attempt committed commits its events again
+///   (duplicates, with the next sequencer: delivery is at least once), a retried completion
+///   or delete stores none.
 /// - **Blobs.** The store never deletes blob bytes. A write that drops references returns the
 ///   blobs (replaced object, replaced part, aborted or unused parts, a deleted bucket's parts)
 ///   for the caller to free after it returned; [`MetaStore::blob_in_use`] tells the orphan
@@ -68,8 +73,15 @@ pub struct ListPage {
 ///   by `put_object_if` / `put_part`, in their transaction (see [`crate::BlobWriter::commit`]).
 /// - **Cascades.** `delete_bucket` refuses a bucket with objects; with the bucket go, in its
 ///   transaction, its open multipart uploads and their parts, its completed-upload records, its
-///   bucket policy, canned ACL and CORS document. Replacing or deleting an object deletes its
-///   object ACL. Grants naming the bucket or key are not touched (they lapse at their expiry).
+///   bucket policy, canned ACL, CORS document and notification document. Replacing or deleting
+///   an object deletes its object ACL. Grants naming the bucket or key are not touched (they
+///   lapse at their expiry); nor are the bucket's outbox entries, dead letters and event
+///   sequence (the entries are still delivered; a bucket created again with the name continues
+///   the sequence).
+/// - **Events.** `put_object_with_events`, `complete_upload_with_events` and
+///   `delete_object_with_events` insert their [`OutboxEvent`]s in the write's own transaction
+///   (see [`OutboxStore`]): a write that fails leaves no event, one that returned `Ok` has its
+///   events durable. The writes without events are these with none.
 /// - **Order.** Buckets by name; objects and common prefixes in UTF-8 byte order of the key;
 ///   parts by number; uploads by key bytes, then upload id; stale uploads oldest first.
 /// - **Time.** Every time is a caller's value (ms since the Unix epoch, in the rows or as a
@@ -78,7 +90,7 @@ pub struct ListPage {
 ///   [`StoreError::Backend`] is a failure of the backend itself (`storage_full` when it ran
 ///   out of space; nothing was written), [`StoreError::Corrupt`] stored data it cannot decode.
 #[async_trait]
-pub trait MetaStore: TaskLeaseStore + Send + Sync + 'static {
+pub trait MetaStore: TaskLeaseStore + OutboxStore + Send + Sync + 'static {
     /// Creates a bucket; [`StoreError::BucketExists`] if the name is taken.
     async fn create_bucket(&self, b: &BucketMeta) -> Result<(), StoreError>;
 
@@ -120,10 +132,26 @@ pub trait MetaStore: TaskLeaseStore + Send + Sync + 'static {
     /// `If-Match` and the object's ETag differs) or [`StoreError::NoSuchKey`] (`If-Match` and
     /// no object). A small blob staged for this write (see `TieredBlobStore`) is not stored
     /// either; a blob file stays for the caller to free, as after any failed write.
+    /// [`MetaStore::put_object_with_events`] with no events.
     async fn put_object_if(
         &self,
         meta: &ObjectMeta,
         precondition: &WritePrecondition,
+    ) -> Result<Option<ObjectMeta>, StoreError> {
+        self.put_object_with_events(meta, precondition, &[]).await
+    }
+
+    /// [`MetaStore::put_object_if`] that also commits `events` to the outbox, **in the same
+    /// transaction** as the row: when the write fails (precondition, missing bucket, any
+    /// error) no event is stored; when it returns `Ok` the events are durable. With at least
+    /// one event the write takes the next value of the bucket's sequence (`meta.bucket`'s, in
+    /// the same transaction), which every one of its events keeps as its sequencer; with none
+    /// it takes no value. The events' own `bucket` and `key` are stored as given.
+    async fn put_object_with_events(
+        &self,
+        meta: &ObjectMeta,
+        precondition: &WritePrecondition,
+        events: &[OutboxEvent],
     ) -> Result<Option<ObjectMeta>, StoreError>;
 
     /// Reads one object row.
@@ -131,10 +159,25 @@ pub trait MetaStore: TaskLeaseStore + Send + Sync + 'static {
 
     /// Deletes one object row, with its ACL and usage, and returns it (`None` if absent; the
     /// bucket is not checked). Idempotent; the caller frees the returned row's blobs.
+    /// [`MetaStore::delete_object_with_events`] with no events.
     async fn delete_object(
         &self,
         bucket: &str,
         key: &str,
+    ) -> Result<Option<ObjectMeta>, StoreError> {
+        self.delete_object_with_events(bucket, key, &[]).await
+    }
+
+    /// [`MetaStore::delete_object`] that also commits `events` to the outbox in the same
+    /// transaction, **only if an object was deleted** (the answer is `Some`): deleting an
+    /// absent key, or a retry of a delete that committed, stores no event. Events stored take
+    /// the bucket's next sequence value, shared by all of them, as in
+    /// [`MetaStore::put_object_with_events`].
+    async fn delete_object_with_events(
+        &self,
+        bucket: &str,
+        key: &str,
+        events: &[OutboxEvent],
     ) -> Result<Option<ObjectMeta>, StoreError>;
 
     /// One page of S3 ListObjects semantics; costs O(page), not O(bucket).
@@ -202,11 +245,28 @@ pub trait MetaStore: TaskLeaseStore + Send + Sync + 'static {
     /// succeeds. When it does not hold ([`StoreError::PreconditionFailed`], or
     /// [`StoreError::NoSuchKey`] for `If-Match` without an object) nothing changes: the
     /// upload stays open with its parts, no object is written, nothing is recorded.
+    /// [`MetaStore::complete_upload_with_events`] with no events.
     async fn complete_upload_if(
         &self,
         upload_id: &str,
         object: &ObjectMeta,
         precondition: &WritePrecondition,
+    ) -> Result<CompletedUpload, StoreError> {
+        self.complete_upload_with_events(upload_id, object, precondition, &[])
+            .await
+    }
+
+    /// [`MetaStore::complete_upload_if`] that also commits `events` to the outbox in the same
+    /// transaction: when the completion fails ([`StoreError::NoSuchUpload`],
+    /// [`StoreError::PartChanged`], a precondition, any error) no event is stored; when it
+    /// returns `Ok` the events are durable, with the bucket's next sequence value shared by
+    /// all of them, as in [`MetaStore::put_object_with_events`].
+    async fn complete_upload_with_events(
+        &self,
+        upload_id: &str,
+        object: &ObjectMeta,
+        precondition: &WritePrecondition,
+        events: &[OutboxEvent],
     ) -> Result<CompletedUpload, StoreError>;
 
     /// The record of a completed upload, if it completed and was not pruned since.

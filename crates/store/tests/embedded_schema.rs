@@ -70,3 +70,48 @@ fn listing_query_uses_primary_key_order() {
     assert!(plan.contains("PRIMARY KEY"), "plan: {plan}");
     assert!(!plan.contains("TEMP B-TREE"), "plan sorts: {plan}");
 }
+
+/// A database at schema 11 (before the outbox) opens, migrates to 12 and keeps its data.
+#[tokio::test]
+async fn migrates_a_v11_database_to_the_outbox_schema() {
+    use sluice_store::{OutboxEvent, WritePrecondition};
+
+    let dir = tempfile::tempdir().unwrap();
+    let obj = object("b", "old", 7);
+    {
+        let (meta, _blobs) = sluice_store::open_embedded(dir.path()).await.unwrap();
+        meta.create_bucket(&bucket("b")).await.unwrap();
+        meta.put_object(&obj).await.unwrap();
+    }
+    // Back to version 11: without migration 12's tables.
+    {
+        let conn = rusqlite::Connection::open(dir.path().join(META_FILE_NAME)).unwrap();
+        conn.execute_batch(
+            "DROP TABLE bucket_sequences; DROP TABLE outbox; DROP TABLE dead_letters; \
+             DROP TABLE notify_targets; DROP TABLE bucket_notifications; \
+             PRAGMA user_version = 11;",
+        )
+        .unwrap();
+    }
+    let (meta, _blobs) = sluice_store::open_embedded(dir.path()).await.unwrap();
+    let conn = rusqlite::Connection::open(dir.path().join(META_FILE_NAME)).unwrap();
+    let version: u32 = conn
+        .query_row("PRAGMA user_version", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!((version, SCHEMA_VERSION), (12, 12));
+    assert_eq!(meta.get_object("b", "old").await.unwrap(), Some(obj));
+    let event = OutboxEvent {
+        target: "t".into(),
+        bucket: "b".into(),
+        key: "new".into(),
+        event_name: "s3:ObjectCreated:Put".into(),
+        body: "{}".into(),
+        created_ms: 1,
+    };
+    meta.put_object_with_events(&object("b", "new", 1), &WritePrecondition::NONE, &[event])
+        .await
+        .unwrap();
+    let got = meta.outbox_next("t", 10).await.unwrap();
+    assert_eq!(got.len(), 1);
+    assert_eq!(got[0].sequencer, "0000000000000001");
+}

@@ -13,6 +13,7 @@ use crate::model::{BlobRef, BucketMeta, ObjectMeta};
 use crate::multipart_model::{
     CompletedUpload, CompletedUploadRecord, PartRecord, UploadMeta, UploadPage,
 };
+use crate::outbox::{DeadLetter, OutboxEntry, OutboxEvent, OutboxStore};
 use crate::task_lease::TaskLeaseStore;
 
 /// Wraps a real metadata store; every write checks [`FaultOp::MetaCommit`] first.
@@ -52,26 +53,32 @@ impl MetaStore for FaultyMetaStore {
         self.inner.delete_bucket(name).await
     }
 
-    async fn put_object_if(
+    async fn put_object_with_events(
         &self,
         meta: &ObjectMeta,
         precondition: &WritePrecondition,
+        events: &[OutboxEvent],
     ) -> Result<Option<ObjectMeta>, StoreError> {
         self.commit()?;
-        self.inner.put_object_if(meta, precondition).await
+        self.inner
+            .put_object_with_events(meta, precondition, events)
+            .await
     }
 
     async fn get_object(&self, bucket: &str, key: &str) -> Result<Option<ObjectMeta>, StoreError> {
         self.inner.get_object(bucket, key).await
     }
 
-    async fn delete_object(
+    async fn delete_object_with_events(
         &self,
         bucket: &str,
         key: &str,
+        events: &[OutboxEvent],
     ) -> Result<Option<ObjectMeta>, StoreError> {
         self.commit()?;
-        self.inner.delete_object(bucket, key).await
+        self.inner
+            .delete_object_with_events(bucket, key, events)
+            .await
     }
 
     async fn list_objects(&self, bucket: &str, q: &ListQuery<'_>) -> Result<ListPage, StoreError> {
@@ -113,15 +120,16 @@ impl MetaStore for FaultyMetaStore {
         self.inner.list_parts(upload_id, after_part, max).await
     }
 
-    async fn complete_upload_if(
+    async fn complete_upload_with_events(
         &self,
         upload_id: &str,
         object: &ObjectMeta,
         precondition: &WritePrecondition,
+        events: &[OutboxEvent],
     ) -> Result<CompletedUpload, StoreError> {
         self.commit()?;
         self.inner
-            .complete_upload_if(upload_id, object, precondition)
+            .complete_upload_with_events(upload_id, object, precondition, events)
             .await
     }
 
@@ -183,5 +191,70 @@ impl TaskLeaseStore for FaultyMetaStore {
 
     async fn release_task(&self, task: &str, owner: &str) -> Result<bool, StoreError> {
         self.inner.release_task(task, owner).await
+    }
+}
+
+/// The outbox goes straight through: delivery bookkeeping is not among the writes a plan fails
+/// (the events themselves fail with the object write that carries them).
+#[async_trait]
+impl OutboxStore for FaultyMetaStore {
+    async fn outbox_next(
+        &self,
+        target: &str,
+        limit: usize,
+    ) -> Result<Vec<OutboxEntry>, StoreError> {
+        self.inner.outbox_next(target, limit).await
+    }
+
+    async fn outbox_delivered(&self, id: i64) -> Result<bool, StoreError> {
+        self.inner.outbox_delivered(id).await
+    }
+
+    async fn outbox_retry_later(
+        &self,
+        id: i64,
+        next_attempt_ms: i64,
+        error: &str,
+    ) -> Result<bool, StoreError> {
+        self.inner
+            .outbox_retry_later(id, next_attempt_ms, error)
+            .await
+    }
+
+    async fn outbox_dead_letter(
+        &self,
+        id: i64,
+        now_ms: i64,
+        error: &str,
+    ) -> Result<bool, StoreError> {
+        self.inner.outbox_dead_letter(id, now_ms, error).await
+    }
+
+    async fn dead_letters(
+        &self,
+        target: Option<&str>,
+        limit: usize,
+    ) -> Result<Vec<DeadLetter>, StoreError> {
+        self.inner.dead_letters(target, limit).await
+    }
+
+    async fn replay_dead_letters(
+        &self,
+        target: Option<&str>,
+        now_ms: i64,
+    ) -> Result<u64, StoreError> {
+        self.inner.replay_dead_letters(target, now_ms).await
+    }
+
+    async fn purge_dead_letters(&self, target: Option<&str>) -> Result<u64, StoreError> {
+        self.inner.purge_dead_letters(target).await
+    }
+
+    async fn outbox_backlog(&self, target: &str) -> Result<(u64, Option<i64>), StoreError> {
+        self.inner.outbox_backlog(target).await
+    }
+
+    async fn outbox_targets(&self) -> Result<Vec<String>, StoreError> {
+        self.inner.outbox_targets().await
     }
 }

@@ -1,5 +1,5 @@
 //! One document per bucket in a `(bucket PRIMARY KEY, document)` table: bucket policies and
-//! bucket CORS configurations share this code.
+//! bucket CORS and notification configurations share this code.
 
 use rusqlite::OptionalExtension;
 
@@ -13,6 +13,8 @@ pub(super) enum BucketDocs {
     Policies,
     /// `bucket_cors` (CORS migration).
     Cors,
+    /// `bucket_notifications` (outbox migration).
+    Notifications,
 }
 
 impl BucketDocs {
@@ -20,6 +22,9 @@ impl BucketDocs {
         match self {
             BucketDocs::Policies => "SELECT document FROM bucket_policies WHERE bucket = ?1",
             BucketDocs::Cors => "SELECT document FROM bucket_cors WHERE bucket = ?1",
+            BucketDocs::Notifications => {
+                "SELECT document FROM bucket_notifications WHERE bucket = ?1"
+            }
         }
     }
 
@@ -33,6 +38,10 @@ impl BucketDocs {
                 "INSERT INTO bucket_cors (bucket, document) VALUES (?1, ?2) \
                  ON CONFLICT(bucket) DO UPDATE SET document = excluded.document"
             }
+            BucketDocs::Notifications => {
+                "INSERT INTO bucket_notifications (bucket, document) VALUES (?1, ?2) \
+                 ON CONFLICT(bucket) DO UPDATE SET document = excluded.document"
+            }
         }
     }
 
@@ -40,6 +49,7 @@ impl BucketDocs {
         match self {
             BucketDocs::Policies => "DELETE FROM bucket_policies WHERE bucket = ?1",
             BucketDocs::Cors => "DELETE FROM bucket_cors WHERE bucket = ?1",
+            BucketDocs::Notifications => "DELETE FROM bucket_notifications WHERE bucket = ?1",
         }
     }
 }

@@ -9,6 +9,7 @@ mod bucket_access;
 mod bucket_cache;
 mod bucket_cors;
 mod bucket_documents;
+mod bucket_notifications;
 mod buckets;
 mod checkpointer;
 mod grants;
@@ -17,6 +18,7 @@ mod identity;
 mod listing;
 mod multipart;
 mod objects;
+mod outbox;
 pub mod schema;
 mod small_blobs;
 mod staged_blobs;
@@ -35,6 +37,7 @@ use crate::model::{BlobRef, BucketMeta, ObjectMeta};
 use crate::multipart_model::{
     CompletedUpload, CompletedUploadRecord, PartRecord, UploadMeta, UploadPage,
 };
+use crate::outbox::OutboxEvent;
 
 /// Idle reader connections kept for reuse; more may be open briefly under load. Opening one
 /// parses the schema, so the pool must cover the reads a busy server runs at once (16
@@ -273,20 +276,22 @@ impl MetaStore for SqliteMetaStore {
         result
     }
 
-    async fn put_object_if(
+    async fn put_object_with_events(
         &self,
         meta: &ObjectMeta,
         precondition: &WritePrecondition,
+        events: &[OutboxEvent],
     ) -> Result<Option<ObjectMeta>, StoreError> {
         let mut meta = meta.clone();
         meta.user_metadata.sort();
         let precondition = precondition.clone();
-        // The staged bytes are inserted in the same savepoint as the row: a failed
-        // precondition rolls both back, and the bytes, taken from the stage, are gone.
+        let events = events.to_vec();
+        // The staged bytes and the events are inserted in the same savepoint as the row: a
+        // failed precondition rolls all back, and the bytes, taken from the stage, are gone.
         let staged = self.inner.staged.take(&meta.blob);
         self.write(move |c| {
             with_staged_blob(c, &meta.blob, staged, |c| {
-                objects::put(c, &meta, &precondition)
+                objects::put(c, &meta, &precondition, &events)
             })
         })
         .await
@@ -297,13 +302,16 @@ impl MetaStore for SqliteMetaStore {
         self.read(move |c| objects::get(c, &bucket, &key)).await
     }
 
-    async fn delete_object(
+    async fn delete_object_with_events(
         &self,
         bucket: &str,
         key: &str,
+        events: &[OutboxEvent],
     ) -> Result<Option<ObjectMeta>, StoreError> {
         let (bucket, key) = (bucket.to_owned(), key.to_owned());
-        self.write(move |c| objects::delete(c, &bucket, &key)).await
+        let events = events.to_vec();
+        self.write(move |c| objects::delete(c, &bucket, &key, &events))
+            .await
     }
 
     async fn list_objects(&self, bucket: &str, q: &ListQuery<'_>) -> Result<ListPage, StoreError> {
@@ -357,17 +365,19 @@ impl MetaStore for SqliteMetaStore {
             .await
     }
 
-    async fn complete_upload_if(
+    async fn complete_upload_with_events(
         &self,
         upload_id: &str,
         object: &ObjectMeta,
         precondition: &WritePrecondition,
+        events: &[OutboxEvent],
     ) -> Result<CompletedUpload, StoreError> {
         let id = upload_id.to_owned();
         let mut object = object.clone();
         object.user_metadata.sort();
         let precondition = precondition.clone();
-        self.write(move |c| multipart::complete(c, &id, &object, &precondition))
+        let events = events.to_vec();
+        self.write(move |c| multipart::complete(c, &id, &object, &precondition, &events))
             .await
     }
 

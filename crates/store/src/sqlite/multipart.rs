@@ -2,13 +2,14 @@
 
 use rusqlite::{params, Connection, OptionalExtension, Row};
 
-use super::{buckets, objects};
+use super::{buckets, objects, outbox};
 use crate::error::StoreError;
 use crate::meta::WritePrecondition;
 use crate::model::{BlobRef, ObjectMeta};
 use crate::multipart_model::{
     CompletedUpload, CompletedUploadRecord, PartRecord, UploadMeta, UploadPage,
 };
+use crate::outbox::OutboxEvent;
 
 /// Schema migration 8: completed uploads, remembered for retried completions. One row per
 /// upload id; `record` is the [`CompletedUploadRecord`] as JSON.
@@ -169,6 +170,7 @@ pub(super) fn complete(
     upload_id: &str,
     object: &ObjectMeta,
     precondition: &WritePrecondition,
+    events: &[OutboxEvent],
 ) -> Result<CompletedUpload, StoreError> {
     let tx = conn.savepoint()?;
     let Some(upload) = get(&tx, upload_id)? else {
@@ -195,6 +197,7 @@ pub(super) fn complete(
     // A failed precondition returns before the commit: the savepoint rolls back, the upload
     // and its parts stay as they were.
     let replaced = objects::put_in_tx(&tx, object, precondition)?;
+    outbox::insert_events(&tx, &object.bucket, events)?;
     let record = CompletedUploadRecord {
         upload_id: upload_id.to_string(),
         bucket: object.bucket.clone(),

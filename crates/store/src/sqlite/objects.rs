@@ -2,10 +2,11 @@
 
 use rusqlite::{params, Connection, Row};
 
-use super::buckets;
+use super::{buckets, outbox};
 use crate::error::StoreError;
 use crate::meta::WritePrecondition;
 use crate::model::{BlobRef, ObjectMeta};
+use crate::outbox::OutboxEvent;
 
 /// Column list every object SELECT uses, in the order [`row_to_object`] decodes.
 pub(super) const OBJECT_COLUMNS: &str = "bucket, key, size, etag, last_modified_ms, headers, \
@@ -60,14 +61,17 @@ pub(super) fn get(
     }
 }
 
-/// Insert or replace in one savepoint, if `precondition` holds (checked inside it).
+/// Insert or replace in one savepoint, if `precondition` holds (checked inside it), with
+/// `events` inserted in the same savepoint.
 pub(super) fn put(
     conn: &mut Connection,
     m: &ObjectMeta,
     precondition: &WritePrecondition,
+    events: &[OutboxEvent],
 ) -> Result<Option<ObjectMeta>, StoreError> {
     let tx = conn.savepoint()?;
     let old = put_in_tx(&tx, m, precondition)?;
+    outbox::insert_events(&tx, &m.bucket, events)?;
     tx.commit()?;
     Ok(old)
 }
@@ -126,9 +130,14 @@ pub(super) fn delete(
     conn: &mut Connection,
     bucket: &str,
     key: &str,
+    events: &[OutboxEvent],
 ) -> Result<Option<ObjectMeta>, StoreError> {
     let tx = conn.savepoint()?;
     let old = remove_row(&tx, bucket, key)?;
+    // Events only for a delete that removed something (a retried delete adds none).
+    if old.is_some() {
+        outbox::insert_events(&tx, bucket, events)?;
+    }
     tx.commit()?;
     Ok(old)
 }

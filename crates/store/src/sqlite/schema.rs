@@ -88,6 +88,9 @@ const MIGRATIONS: &[&str] = &[
     super::grants::RESERVATIONS_MIGRATION,
     // 11: leases on named background tasks (sqlite/task_leases.rs).
     super::task_leases::MIGRATION,
+    // 12: the event outbox, dead letters, per-bucket event sequences, notification targets and
+    // bucket notification documents (sqlite/outbox.rs).
+    super::outbox::MIGRATION,
 ];
 
 /// The schema version this build writes.
