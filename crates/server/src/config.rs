@@ -56,6 +56,11 @@ pub struct ServerConfig {
     /// Shortest time a grant reservation holds its use without being renewed (the lease is
     /// the larger of this and twice `body_idle_timeout`; see `grant_use.rs`). Default 10 minutes.
     pub grant_reservation_lease: Duration,
+    /// How long an event is retried before it moves to the dead-letter table. Default 24 hours.
+    pub notify_max_age: Duration,
+    /// Notification targets defined in the configuration file: (id, settings), written to the
+    /// store at startup (the admin API defines more).
+    pub notify_targets: Vec<(String, crate::notify::targets::TargetConfig)>,
 }
 
 impl ServerConfig {
@@ -83,6 +88,8 @@ impl ServerConfig {
             tls_key: None,
             node_id: default_node_id(),
             grant_reservation_lease: Duration::from_secs(600),
+            notify_max_age: Duration::from_secs(24 * 3600),
+            notify_targets: Vec::new(),
         }
     }
 }

@@ -12,6 +12,7 @@ pub mod console;
 pub mod housekeeping;
 pub mod metrics;
 pub mod net;
+pub mod notify;
 pub mod ops;
 pub mod pipeline;
 pub mod post_form;

@@ -92,6 +92,17 @@ pub fn record_presigned(outcome: &'static str) {
     counter!("sluice_presigned_requests_total", "outcome" => outcome).increment(1);
 }
 
+/// A notification delivery attempt ended: `delivered`, `failed` (to be retried) or `dead_letter`.
+pub fn notify_delivered(target: &str, outcome: &'static str) {
+    counter!("sluice_notify_deliveries_total", "target" => target.to_string(), "outcome" => outcome)
+        .increment(1);
+}
+
+/// Events committed to the outbox for a target.
+pub fn notify_emitted(target: &str, n: u64) {
+    counter!("sluice_notify_events_emitted_total", "target" => target.to_string()).increment(n);
+}
+
 /// An upload flushed its buffer early (quiet client or spent body budget).
 pub fn body_spill(buffered: usize) {
     counter!("sluice_body_spills_total").increment(1);

@@ -42,6 +42,14 @@ pub enum StartError {
     /// TLS certificate or key problem.
     #[error(transparent)]
     Tls(#[from] crate::net::tls::TlsError),
+    /// A notification target of the configuration file is invalid.
+    #[error("notification target {id}: {message}")]
+    Target {
+        /// Target id.
+        id: String,
+        /// What is wrong.
+        message: String,
+    },
     /// Only one of the TLS certificate and key was given.
     #[error("TLS needs both a certificate and a key (--tls-cert and --tls-key)")]
     TlsIncomplete,
@@ -155,6 +163,7 @@ async fn start_inner(
 ) -> Result<RunningServer, StartError> {
     let lock = DataDirLock::acquire(&config.data_dir)?;
     let tls = check_tls_and_root(&config)?;
+    let targets = configured_targets(&config)?;
     let (listener, local_addr) = bind(config.listen).await?;
     let console_listener = match config.console_listen {
         Some(addr) => Some(bind(addr).await?),
@@ -163,6 +172,7 @@ async fn start_inner(
     let (meta, blobs, access) = open_stores(&config, wrap).await?;
     let grant_owner = crate::auth::grant_use::new_owner(&config.node_id);
     reclaim_earlier_reservations(&config, &*access, &grant_owner).await?;
+    define_targets(&config, &*access, &targets).await?;
     let server_key = crate::auth::server_key::ServerKey::load_or_create(&config.data_dir)?;
     let (root, root_source) = load_or_create(
         &config.data_dir,
@@ -184,8 +194,10 @@ async fn start_inner(
         policy_cache: Default::default(),
         body_budget,
         grant_owner,
+        delivery_wake: Default::default(),
     });
     crate::housekeeping::spawn(state.clone());
+    crate::notify::delivery::spawn(state.clone());
     let (shutdown, shutdown_rx) = watch::channel(false);
     let console_addr = console_listener.as_ref().map(|(_, addr)| *addr);
     let console_task = console_listener.map(|(l, _)| {
@@ -283,6 +295,48 @@ async fn reclaim_earlier_reservations(
         }
         Err(source) => Err(storage_error(config, source)),
     }
+}
+
+/// The notification targets of the configuration file as store records; refuses an invalid one
+/// before anything is written.
+fn configured_targets(
+    config: &ServerConfig,
+) -> Result<Vec<sluice_store::TargetRecord>, StartError> {
+    let now = Clock::system().now_ms();
+    config
+        .notify_targets
+        .iter()
+        .map(|(id, target)| {
+            let refuse = |message: String| StartError::Target {
+                id: id.clone(),
+                message,
+            };
+            crate::notify::targets::validate_id(id).map_err(|e| refuse(e.to_string()))?;
+            target.validate().map_err(|e| refuse(e.to_string()))?;
+            Ok(sluice_store::TargetRecord {
+                id: id.clone(),
+                kind: target.kind().to_string(),
+                config: serde_json::to_string(target).map_err(|e| refuse(e.to_string()))?,
+                created_ms: now,
+            })
+        })
+        .collect()
+}
+
+/// Writes the configuration file's targets to the store (replacing earlier definitions of the
+/// same ids).
+async fn define_targets(
+    config: &ServerConfig,
+    access: &dyn AccessStore,
+    targets: &[sluice_store::TargetRecord],
+) -> Result<(), StartError> {
+    for t in targets {
+        access
+            .put_target(t)
+            .await
+            .map_err(|source| storage_error(config, source))?;
+    }
+    Ok(())
 }
 
 fn storage_error(config: &ServerConfig, source: sluice_store::StoreError) -> StartError {

@@ -34,6 +34,8 @@ pub struct AppState {
     pub body_budget: BodyBudget,
     /// Owner of the grant reservations this process makes (its node, and a fresh run id).
     pub grant_owner: sluice_store::ReservationOwner,
+    /// Wakes the notification delivery workers when events are committed.
+    pub delivery_wake: crate::notify::delivery::DeliveryWake,
 }
 
 impl AppState {

@@ -26,6 +26,45 @@ pub enum AdminCommand {
     /// Policies: create, attach, detach, list, show.
     #[command(subcommand)]
     Policy(PolicyCommand),
+    /// Notification targets (webhooks, NATS): create, list, delete.
+    #[command(subcommand)]
+    Target(TargetCommand),
+}
+
+/// `sluice admin target ...`.
+#[derive(Debug, Subcommand)]
+pub enum TargetCommand {
+    /// Define (or redefine) a notification target; prints JSON with its id, ARN and type (and a
+    /// webhook's secret, generated when not given).
+    Create {
+        /// Target id (1-64 of A-Z a-z 0-9 - _).
+        id: String,
+        /// Deliver by HTTP POST to this URL, signed per Standard Webhooks.
+        #[arg(long, conflicts_with = "nats", required_unless_present = "nats")]
+        webhook: Option<String>,
+        /// The webhook's signing secret, whsec_... (default: a new one, printed).
+        #[arg(long, requires = "webhook")]
+        secret: Option<String>,
+        /// How long the webhook has to answer: seconds or 500ms, 10s, 1m.
+        #[arg(long, requires = "webhook")]
+        timeout: Option<String>,
+        /// An extra header sent with every delivery, NAME:VALUE (repeatable).
+        #[arg(long = "header", requires = "webhook")]
+        headers: Vec<String>,
+        /// Publish to this NATS server, nats://HOST:PORT.
+        #[arg(long, requires = "subject")]
+        nats: Option<String>,
+        /// The NATS subject.
+        #[arg(long, requires = "nats")]
+        subject: Option<String>,
+    },
+    /// List targets.
+    List,
+    /// Delete a target (its undelivered events stay until it is defined again or they age out).
+    Delete {
+        /// Target id.
+        id: String,
+    },
 }
 
 /// `sluice admin user ...`.

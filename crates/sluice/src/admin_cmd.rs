@@ -1,6 +1,8 @@
 //! `sluice admin ...`: users, keys and policies over the admin API.
 
-use crate::admin_cli::{AdminArgs, AdminCommand, KeyCommand, PolicyCommand, UserCommand};
+use crate::admin_cli::{
+    AdminArgs, AdminCommand, KeyCommand, PolicyCommand, TargetCommand, UserCommand,
+};
 use crate::admin_client::AdminClient;
 use crate::aws_profile::resolve;
 use anyhow::{bail, Context, Result};
@@ -14,6 +16,7 @@ pub async fn run(args: AdminArgs) -> Result<()> {
         AdminCommand::User(c) => user(&client, c).await?,
         AdminCommand::Key(c) => key(&client, c).await?,
         AdminCommand::Policy(c) => policy(&client, c).await?,
+        AdminCommand::Target(c) => target(&client, c).await?,
     };
     println!("{}", serde_json::to_string_pretty(&answer)?);
     Ok(())
@@ -100,6 +103,69 @@ async fn policy(client: &AdminClient, c: PolicyCommand) -> Result<Value> {
     }
 }
 
+async fn target(client: &AdminClient, c: TargetCommand) -> Result<Value> {
+    match c {
+        TargetCommand::Create {
+            id,
+            webhook,
+            secret,
+            timeout,
+            headers,
+            nats,
+            subject,
+        } => {
+            let body = match (webhook, nats) {
+                (Some(url), _) => {
+                    let mut b = json!({ "type": "webhook", "url": url });
+                    if let Some(s) = secret {
+                        b["secret"] = json!(s);
+                    }
+                    if let Some(t) = timeout {
+                        b["timeout_ms"] = json!(parse_timeout_ms(&t)?);
+                    }
+                    let mut h = serde_json::Map::new();
+                    for pair in headers {
+                        let Some((name, value)) = pair.split_once(':') else {
+                            bail!("--header `{pair}`: use NAME:VALUE");
+                        };
+                        h.insert(name.trim().to_string(), json!(value.trim()));
+                    }
+                    if !h.is_empty() {
+                        b["headers"] = Value::Object(h);
+                    }
+                    b
+                }
+                (None, Some(url)) => json!({ "type": "nats", "url": url, "subject": subject }),
+                (None, None) => bail!("give --webhook URL or --nats URL --subject SUBJECT"),
+            };
+            client
+                .call("PUT", &["targets", &id], None, json_body(body))
+                .await
+        }
+        TargetCommand::List => client.call("GET", &["targets"], None, None).await,
+        TargetCommand::Delete { id } => client.call("DELETE", &["targets", &id], None, None).await,
+    }
+}
+
+/// A webhook timeout: plain seconds or a number with ms, s or m; in milliseconds.
+pub fn parse_timeout_ms(value: &str) -> Result<u64> {
+    let v = value.trim();
+    let split = v.find(|c: char| !c.is_ascii_digit()).unwrap_or(v.len());
+    let (number, unit) = v.split_at(split);
+    let n: u64 = match number.parse() {
+        Ok(n) if n > 0 => n,
+        _ => bail!("--timeout `{value}`: use a positive number of ms, s or m"),
+    };
+    let scale = match unit {
+        "ms" => 1,
+        "" | "s" => 1000,
+        "m" => 60_000,
+        _ => bail!("--timeout `{value}`: use a positive number of ms, s or m"),
+    };
+    n.checked_mul(scale)
+        .with_context(|| format!("--timeout `{value}` is too large"))
+}
+
 /// A key lifetime: plain seconds or a number with s, m, h, d or w.
 pub fn parse_lifetime(value: &str) -> Result<u64> {
     let v = value.trim();
@@ -123,7 +189,17 @@ pub fn parse_lifetime(value: &str) -> Result<u64> {
 
 #[cfg(test)]
 mod tests {
-    use super::parse_lifetime;
+    use super::{parse_lifetime, parse_timeout_ms};
+
+    #[test]
+    fn timeouts() {
+        assert_eq!(parse_timeout_ms("500ms").unwrap(), 500);
+        assert_eq!(parse_timeout_ms("10").unwrap(), 10_000);
+        assert_eq!(parse_timeout_ms("1m").unwrap(), 60_000);
+        for bad in ["", "0", "5h", "-1", "ms"] {
+            assert!(parse_timeout_ms(bad).is_err(), "{bad}");
+        }
+    }
 
     #[test]
     fn lifetimes() {

@@ -1,4 +1,5 @@
-//! The admin REST API under `/_sluice/admin/v1/`: users, access keys and policies.
+//! The admin REST API under `/_sluice/admin/v1/`: users, access keys, policies and notification
+//! targets.
 //!
 //! SigV4 header authentication only; the caller must be root or hold `sluice:Admin`
 //! (checked by the normal authorization step, resource `arn:sluice:::admin`). JSON in and
@@ -6,6 +7,7 @@
 
 mod keys;
 mod policies;
+mod targets;
 mod users;
 
 use crate::body::body_in::BodyReader;
@@ -82,6 +84,10 @@ pub async fn handle(
         (&Method::POST, ["policies", name, "detach"]) => {
             policies::attach(ctx, name, &read_json(body).await?, false).await
         }
+        (&Method::GET, ["targets"]) => targets::list(ctx).await,
+        (&Method::GET, ["targets", id]) => targets::show(ctx, id).await,
+        (&Method::PUT, ["targets", id]) => targets::put(ctx, id, &read_json(body).await?).await,
+        (&Method::DELETE, ["targets", id]) => targets::delete(ctx, id).await,
         _ => Err(not_found(path)),
     };
     if let Err(e) = &result {

@@ -14,6 +14,8 @@
 //!   whole object must be MIN..=MAX bytes: a part that would take the upload past MAX is
 //!   refused, and CompleteMultipartUpload refuses a total outside the range.
 //! * `x-sluice-grant=ID`: each use spends one of the grant's uses (see [`crate::auth::grant_use`]).
+//! * `x-sluice-notify=TARGET`: a write through the URL emits its event to that notification target,
+//!   whatever the bucket's configuration; `x-sluice-payload=STR` (at most 1 KiB) travels in the event.
 //!
 //! An unknown `x-sluice-*` parameter is refused, so a URL minted for a newer server never
 //! silently loses a restriction on an older one.
@@ -37,6 +39,12 @@ pub const SOURCE_IP: &str = "x-sluice-source-ip";
 pub const UPLOAD_SIZE_RANGE: &str = "x-sluice-upload-size-range";
 /// Grant id parameter (a server-side use limit, see [`crate::auth::grant_use`]).
 pub const GRANT: &str = "x-sluice-grant";
+/// Notification target of a per-URL receipt.
+pub const NOTIFY: &str = "x-sluice-notify";
+/// The client payload a receipt carries.
+pub const PAYLOAD: &str = "x-sluice-payload";
+/// Longest client payload, in bytes.
+pub const MAX_PAYLOAD: usize = 1024;
 
 /// An inclusive range of body sizes in bytes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -132,6 +140,10 @@ pub struct UrlConstraints {
     pub source_ip: Option<Vec<Cidr>>,
     /// Grant whose uses this URL spends.
     pub grant: Option<String>,
+    /// Notification target every write through the URL reports to.
+    pub notify: Option<String>,
+    /// Client payload carried in that report.
+    pub payload: Option<String>,
 }
 
 /// The facts about a request the constraints are checked against.
@@ -198,6 +210,17 @@ impl UrlConstraints {
                 }
                 CONTENT_TYPE => c.content_type = Some(value.clone()),
                 GRANT => c.grant = Some(value.clone()),
+                NOTIFY => {
+                    crate::notify::targets::validate_id(value)
+                        .map_err(|_| malformed(name, value, "a notification target id"))?;
+                    c.notify = Some(value.clone());
+                }
+                PAYLOAD => {
+                    if value.len() > MAX_PAYLOAD {
+                        return Err(malformed(name, value, "at most 1024 bytes"));
+                    }
+                    c.payload = Some(value.clone());
+                }
                 NOT_BEFORE => {
                     c.not_before = Some(
                         OffsetDateTime::parse(value, &Rfc3339)

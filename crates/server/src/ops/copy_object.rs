@@ -106,7 +106,7 @@ pub async fn copy_object(
         blob,
         parts: None,
     };
-    commit_object(ctx, &meta).await?;
+    commit_object(ctx, &meta, sluice_s3::event_record::OBJECT_CREATED_COPY).await?;
     let doc = CopyObjectResult {
         etag: md5_hex,
         last_modified_ms: meta.last_modified_ms,

@@ -29,19 +29,33 @@ pub async fn delete_object(
             ));
         }
     }
-    match ctx
-        .state
-        .meta
-        .delete_object(bucket, key)
-        .await
-        .map_err(store_err)?
-    {
+    match remove(ctx, bucket, key).await? {
         Some(old) => free_object_blobs(ctx, &old).await,
         None => {
             require_bucket(ctx, bucket).await?;
         }
     }
     Ok(response::empty(204))
+}
+
+/// Deletes one object row, emitting `s3:ObjectRemoved:Delete` (stored only if a row went).
+async fn remove(
+    ctx: &RequestCtx<'_>,
+    bucket: &str,
+    key: &str,
+) -> Result<Option<sluice_store::ObjectMeta>, S3Error> {
+    let written = crate::notify::emit::Written::removed(bucket, key);
+    let events = crate::notify::emit::events_for(ctx, &written).await?;
+    let old = ctx
+        .state
+        .meta
+        .delete_object_with_events(bucket, key, &events)
+        .await
+        .map_err(store_err)?;
+    if old.is_some() {
+        crate::notify::emit::committed(ctx, &events);
+    }
+    Ok(old)
 }
 
 /// `POST /bucket?delete`
@@ -91,15 +105,14 @@ pub async fn delete_objects(
             });
             continue;
         }
-        match ctx.state.meta.delete_object(bucket, &obj.key).await {
+        match remove(ctx, bucket, &obj.key).await {
             Ok(old) => {
                 if let Some(old) = old {
                     free_object_blobs(ctx, &old).await;
                 }
                 result.deleted.push(obj.key);
             }
-            Err(e) => {
-                let err = store_err(e);
+            Err(err) => {
                 result.errors.push(DeleteError {
                     key: obj.key,
                     code: err.code.to_string(),

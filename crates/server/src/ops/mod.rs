@@ -14,6 +14,7 @@ pub mod get_object;
 pub mod list;
 pub mod lookup;
 pub mod multipart;
+pub mod notification;
 pub mod put_object;
 
 use crate::body::body_in::BodyReader;
@@ -113,8 +114,12 @@ pub async fn dispatch(
         Endpoint::GetBucketCors { bucket } => cors::get_bucket_cors(ctx, bucket).await,
         Endpoint::DeleteBucketCors { bucket } => cors::delete_bucket_cors(ctx, bucket).await,
         // Issue 22: the protocol side lives in sluice-s3 (`xml::parse_notification_configuration`).
-        Endpoint::GetBucketNotificationConfiguration { .. }
-        | Endpoint::PutBucketNotificationConfiguration { .. } => Err(S3Error::not_implemented()),
+        Endpoint::GetBucketNotificationConfiguration { bucket } => {
+            notification::get_bucket_notification(ctx, bucket).await
+        }
+        Endpoint::PutBucketNotificationConfiguration { bucket } => {
+            notification::put_bucket_notification(ctx, bucket, body).await
+        }
         Endpoint::CorsPreflight { bucket, .. } => {
             crate::net::cors::preflight(ctx.state, ctx.parts, Some(bucket)).await
         }

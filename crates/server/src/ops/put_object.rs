@@ -3,6 +3,8 @@
 use crate::body::body_batches::{Batcher, BATCH};
 use crate::body::body_in::{BodyEvent, BodyReader};
 use crate::body::hash_pipeline::PipelinedHasher;
+use crate::notify::emit::Written;
+use sluice_s3::event_record::OBJECT_CREATED_PUT;
 
 /// A body quiet this long while its bytes sit in the writer's buffer has them flushed, so
 /// the in-flight budget never waits on a slow client.
@@ -317,7 +319,7 @@ pub async fn put_object(
         blob: stored.blob.clone(),
         parts: None,
     };
-    commit_object_if(ctx, &meta, &precondition).await?;
+    commit_object_if(ctx, &meta, &precondition, OBJECT_CREATED_PUT).await?;
     let mut r = response::empty(200);
     response::set_header(&mut r, "etag", &format!("\"{}\"", stored.md5_hex));
     if let Some((alg, value)) = &stored.echo {
@@ -328,8 +330,13 @@ pub async fn put_object(
 
 /// Records an object whose blob is committed; frees the replaced object's blobs afterwards.
 /// If the metadata commit fails the new blob is removed again.
-pub async fn commit_object(ctx: &RequestCtx<'_>, meta: &ObjectMeta) -> Result<(), S3Error> {
-    commit_object_if(ctx, meta, &WritePrecondition::NONE).await
+/// `event` is what it emits to notification targets (`s3:ObjectCreated:Post`, `:Copy`).
+pub async fn commit_object(
+    ctx: &RequestCtx<'_>,
+    meta: &ObjectMeta,
+    event: &str,
+) -> Result<(), S3Error> {
+    commit_object_if(ctx, meta, &WritePrecondition::NONE, event).await
 }
 
 /// [`commit_object`] if `precondition` holds, decided atomically with the write. When it does
@@ -339,8 +346,18 @@ pub async fn commit_object_if(
     ctx: &RequestCtx<'_>,
     meta: &ObjectMeta,
     precondition: &WritePrecondition,
+    event: &str,
 ) -> Result<(), S3Error> {
-    match ctx.state.meta.put_object_if(meta, precondition).await {
+    let events = crate::notify::emit::events_for(ctx, &Written::object(event, meta)).await?;
+    let put = ctx
+        .state
+        .meta
+        .put_object_with_events(meta, precondition, &events)
+        .await;
+    if put.is_ok() {
+        crate::notify::emit::committed(ctx, &events);
+    }
+    match put {
         Ok(Some(old)) => {
             free_object_blobs(ctx, &old).await;
             Ok(())

@@ -48,6 +48,9 @@ pub async fn handle_request(
     crate::metrics::in_flight(1.0);
     let request_id = new_request_id();
     let (mut parts, body) = req.into_parts();
+    parts
+        .extensions
+        .insert(crate::net::request_id::RequestId(request_id.clone()));
     let is_head = parts.method == http::Method::HEAD;
     let mut log = LogFields::default();
     let mut resp = match serve(state, &mut parts, body, &mut log, remote).await {

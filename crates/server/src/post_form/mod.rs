@@ -159,7 +159,7 @@ pub async fn post_object(
         blob,
         parts: None,
     };
-    commit_object(&ctx, &meta).await?;
+    commit_object(&ctx, &meta, sluice_s3::event_record::OBJECT_CREATED_POST).await?;
     crate::ops::acl::apply_requested_acl(&ctx, &endpoint, canned_acl).await?;
     Ok(success_response(parts, &fields, bucket, &key, &md5_hex))
 }

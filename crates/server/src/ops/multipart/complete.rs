@@ -169,11 +169,22 @@ pub async fn complete_multipart_upload(
     };
     // The precondition is decided again inside the completion's transaction: that answer
     // stands. A failed one changes nothing; the upload stays open.
+    let events = crate::notify::emit::events_for(
+        ctx,
+        &crate::notify::emit::Written::object(
+            sluice_s3::event_record::OBJECT_CREATED_COMPLETE_MULTIPART_UPLOAD,
+            &object,
+        ),
+    )
+    .await?;
     let done = ctx
         .state
         .meta
-        .complete_upload_if(upload_id, &object, &precondition)
+        .complete_upload_with_events(upload_id, &object, &precondition, &events)
         .await;
+    if done.is_ok() {
+        crate::notify::emit::committed(ctx, &events);
+    }
     let done = match done {
         Ok(done) => done,
         // Completed meanwhile by a concurrent request (a retry racing the original).

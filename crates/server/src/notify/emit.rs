@@ -1,0 +1,156 @@
+//! Which events a write emits: one per matching configuration of the bucket's notification
+//! configuration, plus the receipt a presigned URL asked for (`x-sluice-notify`). Built before the
+//! write and committed in its transaction (`MetaStore::*_with_events`).
+
+use super::record::{record, EventFacts, SluiceExtras};
+use super::targets::id_from_arn;
+use crate::auth::url_constraints::{GRANT, NOTIFY, PAYLOAD};
+use crate::request_ctx::RequestCtx;
+use sluice_s3::S3Error;
+use sluice_store::OutboxEvent;
+
+/// The configuration id of events a URL's receipt emits.
+pub const RECEIPT_CONFIGURATION_ID: &str = "sluice-url-receipt";
+
+/// What was written, for the event record.
+#[derive(Debug, Clone, Copy)]
+pub struct Written<'a> {
+    /// The event, as configurations name it: `s3:ObjectCreated:Put`.
+    pub event: &'a str,
+    /// Bucket.
+    pub bucket: &'a str,
+    /// Key.
+    pub key: &'a str,
+    /// Size, for created objects.
+    pub size: Option<u64>,
+    /// ETag without quotes, for created objects.
+    pub etag: Option<&'a str>,
+    /// The object's checksum (algorithm, base64 value), when it has one.
+    pub checksum: Option<(&'a str, &'a str)>,
+}
+
+impl<'a> Written<'a> {
+    /// An object created (`s3:ObjectCreated:*`).
+    pub fn object(event: &'a str, meta: &'a sluice_store::ObjectMeta) -> Written<'a> {
+        let c = &meta.checksums;
+        let checksum = [
+            ("CRC32", &c.crc32),
+            ("CRC32C", &c.crc32c),
+            ("CRC64NVME", &c.crc64nvme),
+            ("SHA1", &c.sha1),
+            ("SHA256", &c.sha256),
+        ]
+        .into_iter()
+        .find_map(|(alg, v)| v.as_deref().map(|v| (alg, v)));
+        Written {
+            event,
+            bucket: &meta.bucket,
+            key: &meta.key,
+            size: Some(meta.size),
+            etag: Some(&meta.etag),
+            checksum,
+        }
+    }
+
+    /// An object removed (`s3:ObjectRemoved:Delete`).
+    pub fn removed(bucket: &'a str, key: &'a str) -> Written<'a> {
+        Written {
+            event: sluice_s3::event_record::OBJECT_REMOVED_DELETE,
+            bucket,
+            key,
+            size: None,
+            etag: None,
+            checksum: None,
+        }
+    }
+}
+
+/// After a write committed `events`: counts them and wakes the delivery workers.
+pub fn committed(ctx: &RequestCtx<'_>, events: &[OutboxEvent]) {
+    if events.is_empty() {
+        return;
+    }
+    for e in events {
+        crate::metrics::notify_emitted(&e.target, 1);
+    }
+    ctx.state.delivery_wake.events_committed();
+}
+
+/// The events the write emits (often none).
+pub async fn events_for(
+    ctx: &RequestCtx<'_>,
+    w: &Written<'_>,
+) -> Result<Vec<OutboxEvent>, S3Error> {
+    let mut targets: Vec<(String, String)> = Vec::new(); // (target id, configuration id)
+    let doc = ctx
+        .state
+        .access
+        .bucket_notification(w.bucket)
+        .await
+        .map_err(crate::ops::lookup::store_err)?;
+    if let Some(doc) = doc {
+        match sluice_s3::xml::parse_notification_configuration(doc.as_bytes()) {
+            Ok(config) => {
+                for d in config.matching(w.event, w.key) {
+                    if let Some(id) = id_from_arn(&ctx.state.config.region, &d.arn) {
+                        targets.push((id.to_string(), d.id.clone()));
+                    }
+                }
+            }
+            Err(e) => {
+                tracing::warn!(bucket = w.bucket, error = %e.message, "stored notification configuration unreadable")
+            }
+        }
+    }
+    let presigned = ctx
+        .caller
+        .auth
+        .as_ref()
+        .is_some_and(|a| a.kind.is_presigned());
+    let receipt = presigned.then(|| ctx.query.get(NOTIFY)).flatten();
+    if let Some(target) = receipt {
+        targets.push((target.to_string(), RECEIPT_CONFIGURATION_ID.to_string()));
+    }
+    if targets.is_empty() {
+        return Ok(Vec::new());
+    }
+    let now = ctx.state.clock.now_ms();
+    let access_key = ctx.caller.access_key_id().map(str::to_string);
+    let facts = EventFacts {
+        event_name: w.event.strip_prefix("s3:").unwrap_or(w.event),
+        region: &ctx.state.config.region,
+        time_ms: now,
+        principal_id: access_key.as_deref().unwrap_or("anonymous"),
+        source_ip: ctx.remote.ip(),
+        request_id: crate::net::request_id::of(ctx.parts),
+        bucket: w.bucket,
+        key: w.key,
+        size: w.size,
+        etag: w.etag,
+        sluice: SluiceExtras {
+            grant_id: presigned
+                .then(|| ctx.query.get(GRANT))
+                .flatten()
+                .map(str::to_string),
+            uses_left: None,
+            access_key: access_key.clone(),
+            source_ip: Some(ctx.remote.ip()),
+            checksum: w.checksum.map(|(alg, v)| format!("{alg}:{v}")),
+            payload: presigned
+                .then(|| ctx.query.get(PAYLOAD))
+                .flatten()
+                .map(str::to_string),
+        },
+    };
+    Ok(targets
+        .into_iter()
+        .map(|(target, configuration_id)| OutboxEvent {
+            target,
+            bucket: w.bucket.to_string(),
+            key: w.key.to_string(),
+            event_name: w.event.to_string(),
+            body: record(&facts, &configuration_id).to_string(),
+            created_ms: now,
+        })
+        .collect())
+}

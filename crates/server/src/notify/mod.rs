@@ -1,0 +1,14 @@
+//! Upload notifications. A write's events are built before it ([`emit`]), committed in the same
+//! metadata transaction as the object (the store's outbox), then delivered at least once, in
+//! commit order per target, by [`delivery`]: an acknowledged write always gets its event and a
+//! rolled-back one never does.
+//!
+//! - [`record`]: AWS's S3 event record JSON, with Sluice's additions.
+//! - [`targets`]: webhook and NATS targets, their ARNs.
+//! - [`webhook_signature`]: Standard Webhooks signing.
+
+pub mod delivery;
+pub mod emit;
+pub mod record;
+pub mod targets;
+pub mod webhook_signature;
