@@ -62,6 +62,10 @@ pub enum Command {
     ///
     /// Example: sluice grants list --bucket photos
     Grants(crate::grants_cmd::GrantsArgs),
+    /// Upload notifications: the dead-letter table (list, replay, purge) and the backlog.
+    ///
+    /// Example: sluice events dead list --target orders
+    Events(crate::events_cmd::EventsArgs),
 }
 
 /// `sluice serve` flags. Each also reads `SLUICE_*` and the TOML file given by `--config`.

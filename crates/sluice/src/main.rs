@@ -8,6 +8,7 @@ mod check_cmd;
 mod cli;
 mod constraint_args;
 mod duration_arg;
+mod events_cmd;
 mod grants_cmd;
 mod malloc_tuning;
 mod presign_cmd;
@@ -77,6 +78,10 @@ fn main() -> std::process::ExitCode {
         Command::Admin(args) => {
             init_logging("warn", LogFormat::Text);
             block_on(admin_cmd::run(args))
+        }
+        Command::Events(args) => {
+            init_logging("warn", LogFormat::Text);
+            block_on(events_cmd::run(args))
         }
     };
     match result {

@@ -5,6 +5,7 @@
 //! (checked by the normal authorization step, resource `arn:sluice:::admin`). JSON in and
 //! out; errors are `{"error": {"code": ..., "message": ...}}` with the HTTP status.
 
+mod events;
 mod keys;
 mod policies;
 mod targets;
@@ -84,6 +85,10 @@ pub async fn handle(
         (&Method::POST, ["policies", name, "detach"]) => {
             policies::attach(ctx, name, &read_json(body).await?, false).await
         }
+        (&Method::GET, ["events", "dead"]) => events::list_dead(ctx).await,
+        (&Method::POST, ["events", "dead", "replay"]) => events::replay_dead(ctx).await,
+        (&Method::DELETE, ["events", "dead"]) => events::purge_dead(ctx).await,
+        (&Method::GET, ["events", "backlog"]) => events::backlog(ctx).await,
         (&Method::GET, ["targets"]) => targets::list(ctx).await,
         (&Method::GET, ["targets", id]) => targets::show(ctx, id).await,
         (&Method::PUT, ["targets", id]) => targets::put(ctx, id, &read_json(body).await?).await,
