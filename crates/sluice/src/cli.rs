@@ -122,6 +122,10 @@ pub struct ServeArgs {
     /// Seconds a request body may stall before the request fails with RequestTimeout [default: 60].
     #[arg(long, env = "SLUICE_BODY_TIMEOUT")]
     pub body_timeout: Option<u64>,
+    /// Seconds an upload notification is retried before it moves to the dead-letter table
+    /// [default: 86400 = 24 h].
+    #[arg(long, env = "SLUICE_NOTIFY_MAX_AGE", value_name = "SECONDS")]
+    pub notify_max_age: Option<u64>,
     /// PEM certificate chain: serve HTTPS (needs --tls-key) [default: plain HTTP].
     #[arg(long, env = "SLUICE_TLS_CERT", value_name = "FILE")]
     pub tls_cert: Option<std::path::PathBuf>,

@@ -50,6 +50,30 @@ pub struct FileConfig {
     pub tls_cert: Option<PathBuf>,
     /// See `--tls-key`.
     pub tls_key: Option<PathBuf>,
+    /// Upload notifications (`[notify]`, `[[notify.targets]]`).
+    pub notify: Option<FileNotify>,
+}
+
+/// The `[notify]` table.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FileNotify {
+    /// See `--notify-max-age`.
+    pub max_age: Option<u64>,
+    /// Targets defined at startup (`[[notify.targets]]`: `id`, `type` = "webhook" | "nats", and
+    /// the type's settings: `url`, `secret`, `timeout_ms`, `headers` / `url`, `subject`).
+    #[serde(default)]
+    pub targets: Vec<FileTarget>,
+}
+
+/// One `[[notify.targets]]` entry.
+#[derive(Debug, Deserialize)]
+pub struct FileTarget {
+    /// Target id (its ARN is `arn:sluice:sqs:REGION:ID:TYPE`).
+    pub id: String,
+    /// Type and settings.
+    #[serde(flatten)]
+    pub target: sluice_server::notify::targets::TargetConfig,
 }
 
 /// Log line format.
@@ -141,7 +165,16 @@ impl ServeSettings {
                 LogFormat::Json => "json",
             })
         ));
-        out + &crate::serve_cors::cors_toml(c.cors_default.as_ref())
+        let mut notify = format!("\n[notify]\nmax_age = {}\n", c.notify_max_age.as_secs());
+        for (id, t) in &c.notify_targets {
+            // Secrets are not printed: the targets stay comments.
+            notify += &format!(
+                "# [[notify.targets]] id = {} type = {}\n",
+                toml_str(id),
+                toml_str(t.kind())
+            );
+        }
+        out + &crate::serve_cors::cors_toml(c.cors_default.as_ref()) + &notify
     }
 }
 
@@ -247,6 +280,21 @@ pub fn merge(args: ServeArgs) -> Result<ServeSettings> {
     cfg.tls_key = args.tls_key.or(file.tls_key);
     if cfg.tls_cert.is_some() != cfg.tls_key.is_some() {
         bail!("TLS needs both `tls_cert` and `tls_key` (--tls-cert and --tls-key)");
+    }
+    let notify = file.notify.unwrap_or_default();
+    if let Some(secs) = args.notify_max_age.or(notify.max_age) {
+        if secs == 0 {
+            bail!("config key `notify.max_age`: must be at least 1 second");
+        }
+        cfg.notify_max_age = Duration::from_secs(secs);
+    }
+    for t in notify.targets {
+        sluice_server::notify::targets::validate_id(&t.id)
+            .with_context(|| format!("[[notify.targets]] id `{}`", t.id))?;
+        t.target
+            .validate()
+            .with_context(|| format!("[[notify.targets]] `{}`", t.id))?;
+        cfg.notify_targets.push((t.id, t.target));
     }
     let log_format = match args.log_format.or(file.log_format).as_deref() {
         None | Some("text") => LogFormat::Text,
