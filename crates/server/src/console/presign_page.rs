@@ -171,6 +171,7 @@ fn mint_request(f: &Fields<'_>) -> Result<MintRequest, String> {
         max_uses,
         conditions: None,
         key_starts_with: None,
+        notify: None,
     })
 }
 

@@ -63,6 +63,7 @@ pub async fn mint_upload(
         max_uses: None,
         conditions: None,
         key_starts_with: None,
+        notify: None,
     };
     let mut out = mint_urls(ctx, creds, s3_host, &request).await?;
     out["kind"] = json!(if multipart { "multipart" } else { "put" });

@@ -61,6 +61,9 @@ pub struct MintRequest {
     pub conditions: Option<Vec<Value>>,
     /// POST forms: allow any key starting with this prefix instead of exactly `key`.
     pub key_starts_with: Option<String>,
+    /// A receipt: `{"target": ID, "payload": "..."}`; writes through the URLs emit their event to
+    /// that notification target, carrying the payload (at most 1 KiB).
+    pub notify: Option<Value>,
 }
 
 /// How to split a multipart upload.
@@ -269,11 +272,30 @@ pub async fn mint_urls(
     let now = ctx.state.clock.now();
     let limits = parse_limits(req, &method, now, expires_in)?;
     authorize(ctx, action, req).await?;
+    check_notify_target(ctx, &limits.constraints).await?;
     let expiry = Expiry::after(now, expires_in);
     let signer = Signer::new(ctx, creds, host, req, now, expires_in);
     match &limits.plan {
         None => mint_single(ctx, &signer, req, &method, &limits, &expiry).await,
         Some(parts) => mint_bundle(ctx, &signer, req, parts, &limits, &expiry).await,
+    }
+}
+
+/// Stage 4: a receipt must name a notification target that exists.
+async fn check_notify_target(
+    ctx: &RequestCtx<'_>,
+    constraints: &MintConstraints,
+) -> Result<(), ApiError> {
+    let Some(target) = &constraints.notify else {
+        return Ok(());
+    };
+    match ctx.state.access.get_target(target).await {
+        Ok(Some(_)) => Ok(()),
+        Ok(None) => Err(ApiError::bad_field(
+            "notify",
+            format!("no such notification target: {target}"),
+        )),
+        Err(e) => Err(ApiError::from(crate::ops::lookup::store_err(e))),
     }
 }
 
@@ -352,6 +374,7 @@ fn parse_limits(
             content_length_range: req.content_length_range.as_ref(),
             not_before: req.not_before.as_ref(),
             source_ip: req.source_ip.as_ref(),
+            notify: req.notify.as_ref(),
         },
         method,
         now,

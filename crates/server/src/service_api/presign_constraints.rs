@@ -3,7 +3,8 @@
 
 use super::json_error::ApiError;
 use crate::auth::url_constraints::{
-    parse_cidrs, SizeRange, CONTENT_LENGTH_RANGE, CONTENT_TYPE, NOT_BEFORE, SOURCE_IP,
+    parse_cidrs, SizeRange, CONTENT_LENGTH_RANGE, CONTENT_TYPE, MAX_PAYLOAD, NOTIFY, NOT_BEFORE,
+    PAYLOAD, SOURCE_IP,
 };
 use serde_json::Value;
 use time::format_description::well_known::Rfc3339;
@@ -18,6 +19,10 @@ pub struct MintConstraints {
     pub not_before: Option<String>,
     /// Client networks, comma-joined.
     pub source_ip: Option<String>,
+    /// Notification target of the URLs' receipt.
+    pub notify: Option<String>,
+    /// Client payload of the receipt.
+    pub payload: Option<String>,
 }
 
 /// The raw JSON fields.
@@ -29,6 +34,8 @@ pub struct ConstraintFields<'a> {
     pub not_before: Option<&'a Value>,
     /// `source_ip`: list of CIDR strings.
     pub source_ip: Option<&'a Value>,
+    /// `notify`: `{"target": ID, "payload": STR?}`.
+    pub notify: Option<&'a Value>,
 }
 
 fn size_range(v: &Value) -> Result<SizeRange, ApiError> {
@@ -41,6 +48,34 @@ fn size_range(v: &Value) -> Result<SizeRange, ApiError> {
         return Err(bad());
     }
     Ok(SizeRange { min, max })
+}
+
+/// `{"target": ID, "payload": STR?}`: a target id and a payload of at most 1 KiB.
+fn notify_field(v: &Value) -> Result<(String, Option<String>), ApiError> {
+    let bad = |why: &str| ApiError::bad_field("notify", why);
+    let obj = v
+        .as_object()
+        .ok_or_else(|| bad("must be {\"target\": ID, \"payload\": \"...\"}"))?;
+    if let Some(k) = obj
+        .keys()
+        .find(|k| !matches!(k.as_str(), "target" | "payload"))
+    {
+        return Err(bad(&format!(
+            "has an unknown field `{k}` (target, payload)"
+        )));
+    }
+    let target = obj
+        .get("target")
+        .and_then(Value::as_str)
+        .ok_or_else(|| bad("needs `target`, a notification target id"))?;
+    crate::notify::targets::validate_id(target).map_err(|e| bad(&e.to_string()))?;
+    let payload = match obj.get("payload") {
+        None | Some(Value::Null) => None,
+        Some(Value::String(p)) if p.len() <= MAX_PAYLOAD => Some(p.clone()),
+        Some(Value::String(_)) => return Err(bad("payload is longer than 1024 bytes")),
+        Some(_) => return Err(bad("payload must be a string")),
+    };
+    Ok((target.to_string(), payload))
 }
 
 impl MintConstraints {
@@ -95,6 +130,11 @@ impl MintConstraints {
             }
             c.source_ip = Some(joined);
         }
+        if let Some(v) = f.notify {
+            let (target, payload) = notify_field(v)?;
+            c.notify = Some(target);
+            c.payload = payload;
+        }
         Ok(c)
     }
 
@@ -121,6 +161,12 @@ impl MintConstraints {
         if let Some(s) = &self.source_ip {
             q.push((SOURCE_IP.to_string(), s.clone()));
         }
+        if let Some(t) = &self.notify {
+            q.push((NOTIFY.to_string(), t.clone()));
+        }
+        if let Some(p) = &self.payload {
+            q.push((PAYLOAD.to_string(), p.clone()));
+        }
         q
     }
 
@@ -146,6 +192,7 @@ mod tests {
                 content_length_range: clr.as_ref(),
                 not_before: nb.as_ref(),
                 source_ip: ip.as_ref(),
+                notify: None,
             },
             "PUT",
             OffsetDateTime::UNIX_EPOCH,

@@ -41,6 +41,7 @@ pub async fn mint_post(
         || req.max_uses.is_some()
         || req.not_before.is_some()
         || req.source_ip.is_some()
+        || req.notify.is_some()
     {
         return Err(ApiError::bad_field(
             "method",
