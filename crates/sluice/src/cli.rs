@@ -184,6 +184,14 @@ pub struct PresignArgs {
     /// Only clients in this CIDR may use the URL (signed x-sluice-source-ip); repeatable.
     #[arg(long)]
     pub source_ip: Vec<String>,
+    /// Writes through the URL report to this notification target (signed x-sluice-notify),
+    /// whatever the bucket's notification configuration.
+    #[arg(long, conflicts_with = "post")]
+    pub notify: Option<String>,
+    /// With --notify: a string (at most 1 KiB) the event carries as `sluice.payload`, to tie the
+    /// upload to the app's own record (signed x-sluice-payload).
+    #[arg(long, requires = "notify")]
+    pub payload: Option<String>,
     /// The URL succeeds at most N times: registers a grant through the server's mint API
     /// (not offline; the grant id is printed on stderr, or in the JSON with --output json).
     #[arg(long, conflicts_with = "multipart")]

@@ -6,7 +6,8 @@ use crate::size_arg::parse_size;
 use anyhow::{bail, Result};
 use serde_json::{json, Value};
 use sluice_server::auth::url_constraints::{
-    parse_cidrs, CONTENT_LENGTH_RANGE, CONTENT_TYPE, NOT_BEFORE, SOURCE_IP,
+    parse_cidrs, CONTENT_LENGTH_RANGE, CONTENT_TYPE, MAX_PAYLOAD, NOTIFY, NOT_BEFORE, PAYLOAD,
+    SOURCE_IP,
 };
 use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
@@ -20,6 +21,7 @@ pub struct Constraints {
     size: Option<(u64, u64)>,
     not_before: Option<String>,
     source_ip: Vec<String>,
+    notify: Option<(String, Option<String>)>,
 }
 
 impl Constraints {
@@ -49,10 +51,19 @@ impl Constraints {
                 bail!("--source-ip `{c}`: use a CIDR such as 203.0.113.0/24 (repeat the flag for more)");
             }
         }
+        if let Some(t) = &args.notify {
+            if sluice_server::notify::targets::validate_id(t).is_err() {
+                bail!("--notify `{t}`: a target id is 1-64 of A-Z a-z 0-9 - _");
+            }
+        }
+        if args.payload.as_ref().is_some_and(|p| p.len() > MAX_PAYLOAD) {
+            bail!("--payload is longer than {MAX_PAYLOAD} bytes");
+        }
         Ok(Constraints {
             size,
             not_before: args.not_before.clone(),
             source_ip: args.source_ip.clone(),
+            notify: args.notify.clone().map(|t| (t, args.payload.clone())),
         })
     }
 
@@ -71,6 +82,12 @@ impl Constraints {
         if !self.source_ip.is_empty() {
             q.push((SOURCE_IP.to_string(), self.source_ip.join(",")));
         }
+        if let Some((target, payload)) = &self.notify {
+            q.push((NOTIFY.to_string(), target.clone()));
+            if let Some(p) = payload {
+                q.push((PAYLOAD.to_string(), p.clone()));
+            }
+        }
         q
     }
 
@@ -84,6 +101,9 @@ impl Constraints {
         }
         if !self.source_ip.is_empty() {
             body["source_ip"] = json!(self.source_ip);
+        }
+        if let Some((target, payload)) = &self.notify {
+            body["notify"] = json!({ "target": target, "payload": payload });
         }
     }
 }
