@@ -199,7 +199,7 @@ async fn send(
     };
     match config {
         TargetConfig::Webhook(w) => send_webhook(client, w, &event_id(entry), message).await,
-        TargetConfig::Nats(_) => Err("NATS delivery is not available in this build".into()),
+        TargetConfig::Nats(n) => super::nats::publish(n, &event_id(entry), message).await,
     }
 }
 

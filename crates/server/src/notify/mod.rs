@@ -9,6 +9,7 @@
 
 pub mod delivery;
 pub mod emit;
+pub mod nats;
 pub mod record;
 pub mod targets;
 pub mod webhook_signature;

@@ -1,0 +1,194 @@
+//! Upload notifications delivered to a real `nats-server` (Debian's package): core NATS when no
+//! stream captures the subject, a JetStream publish (acknowledged, deduplicated by the event id)
+//! when one does. Skipped with a message where nats-server is absent, unless
+//! SLUICE_REQUIRE_NATS=1 (CI).
+
+mod common;
+mod iam_support;
+
+use async_nats::jetstream;
+use common::TestServer;
+use futures_util::StreamExt;
+use iam_support::{admin_call, UserKey};
+use serde_json::Value;
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+/// A nats-server on a free loopback port, killed on drop.
+struct NatsServer {
+    child: Child,
+    url: String,
+    _dir: tempfile::TempDir,
+}
+
+impl Drop for NatsServer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn nats_server(jetstream: bool) -> Option<NatsServer> {
+    let bin = ["/usr/bin/nats-server", "/usr/sbin/nats-server"]
+        .into_iter()
+        .find(|p| std::path::Path::new(p).exists());
+    let Some(bin) = bin else {
+        assert!(
+            std::env::var("SLUICE_REQUIRE_NATS").is_err(),
+            "nats-server is required but not installed"
+        );
+        eprintln!("SKIPPED: nats-server not installed");
+        return None;
+    };
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let dir = tempfile::tempdir().unwrap();
+    let mut cmd = Command::new(bin);
+    cmd.args(["-a", "127.0.0.1", "-p", &port.to_string()]);
+    if jetstream {
+        cmd.args(["-js", "-sd", dir.path().to_str().unwrap()]);
+    }
+    let child = cmd
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("nats-server starts");
+    let url = format!("nats://127.0.0.1:{port}");
+    for _ in 0..100 {
+        if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    Some(NatsServer {
+        child,
+        url,
+        _dir: dir,
+    })
+}
+
+/// Defines target `bus` on the NATS server and sends the bucket's created events to it.
+async fn configure(ts: &TestServer, bucket: &str, url: &str, subject: &str) {
+    let body = serde_json::json!({"type": "nats", "url": url, "subject": subject}).to_string();
+    let (status, answer) = admin_call(ts, &UserKey::root(), "PUT", "targets/bus", &body).await;
+    assert_eq!(status, 200, "{answer}");
+    assert_eq!(answer["arn"], "arn:sluice:sqs:us-east-1:bus:nats");
+    let s3 = ts.sdk();
+    s3.create_bucket().bucket(bucket).send().await.unwrap();
+    use aws_sdk_s3::types::{Event, NotificationConfiguration, QueueConfiguration};
+    let queue = QueueConfiguration::builder()
+        .queue_arn("arn:sluice:sqs:us-east-1:bus:nats")
+        .events(Event::from("s3:ObjectCreated:*"))
+        .build()
+        .unwrap();
+    s3.put_bucket_notification_configuration()
+        .bucket(bucket)
+        .notification_configuration(
+            NotificationConfiguration::builder()
+                .queue_configurations(queue)
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap();
+}
+
+fn record(message: &[u8]) -> Value {
+    let v: Value = serde_json::from_slice(message).expect("event JSON");
+    v["Records"][0].clone()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn events_reach_a_core_nats_subscriber() {
+    let Some(nats) = nats_server(false) else {
+        return;
+    };
+    let ts = TestServer::start().await;
+    let sub_client = async_nats::connect(&nats.url).await.unwrap();
+    let mut sub = sub_client.subscribe("uploads.photos").await.unwrap();
+    sub_client.flush().await.unwrap();
+    configure(&ts, "photos", &nats.url, "uploads.photos").await;
+    for (key, body) in [("a b.png", "one"), ("c.png", "second")] {
+        ts.sdk()
+            .put_object()
+            .bucket("photos")
+            .key(key)
+            .body(body.as_bytes().to_vec().into())
+            .send()
+            .await
+            .unwrap();
+    }
+    let mut got = Vec::new();
+    for _ in 0..2 {
+        let msg = tokio::time::timeout(Duration::from_secs(20), sub.next())
+            .await
+            .expect("an event within 20 s")
+            .unwrap();
+        let id = msg
+            .headers
+            .as_ref()
+            .and_then(|h| h.get(async_nats::header::NATS_MESSAGE_ID))
+            .map(|v| v.to_string())
+            .unwrap_or_default();
+        assert!(id.starts_with("evt_"), "{id:?} {:?}", msg.headers);
+        got.push(record(&msg.payload));
+    }
+    assert_eq!(got[0]["eventName"], "ObjectCreated:Put");
+    assert_eq!(got[0]["s3"]["object"]["key"], "a+b.png");
+    assert_eq!(got[0]["s3"]["object"]["size"], 3);
+    assert_eq!(got[1]["s3"]["object"]["key"], "c.png");
+    let seq = |r: &Value| r["s3"]["object"]["sequencer"].as_str().unwrap().to_string();
+    assert!(
+        seq(&got[0]) < seq(&got[1]),
+        "sequencers ascend in commit order"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn events_are_stored_by_a_jetstream_stream() {
+    let Some(nats) = nats_server(true) else {
+        return;
+    };
+    let client = async_nats::connect(&nats.url).await.unwrap();
+    let js = jetstream::new(client);
+    let stream = js
+        .create_stream(jetstream::stream::Config {
+            name: "UPLOADS".into(),
+            subjects: vec!["uploads.>".into()],
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    let ts = TestServer::start().await;
+    configure(&ts, "docs", &nats.url, "uploads.docs").await;
+    ts.sdk()
+        .put_object()
+        .bucket("docs")
+        .key("report.pdf")
+        .body(b"%PDF-1.7".to_vec().into())
+        .send()
+        .await
+        .unwrap();
+    let mut stream = stream;
+    let mut stored = 0;
+    for _ in 0..200 {
+        stored = stream.info().await.unwrap().state.messages;
+        if stored > 0 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(stored, 1, "the stream holds the event");
+    let msg = stream.get_raw_message(1).await.unwrap();
+    let r = record(&msg.payload);
+    assert_eq!(r["s3"]["bucket"]["name"], "docs");
+    assert_eq!(r["s3"]["object"]["key"], "report.pdf");
+    use md5::Digest;
+    assert_eq!(
+        r["s3"]["object"]["eTag"],
+        hex::encode(md5::Md5::digest(b"%PDF-1.7"))
+    );
+}
