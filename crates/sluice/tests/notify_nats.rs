@@ -192,3 +192,86 @@ async fn events_are_stored_by_a_jetstream_stream() {
         hex::encode(md5::Md5::digest(b"%PDF-1.7"))
     );
 }
+
+/// Per-URL receipts: a presigned PUT signed with `x-sluice-notify` / `x-sluice-payload` reports to
+/// its target on a bucket without any configuration, both when it stores the object and when the
+/// upload is refused (`sluice:Upload:Rejected`, with the reason).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn url_receipts_report_stored_and_rejected_uploads() {
+    let Some(nats) = nats_server(false) else {
+        return;
+    };
+    let ts = TestServer::start().await;
+    let body =
+        serde_json::json!({"type": "nats", "url": nats.url, "subject": "receipts"}).to_string();
+    let (status, answer) = admin_call(&ts, &UserKey::root(), "PUT", "targets/bus", &body).await;
+    assert_eq!(status, 200, "{answer}");
+    ts.sdk()
+        .create_bucket()
+        .bucket("inbox")
+        .send()
+        .await
+        .unwrap();
+    let sub_client = async_nats::connect(&nats.url).await.unwrap();
+    let mut sub = sub_client.subscribe("receipts").await.unwrap();
+    sub_client.flush().await.unwrap();
+    let url = |key: &str| {
+        let q: Vec<(String, String)> = [
+            ("x-sluice-notify", "bus"),
+            ("x-sluice-payload", "order 17/é"),
+            ("x-sluice-content-length-range", "1,5"),
+        ]
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+        ts.presign_full(
+            "PUT",
+            "inbox",
+            key,
+            600,
+            &[],
+            &q,
+            time::OffsetDateTime::now_utc(),
+        )
+    };
+    let http = reqwest::Client::new();
+    let ok = http.put(url("ok.txt")).body("12345").send().await.unwrap();
+    assert_eq!(ok.status(), 200);
+    let refused = http
+        .put(url("big.txt"))
+        .body("123456")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status(), 400);
+
+    let mut got = Vec::new();
+    for _ in 0..2 {
+        let msg = tokio::time::timeout(Duration::from_secs(20), sub.next())
+            .await
+            .expect("a receipt within 20 s")
+            .unwrap();
+        got.push(record(&msg.payload));
+    }
+    assert_eq!(got[0]["eventName"], "ObjectCreated:Put");
+    assert_eq!(got[0]["s3"]["object"]["key"], "ok.txt");
+    assert_eq!(got[0]["s3"]["configurationId"], "sluice-url-receipt");
+    assert_eq!(got[0]["sluice"]["payload"], "order 17/é");
+    assert_eq!(got[0]["sluice"]["accessKeyId"], common::ACCESS_KEY);
+    assert_eq!(got[1]["eventName"], "sluice:Upload:Rejected");
+    assert_eq!(got[1]["s3"]["object"]["key"], "big.txt");
+    assert_eq!(got[1]["sluice"]["payload"], "order 17/é");
+    assert_eq!(got[1]["sluice"]["rejection"]["code"], "EntityTooLarge");
+    assert_eq!(got[1]["sluice"]["rejection"]["status"], 400);
+    assert!(got[1]["s3"]["object"].get("eTag").is_none());
+    // A forged URL (bad signature) is not the uploader's doing and reports nothing.
+    let forged = url("forged.txt").replace("X-Amz-Signature=", "X-Amz-Signature=0");
+    let r = http.put(forged).body("1").send().await.unwrap();
+    assert_eq!(r.status(), 403);
+    assert!(
+        tokio::time::timeout(Duration::from_secs(2), sub.next())
+            .await
+            .is_err(),
+        "no event for a forged URL"
+    );
+}

@@ -93,6 +93,12 @@ pub(crate) fn sequencer_string(value: i64) -> String {
 ///   recorded, not enforced: [`OutboxStore::outbox_next`] returns entries whatever it says.
 #[async_trait]
 pub trait OutboxStore: Send + Sync + 'static {
+    /// Commits events that no object write carries (an upload refused after its body started,
+    /// a grant that expired unused) in one transaction of their own, with the next value of
+    /// `bucket`'s sequence, as a write with events takes it. No events: nothing is written.
+    /// Not retry-safe: a retry after a commit commits them again.
+    async fn outbox_append(&self, bucket: &str, events: &[OutboxEvent]) -> Result<(), StoreError>;
+
     /// Up to `limit` undelivered entries of `target`, in commit order.
     async fn outbox_next(&self, target: &str, limit: usize)
         -> Result<Vec<OutboxEntry>, StoreError>;

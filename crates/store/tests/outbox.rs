@@ -765,3 +765,30 @@ async fn a_faulted_write_commits_no_event() {
     assert!(faulty.outbox_delivered(got[0].id).await.unwrap());
     assert_eq!(faulty.outbox_backlog("t").await.unwrap(), (0, None));
 }
+
+#[tokio::test]
+async fn appended_events_take_the_next_sequence_value_of_their_bucket() {
+    let env = env().await;
+    m_create(&env).await;
+    let m = &env.meta;
+    put_with_events(&env, "t", &["k1"]).await;
+    m.outbox_append("b", &[]).await.unwrap();
+    m.outbox_append(
+        "b",
+        &[
+            event("t", "b", "refused", "sluice:Upload:Rejected"),
+            event("u", "b", "refused", "sluice:Upload:Rejected"),
+        ],
+    )
+    .await
+    .unwrap();
+    put_with_events(&env, "t", &["k2"]).await;
+    let t = m.outbox_next("t", 10).await.unwrap();
+    assert_eq!(keys(&t), ["k1", "refused", "k2"]);
+    let seqs: Vec<&str> = t.iter().map(|e| e.sequencer.as_str()).collect();
+    assert!(seqs[0] < seqs[1] && seqs[1] < seqs[2], "{seqs:?}");
+    let u = m.outbox_next("u", 10).await.unwrap();
+    assert_eq!(u.len(), 1);
+    assert_eq!(u[0].sequencer, t[1].sequencer, "one append, one sequencer");
+    assert_eq!(u[0].event_name, "sluice:Upload:Rejected");
+}

@@ -27,6 +27,8 @@ pub struct Written<'a> {
     pub etag: Option<&'a str>,
     /// The object's checksum (algorithm, base64 value), when it has one.
     pub checksum: Option<(&'a str, &'a str)>,
+    /// Why the upload was refused (`sluice:Upload:Rejected`).
+    pub rejection: Option<&'a S3Error>,
 }
 
 impl<'a> Written<'a> {
@@ -49,6 +51,7 @@ impl<'a> Written<'a> {
             size: Some(meta.size),
             etag: Some(&meta.etag),
             checksum,
+            rejection: None,
         }
     }
 
@@ -61,7 +64,52 @@ impl<'a> Written<'a> {
             size: None,
             etag: None,
             checksum: None,
+            rejection: None,
         }
+    }
+}
+
+/// A presigned upload refused after its signature was accepted (URL constraints, size range,
+/// checksum, validation, permissions, a used-up grant): `sluice:Upload:Rejected` to the targets
+/// that ask for it. Server errors (5xx) are not the uploader's doing and emit nothing. Best
+/// effort: a failure to record it is logged, the refusal answered as it was.
+pub async fn upload_rejected(
+    ctx: &RequestCtx<'_>,
+    endpoint: &sluice_s3::Endpoint,
+    error: &S3Error,
+) {
+    use sluice_s3::Endpoint;
+    let (bucket, key) = match endpoint {
+        Endpoint::PutObject { bucket, key }
+        | Endpoint::UploadPart { bucket, key, .. }
+        | Endpoint::CompleteMultipartUpload { bucket, key, .. } => (bucket, key),
+        _ => return,
+    };
+    if error.status >= 500 {
+        return;
+    }
+    let written = Written {
+        event: sluice_s3::event_record::SLUICE_UPLOAD_REJECTED,
+        bucket,
+        key,
+        size: None,
+        etag: None,
+        checksum: None,
+        rejection: Some(error),
+    };
+    let events = match events_for(ctx, &written).await {
+        Ok(events) => events,
+        Err(e) => {
+            tracing::warn!(bucket, key, error = %e.message, "rejected-upload event not built");
+            return;
+        }
+    };
+    if events.is_empty() {
+        return;
+    }
+    match ctx.state.meta.outbox_append(bucket, &events).await {
+        Ok(()) => committed(ctx, &events),
+        Err(e) => tracing::warn!(bucket, key, error = %e, "rejected-upload event not recorded"),
     }
 }
 
@@ -140,6 +188,9 @@ pub async fn events_for(
                 .then(|| ctx.query.get(PAYLOAD))
                 .flatten()
                 .map(str::to_string),
+            rejection: w
+                .rejection
+                .map(|e| (e.code.to_string(), e.message.clone(), e.status)),
         },
     };
     Ok(targets

@@ -36,12 +36,15 @@ async fn client(url: &str) -> Result<Client, String> {
     Ok(c)
 }
 
+/// (server URL, subject) -> (captured by a stream, when asked).
+type StreamAnswers = HashMap<(String, String), (bool, Instant)>;
+
 /// How long the answer to "does a stream capture this subject" is kept.
 const STREAM_CHECK_TTL: Duration = Duration::from_secs(30);
 
 /// Whether a JetStream stream captures `subject` (asked of the server, remembered a while).
 async fn captured_by_stream(client: &Client, url: &str, subject: &str) -> Result<bool, String> {
-    static SEEN: OnceLock<Mutex<HashMap<(String, String), (bool, Instant)>>> = OnceLock::new();
+    static SEEN: OnceLock<Mutex<StreamAnswers>> = OnceLock::new();
     let seen = SEEN.get_or_init(Default::default);
     let key = (url.to_string(), subject.to_string());
     if let Some((captured, at)) = seen.lock().ok().and_then(|m| m.get(&key).copied()) {

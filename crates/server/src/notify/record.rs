@@ -24,6 +24,8 @@ pub struct SluiceExtras {
     pub checksum: Option<String>,
     /// The client payload signed into the URL (`x-sluice-payload`).
     pub payload: Option<String>,
+    /// Why an upload was refused: S3 error code, message, HTTP status.
+    pub rejection: Option<(String, String, u16)>,
 }
 
 /// The facts one event record states.
@@ -134,6 +136,12 @@ fn extras(x: &SluiceExtras) -> Value {
     );
     put("checksum", x.checksum.clone().map(Value::from));
     put("payload", x.payload.clone().map(Value::from));
+    put(
+        "rejection",
+        x.rejection.as_ref().map(
+            |(code, message, status)| json!({"code": code, "message": message, "status": status}),
+        ),
+    );
     Value::Object(m)
 }
 

@@ -129,12 +129,80 @@ async fn serve_request(
     let authed =
         authenticate::authenticate_request(state, parts, unread, &query, &routed, log).await?;
     let parts = &*parts;
-    let declared_len = constraints::declared_payload_length(parts, &authed.payload)?;
+    let authenticate::Authenticated {
+        caller,
+        payload,
+        presign_kind,
+        prefetched,
+    } = authed;
+    let presigned = Presigned { kind: presign_kind };
+    let result = serve_authenticated(
+        Authed {
+            state,
+            parts,
+            query: &query,
+            endpoint,
+            caller: &caller,
+            remote,
+        },
+        unread,
+        payload,
+        prefetched,
+        presigned,
+        log,
+    )
+    .await;
+    if let (Err(e), Some(_)) = (&result, presign_kind) {
+        let ctx = RequestCtx {
+            state,
+            parts,
+            query: &query,
+            caller: &caller,
+            remote,
+        };
+        crate::notify::emit::upload_rejected(&ctx, endpoint, e).await;
+    }
+    result
+}
+
+/// An authenticated request: what stages 3 to 7 read.
+struct Authed<'a> {
+    state: &'a AppState,
+    parts: &'a Parts,
+    query: &'a QueryParams,
+    endpoint: &'a Endpoint,
+    caller: &'a crate::auth::authn::Caller,
+    remote: SocketAddr,
+}
+
+/// How the request was presigned, if it was.
+struct Presigned {
+    kind: Option<sluice_sigv4::AuthKind>,
+}
+
+/// Stages 3 to 7 of an authenticated request.
+async fn serve_authenticated(
+    a: Authed<'_>,
+    unread: &mut Option<Incoming>,
+    payload: sluice_sigv4::PayloadCheck,
+    prefetched: Option<bytes::Bytes>,
+    presigned_by: Presigned,
+    log: &mut LogFields,
+) -> Result<Response<ResponseBody>, S3Error> {
+    let Authed {
+        state,
+        parts,
+        query,
+        endpoint,
+        caller,
+        remote,
+    } = a;
+    let declared_len = constraints::declared_payload_length(parts, &payload)?;
 
     // 3. URL constraints.
-    let constraints = match authed.presign_kind {
+    let constraints = match presigned_by.kind {
         Some(kind) => {
-            constraints::check_url_constraints(state, parts, &query, kind, remote, declared_len)
+            constraints::check_url_constraints(state, parts, query, kind, remote, declared_len)
                 .inspect_err(|e| log.presigned_outcome = Some(access_log::presigned_failure(e)))?
         }
         None => Default::default(),
@@ -143,13 +211,13 @@ async fn serve_request(
     // 4. Authorize.
     let authz = AuthzInput {
         state,
-        caller: &authed.caller,
+        caller,
         endpoint: Some(endpoint),
-        query: &query,
+        query,
         parts,
         remote,
     };
-    let presigned = authenticate::is_presigned(&query);
+    let presigned = authenticate::is_presigned(query);
     require_endpoint_allowed(&authz).await.inspect_err(|_| {
         if presigned {
             log.presigned_outcome = Some("denied");
@@ -166,20 +234,20 @@ async fn serve_request(
 
     // 6. Dispatch.
     let body = unread.take().ok_or_else(S3Error::internal_error)?;
-    let mut body = BodyReader::new(body, authed.payload, declared_len)
+    let mut body = BodyReader::new(body, payload, declared_len)
         .with_idle_timeout(state.config.body_idle_timeout)
         .with_budget(&state.body_budget);
     if let Some(range) = constraints.size {
         body.limit_size(range);
     }
-    if let Some(prefetched) = authed.prefetched {
+    if let Some(prefetched) = prefetched {
         body = body.with_prefetched(prefetched);
     }
     let ctx = RequestCtx {
         state,
         parts,
-        query: &query,
-        caller: &authed.caller,
+        query,
+        caller,
         remote,
     };
     let result = dispatch::dispatch(&ctx, endpoint, &mut body, canned_acl).await;

@@ -198,6 +198,10 @@ impl TaskLeaseStore for FaultyMetaStore {
 /// (the events themselves fail with the object write that carries them).
 #[async_trait]
 impl OutboxStore for FaultyMetaStore {
+    async fn outbox_append(&self, bucket: &str, events: &[OutboxEvent]) -> Result<(), StoreError> {
+        self.inner.outbox_append(bucket, events).await
+    }
+
     async fn outbox_next(
         &self,
         target: &str,

@@ -144,6 +144,16 @@ fn query_entries(
 
 #[async_trait]
 impl OutboxStore for SqliteMetaStore {
+    async fn outbox_append(&self, bucket: &str, events: &[OutboxEvent]) -> Result<(), StoreError> {
+        if events.is_empty() {
+            return Ok(());
+        }
+        let bucket = bucket.to_owned();
+        let events = events.to_vec();
+        self.write(move |c| insert_events(c, &bucket, &events))
+            .await
+    }
+
     async fn outbox_next(
         &self,
         target: &str,
