@@ -272,3 +272,8 @@ fi
   fi
   echo "Sluice vs limits: single PUT = $(ratio "${R[sluice.bigput]}" "$L_md5_mbps") of the one-core MD5 rate; multipart / single PUT = $(ratio "${R[sluice.mp]}" "${R[sluice.bigput]}")."
 } | tee "$OUT"
+
+# Upload notifications: presigned PUTs with one webhook target against none, and delivery rate.
+if [ -z "${BENCH_SKIP_NOTIFY:-}" ]; then
+  BENCH_SLUICE_BIN=$SLUICE_BIN BENCH_OUT=$OUT NOTIFY_N=$SMALL_N bash "$ROOT/bench/notify.sh"
+fi
