@@ -317,6 +317,9 @@ fn sequencer(rec: &Value) -> u128 {
     u128::from_str_radix(s, 16).unwrap()
 }
 
+/// An expected record: event name, key as the record writes it, (size, eTag) of a created object.
+type Expected<'a> = (&'a str, &'a str, Option<(u64, &'a str)>);
+
 /// Every request was verified by `standardwebhooks` and carried a `webhook-id`.
 fn assert_all_verified(rx: &Receiver) {
     for r in rx.requests() {
@@ -484,7 +487,7 @@ async fn writes_emit_aws_event_records_to_a_webhook() {
     assert_eq!(got.len(), 6);
     assert_all_verified(&rx);
 
-    let expected: [(&str, &str, Option<(u64, &str)>); 6] = [
+    let expected: [Expected; 6] = [
         ("ObjectCreated:Put", "in/a+b.txt", Some((11, &put_etag))),
         (
             "ObjectCreated:CompleteMultipartUpload",
