@@ -30,6 +30,25 @@ export SLUICE_REQUIRE_NATS=1
 if command -v systemctl >/dev/null 2>&1; then systemctl stop nginx >/dev/null 2>&1 || true; fi
 export SLUICE_REQUIRE_NGINX=1
 
+# The notification tests (crates/sluice/tests/notifications.rs) deliver to tests/notify/webhook_receiver.py,
+# which verifies every signature with the standardwebhooks package from PyPI (pinned; an implementation of the
+# Standard Webhooks spec that this project did not write). Debian's python3 needs python3-venv for `-m venv`.
+echo "== webhook receiver venv (standardwebhooks, for the notification tests)"
+if ! python3 -m venv --help >/dev/null 2>&1 || ! python3 -c 'import ensurepip' >/dev/null 2>&1; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends python3-venv >/dev/null
+  fi
+fi
+if [ ! -x target/notify-venv/bin/python ]; then
+  rm -rf target/notify-venv
+  python3 -m venv target/notify-venv
+fi
+target/notify-venv/bin/python -m pip install -q --disable-pip-version-check 'standardwebhooks==1.0.0'
+target/notify-venv/bin/python -c 'from standardwebhooks.webhooks import Webhook'
+export SLUICE_WEBHOOK_PYTHON=$PWD/target/notify-venv/bin/python
+export SLUICE_REQUIRE_WEBHOOK=1
+
 echo "== cargo test --workspace"
 cargo test --workspace --locked
 
