@@ -115,8 +115,9 @@ pub trait OutboxStore: Send + Sync + 'static {
         error: &str,
     ) -> Result<bool, StoreError>;
 
-    /// Moves the entry to the dead letters in one transaction, with `error` as its last error
-    /// and `now_ms` as its `dead_ms`. False (nothing changed) if it is gone.
+    /// Moves the entry to the dead letters in one transaction, with `error` as its last error,
+    /// the failed attempt that gave up counted in its `attempts`, and `now_ms` as its `dead_ms`.
+    /// False (nothing changed) if it is gone.
     async fn outbox_dead_letter(
         &self,
         id: i64,

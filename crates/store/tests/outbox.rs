@@ -523,7 +523,7 @@ async fn dead_letters_replay_and_purge() {
         "oldest (commit order) first"
     );
     assert_eq!(dead[0].entry.id, head[0].id);
-    assert_eq!(dead[0].entry.attempts, 1);
+    assert_eq!(dead[0].entry.attempts, 2, "the attempt that gave up counts");
     assert_eq!(dead[0].entry.last_error.as_deref(), Some("gave up a"));
     assert_eq!(dead[0].entry.sequencer, head[0].sequencer);
     assert_eq!(m.dead_letters(Some("t"), 1).await.unwrap().len(), 1);

@@ -212,7 +212,7 @@ impl OutboxStore for SqliteMetaStore {
                 .prepare_cached(&format!(
                     "INSERT INTO dead_letters ({ENTRY_COLUMNS}, dead_ms) \
                      SELECT id, target, bucket, key, event_name, body, sequencer, created_ms, \
-                     attempts, next_attempt_ms, ?2, ?3 FROM outbox WHERE id = ?1"
+                     attempts + 1, next_attempt_ms, ?2, ?3 FROM outbox WHERE id = ?1"
                 ))?
                 .execute(params![id, error, now_ms])?;
             tx.prepare_cached("DELETE FROM outbox WHERE id = ?1")?
