@@ -98,6 +98,32 @@ pub fn notify_delivered(target: &str, outcome: &'static str) {
         .increment(1);
 }
 
+/// An event reached its target `seconds` after its write committed.
+pub fn notify_latency(target: &str, seconds: f64) {
+    histogram!("sluice_notify_delivery_latency_seconds", "target" => target.to_string())
+        .record(seconds);
+}
+
+/// Undelivered events and the age of the oldest, per notification target.
+async fn notify_backlog_gauges(state: &AppState) {
+    let mut targets: Vec<String> = state.meta.outbox_targets().await.unwrap_or_default();
+    if let Ok(defined) = state.access.list_targets().await {
+        for t in defined {
+            if !targets.contains(&t.id) {
+                targets.push(t.id);
+            }
+        }
+    }
+    let now = state.clock.now_ms();
+    for t in targets {
+        if let Ok((count, oldest)) = state.meta.outbox_backlog(&t).await {
+            gauge!("sluice_notify_backlog_events", "target" => t.clone()).set(count as f64);
+            let age = oldest.map_or(0.0, |ms| (now - ms).max(0) as f64 / 1000.0);
+            gauge!("sluice_notify_backlog_oldest_seconds", "target" => t).set(age);
+        }
+    }
+}
+
 /// Events committed to the outbox for a target.
 pub fn notify_emitted(target: &str, n: u64) {
     counter!("sluice_notify_events_emitted_total", "target" => target.to_string()).increment(n);
@@ -132,6 +158,7 @@ pub async fn render(state: &AppState) -> String {
     if let Ok(n) = state.meta.count_open_uploads().await {
         gauge!("sluice_multipart_uploads_open").set(n as f64);
     }
+    notify_backlog_gauges(state).await;
     gauge!("sluice_inflight_body_bytes").set(state.body_budget.in_use() as f64);
     gauge!("sluice_inflight_body_bytes_limit").set(state.body_budget.total() as f64);
     gauge!("sluice_body_budget_waiting").set(state.body_budget.waiting() as f64);

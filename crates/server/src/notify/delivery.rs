@@ -135,6 +135,8 @@ async fn round(state: &AppState, client: &reqwest::Client, target: &str) -> Roun
             Ok(()) => {
                 let _ = state.meta.outbox_delivered(entry.id).await;
                 crate::metrics::notify_delivered(target, "delivered");
+                let waited_ms = state.clock.now_ms().saturating_sub(entry.created_ms).max(0);
+                crate::metrics::notify_latency(target, waited_ms as f64 / 1000.0);
             }
             Err(error) => {
                 failed(state, target, &entry, &error).await;
