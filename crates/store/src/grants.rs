@@ -211,6 +211,26 @@ pub trait GrantStore: Send + Sync + 'static {
     /// Revokes every unrevoked grant matching `filter` (one transaction); returns how many.
     /// Idempotent (a retry revokes none).
     async fn revoke_grants(&self, filter: &GrantFilter, now_ms: i64) -> Result<u64, StoreError>;
+    /// Grants whose URLs expired at or before `now_ms` without one successful use, not
+    /// revoked, not share links (method `SHARE`), whose expiry is not yet recorded
+    /// ([`GrantStore::record_grant_expired`]); earliest expiry first, at most `limit`. Grants
+    /// that existed when the store was upgraded to this record count as recorded.
+    async fn expired_unused_grants(
+        &self,
+        now_ms: i64,
+        limit: usize,
+    ) -> Result<Vec<GrantRecord>, StoreError>;
+
+    /// Records that grant `id` expired unused and commits `events` in the same transaction,
+    /// with the next value of the grant's bucket's event sequence (see
+    /// [`crate::OutboxStore`]). Exactly once: false, writing nothing, when it is already
+    /// recorded or the grant is gone. Retry-safe.
+    async fn record_grant_expired(
+        &self,
+        id: &str,
+        events: &[crate::OutboxEvent],
+    ) -> Result<bool, StoreError>;
+
     /// Deletes grants (with their audit trails) whose URLs expired before `before_ms` and
     /// that hold no reservation (a lapsed one included: reclaim those first with
     /// [`reclaim_lapsed_reservations`](GrantStore::reclaim_lapsed_reservations)); returns how

@@ -89,6 +89,7 @@ async fn migrates_a_v11_database_to_the_outbox_schema() {
         conn.execute_batch(
             "DROP TABLE bucket_sequences; DROP TABLE outbox; DROP TABLE dead_letters; \
              DROP TABLE notify_targets; DROP TABLE bucket_notifications; \
+             ALTER TABLE grants DROP COLUMN expiry_notified; \
              PRAGMA user_version = 11;",
         )
         .unwrap();
@@ -98,7 +99,7 @@ async fn migrates_a_v11_database_to_the_outbox_schema() {
     let version: u32 = conn
         .query_row("PRAGMA user_version", [], |r| r.get(0))
         .unwrap();
-    assert_eq!((version, SCHEMA_VERSION), (12, 12));
+    assert_eq!((version, SCHEMA_VERSION), (13, 13));
     assert_eq!(meta.get_object("b", "old").await.unwrap(), Some(obj));
     let event = OutboxEvent {
         target: "t".into(),
@@ -114,4 +115,44 @@ async fn migrates_a_v11_database_to_the_outbox_schema() {
     let got = meta.outbox_next("t", 10).await.unwrap();
     assert_eq!(got.len(), 1);
     assert_eq!(got[0].sequencer, "0000000000000001");
+}
+
+/// Migration 13: grants that exist when it runs count as reported, so an upgraded server sends no
+/// burst of `sluice:Grant:ExpiredUnused` events for old grants; grants made after it are reported.
+#[tokio::test]
+async fn migration_13_reports_only_grants_made_after_it() {
+    let grant = |id: &str| sluice_store::GrantRecord {
+        id: id.into(),
+        access_key_id: "AK".into(),
+        bucket: "b".into(),
+        key: "k".into(),
+        method: "PUT".into(),
+        max_uses: 1,
+        uses: 0,
+        in_flight: 0,
+        created_ms: 0,
+        revoked_ms: None,
+        expires_ms: Some(10),
+    };
+    let dir = tempfile::tempdir().unwrap();
+    {
+        let stores = sluice_store::open(&sluice_store::StoreConfig::embedded(dir.path()))
+            .await
+            .unwrap();
+        stores.access.ensure_grant(&grant("old")).await.unwrap();
+    }
+    {
+        let conn = rusqlite::Connection::open(dir.path().join(META_FILE_NAME)).unwrap();
+        conn.execute_batch(
+            "ALTER TABLE grants DROP COLUMN expiry_notified; PRAGMA user_version = 12;",
+        )
+        .unwrap();
+    }
+    let stores = sluice_store::open(&sluice_store::StoreConfig::embedded(dir.path()))
+        .await
+        .unwrap();
+    stores.access.ensure_grant(&grant("new")).await.unwrap();
+    let due = stores.access.expired_unused_grants(100, 10).await.unwrap();
+    let ids: Vec<&str> = due.iter().map(|g| g.id.as_str()).collect();
+    assert_eq!(ids, ["new"]);
 }

@@ -792,3 +792,76 @@ async fn appended_events_take_the_next_sequence_value_of_their_bucket() {
     assert_eq!(u[0].sequencer, t[1].sequencer, "one append, one sequencer");
     assert_eq!(u[0].event_name, "sluice:Upload:Rejected");
 }
+
+fn grant(id: &str, method: &str, uses: u64, expires_ms: i64) -> sluice_store::GrantRecord {
+    sluice_store::GrantRecord {
+        id: id.into(),
+        access_key_id: "AK".into(),
+        bucket: "b".into(),
+        key: format!("k-{id}"),
+        method: method.into(),
+        max_uses: 3,
+        uses,
+        in_flight: 0,
+        created_ms: T0 - 1000,
+        revoked_ms: None,
+        expires_ms: Some(expires_ms),
+    }
+}
+
+#[tokio::test]
+async fn an_expired_unused_grant_is_recorded_once_with_its_events() {
+    let env = env().await;
+    m_create(&env).await;
+    let a = &env.access;
+    for g in [
+        grant("unused", "PUT", 0, T0),
+        grant("later", "PUT", 0, T0 + 10),
+        grant("used", "PUT", 1, T0),
+        grant("share", "SHARE", 0, T0),
+        grant("live", "PUT", 0, T0 + 1_000_000),
+    ] {
+        a.ensure_grant(&g).await.unwrap();
+    }
+    a.ensure_grant(&grant("revoked", "PUT", 0, T0))
+        .await
+        .unwrap();
+    a.revoke_grants(
+        &sluice_store::GrantFilter {
+            access_key_id: None,
+            bucket: Some("b".into()),
+            prefix: Some("k-revoked".into()),
+            created_before_ms: None,
+        },
+        T0 - 1,
+    )
+    .await
+    .unwrap();
+    let due = a.expired_unused_grants(T0 + 10, 10).await.unwrap();
+    let ids: Vec<&str> = due.iter().map(|g| g.id.as_str()).collect();
+    assert_eq!(
+        ids,
+        ["unused", "later"],
+        "earliest expiry first; used, share, live, revoked left out"
+    );
+    assert_eq!(a.expired_unused_grants(T0 + 10, 1).await.unwrap().len(), 1);
+
+    let ev = event("t", "b", "k-unused", "sluice:Grant:ExpiredUnused");
+    assert!(a
+        .record_grant_expired("unused", &[ev.clone()])
+        .await
+        .unwrap());
+    assert!(
+        !a.record_grant_expired("unused", &[ev]).await.unwrap(),
+        "exactly once"
+    );
+    assert!(a.record_grant_expired("later", &[]).await.unwrap());
+    assert!(!a.record_grant_expired("gone", &[]).await.unwrap());
+    let out = env.meta.outbox_next("t", 10).await.unwrap();
+    assert_eq!(keys(&out), ["k-unused"]);
+    assert!(a
+        .expired_unused_grants(T0 + 10, 10)
+        .await
+        .unwrap()
+        .is_empty());
+}

@@ -7,6 +7,7 @@
 
 pub mod completed_uploads;
 pub mod expired_grants;
+pub mod grant_expiry_events;
 pub mod orphan_blobs;
 pub mod stale_uploads;
 
@@ -28,6 +29,8 @@ pub enum Task {
     StaleUploads,
     /// [`completed_uploads`]: forgets old completed-upload records.
     CompletedUploads,
+    /// [`grant_expiry_events`]: reports grants that expired unused (before they are deleted).
+    GrantExpiryEvents,
     /// [`expired_grants`]: releases lapsed reservations, deletes expired grants.
     ExpiredGrants,
     /// [`orphan_blobs`]: removes blobs nothing references (after the others, which free blobs).
@@ -36,9 +39,10 @@ pub enum Task {
 
 impl Task {
     /// Every task, in the order they run.
-    pub const ALL: [Task; 4] = [
+    pub const ALL: [Task; 5] = [
         Task::StaleUploads,
         Task::CompletedUploads,
+        Task::GrantExpiryEvents,
         Task::ExpiredGrants,
         Task::OrphanBlobs,
     ];
@@ -48,6 +52,7 @@ impl Task {
         match self {
             Task::StaleUploads => "stale-uploads",
             Task::CompletedUploads => "completed-uploads",
+            Task::GrantExpiryEvents => "grant-expiry-events",
             Task::ExpiredGrants => "expired-grants",
             Task::OrphanBlobs => "orphan-blobs",
         }
@@ -58,6 +63,7 @@ impl Task {
         let count = match self {
             Task::StaleUploads => stale_uploads::sweep(state).await? as u64,
             Task::CompletedUploads => completed_uploads::sweep(state).await?,
+            Task::GrantExpiryEvents => grant_expiry_events::sweep(state).await?,
             Task::ExpiredGrants => expired_grants::sweep(state).await?,
             Task::OrphanBlobs => orphan_blobs::sweep(state).await? as u64,
         };
@@ -113,6 +119,7 @@ pub async fn run_now(
 ) -> Result<(usize, usize), StoreError> {
     let aborted = stale_uploads::sweep(state).await?;
     completed_uploads::sweep(state).await?;
+    grant_expiry_events::sweep(state).await?;
     expired_grants::sweep(state).await?;
     let removed = orphan_blobs::sweep_older_than(state, orphan_cutoff).await?;
     Ok((aborted, removed))

@@ -124,23 +124,69 @@ pub fn committed(ctx: &RequestCtx<'_>, events: &[OutboxEvent]) {
     ctx.state.delivery_wake.events_committed();
 }
 
+/// Who caused an event, for its record.
+#[derive(Debug, Clone)]
+pub struct Origin<'a> {
+    /// `userIdentity.principalId`: the access key id, or `anonymous`, or `sluice` for the
+    /// server's own events.
+    pub principal: &'a str,
+    /// `requestParameters.sourceIPAddress`.
+    pub source: String,
+    /// The request's id ("" for the server's own events).
+    pub request_id: &'a str,
+    /// A target the URL's receipt names (`x-sluice-notify`).
+    pub receipt: Option<&'a str>,
+    /// Sluice's additions.
+    pub extras: SluiceExtras,
+}
+
 /// The events the write emits (often none).
 pub async fn events_for(
     ctx: &RequestCtx<'_>,
     w: &Written<'_>,
 ) -> Result<Vec<OutboxEvent>, S3Error> {
-    let mut targets: Vec<(String, String)> = Vec::new(); // (target id, configuration id)
-    let doc = ctx
-        .state
-        .access
-        .bucket_notification(w.bucket)
+    let presigned = ctx
+        .caller
+        .auth
+        .as_ref()
+        .is_some_and(|a| a.kind.is_presigned());
+    let signed = |name: &str| presigned.then(|| ctx.query.get(name)).flatten();
+    let access_key = ctx.caller.access_key_id();
+    let origin = Origin {
+        principal: access_key.unwrap_or("anonymous"),
+        source: ctx.remote.ip().to_string(),
+        request_id: crate::net::request_id::of(ctx.parts),
+        receipt: signed(NOTIFY),
+        extras: SluiceExtras {
+            grant_id: signed(GRANT).map(str::to_string),
+            uses_left: None,
+            access_key: access_key.map(str::to_string),
+            source_ip: Some(ctx.remote.ip()),
+            checksum: w.checksum.map(|(alg, v)| format!("{alg}:{v}")),
+            payload: signed(PAYLOAD).map(str::to_string),
+            rejection: w
+                .rejection
+                .map(|e| (e.code.to_string(), e.message.clone(), e.status)),
+        },
+    };
+    build_events(ctx.state, w, &origin)
         .await
-        .map_err(crate::ops::lookup::store_err)?;
-    if let Some(doc) = doc {
+        .map_err(crate::ops::lookup::store_err)
+}
+
+/// The events `w` emits: one per matching configuration of the bucket's notification
+/// configuration, plus the receipt's.
+pub async fn build_events(
+    state: &crate::state::AppState,
+    w: &Written<'_>,
+    origin: &Origin<'_>,
+) -> Result<Vec<OutboxEvent>, sluice_store::StoreError> {
+    let mut targets: Vec<(String, String)> = Vec::new(); // (target id, configuration id)
+    if let Some(doc) = state.access.bucket_notification(w.bucket).await? {
         match sluice_s3::xml::parse_notification_configuration(doc.as_bytes()) {
             Ok(config) => {
                 for d in config.matching(w.event, w.key) {
-                    if let Some(id) = id_from_arn(&ctx.state.config.region, &d.arn) {
+                    if let Some(id) = id_from_arn(&state.config.region, &d.arn) {
                         targets.push((id.to_string(), d.id.clone()));
                     }
                 }
@@ -150,48 +196,25 @@ pub async fn events_for(
             }
         }
     }
-    let presigned = ctx
-        .caller
-        .auth
-        .as_ref()
-        .is_some_and(|a| a.kind.is_presigned());
-    let receipt = presigned.then(|| ctx.query.get(NOTIFY)).flatten();
-    if let Some(target) = receipt {
+    if let Some(target) = origin.receipt {
         targets.push((target.to_string(), RECEIPT_CONFIGURATION_ID.to_string()));
     }
     if targets.is_empty() {
         return Ok(Vec::new());
     }
-    let now = ctx.state.clock.now_ms();
-    let access_key = ctx.caller.access_key_id().map(str::to_string);
+    let now = state.clock.now_ms();
     let facts = EventFacts {
         event_name: w.event.strip_prefix("s3:").unwrap_or(w.event),
-        region: &ctx.state.config.region,
+        region: &state.config.region,
         time_ms: now,
-        principal_id: access_key.as_deref().unwrap_or("anonymous"),
-        source_ip: ctx.remote.ip(),
-        request_id: crate::net::request_id::of(ctx.parts),
+        principal_id: origin.principal,
+        source: &origin.source,
+        request_id: origin.request_id,
         bucket: w.bucket,
         key: w.key,
         size: w.size,
         etag: w.etag,
-        sluice: SluiceExtras {
-            grant_id: presigned
-                .then(|| ctx.query.get(GRANT))
-                .flatten()
-                .map(str::to_string),
-            uses_left: None,
-            access_key: access_key.clone(),
-            source_ip: Some(ctx.remote.ip()),
-            checksum: w.checksum.map(|(alg, v)| format!("{alg}:{v}")),
-            payload: presigned
-                .then(|| ctx.query.get(PAYLOAD))
-                .flatten()
-                .map(str::to_string),
-            rejection: w
-                .rejection
-                .map(|e| (e.code.to_string(), e.message.clone(), e.status)),
-        },
+        sluice: origin.extras.clone(),
     };
     Ok(targets
         .into_iter()

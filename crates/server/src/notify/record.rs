@@ -39,8 +39,8 @@ pub struct EventFacts<'a> {
     pub time_ms: i64,
     /// Who made the request: the access key id, or `anonymous`.
     pub principal_id: &'a str,
-    /// The client's address.
-    pub source_ip: IpAddr,
+    /// The client's address (`sluice` for the server's own events).
+    pub source: &'a str,
     /// The request's id (also its `x-amz-id-2`).
     pub request_id: &'a str,
     /// Bucket name.
@@ -75,7 +75,7 @@ pub fn record(facts: &EventFacts<'_>, configuration_id: &str) -> Value {
         "eventTime": event_time(facts.time_ms),
         "eventName": facts.event_name,
         "userIdentity": {"principalId": facts.principal_id},
-        "requestParameters": {"sourceIPAddress": facts.source_ip.to_string()},
+        "requestParameters": {"sourceIPAddress": facts.source},
         "responseElements": {
             "x-amz-request-id": facts.request_id,
             "x-amz-id-2": facts.request_id,
@@ -155,7 +155,7 @@ mod tests {
             region: "us-east-1",
             time_ms: 1_765_141_384_123,
             principal_id: "AKIDEXAMPLE",
-            source_ip: "127.0.0.1".parse().unwrap(),
+            source: "127.0.0.1",
             request_id: "REQ1",
             bucket: "photos",
             key: "a b/c.png",

@@ -67,6 +67,13 @@ const COLUMNS: &str = "id, access_key_id, bucket, key, method, max_uses, uses, \
      (SELECT COUNT(*) FROM grant_reservations r WHERE r.grant_id = grants.id), \
      created_ms, revoked_ms, expires_ms";
 
+/// Migration 13: whether a grant's `sluice:Grant:ExpiredUnused` event is recorded. Grants that
+/// exist when it runs count as recorded, so an upgrade emits no burst of stale events.
+pub(crate) const EXPIRY_EVENT_MIGRATION: &str = r#"
+    ALTER TABLE grants ADD COLUMN expiry_notified INTEGER NOT NULL DEFAULT 0;
+    UPDATE grants SET expiry_notified = 1;
+"#;
+
 /// Columns of a grant row as written.
 const INSERT: &str = "INSERT INTO grants (id, access_key_id, bucket, key, method, max_uses, uses, \
      created_ms, revoked_ms, expires_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)";
@@ -139,6 +146,55 @@ impl GrantStore for SqliteMetaStore {
             }
             tx.commit()?;
             Ok(n)
+        })
+        .await
+    }
+
+    async fn expired_unused_grants(
+        &self,
+        now_ms: i64,
+        limit: usize,
+    ) -> Result<Vec<GrantRecord>, StoreError> {
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        self.read(move |c| {
+            let mut stmt = c.prepare_cached(&format!(
+                "SELECT {COLUMNS} FROM grants WHERE expiry_notified = 0 AND uses = 0 \
+                 AND revoked_ms IS NULL AND method <> 'SHARE' \
+                 AND COALESCE(expires_ms, created_ms + ?2) <= ?1 \
+                 ORDER BY COALESCE(expires_ms, created_ms + ?2), id LIMIT ?3"
+            ))?;
+            let rows = stmt.query_map(
+                params![now_ms, crate::grants::MAX_URL_VALIDITY_MS, limit],
+                grant_from_row,
+            )?;
+            Ok(rows.collect::<Result<Vec<_>, _>>()?)
+        })
+        .await
+    }
+
+    async fn record_grant_expired(
+        &self,
+        id: &str,
+        events: &[crate::outbox::OutboxEvent],
+    ) -> Result<bool, StoreError> {
+        let id = id.to_owned();
+        let events = events.to_vec();
+        self.write(move |c| {
+            let tx = c.savepoint()?;
+            let bucket: Option<String> = tx
+                .query_row(
+                    "UPDATE grants SET expiry_notified = 1 WHERE id = ?1 AND expiry_notified = 0 \
+                     RETURNING bucket",
+                    [&id],
+                    |r| r.get(0),
+                )
+                .optional()?;
+            let Some(bucket) = bucket else {
+                return Ok(false);
+            };
+            super::outbox::insert_events(&tx, &bucket, &events)?;
+            tx.commit()?;
+            Ok(true)
         })
         .await
     }

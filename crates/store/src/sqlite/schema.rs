@@ -91,6 +91,8 @@ const MIGRATIONS: &[&str] = &[
     // 12: the event outbox, dead letters, per-bucket event sequences, notification targets and
     // bucket notification documents (sqlite/outbox.rs).
     super::outbox::MIGRATION,
+    // 13: which expired grants have had their `sluice:Grant:ExpiredUnused` event (sqlite/grants.rs).
+    super::grants::EXPIRY_EVENT_MIGRATION,
 ];
 
 /// The schema version this build writes.
