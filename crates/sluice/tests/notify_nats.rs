@@ -278,3 +278,78 @@ async fn url_receipts_report_stored_and_rejected_uploads() {
         "no event for a forged URL"
     );
 }
+
+/// A grant whose URL expired without a successful use is reported once
+/// (`sluice:Grant:ExpiredUnused`) to the bucket's configuration for that event; a used one is not.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_grant_that_expired_unused_is_reported_once() {
+    let Some(nats) = nats_server(false) else {
+        return;
+    };
+    let ts = TestServer::start().await;
+    let body =
+        serde_json::json!({"type": "nats", "url": nats.url, "subject": "grants"}).to_string();
+    let (status, answer) =
+        admin_call(&ts, &UserKey::root(), "PUT", "targets/grant-bus", &body).await;
+    assert_eq!(status, 200, "{answer}");
+    let s3 = ts.sdk();
+    s3.create_bucket().bucket("forms").send().await.unwrap();
+    use aws_sdk_s3::types::{Event, NotificationConfiguration, QueueConfiguration};
+    let queue = QueueConfiguration::builder()
+        .queue_arn("arn:sluice:sqs:us-east-1:grant-bus:nats")
+        .events(Event::from("sluice:Grant:ExpiredUnused"))
+        .build()
+        .unwrap();
+    s3.put_bucket_notification_configuration()
+        .bucket("forms")
+        .notification_configuration(
+            NotificationConfiguration::builder()
+                .queue_configurations(queue)
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap();
+    let sub_client = async_nats::connect(&nats.url).await.unwrap();
+    let mut sub = sub_client.subscribe("grants").await.unwrap();
+    sub_client.flush().await.unwrap();
+    let mint = |key: &str| serde_json::json!({"method": "PUT", "bucket": "forms", "key": key, "expires_in": 60, "max_uses": 1});
+    let (status, unused) = common::service_api::mint(&ts, mint("never.pdf")).await;
+    assert_eq!(status, 200, "{unused}");
+    let (status, used) = common::service_api::mint(&ts, mint("done.pdf")).await;
+    assert_eq!(status, 200, "{used}");
+    let put = reqwest::Client::new()
+        .put(used["url"].as_str().unwrap())
+        .body("done")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(put.status(), 200);
+
+    let server = ts.server.as_ref().unwrap();
+    server.housekeeping_round().await;
+    assert!(
+        tokio::time::timeout(Duration::from_millis(500), sub.next())
+            .await
+            .is_err(),
+        "nothing before the URLs expire"
+    );
+    ts.clock().advance_ms(61_000);
+    server.housekeeping_round().await;
+    let msg = tokio::time::timeout(Duration::from_secs(20), sub.next())
+        .await
+        .expect("the expiry is reported")
+        .unwrap();
+    let r = record(&msg.payload);
+    assert_eq!(r["eventName"], "sluice:Grant:ExpiredUnused");
+    assert_eq!(r["s3"]["object"]["key"], "never.pdf");
+    assert_eq!(r["sluice"]["grantId"], unused["id"]);
+    assert_eq!(r["userIdentity"]["principalId"], "sluice");
+    server.housekeeping_round().await;
+    assert!(
+        tokio::time::timeout(Duration::from_secs(2), sub.next())
+            .await
+            .is_err(),
+        "reported once; the used grant not at all"
+    );
+}
