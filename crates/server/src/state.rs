@@ -35,7 +35,7 @@ pub struct AppState {
     /// Owner of the grant reservations this process makes (its node, and a fresh run id).
     pub grant_owner: sluice_store::ReservationOwner,
     /// Wakes the notification delivery workers when events are committed.
-    pub delivery_wake: crate::notify::delivery::DeliveryWake,
+    pub delivery_wake: crate::notify::wake::DeliveryWake,
 }
 
 impl AppState {

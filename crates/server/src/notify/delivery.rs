@@ -12,7 +12,6 @@ use sluice_store::OutboxEntry;
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
-use tokio::sync::Notify;
 
 /// How often an idle worker looks at its outbox (new events also wake it at once).
 const POLL: Duration = Duration::from_secs(1);
@@ -24,17 +23,6 @@ const FIRST_BACKOFF_MS: i64 = 1_000;
 const MAX_BACKOFF_MS: i64 = 300_000;
 /// Rows read per round.
 const BATCH: usize = 64;
-
-/// Wakes the delivery workers when a write committed events.
-#[derive(Default)]
-pub struct DeliveryWake(Notify);
-
-impl DeliveryWake {
-    /// Events were committed: workers look now instead of at their next poll.
-    pub fn events_committed(&self) {
-        self.0.notify_waiters();
-    }
-}
 
 /// Starts the supervisor: a worker for every target that has a definition or undelivered events.
 pub fn spawn(state: Arc<AppState>) {
@@ -67,7 +55,7 @@ async fn worker(state: Arc<AppState>, target: String) {
     let owner = state.config.node_id.clone();
     let lease_name = format!("deliver:{target}");
     loop {
-        let wake = state.delivery_wake.0.notified();
+        let wake = state.delivery_wake.notified();
         let now = state.clock.now_ms();
         let held = state
             .meta

@@ -12,4 +12,5 @@ pub mod emit;
 pub mod nats;
 pub mod record;
 pub mod targets;
+pub mod wake;
 pub mod webhook_signature;
