@@ -169,22 +169,7 @@ pub async fn complete_multipart_upload(
     };
     // The precondition is decided again inside the completion's transaction: that answer
     // stands. A failed one changes nothing; the upload stays open.
-    let events = crate::notify::emit::events_for(
-        ctx,
-        &crate::notify::emit::Written::object(
-            sluice_s3::event_record::OBJECT_CREATED_COMPLETE_MULTIPART_UPLOAD,
-            &object,
-        ),
-    )
-    .await?;
-    let done = ctx
-        .state
-        .meta
-        .complete_upload_with_events(upload_id, &object, &precondition, &events)
-        .await;
-    if done.is_ok() {
-        crate::notify::emit::committed(ctx, &events);
-    }
+    let done = complete_with_events(ctx, upload_id, &object, &precondition).await?;
     let done = match done {
         Ok(done) => done,
         // Completed meanwhile by a concurrent request (a retry racing the original).
@@ -300,4 +285,28 @@ fn complete_answer(
     let mut r = response::xml(doc.to_xml());
     set_header(&mut r, "etag", &format!("\"{etag}\""));
     r
+}
+
+/// The completion's one transaction, carrying its `s3:ObjectCreated:CompleteMultipartUpload`
+/// events; the store's answer is returned as is.
+async fn complete_with_events(
+    ctx: &RequestCtx<'_>,
+    upload_id: &str,
+    object: &sluice_store::ObjectMeta,
+    precondition: &sluice_store::WritePrecondition,
+) -> Result<Result<sluice_store::CompletedUpload, StoreError>, S3Error> {
+    let written = crate::notify::emit::Written::object(
+        sluice_s3::event_record::OBJECT_CREATED_COMPLETE_MULTIPART_UPLOAD,
+        object,
+    );
+    let events = crate::notify::emit::events_for(ctx, &written).await?;
+    let done = ctx
+        .state
+        .meta
+        .complete_upload_with_events(upload_id, object, precondition, &events)
+        .await;
+    if done.is_ok() {
+        crate::notify::emit::committed(ctx, &events);
+    }
+    Ok(done)
 }
