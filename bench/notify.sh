@@ -58,7 +58,7 @@ run() {
   if [ "$notify" = 1 ]; then
     local xml='<NotificationConfiguration><QueueConfiguration><Queue>arn:sluice:sqs:us-east-1:hook:webhook</Queue><Event>s3:ObjectCreated:*</Event></QueueConfiguration></NotificationConfiguration>'
     curl -sf -X PUT --aws-sigv4 "aws:amz:us-east-1:s3" --user "$AK:$SK" -H "x-amz-content-sha256: UNSIGNED-PAYLOAD" \
-      --data-binary "$xml" "$ep/bench?notification" >/dev/null
+      --data-binary "$xml" "$ep/bench?notification=" >/dev/null
   fi
   python3 bench/presign_many.py "$ep" us-east-1 "$AK" "$SK" bench PUT "small/" "$N" >"$WORK/$name.urls"
   local before; before=$(curl -sf "http://127.0.0.1:$SINK_PORT/stats")

@@ -106,6 +106,9 @@ pub trait OutboxStore: Send + Sync + 'static {
     /// Removes a delivered entry; false if it was gone already.
     async fn outbox_delivered(&self, id: i64) -> Result<bool, StoreError>;
 
+    /// Removes delivered entries in one transaction; returns how many were still there.
+    async fn outbox_delivered_all(&self, ids: &[i64]) -> Result<u64, StoreError>;
+
     /// Records a failed attempt: `attempts` + 1, the error, and the time of the next attempt.
     /// False (nothing changed) if the entry is gone.
     async fn outbox_retry_later(

@@ -848,7 +848,7 @@ async fn an_expired_unused_grant_is_recorded_once_with_its_events() {
 
     let ev = event("t", "b", "k-unused", "sluice:Grant:ExpiredUnused");
     assert!(a
-        .record_grant_expired("unused", &[ev.clone()])
+        .record_grant_expired("unused", std::slice::from_ref(&ev))
         .await
         .unwrap());
     assert!(

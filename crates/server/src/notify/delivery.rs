@@ -110,29 +110,38 @@ async fn round(state: &AppState, client: &reqwest::Client, target: &str) -> Roun
     if entries.is_empty() {
         return Round::Idle;
     }
+    // Delivered entries are removed in one store write per round (a crash before it
+    // delivers them again: at least once).
+    let mut delivered = Vec::new();
+    let mut outcome = Round::Busy;
     for entry in entries {
         let now = state.clock.now_ms();
         if entry.next_attempt_ms > now {
-            return Round::RetryIn(Duration::from_millis((entry.next_attempt_ms - now) as u64));
+            outcome = Round::RetryIn(Duration::from_millis((entry.next_attempt_ms - now) as u64));
+            break;
         }
-        let outcome = match &config {
+        let sent = match &config {
             Some(config) => send(client, config, &entry).await,
             None => Err("the target is not defined".to_string()),
         };
-        match outcome {
+        match sent {
             Ok(()) => {
-                let _ = state.meta.outbox_delivered(entry.id).await;
+                delivered.push(entry.id);
                 crate::metrics::notify_delivered(target, "delivered");
                 let waited_ms = state.clock.now_ms().saturating_sub(entry.created_ms).max(0);
                 crate::metrics::notify_latency(target, waited_ms as f64 / 1000.0);
             }
             Err(error) => {
                 failed(state, target, &entry, &error).await;
-                return Round::RetryIn(POLL);
+                outcome = Round::RetryIn(POLL);
+                break;
             }
         }
     }
-    Round::Busy
+    if let Err(e) = state.meta.outbox_delivered_all(&delivered).await {
+        tracing::warn!(target, error = %e, "recording deliveries failed; they will be sent again");
+    }
+    outcome
 }
 
 /// Schedules the next attempt, or dead-letters the event once it is older than `max_age`.

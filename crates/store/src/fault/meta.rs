@@ -214,6 +214,10 @@ impl OutboxStore for FaultyMetaStore {
         self.inner.outbox_delivered(id).await
     }
 
+    async fn outbox_delivered_all(&self, ids: &[i64]) -> Result<u64, StoreError> {
+        self.inner.outbox_delivered_all(ids).await
+    }
+
     async fn outbox_retry_later(
         &self,
         id: i64,

@@ -180,6 +180,22 @@ impl OutboxStore for SqliteMetaStore {
         .await
     }
 
+    async fn outbox_delivered_all(&self, ids: &[i64]) -> Result<u64, StoreError> {
+        if ids.is_empty() {
+            return Ok(0);
+        }
+        let ids = ids.to_vec();
+        self.write(move |c| {
+            let mut stmt = c.prepare_cached("DELETE FROM outbox WHERE id = ?1")?;
+            let mut n = 0u64;
+            for id in ids {
+                n += stmt.execute([id])? as u64;
+            }
+            Ok(n)
+        })
+        .await
+    }
+
     async fn outbox_retry_later(
         &self,
         id: i64,
