@@ -195,6 +195,7 @@ async fn start_inner(
         body_budget,
         grant_owner,
         delivery_wake: Default::default(),
+        notify_configs: Default::default(),
     });
     crate::housekeeping::spawn(state.clone());
     crate::notify::delivery::spawn(state.clone());

@@ -36,6 +36,8 @@ pub struct AppState {
     pub grant_owner: sluice_store::ReservationOwner,
     /// Wakes the notification delivery workers when events are committed.
     pub delivery_wake: crate::notify::wake::DeliveryWake,
+    /// Buckets' parsed notification configurations, kept a moment.
+    pub notify_configs: crate::notify::config_cache::NotificationConfigCache,
 }
 
 impl AppState {

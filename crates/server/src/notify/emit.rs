@@ -182,17 +182,10 @@ pub async fn build_events(
     origin: &Origin<'_>,
 ) -> Result<Vec<OutboxEvent>, sluice_store::StoreError> {
     let mut targets: Vec<(String, String)> = Vec::new(); // (target id, configuration id)
-    if let Some(doc) = state.access.bucket_notification(w.bucket).await? {
-        match sluice_s3::xml::parse_notification_configuration(doc.as_bytes()) {
-            Ok(config) => {
-                for d in config.matching(w.event, w.key) {
-                    if let Some(id) = id_from_arn(&state.config.region, &d.arn) {
-                        targets.push((id.to_string(), d.id.clone()));
-                    }
-                }
-            }
-            Err(e) => {
-                tracing::warn!(bucket = w.bucket, error = %e.message, "stored notification configuration unreadable")
+    if let Some(config) = state.notify_configs.get(&*state.access, w.bucket).await? {
+        for d in config.matching(w.event, w.key) {
+            if let Some(id) = id_from_arn(&state.config.region, &d.arn) {
+                targets.push((id.to_string(), d.id.clone()));
             }
         }
     }

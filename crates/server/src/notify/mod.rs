@@ -7,6 +7,7 @@
 //! - [`targets`]: webhook and NATS targets, their ARNs.
 //! - [`webhook_signature`]: Standard Webhooks signing.
 
+pub mod config_cache;
 pub mod delivery;
 pub mod emit;
 pub mod nats;

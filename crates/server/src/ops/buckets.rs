@@ -126,6 +126,7 @@ pub async fn delete_bucket(
 ) -> Result<Response<ResponseBody>, S3Error> {
     match ctx.state.meta.delete_bucket(bucket).await {
         Ok(part_blobs) => {
+            ctx.state.notify_configs.forget(bucket);
             crate::ops::multipart::free_blobs(ctx, &part_blobs).await;
             Ok(response::empty(204))
         }

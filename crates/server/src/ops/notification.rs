@@ -51,6 +51,7 @@ pub async fn put_bucket_notification(
         ));
     }
     let access = &ctx.state.access;
+    ctx.state.notify_configs.forget(bucket);
     if config.is_empty() {
         access
             .delete_bucket_notification(bucket)
@@ -62,6 +63,8 @@ pub async fn put_bucket_notification(
             .await
             .map_err(store_err)?;
     }
+    // Again after the write: a write in between may have read the old document.
+    ctx.state.notify_configs.forget(bucket);
     Ok(response::empty(200))
 }
 
