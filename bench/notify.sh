@@ -78,6 +78,8 @@ s = json.load(sys.stdin)
 print(f'{$N / (s[\"last\"] - $T0):.0f}')")
     DELIVERED=$(curl -sf "http://127.0.0.1:$SINK_PORT/stats" | python3 -c "import json,sys; print(json.load(sys.stdin)['count'] - json.loads('$before')['count'])")
   fi
+  # Server CPU (user + system) over the run, deliveries included: ms per 1000 PUTs.
+  printf -v "C_$name" '%s' "$(awk -v n="$N" -v hz="$(getconf CLK_TCK)" '{printf "%.0f", ($14 + $15) * 1000 / hz / n * 1000}' "/proc/$pid/stat")"
   kill "$pid"; wait "$pid" 2>/dev/null || true
 }
 
@@ -86,13 +88,14 @@ run none1 0
 run hook 1
 run none2 0
 RATIO=$(python3 -c "print(f'{$R_hook / (($R_none1 + $R_none2) / 2):.2f}')")
+CPU_RATIO=$(python3 -c "print(f'{(($C_none1 + $C_none2) / 2) / $C_hook:.2f}')")
 TABLE=$(cat <<EOF2
-| upload notifications (presigned PUT 4 KiB, c=$CONC, $N per run) | req/s |
-|---|---|
-| no notification (run 1) | $R_none1 |
-| one webhook target, every PUT notifies | $R_hook |
-| no notification (run 2) | $R_none2 |
-| webhook / mean of no-notification runs | ${RATIO}x (goal: at least 0.9x) |
+| upload notifications (presigned PUT 4 KiB, c=$CONC, $N per run) | req/s | server CPU ms per 1000 PUTs |
+|---|---|---|
+| no notification (run 1) | $R_none1 | $C_none1 |
+| one webhook target, every PUT notifies (CPU includes delivering the events) | $R_hook | $C_hook |
+| no notification (run 2) | $R_none2 | $C_none2 |
+| webhook / mean of no-notification runs (CPU: mean / webhook) | ${RATIO}x (goal: at least 0.9x) | ${CPU_RATIO}x |
 | events delivered by the target's worker | $DELIVERED of $N, $EVENTS_PER_S events/s from the first PUT to the last delivery |
 EOF2
 )
