@@ -127,6 +127,61 @@ async fn multipart(s3: &aws_sdk_s3::Client, key: &str) -> bool {
         .is_ok()
 }
 
+/// `workers` concurrent uploaders of round `round` until the server dies: worker 0 multipart,
+/// the others presigned PUTs; each acknowledged key goes into `acked`.
+fn spawn_uploaders(
+    round: usize,
+    addr: std::net::SocketAddr,
+    s3: &aws_sdk_s3::Client,
+    acked: &Arc<Mutex<BTreeMap<String, ()>>>,
+    workers: usize,
+) -> Vec<tokio::task::JoinHandle<()>> {
+    (0..workers)
+        .map(|worker| {
+            let acked = acked.clone();
+            let s3 = s3.clone();
+            tokio::spawn(async move {
+                let http = reqwest::Client::new();
+                for i in 0.. {
+                    let key = if worker == 0 {
+                        format!("mp-r{round}-{i}")
+                    } else {
+                        format!("r{round}-w{worker}-{i}")
+                    };
+                    let ok = if worker == 0 {
+                        multipart(&s3, &key).await
+                    } else {
+                        let resp = http
+                            .put(presign_put(addr, &key))
+                            .body(body_for(&key))
+                            .send()
+                            .await;
+                        match resp {
+                            Ok(r) if r.status() == 200 => true,
+                            Ok(r) => {
+                                eprintln!(
+                                    "worker {worker}: {} {}",
+                                    r.status(),
+                                    r.text().await.unwrap_or_default()
+                                );
+                                false
+                            }
+                            Err(e) => {
+                                eprintln!("worker {worker}: {e}");
+                                false
+                            }
+                        }
+                    };
+                    if !ok {
+                        return;
+                    }
+                    acked.lock().unwrap().insert(key, ());
+                }
+            })
+        })
+        .collect()
+}
+
 /// Multipart bodies: 5 MiB + a key-dependent tail.
 fn multipart_body(key: &str) -> Vec<u8> {
     let mut v = body_for(&format!("{key}/head"));
@@ -170,50 +225,7 @@ async fn sigkill_during_uploads_never_loses_or_mixes_acknowledged_bytes() {
         let snapshot = acked.lock().unwrap().clone();
         verify(&s3, &snapshot, round).await;
 
-        let mut tasks = Vec::new();
-        for worker in 0..6 {
-            let acked = acked.clone();
-            let s3 = s3.clone();
-            tasks.push(tokio::spawn(async move {
-                let http = reqwest::Client::new();
-                for i in 0.. {
-                    let key = if worker == 0 {
-                        format!("mp-r{round}-{i}")
-                    } else {
-                        format!("r{round}-w{worker}-{i}")
-                    };
-                    let ok = if worker == 0 {
-                        multipart(&s3, &key).await
-                    } else {
-                        let resp = http
-                            .put(presign_put(addr, &key))
-                            .body(body_for(&key))
-                            .send()
-                            .await;
-                        match resp {
-                            Ok(r) if r.status() == 200 => true,
-                            Ok(r) => {
-                                eprintln!(
-                                    "worker {worker}: {} {}",
-                                    r.status(),
-                                    r.text().await.unwrap_or_default()
-                                );
-                                false
-                            }
-                            Err(e) => {
-                                eprintln!("worker {worker}: {e}");
-                                false
-                            }
-                        }
-                    };
-                    if ok {
-                        acked.lock().unwrap().insert(key, ());
-                    } else {
-                        return;
-                    }
-                }
-            }));
-        }
+        let tasks = spawn_uploaders(round, addr, &s3, &acked, 6);
         seed ^= seed << 13;
         seed ^= seed >> 7;
         seed ^= seed << 17;
@@ -418,35 +430,7 @@ async fn sigkill_during_uploads_loses_no_event_and_invents_none() {
                 .await
                 .unwrap();
         }
-        let mut tasks = Vec::new();
-        for worker in 0..5 {
-            let acked = acked.clone();
-            let s3 = s3.clone();
-            tasks.push(tokio::spawn(async move {
-                let http = reqwest::Client::new();
-                for i in 0.. {
-                    let key = if worker == 0 {
-                        format!("mp-r{round}-{i}")
-                    } else {
-                        format!("r{round}-w{worker}-{i}")
-                    };
-                    let ok = if worker == 0 {
-                        multipart(&s3, &key).await
-                    } else {
-                        let resp = http
-                            .put(presign_put(addr, &key))
-                            .body(body_for(&key))
-                            .send()
-                            .await;
-                        matches!(resp, Ok(r) if r.status() == 200)
-                    };
-                    if !ok {
-                        return;
-                    }
-                    acked.lock().unwrap().insert(key, ());
-                }
-            }));
-        }
+        let tasks = spawn_uploaders(round, addr, &s3, &acked, 5);
         seed ^= seed << 13;
         seed ^= seed >> 7;
         seed ^= seed << 17;

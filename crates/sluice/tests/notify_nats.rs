@@ -80,10 +80,15 @@ async fn configure(ts: &TestServer, id: &str, bucket: &str, url: &str, subject: 
     assert_eq!(answer["arn"], arn.as_str());
     let s3 = ts.sdk();
     s3.create_bucket().bucket(bucket).send().await.unwrap();
+    notify_bucket(&s3, bucket, &arn, "s3:ObjectCreated:*").await;
+}
+
+/// Sends the bucket's `event`s to the target `arn` (one QueueConfiguration).
+async fn notify_bucket(s3: &aws_sdk_s3::Client, bucket: &str, arn: &str, event: &str) {
     use aws_sdk_s3::types::{Event, NotificationConfiguration, QueueConfiguration};
     let queue = QueueConfiguration::builder()
         .queue_arn(arn)
-        .events(Event::from("s3:ObjectCreated:*"))
+        .events(Event::from(event))
         .build()
         .unwrap();
     s3.put_bucket_notification_configuration()
@@ -294,22 +299,13 @@ async fn a_grant_that_expired_unused_is_reported_once() {
     assert_eq!(status, 200, "{answer}");
     let s3 = ts.sdk();
     s3.create_bucket().bucket("forms").send().await.unwrap();
-    use aws_sdk_s3::types::{Event, NotificationConfiguration, QueueConfiguration};
-    let queue = QueueConfiguration::builder()
-        .queue_arn("arn:sluice:sqs:us-east-1:grant-bus:nats")
-        .events(Event::from("sluice:Grant:ExpiredUnused"))
-        .build()
-        .unwrap();
-    s3.put_bucket_notification_configuration()
-        .bucket("forms")
-        .notification_configuration(
-            NotificationConfiguration::builder()
-                .queue_configurations(queue)
-                .build(),
-        )
-        .send()
-        .await
-        .unwrap();
+    notify_bucket(
+        &s3,
+        "forms",
+        "arn:sluice:sqs:us-east-1:grant-bus:nats",
+        "sluice:Grant:ExpiredUnused",
+    )
+    .await;
     let sub_client = async_nats::connect(&nats.url).await.unwrap();
     let mut sub = sub_client.subscribe("grants").await.unwrap();
     sub_client.flush().await.unwrap();
