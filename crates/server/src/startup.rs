@@ -196,6 +196,7 @@ async fn start_inner(
         grant_owner,
         delivery_wake: Default::default(),
         notify_configs: Default::default(),
+        notify_backlogs: Default::default(),
     });
     crate::housekeeping::spawn(state.clone());
     crate::notify::delivery::spawn(state.clone());

@@ -38,6 +38,8 @@ pub struct AppState {
     pub delivery_wake: crate::notify::wake::DeliveryWake,
     /// Buckets' parsed notification configurations, kept a moment.
     pub notify_configs: crate::notify::config_cache::NotificationConfigCache,
+    /// Each notification target's backlog as its worker last counted it, with its policy.
+    pub notify_backlogs: crate::notify::backlog::Backlogs,
 }
 
 impl AppState {

@@ -349,3 +349,76 @@ async fn a_grant_that_expired_unused_is_reported_once() {
         "reported once; the used grant not at all"
     );
 }
+
+/// `on_backlog = "block"`: once a target's undelivered events reach `backlog_max`, writes that
+/// would emit to it answer 503 SlowDown and store nothing; writes to other buckets go on.
+/// (A webhook on a closed port: every delivery fails, so the backlog only grows.)
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_full_backlog_blocks_writes_when_asked() {
+    let ts = TestServer::start().await;
+    let closed = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap();
+    let body = serde_json::json!({
+        "type": "webhook",
+        "url": format!("http://{closed}/"),
+        "secret": "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw",
+        "backlog_max": 3,
+        "on_backlog": "block",
+    })
+    .to_string();
+    let (status, answer) = admin_call(&ts, &UserKey::root(), "PUT", "targets/full", &body).await;
+    assert_eq!(status, 200, "{answer}");
+    assert_eq!(answer["config"]["backlog_max"], 3);
+    let s3 = ts.sdk();
+    s3.create_bucket().bucket("busy").send().await.unwrap();
+    s3.create_bucket().bucket("quiet").send().await.unwrap();
+    notify_bucket(
+        &s3,
+        "busy",
+        "arn:sluice:sqs:us-east-1:full:webhook",
+        "s3:ObjectCreated:*",
+    )
+    .await;
+    let put = |bucket: &'static str, key: String| {
+        let s3 = s3.clone();
+        async move {
+            s3.put_object()
+                .bucket(bucket)
+                .key(key)
+                .body(b"x".to_vec().into())
+                .send()
+                .await
+        }
+    };
+    for i in 0..3 {
+        put("busy", format!("k{i}")).await.unwrap();
+    }
+    // The worker counts the backlog after each (failed) round.
+    let mut refused = None;
+    for i in 0..100 {
+        match put("busy", format!("late{i}")).await {
+            Ok(_) => tokio::time::sleep(Duration::from_millis(100)).await,
+            Err(e) => {
+                refused = Some((format!("late{i}"), e));
+                break;
+            }
+        }
+    }
+    let (key, err) = refused.expect("writes are refused once the backlog is full");
+    let service = err.into_service_error();
+    assert_eq!(service.meta().code(), Some("SlowDown"), "{service:?}");
+    assert!(
+        s3.head_object()
+            .bucket("busy")
+            .key(&key)
+            .send()
+            .await
+            .is_err(),
+        "the refused write stored nothing"
+    );
+    put("quiet", "free".into())
+        .await
+        .expect("other buckets are not blocked");
+}

@@ -108,6 +108,9 @@ async fn round(state: &AppState, client: &reqwest::Client, target: &str) -> Roun
         Err(_) => return Round::RetryIn(POLL),
     };
     if entries.is_empty() {
+        if let Some(config) = &config {
+            state.notify_backlogs.counted(target, 0, config.backlog());
+        }
         return Round::Idle;
     }
     // Delivered entries are removed in one store write per round (a crash before it
@@ -140,6 +143,11 @@ async fn round(state: &AppState, client: &reqwest::Client, target: &str) -> Roun
     }
     if let Err(e) = state.meta.outbox_delivered_all(&delivered).await {
         tracing::warn!(target, error = %e, "recording deliveries failed; they will be sent again");
+    }
+    if let (Some(config), Ok((count, _))) = (&config, state.meta.outbox_backlog(target).await) {
+        state
+            .notify_backlogs
+            .counted(target, count, config.backlog());
     }
     outcome
 }

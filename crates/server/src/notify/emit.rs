@@ -169,9 +169,22 @@ pub async fn events_for(
                 .map(|e| (e.code.to_string(), e.message.clone(), e.status)),
         },
     };
-    build_events(ctx.state, w, &origin)
+    let events = build_events(ctx.state, w, &origin)
         .await
-        .map_err(crate::ops::lookup::store_err)
+        .map_err(crate::ops::lookup::store_err)?;
+    // A target whose backlog is over its limit with `on_backlog = "block"` refuses the write.
+    if let Some(e) = events
+        .iter()
+        .find(|e| ctx.state.notify_backlogs.blocks(&e.target))
+    {
+        tracing::warn!(
+            target = e.target,
+            bucket = w.bucket,
+            "write refused: notification backlog full"
+        );
+        return Err(S3Error::slow_down());
+    }
+    Ok(events)
 }
 
 /// The events `w` emits: one per matching configuration of the bucket's notification

@@ -7,6 +7,7 @@
 //! - [`targets`]: webhook and NATS targets, their ARNs.
 //! - [`webhook_signature`]: Standard Webhooks signing.
 
+pub mod backlog;
 pub mod config_cache;
 pub mod delivery;
 pub mod emit;

@@ -31,6 +31,38 @@ pub struct WebhookTarget {
     /// Extra headers sent with every delivery.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub headers: BTreeMap<String, String>,
+    /// What happens when undelivered events pile up.
+    #[serde(flatten)]
+    pub backlog: BacklogPolicy,
+}
+
+/// What a target does when its undelivered events pass `backlog_max`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BacklogPolicy {
+    /// Undelivered events beyond which the policy applies (none: no limit).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub backlog_max: Option<u64>,
+    /// `alert` (default: writes go on; a warning is logged and the backlog metrics show it) or
+    /// `block` (writes that would emit to the target answer 503 SlowDown until it drains).
+    #[serde(default, skip_serializing_if = "OnBacklog::is_alert")]
+    pub on_backlog: OnBacklog,
+}
+
+/// The choice of [`BacklogPolicy::on_backlog`].
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum OnBacklog {
+    /// Keep accepting writes; log and show it.
+    #[default]
+    Alert,
+    /// Refuse writes that would emit to the target.
+    Block,
+}
+
+impl OnBacklog {
+    fn is_alert(&self) -> bool {
+        *self == OnBacklog::Alert
+    }
 }
 
 /// A NATS server and subject.
@@ -40,6 +72,9 @@ pub struct NatsTarget {
     pub url: String,
     /// The subject events are published on.
     pub subject: String,
+    /// What happens when undelivered events pile up.
+    #[serde(flatten)]
+    pub backlog: BacklogPolicy,
 }
 
 fn default_timeout() -> u64 {
@@ -72,6 +107,14 @@ impl TargetConfig {
         match self {
             TargetConfig::Webhook(_) => "webhook",
             TargetConfig::Nats(_) => "nats",
+        }
+    }
+
+    /// The target's backlog policy.
+    pub fn backlog(&self) -> &BacklogPolicy {
+        match self {
+            TargetConfig::Webhook(w) => &w.backlog,
+            TargetConfig::Nats(n) => &n.backlog,
         }
     }
 
@@ -164,6 +207,7 @@ mod tests {
             secret: "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw".into(),
             timeout_ms: 1000,
             headers: Default::default(),
+            backlog: Default::default(),
         });
         assert_eq!(good.validate(), Ok(()));
         let mut bad = good.clone();
@@ -174,12 +218,14 @@ mod tests {
         let nats = TargetConfig::Nats(NatsTarget {
             url: "nats://127.0.0.1:4222".into(),
             subject: "uploads.done".into(),
+            backlog: Default::default(),
         });
         assert_eq!(nats.validate(), Ok(()));
         for subject in ["", "a..b", "a.*", "a b", "a.>"] {
             let n = TargetConfig::Nats(NatsTarget {
                 url: "nats://127.0.0.1:4222".into(),
                 subject: subject.into(),
+                backlog: Default::default(),
             });
             assert_eq!(n.validate(), Err(TargetError::BadSubject), "{subject}");
         }

@@ -348,7 +348,15 @@ pub async fn commit_object_if(
     precondition: &WritePrecondition,
     event: &str,
 ) -> Result<(), S3Error> {
-    let events = crate::notify::emit::events_for(ctx, &Written::object(event, meta)).await?;
+    let events = match crate::notify::emit::events_for(ctx, &Written::object(event, meta)).await {
+        Ok(events) => events,
+        Err(e) => {
+            // Refused (a target's backlog is full) or the configuration unreadable: the new
+            // blob is not referenced by anything.
+            let _ = ctx.state.blobs.delete(&meta.blob).await;
+            return Err(e);
+        }
+    };
     let put = ctx
         .state
         .meta
