@@ -57,6 +57,13 @@ pub enum TargetCommand {
         /// The NATS subject.
         #[arg(long, requires = "nats")]
         subject: Option<String>,
+        /// Undelivered events beyond which --on-backlog applies.
+        #[arg(long)]
+        backlog_max: Option<u64>,
+        /// At --backlog-max: `alert` (writes go on; logged and in the metrics) or `block` (writes
+        /// that would emit to the target answer 503 SlowDown).
+        #[arg(long, requires = "backlog_max", value_parser = ["alert", "block"])]
+        on_backlog: Option<String>,
     },
     /// List targets.
     List,

@@ -113,8 +113,10 @@ async fn target(client: &AdminClient, c: TargetCommand) -> Result<Value> {
             headers,
             nats,
             subject,
+            backlog_max,
+            on_backlog,
         } => {
-            let body = match (webhook, nats) {
+            let mut body = match (webhook, nats) {
                 (Some(url), _) => {
                     let mut b = json!({ "type": "webhook", "url": url });
                     if let Some(s) = secret {
@@ -138,6 +140,12 @@ async fn target(client: &AdminClient, c: TargetCommand) -> Result<Value> {
                 (None, Some(url)) => json!({ "type": "nats", "url": url, "subject": subject }),
                 (None, None) => bail!("give --webhook URL or --nats URL --subject SUBJECT"),
             };
+            if let Some(n) = backlog_max {
+                body["backlog_max"] = json!(n);
+            }
+            if let Some(p) = on_backlog {
+                body["on_backlog"] = json!(p);
+            }
             client
                 .call("PUT", &["targets", &id], None, json_body(body))
                 .await
