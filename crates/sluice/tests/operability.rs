@@ -574,6 +574,7 @@ async fn housekeeping_tasks_run_only_under_their_lease() {
     let all = [
         "stale-uploads",
         "completed-uploads",
+        "grant-expiry-events",
         "expired-grants",
         "orphan-blobs",
     ];
