@@ -6,6 +6,19 @@ use base64::engine::general_purpose::STANDARD as B64;
 use base64::Engine;
 use sluice_s3::S3Error;
 
+/// Reads a small request body whole (at most `max` bytes) and checks its Content-MD5 and
+/// `x-amz-checksum-*` ([`verify_small_body`]); the headers are judged before the body is read.
+pub async fn read_verified_body(
+    parts: &http::request::Parts,
+    body: &mut crate::body::body_in::BodyReader,
+    max: usize,
+) -> Result<Vec<u8>, S3Error> {
+    let plan = crate::ops::put_object::integrity_plan(parts)?;
+    let raw = body.read_to_end(max).await?;
+    verify_small_body(&raw, &plan, body.trailers())?;
+    Ok(raw)
+}
+
 /// Checks Content-MD5 and the declared `x-amz-checksum-*` (header or trailer) of a whole body.
 pub fn verify_small_body(
     body: &[u8],

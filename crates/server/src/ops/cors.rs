@@ -18,9 +18,7 @@ pub async fn put_bucket_cors(
     body: &mut BodyReader,
 ) -> Result<Response<ResponseBody>, S3Error> {
     require_bucket(ctx, bucket).await?;
-    let plan = crate::ops::put_object::integrity_plan(ctx.parts)?;
-    let raw = body.read_to_end(MAX_CORS_BYTES).await?;
-    crate::ops::body_check::verify_small_body(&raw, &plan, body.trailers())?;
+    let raw = crate::ops::body_check::read_verified_body(ctx.parts, body, MAX_CORS_BYTES).await?;
     let rules = parse_cors_configuration(&raw)?;
     ctx.state
         .access

@@ -76,9 +76,7 @@ pub async fn delete_objects(
             "Missing required header for this request: Content-MD5",
         ));
     }
-    let plan = crate::ops::put_object::integrity_plan(ctx.parts)?;
-    let raw = body.read_to_end(MAX_DELETE_BODY).await?;
-    crate::ops::body_check::verify_small_body(&raw, &plan, body.trailers())?;
+    let raw = crate::ops::body_check::read_verified_body(ctx.parts, body, MAX_DELETE_BODY).await?;
     let request = parse_delete_request(&raw)?;
     require_bucket(ctx, bucket).await?;
     let mut result = DeleteResult {

@@ -22,9 +22,8 @@ pub async fn put_bucket_notification(
     body: &mut BodyReader,
 ) -> Result<Response<ResponseBody>, S3Error> {
     require_bucket(ctx, bucket).await?;
-    let plan = crate::ops::put_object::integrity_plan(ctx.parts)?;
-    let raw = body.read_to_end(MAX_NOTIFICATION_BYTES).await?;
-    crate::ops::body_check::verify_small_body(&raw, &plan, body.trailers())?;
+    let raw =
+        crate::ops::body_check::read_verified_body(ctx.parts, body, MAX_NOTIFICATION_BYTES).await?;
     let config = parse_notification_configuration(&raw)?;
     let region = &ctx.state.config.region;
     let mut missing = Vec::new();
