@@ -114,6 +114,7 @@ async fn notify_backlog_gauges(state: &AppState) {
             }
         }
     }
+    targets.retain(|t| !crate::notify::feed::is_feed(t));
     let now = state.clock.now_ms();
     for t in targets {
         if let Ok((count, oldest)) = state.meta.outbox_backlog(&t).await {

@@ -313,7 +313,7 @@ fn configured_targets(
                 id: id.clone(),
                 message,
             };
-            crate::notify::targets::validate_id(id).map_err(|e| refuse(e.to_string()))?;
+            crate::notify::targets::validate_new_id(id).map_err(|e| refuse(e.to_string()))?;
             target.validate().map_err(|e| refuse(e.to_string()))?;
             Ok(sluice_store::TargetRecord {
                 id: id.clone(),

@@ -40,15 +40,37 @@ impl AdminClient {
         query: Option<(&str, &str)>,
         body: Option<Vec<u8>>,
     ) -> Result<serde_json::Value> {
-        let prefix = self.base.path().trim_end_matches('/');
-        let mut raw_path = format!("{prefix}{ADMIN_BASE}");
+        let mut path = ADMIN_BASE.to_string();
         for s in segments {
-            raw_path.push('/');
-            raw_path.push_str(&uri_encode(s, true));
+            path.push('/');
+            path.push_str(&uri_encode(s, true));
         }
-        let raw_query = query
-            .map(|(k, v)| format!("{}={}", uri_encode(k, true), uri_encode(v, true)))
-            .unwrap_or_default();
+        let query: Vec<(&str, &str)> = query.into_iter().collect();
+        self.call_path(method, &path, &query, body).await
+    }
+
+    /// Sends `method` to `path` (already percent-encoded, from the server's root, e.g.
+    /// `/_sluice/v1/events`) with query pairs (sorted here, as SigV4 signs them) and an optional
+    /// body; returns the JSON answer or the server's error message.
+    pub async fn call_path(
+        &self,
+        method: &str,
+        path: &str,
+        query: &[(&str, &str)],
+        body: Option<Vec<u8>>,
+    ) -> Result<serde_json::Value> {
+        let prefix = self.base.path().trim_end_matches('/');
+        let raw_path = format!("{prefix}{path}");
+        let mut pairs: Vec<(String, String)> = query
+            .iter()
+            .map(|(k, v)| (uri_encode(k, true), uri_encode(v, true)))
+            .collect();
+        pairs.sort();
+        let raw_query = pairs
+            .iter()
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect::<Vec<_>>()
+            .join("&");
         let host = match (self.base.host_str(), self.base.port()) {
             (Some(h), Some(p)) => format!("{h}:{p}"),
             (Some(h), None) => h.to_string(),
@@ -96,9 +118,13 @@ impl AdminClient {
             serde_json::json!({"error": {"code": xml_field(&text, "Code"), "message": xml_field(&text, "Message")}})
         });
         if !status.is_success() {
-            let err = &value["error"];
-            let code = err["code"].as_str().unwrap_or("Error");
-            let message = err["message"].as_str().unwrap_or("");
+            // The admin API nests `{"error": {"code", "message"}}`; the service API answers
+            // `{"error": CODE, "message"}`.
+            let (code, message) = match &value["error"] {
+                serde_json::Value::String(code) => (code.as_str(), &value["message"]),
+                err => (err["code"].as_str().unwrap_or("Error"), &err["message"]),
+            };
+            let message = message.as_str().unwrap_or("");
             return Err(anyhow!("{code} ({}): {message}", status.as_u16()));
         }
         Ok(value)

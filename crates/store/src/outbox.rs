@@ -154,4 +154,28 @@ pub trait OutboxStore: Send + Sync + 'static {
 
     /// The targets that have undelivered entries, by name.
     async fn outbox_targets(&self) -> Result<Vec<String>, StoreError>;
+
+    /// Up to `limit` entries of `target` whose id is greater than `after_id`, in id order: a
+    /// cursor read for targets that are read rather than delivered to (the pull feed). An
+    /// entry committed later has a greater id than every entry committed before it, so a
+    /// reader that resumes after the last id it saw misses none still there.
+    async fn outbox_after(
+        &self,
+        target: &str,
+        after_id: i64,
+        limit: usize,
+    ) -> Result<Vec<OutboxEntry>, StoreError>;
+
+    /// The greatest id any outbox entry has been given (0 if none ever was), whether or not
+    /// that entry is still there: a cursor for "from now on".
+    async fn outbox_last_id(&self) -> Result<i64, StoreError>;
+
+    /// Removes up to `limit` entries of `target` created before `created_before_ms`, oldest
+    /// first, in one transaction; returns how many.
+    async fn outbox_prune(
+        &self,
+        target: &str,
+        created_before_ms: i64,
+        limit: usize,
+    ) -> Result<u64, StoreError>;
 }

@@ -490,6 +490,65 @@ async fn delivered_retry_and_backlog() {
 }
 
 #[tokio::test]
+async fn cursor_reads_last_id_and_pruning() {
+    let env = env().await;
+    m_create(&env).await;
+    let m = &env.meta;
+    assert_eq!(m.outbox_last_id().await.unwrap(), 0);
+    assert!(m.outbox_after("feed", 0, 10).await.unwrap().is_empty());
+    put_with_events(&env, "feed", &["a", "b"]).await;
+    put_with_events(&env, "other", &["x"]).await;
+    let mut late = put_event("feed", "b", "c");
+    late.created_ms = T0 + 10;
+    m.put_object_with_events(&object("b", "c", 1), &WritePrecondition::NONE, &[late])
+        .await
+        .unwrap();
+
+    // Only the target's entries, after the cursor, in id order, up to the limit.
+    let all = m.outbox_after("feed", 0, 10).await.unwrap();
+    assert_eq!(keys(&all), ["a", "b", "c"]);
+    assert!(all.windows(2).all(|w| w[0].id < w[1].id));
+    assert_eq!(
+        keys(&m.outbox_after("feed", 0, 2).await.unwrap()),
+        ["a", "b"]
+    );
+    assert_eq!(
+        keys(&m.outbox_after("feed", all[0].id, 10).await.unwrap()),
+        ["b", "c"]
+    );
+    assert!(m
+        .outbox_after("feed", all[2].id, 10)
+        .await
+        .unwrap()
+        .is_empty());
+    let last = m.outbox_last_id().await.unwrap();
+    assert_eq!(last, all[2].id);
+    // Reading does not settle anything.
+    assert_eq!(m.outbox_backlog("feed").await.unwrap().0, 3);
+
+    // Pruning: only the target's entries created before the time, oldest first, limited.
+    assert_eq!(m.outbox_prune("feed", T0 + 10, 1).await.unwrap(), 1);
+    assert_eq!(
+        keys(&m.outbox_after("feed", 0, 10).await.unwrap()),
+        ["b", "c"]
+    );
+    assert_eq!(m.outbox_prune("feed", T0 + 10, 10).await.unwrap(), 1);
+    assert_eq!(keys(&m.outbox_after("feed", 0, 10).await.unwrap()), ["c"]);
+    assert_eq!(m.outbox_prune("feed", T0 + 10, 10).await.unwrap(), 0);
+    assert_eq!(keys(&m.outbox_next("other", 10).await.unwrap()), ["x"]);
+
+    // The last id outlives the entries that had it.
+    assert_eq!(m.outbox_prune("feed", T0 + 11, 10).await.unwrap(), 1);
+    let x = m.outbox_next("other", 1).await.unwrap();
+    assert!(m.outbox_delivered(x[0].id).await.unwrap());
+    assert_eq!(m.outbox_last_id().await.unwrap(), last);
+    put_with_events(&env, "feed", &["d"]).await;
+    let d = m.outbox_after("feed", last, 10).await.unwrap();
+    assert_eq!(keys(&d), ["d"]);
+    assert!(d[0].id > last);
+}
+
+#[tokio::test]
 async fn dead_letters_replay_and_purge() {
     let env = env().await;
     m_create(&env).await;

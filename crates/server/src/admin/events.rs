@@ -85,6 +85,7 @@ pub async fn backlog(ctx: &RequestCtx<'_>) -> Result<Response<ResponseBody>, S3E
             ids.push(t.id);
         }
     }
+    ids.retain(|t| !crate::notify::feed::is_feed(t));
     ids.sort();
     let now = ctx.state.clock.now_ms();
     let mut items = Vec::new();

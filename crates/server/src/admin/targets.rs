@@ -3,7 +3,7 @@
 
 use super::{iso, store_error};
 use crate::net::response::{self, ResponseBody};
-use crate::notify::targets::{arn, validate_id, TargetConfig};
+use crate::notify::targets::{arn, validate_new_id, TargetConfig};
 use crate::notify::webhook_signature::WebhookSecret;
 use crate::request_ctx::RequestCtx;
 use http::Response;
@@ -38,7 +38,7 @@ pub async fn put(
     id: &str,
     body: &Value,
 ) -> Result<Response<ResponseBody>, S3Error> {
-    validate_id(id).map_err(|e| invalid(e.to_string()))?;
+    validate_new_id(id).map_err(|e| invalid(e.to_string()))?;
     let mut body = body.clone();
     let mut generated = None;
     if body.get("type").and_then(Value::as_str) == Some("webhook") && body.get("secret").is_none() {
@@ -78,7 +78,14 @@ pub async fn list(ctx: &RequestCtx<'_>) -> Result<Response<ResponseBody>, S3Erro
         .await
         .map_err(|e| store_error(e, ""))?;
     let region = &ctx.state.config.region;
-    let items: Vec<Value> = targets.iter().map(|t| describe(region, t)).collect();
+    let mut items: Vec<Value> = targets.iter().map(|t| describe(region, t)).collect();
+    use crate::notify::feed::{FEED_KIND, FEED_TARGET};
+    items.push(json!({
+        "id": FEED_TARGET,
+        "arn": arn(region, FEED_TARGET, FEED_KIND),
+        "type": FEED_KIND,
+        "builtin": true,
+    }));
     Ok(response::json(200, &json!({ "targets": items })))
 }
 

@@ -148,10 +148,56 @@ struct Target<'a> {
     bucket_scoped: bool,
 }
 
+/// Whether the caller may perform `action` on the bucket or object, judged as
+/// [`require_allowed`] judges it, without an audit line for a deny: for filtering what a caller
+/// is shown (the events feed), not for refusing a request.
+pub async fn is_allowed(
+    ctx: &RequestCtx<'_>,
+    action: &str,
+    bucket: &str,
+    key: &str,
+) -> Result<bool, S3Error> {
+    let input = AuthzInput {
+        state: ctx.state,
+        caller: ctx.caller,
+        endpoint: None,
+        query: ctx.query,
+        parts: ctx.parts,
+        remote: ctx.remote,
+    };
+    let target = Target {
+        action,
+        bucket: Some(bucket),
+        key: Some(key),
+        resource: resource_arn(Some(bucket), Some(key)),
+        bucket_scoped: true,
+    };
+    Ok(judge(&input, &target).await?.is_ok())
+}
+
 async fn check(input: &AuthzInput<'_>, target: &Target<'_>) -> Result<(), S3Error> {
+    let Err(why) = judge(input, target).await? else {
+        return Ok(());
+    };
+    let caller = input.caller;
+    tracing::info!(
+        target: "sluice::audit",
+        principal = caller.principal.display_name(),
+        access_key = caller.access_key_id().unwrap_or_default(),
+        action = target.action,
+        resource = target.resource,
+        auth = caller.auth_type(),
+        reason = why,
+        "access denied"
+    );
+    Err(S3Error::access_denied())
+}
+
+/// The decision: `Ok(Ok(()))` allowed, `Ok(Err(why))` denied.
+async fn judge(input: &AuthzInput<'_>, target: &Target<'_>) -> Result<Result<(), String>, S3Error> {
     let caller = input.caller;
     if matches!(caller.principal, Principal::Root { .. }) {
-        return Ok(());
+        return Ok(Ok(()));
     }
     let endpoint = input.endpoint;
     let action = target.action;
@@ -194,25 +240,14 @@ async fn check(input: &AuthzInput<'_>, target: &Target<'_>) -> Result<(), S3Erro
         },
     );
     if evaluation.decision == Decision::Allow {
-        return Ok(());
+        return Ok(Ok(()));
     }
-    let why = match &evaluation.reason {
+    Ok(Err(match &evaluation.reason {
         Reason::ExplicitDeny { policy, statement } => {
             format!("explicit deny by policy {policy} statement {statement}")
         }
         _ => "no allow".to_string(),
-    };
-    tracing::info!(
-        target: "sluice::audit",
-        principal = caller.principal.display_name(),
-        access_key = caller.access_key_id().unwrap_or_default(),
-        action,
-        resource,
-        auth = caller.auth_type(),
-        reason = why,
-        "access denied"
-    );
-    Err(S3Error::access_denied())
+    }))
 }
 
 async fn load_bucket_policy(

@@ -35,16 +35,19 @@ pub enum Task {
     ExpiredGrants,
     /// [`orphan_blobs`]: removes blobs nothing references (after the others, which free blobs).
     OrphanBlobs,
+    /// [`crate::notify::feed::prune`]: drops pull-feed events older than `notify_max_age`.
+    EventFeed,
 }
 
 impl Task {
     /// Every task, in the order they run.
-    pub const ALL: [Task; 5] = [
+    pub const ALL: [Task; 6] = [
         Task::StaleUploads,
         Task::CompletedUploads,
         Task::GrantExpiryEvents,
         Task::ExpiredGrants,
         Task::OrphanBlobs,
+        Task::EventFeed,
     ];
 
     /// The task's name, as leased and logged.
@@ -55,6 +58,7 @@ impl Task {
             Task::GrantExpiryEvents => "grant-expiry-events",
             Task::ExpiredGrants => "expired-grants",
             Task::OrphanBlobs => "orphan-blobs",
+            Task::EventFeed => "event-feed",
         }
     }
 
@@ -66,6 +70,7 @@ impl Task {
             Task::GrantExpiryEvents => grant_expiry_events::sweep(state).await?,
             Task::ExpiredGrants => expired_grants::sweep(state).await?,
             Task::OrphanBlobs => orphan_blobs::sweep(state).await? as u64,
+            Task::EventFeed => crate::notify::feed::prune(state).await?,
         };
         Ok(count)
     }

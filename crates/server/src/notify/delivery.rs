@@ -39,6 +39,9 @@ pub fn spawn(state: Arc<AppState>) {
             ids.extend(state.meta.outbox_targets().await.unwrap_or_default());
             workers.retain(|_, h| !h.is_finished());
             for id in ids {
+                if super::feed::is_feed(&id) {
+                    continue;
+                }
                 if let std::collections::hash_map::Entry::Vacant(slot) = workers.entry(id) {
                     let id = slot.key().clone();
                     slot.insert(tokio::spawn(worker(state.clone(), id)));

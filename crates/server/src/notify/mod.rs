@@ -5,12 +5,14 @@
 //!
 //! - [`record`]: AWS's S3 event record JSON, with Sluice's additions.
 //! - [`targets`]: webhook and NATS targets, their ARNs.
+//! - [`feed`]: the built-in pull feed, read by cursor instead of delivered.
 //! - [`webhook_signature`]: Standard Webhooks signing.
 
 pub mod backlog;
 pub mod config_cache;
 pub mod delivery;
 pub mod emit;
+pub mod feed;
 pub mod nats;
 pub mod record;
 pub mod targets;

@@ -97,13 +97,20 @@ pub fn record(facts: &EventFacts<'_>, configuration_id: &str) -> Value {
 /// The message a consumer receives: `{"Records": [record]}`, the record's `s3.object.sequencer`
 /// set. `body` is a record made by [`record`]; `None` if it is not one.
 pub fn with_sequencer(body: &str, sequencer: &str) -> Option<String> {
+    let record = record_with_sequencer(body, sequencer)?;
+    serde_json::to_string(&json!({ "Records": [record] })).ok()
+}
+
+/// The record alone (as it appears in `Records`), its `s3.object.sequencer` set; `None` if
+/// `body` is not a record made by [`record`].
+pub fn record_with_sequencer(body: &str, sequencer: &str) -> Option<Value> {
     let mut record: Value = serde_json::from_str(body).ok()?;
     record
         .get_mut("s3")?
         .get_mut("object")?
         .as_object_mut()?
         .insert("sequencer".into(), json!(sequencer.to_ascii_uppercase()));
-    serde_json::to_string(&json!({ "Records": [record] })).ok()
+    Some(record)
 }
 
 /// `2026-12-07T21:03:04.123Z`, as AWS writes `eventTime`.

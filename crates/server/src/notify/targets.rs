@@ -96,6 +96,9 @@ pub enum TargetError {
     /// A NATS subject is dot-separated tokens without spaces or wildcards.
     #[error("a NATS subject is dot-separated tokens, without spaces or wildcards")]
     BadSubject,
+    /// `feed` is the built-in pull feed.
+    #[error("`feed` is the built-in pull feed; choose another id")]
+    Reserved,
     /// Timeouts are 1 ms to 5 minutes.
     #[error("timeout_ms must be between 1 and 300000")]
     BadTimeout,
@@ -154,6 +157,15 @@ impl TargetConfig {
     }
 }
 
+/// Checks the id of a target being defined: [`validate_id`], and not the built-in feed's.
+pub fn validate_new_id(id: &str) -> Result<(), TargetError> {
+    validate_id(id)?;
+    if super::feed::is_feed(id) {
+        return Err(TargetError::Reserved);
+    }
+    Ok(())
+}
+
 /// Checks a target id.
 pub fn validate_id(id: &str) -> Result<(), TargetError> {
     let ok = (1..=64).contains(&id.len())
@@ -177,7 +189,12 @@ pub fn id_from_arn<'a>(region: &str, arn: &'a str) -> Option<&'a str> {
     let rest = arn.strip_prefix("arn:sluice:sqs:")?;
     let rest = rest.strip_prefix(region)?.strip_prefix(':')?;
     let (id, kind) = rest.split_once(':')?;
-    matches!(kind, "webhook" | "nats").then_some(id)
+    let known = match kind {
+        "webhook" | "nats" => true,
+        super::feed::FEED_KIND => super::feed::is_feed(id),
+        _ => false,
+    };
+    known.then_some(id)
 }
 
 #[cfg(test)]
@@ -198,6 +215,16 @@ mod tests {
             id_from_arn("us-east-1", "arn:sluice:sqs:us-east-1:x:kafka"),
             None
         );
+        assert_eq!(
+            id_from_arn("us-east-1", "arn:sluice:sqs:us-east-1:feed:pull"),
+            Some("feed")
+        );
+        assert_eq!(
+            id_from_arn("us-east-1", "arn:sluice:sqs:us-east-1:orders:pull"),
+            None
+        );
+        assert_eq!(validate_new_id("feed"), Err(TargetError::Reserved));
+        assert_eq!(validate_new_id("feeds"), Ok(()));
     }
 
     #[test]

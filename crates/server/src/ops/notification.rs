@@ -29,6 +29,7 @@ pub async fn put_bucket_notification(
     let mut missing = Vec::new();
     for arn in config.destination_arns() {
         let exists = match id_from_arn(region, arn) {
+            Some(id) if crate::notify::feed::is_feed(id) => true,
             Some(id) => ctx
                 .state
                 .access

@@ -1,6 +1,7 @@
 //! Sluice's own REST API on the S3 port, under `/_sluice/` (no bucket name can contain `_`).
 //! JSON in and out; callers authenticate with SigV4 header auth like any S3 call.
 
+pub mod events;
 pub mod grants;
 pub mod health;
 pub mod json_error;
@@ -33,6 +34,8 @@ pub async fn dispatch(
         }
         (_, "v1/presign") => Err(ApiError::method_not_allowed(method)),
         ("GET", "v1/grants") => grants::list(ctx).await,
+        ("GET", "v1/events") => events::list(ctx).await,
+        (_, "v1/events") => Err(ApiError::method_not_allowed(method)),
         ("POST", "v1/grants/revoke") => grants::revoke_bulk(ctx, body).await,
         (_, p) if p.starts_with("v1/grants/") && p.len() > "v1/grants/".len() => {
             grants::handle(ctx, method, &p["v1/grants/".len()..]).await

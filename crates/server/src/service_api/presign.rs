@@ -289,6 +289,9 @@ async fn check_notify_target(
     let Some(target) = &constraints.notify else {
         return Ok(());
     };
+    if crate::notify::feed::is_feed(target) {
+        return Ok(());
+    }
     match ctx.state.access.get_target(target).await {
         Ok(Some(_)) => Ok(()),
         Ok(None) => Err(ApiError::bad_field(

@@ -258,6 +258,30 @@ impl OutboxStore for FaultyMetaStore {
         self.inner.purge_dead_letters(target).await
     }
 
+    async fn outbox_after(
+        &self,
+        target: &str,
+        after_id: i64,
+        limit: usize,
+    ) -> Result<Vec<OutboxEntry>, StoreError> {
+        self.inner.outbox_after(target, after_id, limit).await
+    }
+
+    async fn outbox_last_id(&self) -> Result<i64, StoreError> {
+        self.inner.outbox_last_id().await
+    }
+
+    async fn outbox_prune(
+        &self,
+        target: &str,
+        created_before_ms: i64,
+        limit: usize,
+    ) -> Result<u64, StoreError> {
+        self.inner
+            .outbox_prune(target, created_before_ms, limit)
+            .await
+    }
+
     async fn outbox_backlog(&self, target: &str) -> Result<(u64, Option<i64>), StoreError> {
         self.inner.outbox_backlog(target).await
     }

@@ -308,6 +308,55 @@ impl OutboxStore for SqliteMetaStore {
         .await
     }
 
+    async fn outbox_after(
+        &self,
+        target: &str,
+        after_id: i64,
+        limit_n: usize,
+    ) -> Result<Vec<OutboxEntry>, StoreError> {
+        let target = target.to_owned();
+        self.read(move |c| {
+            let sql = format!(
+                "SELECT {ENTRY_COLUMNS} FROM outbox WHERE target = ?1 AND id > ?2 \
+                 ORDER BY id LIMIT ?3"
+            );
+            let rows = query_entries(c, &sql, params![target, after_id, limit(limit_n)], false)?;
+            Ok(rows.into_iter().map(|(e, _)| e).collect())
+        })
+        .await
+    }
+
+    async fn outbox_last_id(&self) -> Result<i64, StoreError> {
+        self.read(|c| {
+            // AUTOINCREMENT keeps the greatest id ever given in sqlite_sequence.
+            let last: Option<i64> = c
+                .prepare_cached("SELECT seq FROM sqlite_sequence WHERE name = 'outbox'")?
+                .query_row([], |r| r.get(0))
+                .optional()?;
+            Ok(last.unwrap_or(0))
+        })
+        .await
+    }
+
+    async fn outbox_prune(
+        &self,
+        target: &str,
+        created_before_ms: i64,
+        limit_n: usize,
+    ) -> Result<u64, StoreError> {
+        let target = target.to_owned();
+        self.write(move |c| {
+            let n = c
+                .prepare_cached(
+                    "DELETE FROM outbox WHERE id IN (SELECT id FROM outbox \
+                     WHERE target = ?1 AND created_ms < ?2 ORDER BY id LIMIT ?3)",
+                )?
+                .execute(params![target, created_before_ms, limit(limit_n)])?;
+            Ok(count(n))
+        })
+        .await
+    }
+
     async fn outbox_targets(&self) -> Result<Vec<String>, StoreError> {
         self.read(|c| {
             let mut stmt =
