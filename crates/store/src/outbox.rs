@@ -152,6 +152,10 @@ pub trait OutboxStore: Send + Sync + 'static {
     /// in one snapshot.
     async fn outbox_backlog(&self, target: &str) -> Result<(u64, Option<i64>), StoreError>;
 
+    /// The number of undelivered entries of `target` (cheaper than [`OutboxStore::outbox_backlog`]:
+    /// no entry is read).
+    async fn outbox_count(&self, target: &str) -> Result<u64, StoreError>;
+
     /// The targets that have undelivered entries, by name.
     async fn outbox_targets(&self) -> Result<Vec<String>, StoreError>;
 

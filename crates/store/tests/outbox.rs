@@ -450,6 +450,8 @@ async fn delivered_retry_and_backlog() {
         .await
         .unwrap();
     assert_eq!(m.outbox_backlog("t").await.unwrap(), (4, Some(T0)));
+    assert_eq!(m.outbox_count("t").await.unwrap(), 4);
+    assert_eq!(m.outbox_count("other").await.unwrap(), 0);
     let head = m.outbox_next("t", 10).await.unwrap();
     assert_eq!(keys(&head), ["a", "b", "c", "d"]);
 

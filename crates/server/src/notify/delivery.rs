@@ -23,6 +23,9 @@ const FIRST_BACKOFF_MS: i64 = 1_000;
 const MAX_BACKOFF_MS: i64 = 300_000;
 /// Rows read per round.
 const BATCH: usize = 64;
+/// Least time between two counts of a busy target's backlog (each count reads every undelivered
+/// row's index entry, so counting after every round would cost a large backlog dearly).
+const COUNT_EVERY: Duration = Duration::from_secs(1);
 
 /// Starts the supervisor: a worker for every target that has a definition or undelivered events.
 pub fn spawn(state: Arc<AppState>) {
@@ -57,6 +60,7 @@ async fn worker(state: Arc<AppState>, target: String) {
     let client = reqwest::Client::new();
     let owner = state.config.node_id.clone();
     let lease_name = format!("deliver:{target}");
+    let mut last_count: Option<tokio::time::Instant> = None;
     loop {
         let wake = state.delivery_wake.notified();
         let now = state.clock.now_ms();
@@ -66,7 +70,7 @@ async fn worker(state: Arc<AppState>, target: String) {
             .await
             .unwrap_or(false);
         let wait = if held {
-            match round(&state, &client, &target).await {
+            match round(&state, &client, &target, &mut last_count).await {
                 Round::Idle => POLL,
                 Round::Busy => Duration::ZERO,
                 Round::RetryIn(d) => d.min(POLL),
@@ -96,7 +100,12 @@ enum Round {
 }
 
 /// Sends the target's next events in order, stopping at the first that fails.
-async fn round(state: &AppState, client: &reqwest::Client, target: &str) -> Round {
+async fn round(
+    state: &AppState,
+    client: &reqwest::Client,
+    target: &str,
+    last_count: &mut Option<tokio::time::Instant>,
+) -> Round {
     let entries = match state.meta.outbox_next(target, BATCH).await {
         Ok(e) => e,
         Err(e) => {
@@ -147,10 +156,14 @@ async fn round(state: &AppState, client: &reqwest::Client, target: &str) -> Roun
     if let Err(e) = state.meta.outbox_delivered_all(&delivered).await {
         tracing::warn!(target, error = %e, "recording deliveries failed; they will be sent again");
     }
-    if let (Some(config), Ok((count, _))) = (&config, state.meta.outbox_backlog(target).await) {
-        state
-            .notify_backlogs
-            .counted(target, count, config.backlog());
+    let due = last_count.is_none_or(|at| at.elapsed() >= COUNT_EVERY);
+    if let (Some(config), true) = (&config, due) {
+        if let Ok(count) = state.meta.outbox_count(target).await {
+            *last_count = Some(tokio::time::Instant::now());
+            state
+                .notify_backlogs
+                .counted(target, count, config.backlog());
+        }
     }
     outcome
 }

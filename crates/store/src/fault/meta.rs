@@ -267,6 +267,10 @@ impl OutboxStore for FaultyMetaStore {
         self.inner.outbox_after(target, after_id, limit).await
     }
 
+    async fn outbox_count(&self, target: &str) -> Result<u64, StoreError> {
+        self.inner.outbox_count(target).await
+    }
+
     async fn outbox_last_id(&self) -> Result<i64, StoreError> {
         self.inner.outbox_last_id().await
     }

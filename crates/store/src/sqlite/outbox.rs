@@ -308,6 +308,17 @@ impl OutboxStore for SqliteMetaStore {
         .await
     }
 
+    async fn outbox_count(&self, target: &str) -> Result<u64, StoreError> {
+        let target = target.to_owned();
+        self.read(move |c| {
+            let n: i64 = c
+                .prepare_cached("SELECT COUNT(*) FROM outbox WHERE target = ?1")?
+                .query_row([&target], |r| r.get(0))?;
+            Ok(u64::try_from(n).unwrap_or(0))
+        })
+        .await
+    }
+
     async fn outbox_after(
         &self,
         target: &str,
