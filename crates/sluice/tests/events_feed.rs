@@ -490,3 +490,53 @@ async fn housekeeping_drops_feed_events_older_than_max_age() {
     );
     ts.stop().await;
 }
+
+/// A use-limited URL with a receipt that expires unused reports `sluice:Grant:ExpiredUnused` to
+/// the receipt's target, with the URL's payload (here the feed, with no bucket configuration).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unused_grant_reports_its_expiry_to_its_receipt_target() {
+    let ts = TestServer::start_with_bucket("waiting").await;
+    let (status, minted) = mint(
+        &ts,
+        json!({"bucket": "waiting", "key": "avatar.png", "method": "PUT", "expires_in": 60,
+               "max_uses": 1, "notify": {"target": "feed", "payload": "user-42"}}),
+    )
+    .await;
+    assert_eq!(status, 200, "{minted}");
+    let grant_id = minted["id"].as_str().expect("grant id").to_string();
+    // A grant that was used reports nothing.
+    let (status, used) = mint(
+        &ts,
+        json!({"bucket": "waiting", "key": "used.png", "method": "PUT", "expires_in": 60,
+               "max_uses": 1, "notify": {"target": "feed", "payload": "user-43"}}),
+    )
+    .await;
+    assert_eq!(status, 200, "{used}");
+    let resp = http()
+        .put(used["url"].as_str().unwrap())
+        .body(b"png".to_vec())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status().as_u16(), 200);
+
+    let server = ts.server.as_ref().expect("running");
+    server.clock.advance_ms(120_000);
+    server.housekeeping_round().await;
+    let (records, _) = page(&events(&ts, "").await);
+    let expired: Vec<&Value> = records
+        .iter()
+        .filter(|r| r["eventName"] == "sluice:Grant:ExpiredUnused")
+        .collect();
+    assert_eq!(expired.len(), 1, "{records:#?}");
+    let rec = expired[0];
+    assert_eq!(rec["s3"]["object"]["key"], "avatar.png");
+    assert_eq!(rec["sluice"]["grantId"], grant_id.as_str());
+    assert_eq!(rec["sluice"]["payload"], "user-42", "{rec}");
+    assert_eq!(rec["s3"]["configurationId"], "sluice-url-receipt");
+    // The used URL's upload is there; its grant reported no expiry.
+    assert!(records
+        .iter()
+        .any(|r| r["eventName"] == "ObjectCreated:Put" && r["sluice"]["payload"] == "user-43"));
+    ts.stop().await;
+}

@@ -31,6 +31,10 @@ pub struct GrantRecord {
     /// When the grant's URLs expire (ms since the epoch); `None` for grants made before
     /// expiry was recorded (treated as created + 7 days, the longest SigV4 validity).
     pub expires_ms: Option<i64>,
+    /// The notification target the URLs' receipt names (`x-sluice-notify`), if any.
+    pub notify_target: Option<String>,
+    /// The receipt's client payload (`x-sluice-payload`), if any.
+    pub notify_payload: Option<String>,
 }
 
 /// Longest validity of a SigV4 presigned URL, in ms.

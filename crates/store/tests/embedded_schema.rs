@@ -133,6 +133,8 @@ async fn migration_13_reports_only_grants_made_after_it() {
         created_ms: 0,
         revoked_ms: None,
         expires_ms: Some(10),
+        notify_target: None,
+        notify_payload: None,
     };
     let dir = tempfile::tempdir().unwrap();
     {

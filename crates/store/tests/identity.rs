@@ -174,6 +174,8 @@ fn grant_of(id: &str, max_uses: u64, expires_ms: i64) -> GrantRecord {
         created_ms: 0,
         revoked_ms: None,
         expires_ms: Some(expires_ms),
+        notify_target: None,
+        notify_payload: None,
     }
 }
 

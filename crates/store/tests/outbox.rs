@@ -867,6 +867,8 @@ fn grant(id: &str, method: &str, uses: u64, expires_ms: i64) -> sluice_store::Gr
         created_ms: T0 - 1000,
         revoked_ms: None,
         expires_ms: Some(expires_ms),
+        notify_target: None,
+        notify_payload: None,
     }
 }
 

@@ -204,6 +204,8 @@ async fn ensure_share_grant(
         created_ms: console.app.clock.now_ms(),
         revoked_ms: None,
         expires_ms: Some(link.expires_at.saturating_mul(1000)),
+        notify_target: None,
+        notify_payload: None,
     };
     console.app.access.ensure_grant(&grant).await.map(|_| ())
 }

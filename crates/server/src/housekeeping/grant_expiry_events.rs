@@ -1,6 +1,6 @@
 //! `sluice:Grant:ExpiredUnused`: a grant whose URLs expired without one successful use (an upload
 //! the app waited for never came) is reported, once, to the targets its bucket's notification
-//! configuration names for that event.
+//! configuration names for that event, and to its URLs' receipt target (with their payload).
 
 use crate::notify::emit::{build_events, Origin, Written};
 use crate::notify::record::SluiceExtras;
@@ -35,11 +35,12 @@ pub async fn sweep(state: &AppState) -> Result<u64, StoreError> {
                 principal: "sluice",
                 source: "sluice".to_string(),
                 request_id: "",
-                receipt: None,
+                receipt: g.notify_target.as_deref(),
                 extras: SluiceExtras {
                     grant_id: Some(g.id.clone()),
                     uses_left: Some(g.max_uses),
                     access_key: Some(g.access_key_id.clone()),
+                    payload: g.notify_payload.clone(),
                     ..Default::default()
                 },
             };

@@ -37,16 +37,38 @@ pub fn parse_max_uses(v: &Value) -> Result<u64, ApiError> {
         })
 }
 
-/// Stores a new grant for a URL signed by `access_key_id`; returns its id.
-pub async fn create(
-    ctx: &RequestCtx<'_>,
-    access_key_id: &str,
-    bucket: &str,
-    key: &str,
-    method: &str,
-    max_uses: u64,
-    expires_ms: i64,
-) -> Result<String, ApiError> {
+/// What a new grant is for.
+pub struct NewGrant<'a> {
+    /// The key that signs its URLs.
+    pub access_key_id: &'a str,
+    /// Bucket of the URLs.
+    pub bucket: &'a str,
+    /// Key of the URLs.
+    pub key: &'a str,
+    /// Method of the URLs.
+    pub method: &'a str,
+    /// Successful uses allowed.
+    pub max_uses: u64,
+    /// When the URLs expire, ms since the epoch.
+    pub expires_ms: i64,
+    /// The URLs' receipt target and payload (`x-sluice-notify`, `x-sluice-payload`).
+    pub notify: Option<&'a str>,
+    /// The receipt's payload.
+    pub payload: Option<&'a str>,
+}
+
+/// Stores a new grant; returns its id.
+pub async fn create(ctx: &RequestCtx<'_>, new: NewGrant<'_>) -> Result<String, ApiError> {
+    let NewGrant {
+        access_key_id,
+        bucket,
+        key,
+        method,
+        max_uses,
+        expires_ms,
+        notify,
+        payload,
+    } = new;
     let mut raw = [0u8; 16];
     rand::thread_rng().fill_bytes(&mut raw);
     let id = hex::encode(raw);
@@ -62,6 +84,8 @@ pub async fn create(
         created_ms: ctx.state.clock.now_ms(),
         revoked_ms: None,
         expires_ms: Some(expires_ms),
+        notify_target: notify.map(str::to_string),
+        notify_payload: payload.map(str::to_string),
     };
     ctx.state
         .access

@@ -458,20 +458,24 @@ async fn create_grant(
     signer: &Signer<'_>,
     req: &MintRequest,
     grant_method: &str,
-    max_uses: Option<u64>,
+    limits: &Limits,
     expiry: &Expiry,
 ) -> Result<Option<String>, ApiError> {
-    let Some(n) = max_uses else {
+    let Some(n) = limits.max_uses else {
         return Ok(None);
     };
     let id = super::grants::create(
         ctx,
-        &signer.creds.access_key_id,
-        &req.bucket,
-        &req.key,
-        grant_method,
-        n,
-        expiry.ms,
+        super::grants::NewGrant {
+            access_key_id: &signer.creds.access_key_id,
+            bucket: &req.bucket,
+            key: &req.key,
+            method: grant_method,
+            max_uses: n,
+            expires_ms: expiry.ms,
+            notify: limits.constraints.notify.as_deref(),
+            payload: limits.constraints.payload.as_deref(),
+        },
     )
     .await?;
     Ok(Some(id))
@@ -488,7 +492,7 @@ async fn mint_single(
 ) -> Result<Value, ApiError> {
     let constraints = &limits.constraints;
     let mut query = constraints.query(constraints.size, req.content_type.as_deref());
-    let grant_id = create_grant(ctx, signer, req, method, limits.max_uses, expiry).await?;
+    let grant_id = create_grant(ctx, signer, req, method, limits, expiry).await?;
     if let Some(id) = &grant_id {
         query.push((GRANT.to_string(), id.clone()));
     }
@@ -534,7 +538,7 @@ async fn mint_bundle(
         signer,
         req,
         MULTIPART_GRANT_METHOD,
-        limits.max_uses,
+        limits,
         expiry,
     )
     .await?;

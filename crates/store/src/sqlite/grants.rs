@@ -65,7 +65,7 @@ pub(crate) const RESERVATIONS_MIGRATION: &str = r#"
 /// Columns of a grant row as read (`in_flight` counts its reservation rows).
 const COLUMNS: &str = "id, access_key_id, bucket, key, method, max_uses, uses, \
      (SELECT COUNT(*) FROM grant_reservations r WHERE r.grant_id = grants.id), \
-     created_ms, revoked_ms, expires_ms";
+     created_ms, revoked_ms, expires_ms, notify_target, notify_payload";
 
 /// Migration 13: whether a grant's `sluice:Grant:ExpiredUnused` event is recorded. Grants that
 /// exist when it runs count as recorded, so an upgrade emits no burst of stale events.
@@ -74,9 +74,17 @@ pub(crate) const EXPIRY_EVENT_MIGRATION: &str = r#"
     UPDATE grants SET expiry_notified = 1;
 "#;
 
+/// Migration 14: the receipt a grant's URLs carry (`x-sluice-notify` / `x-sluice-payload`), so
+/// that its `sluice:Grant:ExpiredUnused` event reaches the URL's target too.
+pub(crate) const RECEIPT_MIGRATION: &str = r#"
+    ALTER TABLE grants ADD COLUMN notify_target TEXT;
+    ALTER TABLE grants ADD COLUMN notify_payload TEXT;
+"#;
+
 /// Columns of a grant row as written.
 const INSERT: &str = "INSERT INTO grants (id, access_key_id, bucket, key, method, max_uses, uses, \
-     created_ms, revoked_ms, expires_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)";
+     created_ms, revoked_ms, expires_ms, notify_target, notify_payload) \
+     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)";
 
 fn insert_grant(c: &rusqlite::Connection, g: &GrantRecord, sql: &str) -> rusqlite::Result<usize> {
     c.execute(
@@ -91,7 +99,9 @@ fn insert_grant(c: &rusqlite::Connection, g: &GrantRecord, sql: &str) -> rusqlit
             g.uses as i64,
             g.created_ms,
             g.revoked_ms,
-            g.expires_ms
+            g.expires_ms,
+            g.notify_target,
+            g.notify_payload
         ],
     )
 }
@@ -110,6 +120,8 @@ fn grant_from_row(r: &Row<'_>) -> rusqlite::Result<GrantRecord> {
         created_ms: r.get(8)?,
         revoked_ms: r.get(9)?,
         expires_ms: r.get(10)?,
+        notify_target: r.get(11)?,
+        notify_payload: r.get(12)?,
     })
 }
 

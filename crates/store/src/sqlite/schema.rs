@@ -93,6 +93,8 @@ const MIGRATIONS: &[&str] = &[
     super::outbox::MIGRATION,
     // 13: which expired grants have had their `sluice:Grant:ExpiredUnused` event (sqlite/grants.rs).
     super::grants::EXPIRY_EVENT_MIGRATION,
+    // 14: the receipt (notification target and payload) of a grant's URLs (sqlite/grants.rs).
+    super::grants::RECEIPT_MIGRATION,
 ];
 
 /// The schema version this build writes.
