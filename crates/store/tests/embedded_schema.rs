@@ -90,6 +90,8 @@ async fn migrates_a_v11_database_to_the_outbox_schema() {
             "DROP TABLE bucket_sequences; DROP TABLE outbox; DROP TABLE dead_letters; \
              DROP TABLE notify_targets; DROP TABLE bucket_notifications; \
              ALTER TABLE grants DROP COLUMN expiry_notified; \
+             ALTER TABLE grants DROP COLUMN notify_target; \
+             ALTER TABLE grants DROP COLUMN notify_payload; \
              PRAGMA user_version = 11;",
         )
         .unwrap();
@@ -99,7 +101,7 @@ async fn migrates_a_v11_database_to_the_outbox_schema() {
     let version: u32 = conn
         .query_row("PRAGMA user_version", [], |r| r.get(0))
         .unwrap();
-    assert_eq!((version, SCHEMA_VERSION), (13, 13));
+    assert_eq!((version, SCHEMA_VERSION), (14, 14));
     assert_eq!(meta.get_object("b", "old").await.unwrap(), Some(obj));
     let event = OutboxEvent {
         target: "t".into(),
@@ -146,7 +148,9 @@ async fn migration_13_reports_only_grants_made_after_it() {
     {
         let conn = rusqlite::Connection::open(dir.path().join(META_FILE_NAME)).unwrap();
         conn.execute_batch(
-            "ALTER TABLE grants DROP COLUMN expiry_notified; PRAGMA user_version = 12;",
+            "ALTER TABLE grants DROP COLUMN expiry_notified; \
+             ALTER TABLE grants DROP COLUMN notify_target; \
+             ALTER TABLE grants DROP COLUMN notify_payload; PRAGMA user_version = 12;",
         )
         .unwrap();
     }
@@ -157,4 +161,53 @@ async fn migration_13_reports_only_grants_made_after_it() {
     let due = stores.access.expired_unused_grants(100, 10).await.unwrap();
     let ids: Vec<&str> = due.iter().map(|g| g.id.as_str()).collect();
     assert_eq!(ids, ["new"]);
+}
+
+/// Migration 14: a grant keeps its URLs' receipt; grants from before it have none.
+#[tokio::test]
+async fn migration_14_keeps_a_grants_receipt() {
+    let grant = |id: &str, target: Option<&str>| sluice_store::GrantRecord {
+        id: id.into(),
+        access_key_id: "AK".into(),
+        bucket: "b".into(),
+        key: "k".into(),
+        method: "PUT".into(),
+        max_uses: 1,
+        uses: 0,
+        in_flight: 0,
+        created_ms: 0,
+        revoked_ms: None,
+        expires_ms: Some(10),
+        notify_target: target.map(str::to_string),
+        notify_payload: target.map(|_| "payload \u{e9}".to_string()),
+    };
+    let dir = tempfile::tempdir().unwrap();
+    {
+        let stores = sluice_store::open(&sluice_store::StoreConfig::embedded(dir.path()))
+            .await
+            .unwrap();
+        stores
+            .access
+            .ensure_grant(&grant("old", None))
+            .await
+            .unwrap();
+    }
+    {
+        let conn = rusqlite::Connection::open(dir.path().join(META_FILE_NAME)).unwrap();
+        conn.execute_batch(
+            "ALTER TABLE grants DROP COLUMN notify_target; \
+             ALTER TABLE grants DROP COLUMN notify_payload; PRAGMA user_version = 13;",
+        )
+        .unwrap();
+    }
+    let stores = sluice_store::open(&sluice_store::StoreConfig::embedded(dir.path()))
+        .await
+        .unwrap();
+    let old = stores.access.get_grant("old").await.unwrap().unwrap();
+    assert_eq!((old.notify_target, old.notify_payload), (None, None));
+    let new = grant("new", Some("orders"));
+    stores.access.ensure_grant(&new).await.unwrap();
+    let got = stores.access.get_grant("new").await.unwrap().unwrap();
+    assert_eq!(got.notify_target.as_deref(), Some("orders"));
+    assert_eq!(got.notify_payload.as_deref(), Some("payload \u{e9}"));
 }

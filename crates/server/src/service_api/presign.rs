@@ -533,15 +533,7 @@ async fn mint_bundle(
     let upload = create_upload(ctx, &req.bucket, &req.key, headers, Vec::new(), None, None).await?;
     // One grant covers the whole bundle: any of its URLs dies when it is revoked, and a
     // successful CompleteMultipartUpload spends a use (see `grant_use`).
-    let grant_id = create_grant(
-        ctx,
-        signer,
-        req,
-        MULTIPART_GRANT_METHOD,
-        limits,
-        expiry,
-    )
-    .await?;
+    let grant_id = create_grant(ctx, signer, req, MULTIPART_GRANT_METHOD, limits, expiry).await?;
     let query = BundleQuery {
         upload_id: &upload.upload_id,
         constraints: &limits.constraints,
