@@ -18,7 +18,7 @@ from botocore.config import Config  # noqa: E402
 from conf import ACCESS_KEY, ENDPOINT, REGION, SECRET_KEY, cell, check  # noqa: E402
 
 BUCKET = os.environ["CONF_BUCKET"] + "-enc"
-KEYS = ["\na", "\nb\nc", "\nz", "%x", "a+b c"]
+KEYS = ["\na", "\nb\nc", "\nz", "%x", "%41b", "a+b c"]
 
 s3 = boto3.client("s3", endpoint_url=ENDPOINT, region_name=REGION, aws_access_key_id=ACCESS_KEY,
                   aws_secret_access_key=SECRET_KEY, config=Config(s3={"addressing_style": "path"}))
@@ -45,7 +45,7 @@ def list_v1():
     eq(r.get("NextMarker"), "\nb\n", "NextMarker")
     r = s3.list_objects(Bucket=BUCKET, Prefix="%")
     eq(urllib.parse.unquote_plus(r.get("Prefix")), "%", "Prefix %")
-    eq([o["Key"] for o in r.get("Contents", [])], ["%x"], "keys under %")
+    eq([o["Key"] for o in r.get("Contents", [])], ["%41b", "%x"], "keys under %")
     r = s3.list_objects(Bucket=BUCKET, Prefix="a+b ")
     eq(urllib.parse.unquote_plus(r.get("Prefix")), "a+b ", "Prefix 'a+b '")
     eq([o["Key"] for o in r.get("Contents", [])], ["a+b c"], "keys under 'a+b '")
@@ -58,6 +58,15 @@ def list_v2():
     eq(r.get("StartAfter"), "\n", "StartAfter")
     eq([o["Key"] for o in r.get("Contents", [])], ["\na", "\nz"], "keys")
     eq([p["Prefix"] for p in r.get("CommonPrefixes", [])], ["\nb\n"], "common prefixes")
+    # Values that decode to something else unless encoded: a literal "%41", "+" and spaces.
+    r = s3.list_objects_v2(Bucket=BUCKET, Prefix="%41")
+    eq(r.get("Prefix"), "%41", "Prefix %41")
+    eq([o["Key"] for o in r.get("Contents", [])], ["%41b"], "keys under %41")
+    r = s3.list_objects_v2(Bucket=BUCKET, Prefix="a+", Delimiter=" ", StartAfter="a+")
+    eq(r.get("Prefix"), "a+", "Prefix a+")
+    eq(r.get("Delimiter"), " ", "Delimiter ' '")
+    eq(r.get("StartAfter"), "a+", "StartAfter a+")
+    eq([p["Prefix"] for p in r.get("CommonPrefixes", [])], ["a+b "], "common prefixes under a+")
     # The paginator walks pages with the tokens it was given back.
     keys = []
     for page in s3.get_paginator("list_objects_v2").paginate(Bucket=BUCKET, Prefix="\n", PaginationConfig={"PageSize": 1}):
@@ -72,6 +81,9 @@ def list_versions():
     eq(r.get("KeyMarker"), "\n", "KeyMarker")
     eq([v["Key"] for v in r.get("Versions", [])], ["\na"], "keys")
     eq(r.get("NextKeyMarker"), "\na", "NextKeyMarker")
+    r = s3.list_object_versions(Bucket=BUCKET, Prefix="%41", Delimiter="+", KeyMarker="%4")
+    eq((r.get("Prefix"), r.get("Delimiter"), r.get("KeyMarker")), ("%41", "+", "%4"), "Prefix, Delimiter, KeyMarker")
+    eq([v["Key"] for v in r.get("Versions", [])], ["%41b"], "keys under %41")
 
 
 def teardown():
