@@ -2,6 +2,7 @@
 //! client that found it.
 
 mod common;
+mod iam_support;
 
 use aws_sdk_s3::primitives::ByteStream;
 use aws_sdk_s3::types::{Delete, ObjectIdentifier};
@@ -99,6 +100,76 @@ async fn delete_objects_takes_keys_with_whitespace_exactly() {
             Vec::<String>::new(),
             "quiet={quiet}"
         );
+    }
+}
+
+/// Item 4: a whitespace key that cannot be deleted is answered as an `<Error>` naming the key
+/// exactly as sent, in quiet mode too (quiet mode leaves out only the `<Deleted>` entries), and
+/// the object stays; the other keys of the same request are deleted.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn delete_objects_reports_whitespace_keys_it_cannot_delete() {
+    let ts = TestServer::start_with_bucket("wsd").await;
+    let kept = [" kept ", "\t", "a\nb "];
+    let gone = [" gone", "gone\n", "  "];
+    for k in kept.iter().chain(&gone) {
+        put_raw(&ts, "wsd", k).await;
+    }
+    // alice may delete in the bucket, except exactly the `kept` keys (whitespace included:
+    // `kept` without its spaces, or with other whitespace, is another key).
+    let deny: Vec<String> = kept
+        .iter()
+        .map(|k| format!("arn:aws:s3:::wsd/{k}"))
+        .collect();
+    let policy = serde_json::json!({"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Action": "s3:DeleteObject", "Resource": "arn:aws:s3:::wsd/*"},
+        {"Effect": "Deny", "Action": "s3:DeleteObject", "Resource": deny},
+    ]});
+    let alice = iam_support::new_user(&ts, "alice", None).await;
+    iam_support::grant(&ts, "alice", "all-but-kept", &policy.to_string()).await;
+    let s3 = ts.sdk_with(&alice.access_key_id, &alice.secret_access_key);
+    for quiet in [true, false] {
+        let ids: Vec<ObjectIdentifier> = kept
+            .iter()
+            .chain(&gone)
+            .map(|k| ObjectIdentifier::builder().key(*k).build().unwrap())
+            .collect();
+        let out = s3
+            .delete_objects()
+            .bucket("wsd")
+            .delete(
+                Delete::builder()
+                    .set_objects(Some(ids))
+                    .quiet(quiet)
+                    .build()
+                    .unwrap(),
+            )
+            .send()
+            .await
+            .unwrap();
+        let errors: Vec<(&str, &str)> = out
+            .errors()
+            .iter()
+            .map(|e| (e.key().unwrap_or("<none>"), e.code().unwrap_or("<none>")))
+            .collect();
+        assert_eq!(
+            errors,
+            kept.iter()
+                .map(|k| (*k, "AccessDenied"))
+                .collect::<Vec<_>>(),
+            "quiet={quiet}"
+        );
+        let deleted: Vec<&str> = out.deleted().iter().filter_map(|d| d.key()).collect();
+        if quiet {
+            assert!(deleted.is_empty(), "{deleted:?}");
+        } else {
+            // The second round deletes the already deleted `gone` keys again: success, as S3.
+            assert_eq!(deleted, gone);
+        }
+        let mut left = all_keys(&ts.sdk(), "wsd").await;
+        left.sort();
+        let mut want: Vec<String> = kept.iter().map(|k| k.to_string()).collect();
+        want.sort();
+        assert_eq!(left, want, "quiet={quiet}");
     }
 }
 
