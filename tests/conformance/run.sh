@@ -187,6 +187,7 @@ REGRESSIONS=(
   "python $VENV/bin/python $HERE/regressions/boto3_sigv2.py"
   "python $VENV/bin/python $HERE/regressions/mint_botocore_sigv4auth.py"
   "python $VENV/bin/python $HERE/regressions/boto3_list_encoding.py"
+  "python $VENV/bin/python $HERE/regressions/awscli_notifications.py"
   "node   node $HERE/node/mint_aws4.mjs"
 )
 : >"$OUT/results/regressions.txt"
