@@ -196,6 +196,8 @@ async fn start_inner(
         grant_owner,
         delivery_wake: Default::default(),
         notify_configs: Default::default(),
+        checks: Default::default(),
+        pending_reads: Default::default(),
         notify_backlogs: Default::default(),
     });
     crate::housekeeping::spawn(state.clone());

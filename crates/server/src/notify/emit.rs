@@ -70,7 +70,8 @@ impl<'a> Written<'a> {
 }
 
 /// A presigned upload refused after its signature was accepted (URL constraints, size range,
-/// checksum, validation, permissions, a used-up grant): `sluice:Upload:Rejected` to the targets
+/// checksum, validation, permissions, a used-up grant), or any upload refused by its checks
+/// (`UploadRejected`, [`crate::checks`]): `sluice:Upload:Rejected` to the targets
 /// that ask for it. Server errors (5xx) are not the uploader's doing and emit nothing. Best
 /// effort: a failure to record it is logged, the refusal answered as it was.
 pub async fn upload_rejected(
@@ -82,7 +83,8 @@ pub async fn upload_rejected(
     let (bucket, key) = match endpoint {
         Endpoint::PutObject { bucket, key }
         | Endpoint::UploadPart { bucket, key, .. }
-        | Endpoint::CompleteMultipartUpload { bucket, key, .. } => (bucket, key),
+        | Endpoint::CompleteMultipartUpload { bucket, key, .. }
+        | Endpoint::CopyObject { bucket, key } => (bucket, key),
         _ => return,
     };
     if error.status >= 500 {
