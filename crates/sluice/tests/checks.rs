@@ -851,3 +851,104 @@ fn md5_of(data: &[u8]) -> [u8; 16] {
     use md5::Digest as _;
     md5::Md5::digest(data).into()
 }
+
+// ---------------------------------------------------------------------------------------------
+// The CLI
+
+/// `sluice ARGS` as root against `ts`; (success, stdout, stderr).
+fn sluice(ts: &TestServer, args: &[&str]) -> (bool, String, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_sluice"))
+        .args(args)
+        .env("AWS_ACCESS_KEY_ID", common::ACCESS_KEY)
+        .env("AWS_SECRET_ACCESS_KEY", common::SECRET_KEY)
+        .env("AWS_ENDPOINT_URL", ts.endpoint())
+        .env("AWS_REGION", REGION)
+        .env_remove("AWS_PROFILE")
+        .env("HOME", "/nonexistent-home")
+        .output()
+        .expect("run sluice");
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cli_sets_applies_and_presigns_with_a_profile() {
+    let ts = TestServer::start_with_bucket("cli").await;
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("pngs.json");
+    std::fs::write(&file, r#"{"sniff": {"allow": ["image/png"]}}"#).unwrap();
+    let file = file.to_str().unwrap();
+    let (ok, out, err) = sluice(&ts, &["admin", "checks", "set", "pngs", file]);
+    assert!(ok, "{err}");
+    assert!(out.contains("\"name\": \"pngs\""), "{out}");
+    let bad = dir.path().join("bad.json");
+    std::fs::write(&bad, r#"{"sniff": {"allow": []}}"#).unwrap();
+    let (ok, _, err) = sluice(
+        &ts,
+        &["admin", "checks", "set", "bad", bad.to_str().unwrap()],
+    );
+    assert!(!ok);
+    assert!(err.contains("sniff.allow"), "{err}");
+
+    // A URL's profile, offline and through the mint API (--max-uses).
+    for extra in [&[][..], &["--max-uses", "2"][..]] {
+        let mut args = vec![
+            "presign",
+            "--method",
+            "PUT",
+            "--checks",
+            "pngs",
+            "s3://cli/p.png",
+        ];
+        args.extend_from_slice(extra);
+        let (ok, url, err) = sluice(&ts, &args);
+        assert!(ok, "{err}");
+        let url = url.trim();
+        assert!(url.contains("x-sluice-checks=pngs"), "{url}");
+        let r = http().put(url).body(elf()).send().await.unwrap();
+        assert_eq!(r.status(), 403);
+        assert!(r.text().await.unwrap().contains("UploadRejected"));
+        let r = http().put(url).body(png(1, 1)).send().await.unwrap();
+        assert_eq!(r.status(), 200);
+    }
+
+    // Applied to the bucket under a prefix.
+    let (ok, _, err) = sluice(
+        &ts,
+        &[
+            "admin", "checks", "apply", "pngs", "--bucket", "cli", "--prefix", "img/",
+        ],
+    );
+    assert!(ok, "{err}");
+    let (ok, out, _) = sluice(&ts, &["admin", "checks", "show", "pngs"]);
+    assert!(ok);
+    let shown: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(
+        shown["applied"],
+        json!([{"bucket": "cli", "prefix": "img/"}])
+    );
+    assert_rejected(
+        put(&ts, "cli", "img/x", elf(), "image/png").await,
+        "application/x-executable",
+    );
+    put(&ts, "cli", "bin/x", elf(), "application/octet-stream")
+        .await
+        .unwrap();
+    let (ok, _, err) = sluice(
+        &ts,
+        &[
+            "admin", "checks", "unapply", "pngs", "--bucket", "cli", "--prefix", "img/",
+        ],
+    );
+    assert!(ok, "{err}");
+    put(&ts, "cli", "img/x", elf(), "image/png").await.unwrap();
+    let (ok, out, _) = sluice(&ts, &["admin", "checks", "list"]);
+    assert!(ok && out.contains("pngs"), "{out}");
+    let (ok, _, _) = sluice(&ts, &["admin", "checks", "delete", "pngs"]);
+    assert!(ok);
+    let (ok, _, err) = sluice(&ts, &["admin", "checks", "show", "pngs"]);
+    assert!(!ok && err.contains("no such check profile"), "{err}");
+}
