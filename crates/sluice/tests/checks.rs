@@ -857,11 +857,16 @@ fn md5_of(data: &[u8]) -> [u8; 16] {
 
 /// `sluice ARGS` as root against `ts`; (success, stdout, stderr).
 fn sluice(ts: &TestServer, args: &[&str]) -> (bool, String, String) {
+    sluice_at(&ts.endpoint(), args)
+}
+
+/// `sluice ARGS` as root against the server at `endpoint`.
+fn sluice_at(endpoint: &str, args: &[&str]) -> (bool, String, String) {
     let out = Command::new(env!("CARGO_BIN_EXE_sluice"))
         .args(args)
         .env("AWS_ACCESS_KEY_ID", common::ACCESS_KEY)
         .env("AWS_SECRET_ACCESS_KEY", common::SECRET_KEY)
-        .env("AWS_ENDPOINT_URL", ts.endpoint())
+        .env("AWS_ENDPOINT_URL", endpoint)
         .env("AWS_REGION", REGION)
         .env_remove("AWS_PROFILE")
         .env("HOME", "/nonexistent-home")
@@ -951,4 +956,71 @@ async fn cli_sets_applies_and_presigns_with_a_profile() {
     assert!(ok);
     let (ok, _, err) = sluice(&ts, &["admin", "checks", "show", "pngs"]);
     assert!(!ok && err.contains("no such check profile"), "{err}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn profiles_from_the_configuration_file() {
+    use common::process::{serve_expecting_exit, ServerProcess, ROOT_ENV};
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let config = dir.path().join("sluice.toml");
+    std::fs::write(
+        &config,
+        "[[checks.profiles]]\nname = \"pngs\"\nsniff = { allow = [\"image/png\"] }\n\
+         image = { max_pixels = 1000000 }\n",
+    )
+    .unwrap();
+    let (data_s, config_s) = (data.to_str().unwrap(), config.to_str().unwrap());
+    let args = [
+        "--data-dir",
+        data_s,
+        "--listen",
+        "127.0.0.1:0",
+        "--config",
+        config_s,
+    ];
+    let server = ServerProcess::start(&args, &ROOT_ENV);
+    let endpoint = format!("http://{}", server.addr);
+    let s3 = common::sdk_at(server.addr, common::ACCESS_KEY, common::SECRET_KEY);
+    s3.create_bucket().bucket("cfg").send().await.unwrap();
+    let (ok, _, err) = sluice_at(
+        &endpoint,
+        &["admin", "checks", "apply", "pngs", "--bucket", "cfg"],
+    );
+    assert!(ok, "{err}");
+    let refused = s3
+        .put_object()
+        .bucket("cfg")
+        .key("big.png")
+        .body(ByteStream::from(png(2000, 2000)))
+        .send()
+        .await
+        .expect_err("over max_pixels");
+    assert_eq!(refused.code(), Some("UploadRejected"));
+    assert!(refused
+        .message()
+        .unwrap()
+        .contains("rejected by image: 2000x2000"));
+    s3.put_object()
+        .bucket("cfg")
+        .key("ok.png")
+        .body(ByteStream::from(png(20, 20)))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(server.terminate(), Some(0));
+
+    // A hook without its secret in the file: the server does not start.
+    std::fs::write(
+        &config,
+        "[[checks.profiles]]\nname = \"scan\"\nhook = { url = \"http://127.0.0.1:9/\" }\n",
+    )
+    .unwrap();
+    let exited = serve_expecting_exit(&args, &ROOT_ENV, Duration::from_secs(20));
+    assert_ne!(exited.code, Some(0));
+    assert!(
+        exited.stderr.contains("hook.secret is required"),
+        "{}",
+        exited.stderr
+    );
 }

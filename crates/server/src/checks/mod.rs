@@ -6,6 +6,7 @@
 //! - `image.rs`: image dimensions from the header (`imagesize`).
 //! - `hook.rs`: the blocking HTTP hook, signed with Standard Webhooks headers.
 //! - `pending.rs`: the capability URL through which a hook reads the uncommitted bytes.
+//! - `configured.rs`: the configuration file's `[[checks.profiles]]`, written at startup.
 //! - `cache.rs`: profiles and bucket bindings, read from the store and kept 2 s.
 //! - `run.rs`: [`run::verify`], the one function every upload path calls, and
 //!   [`run::refuse_early`] for what can be refused before the body.
@@ -13,6 +14,7 @@
 //! See `docs/verified-uploads.md`.
 
 pub mod cache;
+pub mod configured;
 pub mod hook;
 pub mod image;
 pub mod pending;
