@@ -310,7 +310,7 @@ async fn sniff_allow_list_accepts_listed_types_and_refuses_the_rest() {
     profile_on(
         &ts,
         "media",
-        json!({"sniff": {"allow": ["image/*", "application/pdf"]}}),
+        json!({"sniff": {"allow": ["image/*", "application/*"]}}),
         "uploads",
         "",
     )
@@ -327,9 +327,10 @@ async fn sniff_allow_list_accepts_listed_types_and_refuses_the_rest() {
         assert_eq!(get(&ts, "uploads", key).await, Some(body));
     }
     // A renamed executable uploaded as image/png: refused with the sniffed type.
+    // `application/*` does not let executables or archives in (only an exact entry would).
     assert_rejected(
         put(&ts, "uploads", "cat.png", elf(), "image/png").await,
-        "rejected by sniff: detected application/x-executable",
+        "rejected by sniff: detected application/x-executable (an executable), allowed image/*, application/*",
     );
     assert_eq!(head_status(&ts, "uploads", "cat.png").await, 404);
     // Archives are refused with an allow list even under a wildcard; unknown content too.
@@ -341,12 +342,17 @@ async fn sniff_allow_list_accepts_listed_types_and_refuses_the_rest() {
         put(&ts, "uploads", "a.txt", b"just text".to_vec(), "text/plain").await,
         "unknown",
     );
-    // A refused upload does not replace the object there.
+    // A refused upload does not replace the object there, and its bytes are freed (a large
+    // one, stored as a file).
+    let blobs_before = common::stored_blobs(ts.dir.path());
+    let mut big_elf = elf();
+    big_elf.resize(300 * 1024, 0x90);
     assert_rejected(
-        put(&ts, "uploads", "a.png", elf(), "image/png").await,
+        put(&ts, "uploads", "a.png", big_elf, "image/png").await,
         "application/x-executable",
     );
     assert_eq!(get(&ts, "uploads", "a.png").await, Some(png(16, 16)));
+    assert_eq!(common::stored_blobs(ts.dir.path()), blobs_before);
     // Nothing refused is listed.
     let listed = ts
         .sdk()

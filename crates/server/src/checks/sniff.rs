@@ -174,6 +174,8 @@ mod tests {
         assert!(e.contains("application/x-executable"), "{e}");
         // Executables and archives only pass when listed exactly.
         assert!(judge(&rules(&["*/*"]), &sniff(ZIP), None).is_err());
+        assert!(judge(&rules(&["application/*"]), &sniff(ELF), None).is_err());
+        assert!(judge(&rules(&["application/x-executable"]), &sniff(ELF), None).is_ok());
         assert!(judge(&rules(&["application/zip"]), &sniff(ZIP), None).is_ok());
         // Unknown: refused by default with an allow list, allowed without one.
         assert!(judge(&rules(&["image/*"]), &sniff(b"hi"), None).is_err());
