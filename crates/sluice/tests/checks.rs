@@ -1030,3 +1030,68 @@ async fn profiles_from_the_configuration_file() {
         exited.stderr
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn refusals_on_every_path_emit_upload_rejected() {
+    use aws_sdk_s3::types::{Event, NotificationConfiguration, QueueConfiguration};
+    let ts = TestServer::start_with_bucket(FORMS).await;
+    ts.create_bucket("free").await;
+    profile_on(
+        &ts,
+        "pngs",
+        json!({"sniff": {"allow": ["image/png"]}}),
+        FORMS,
+        "",
+    )
+    .await;
+    let config = NotificationConfiguration::builder()
+        .queue_configurations(
+            QueueConfiguration::builder()
+                .id("rejections")
+                .queue_arn(format!("arn:sluice:sqs:{REGION}:feed:pull"))
+                .events(Event::from("sluice:Upload:Rejected"))
+                .build()
+                .unwrap(),
+        )
+        .build();
+    ts.sdk()
+        .put_bucket_notification_configuration()
+        .bucket(FORMS)
+        .notification_configuration(config)
+        .send()
+        .await
+        .unwrap();
+    // A header-signed PUT (not presigned), a CopyObject and a POST form, all refused.
+    assert_rejected(
+        put(&ts, FORMS, "put.png", elf(), "image/png").await,
+        "sniff",
+    );
+    put(&ts, "free", "tool", elf(), "application/octet-stream")
+        .await
+        .unwrap();
+    let e = ts
+        .sdk()
+        .copy_object()
+        .bucket(FORMS)
+        .key("copy.png")
+        .copy_source("free/tool")
+        .send()
+        .await
+        .expect_err("refused");
+    assert_eq!(e.code(), Some("UploadRejected"));
+    let form = signed_form(
+        vec![json!({"bucket": FORMS}), json!(["eq", "$key", "post.png"])],
+        &[("key", "post.png")],
+        None,
+    )
+    .file("post.png", &elf());
+    let r = common::post_form::post(&ts, &form).await;
+    assert_eq!(r.status(), 403);
+    let (status, feed) = api(&ts, "GET", "/_sluice/v1/events?after=0").await;
+    assert_eq!(status, 200, "{feed}");
+    let text = feed.to_string();
+    for key in ["put.png", "copy.png", "post.png"] {
+        assert!(text.contains(key), "no rejection event for {key}: {text}");
+    }
+    assert_eq!(text.matches("Upload:Rejected").count(), 3, "{text}");
+}

@@ -17,7 +17,7 @@ pub const HEAD_LEN: u64 = 64 * 1024;
 /// The S3 error of a refused upload: 403 `UploadRejected`, naming the check and the reason.
 pub fn rejected(profile: &str, check: &str, reason: &str) -> S3Error {
     S3Error::new(
-        "UploadRejected",
+        crate::notify::emit::CHECKS_REJECTED,
         403,
         format!("rejected by {check}: {reason}"),
     )

@@ -83,10 +83,20 @@ pub async fn upload_rejected(
     let (bucket, key) = match endpoint {
         Endpoint::PutObject { bucket, key }
         | Endpoint::UploadPart { bucket, key, .. }
-        | Endpoint::CompleteMultipartUpload { bucket, key, .. }
-        | Endpoint::CopyObject { bucket, key } => (bucket, key),
+        | Endpoint::CompleteMultipartUpload { bucket, key, .. } => (bucket, key),
+        Endpoint::CopyObject { bucket, key } if error.code == CHECKS_REJECTED => (bucket, key),
         _ => return,
     };
+    rejected(ctx, bucket, key, error).await;
+}
+
+/// The code of an upload refused by its checks ([`crate::checks`]).
+pub const CHECKS_REJECTED: &str = "UploadRejected";
+
+/// `sluice:Upload:Rejected` for an upload of `bucket`/`key` refused with `error` (also called by
+/// the POST form path, which has no S3 endpoint with a key). Best effort, as
+/// [`upload_rejected`].
+pub async fn rejected(ctx: &RequestCtx<'_>, bucket: &str, key: &str, error: &S3Error) {
     if error.status >= 500 {
         return;
     }

@@ -153,7 +153,8 @@ async fn serve_request(
     )
     .await;
     // A presigned upload refused, or any upload refused by its checks: `sluice:Upload:Rejected`.
-    let rejected = |e: &S3Error| presign_kind.is_some() || e.code == "UploadRejected";
+    let rejected =
+        |e: &S3Error| presign_kind.is_some() || e.code == crate::notify::emit::CHECKS_REJECTED;
     if let Some(e) = result.as_ref().err().filter(|e| rejected(e)) {
         let ctx = RequestCtx {
             state,
