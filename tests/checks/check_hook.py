@@ -7,11 +7,13 @@ Listens on 127.0.0.1 (a free port, written to DIR/port). For every POST it verif
 Standard Webhooks signature (with the `standardwebhooks` package when importable, else with the
 specification's HMAC by hand), reads the pending bytes through the request's `pending_url`, and
 appends one JSON line to DIR/requests.jsonl: the request body plus `signature_ok`, `pending_len`,
-`pending_sha256` and `pending_status`. Its verdict depends on the key:
+`pending_sha256` and `pending_status`. Its verdict depends on the key (or on the upload's
+`x-amz-meta-mode` metadata):
 
   ...refuse...  -> {"allow": false, "message": "virus found: Eicar-Test-Signature"}
   ...meta...    -> {"allow": true, "metadata": {"scanned": "clean", "scanner": "test-hook"}}
   ...slow...    -> sleeps 3 s, then allows
+  ...hang...    -> sleeps 60 s, then allows (for SIGKILL rounds while verdicts are pending)
   ...broken...  -> answers 500
   anything else -> {"allow": true}
 """
@@ -63,13 +65,15 @@ class Hook(BaseHTTPRequestHandler):
             record["pending_status"] = getattr(e, "code", str(e))
         with open(os.path.join(DIR, "requests.jsonl"), "a") as f:
             f.write(json.dumps(record) + "\n")
-        key = record["key"]
+        key = record["key"] + " " + record.get("metadata", {}).get("mode", "")
         if "broken" in key:
             self.send_response(500)
             self.end_headers()
             return
         if "slow" in key:
             time.sleep(3)
+        if "hang" in key:
+            time.sleep(60)
         if "refuse" in key:
             answer = {"allow": False, "message": "virus found: Eicar-Test-Signature"}
         elif "meta" in key:

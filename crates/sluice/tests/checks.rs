@@ -1095,3 +1095,123 @@ async fn refusals_on_every_path_emit_upload_rejected() {
     }
     assert_eq!(text.matches("Upload:Rejected").count(), 3, "{text}");
 }
+
+/// SIGKILL rounds while hook verdicts are pending: an upload waiting for its verdict is never
+/// visible, before or after the restart, and the version it would have replaced stays.
+/// Rounds: 3 by default; `SLUICE_CRASH_ROUNDS=N`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigkill_while_verdicts_are_pending_commits_nothing() {
+    use common::process::{ServerProcess, ROOT_ENV};
+    let rounds: usize = std::env::var("SLUICE_CRASH_ROUNDS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(3);
+    let hook = Hook::start();
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let config = dir.path().join("sluice.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[[checks.profiles]]\nname = \"scan\"\n\
+             hook = {{ url = \"{}\", secret = \"{HOOK_SECRET}\", timeout_ms = 120000 }}\n",
+            hook.url()
+        ),
+    )
+    .unwrap();
+    let (data_s, config_s) = (data.to_str().unwrap(), config.to_str().unwrap());
+    let args = [
+        "--data-dir",
+        data_s,
+        "--listen",
+        "127.0.0.1:0",
+        "--config",
+        config_s,
+    ];
+    const UPLOADS: usize = 4;
+    let mut asked = 0;
+    for round in 0..rounds {
+        let mut server = ServerProcess::start(&args, &ROOT_ENV);
+        let s3 = common::sdk_at(server.addr, common::ACCESS_KEY, common::SECRET_KEY);
+        if round == 0 {
+            s3.create_bucket().bucket("crash").send().await.unwrap();
+            let endpoint = format!("http://{}", server.addr);
+            let (ok, _, err) = sluice_at(
+                &endpoint,
+                &["admin", "checks", "apply", "scan", "--bucket", "crash"],
+            );
+            assert!(ok, "{err}");
+            // The versions the pending uploads would replace (the hook allows them at once).
+            for i in 0..UPLOADS {
+                s3.put_object()
+                    .bucket("crash")
+                    .key(format!("k{i}"))
+                    .body(ByteStream::from(b"old".to_vec()))
+                    .send()
+                    .await
+                    .unwrap();
+            }
+            asked += UPLOADS;
+        }
+        // Uploads whose verdict never comes before the kill: replacing k0..k3, and new keys.
+        let answered = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        for i in 0..UPLOADS {
+            for key in [format!("k{i}"), format!("new-{round}-{i}")] {
+                let (s3, answered) = (s3.clone(), answered.clone());
+                tokio::spawn(async move {
+                    let r = s3
+                        .put_object()
+                        .bucket("crash")
+                        .key(&key)
+                        .metadata("mode", "hang")
+                        .body(ByteStream::from(format!("new {round}").into_bytes()))
+                        .send()
+                        .await;
+                    if r.is_ok() {
+                        answered.lock().unwrap().push(key);
+                    }
+                });
+            }
+        }
+        asked += 2 * UPLOADS;
+        let started = Instant::now();
+        while hook.requests().len() < asked {
+            assert!(
+                started.elapsed() < Duration::from_secs(30),
+                "the hook was not asked"
+            );
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        let _ = server.child.kill();
+        let _ = server.child.wait();
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        assert!(
+            answered.lock().unwrap().is_empty(),
+            "an upload was acknowledged without its verdict"
+        );
+
+        let server = ServerProcess::start(&args, &ROOT_ENV);
+        let s3 = common::sdk_at(server.addr, common::ACCESS_KEY, common::SECRET_KEY);
+        let listed = s3.list_objects_v2().bucket("crash").send().await.unwrap();
+        let keys: Vec<&str> = listed.contents().iter().filter_map(|o| o.key()).collect();
+        let expected: Vec<String> = (0..UPLOADS).map(|i| format!("k{i}")).collect();
+        assert_eq!(
+            keys, expected,
+            "round {round}: only the old versions are visible"
+        );
+        for i in 0..UPLOADS {
+            let got = s3
+                .get_object()
+                .bucket("crash")
+                .key(format!("k{i}"))
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(
+                got.body.collect().await.unwrap().into_bytes().as_ref(),
+                b"old"
+            );
+        }
+        assert_eq!(server.terminate(), Some(0));
+    }
+}
