@@ -11,6 +11,7 @@ appends one JSON line to DIR/requests.jsonl: the request body plus `signature_ok
 `x-amz-meta-mode` metadata):
 
   ...refuse...  -> {"allow": false, "message": "virus found: Eicar-Test-Signature"}
+  ...bigmeta... -> {"allow": true, "metadata": {"big": 3000 x "x"}} (over S3's 2 KiB)
   ...meta...    -> {"allow": true, "metadata": {"scanned": "clean", "scanner": "test-hook"}}
   ...slow...    -> sleeps 3 s, then allows
   ...hang...    -> sleeps 60 s, then allows (for SIGKILL rounds while verdicts are pending)
@@ -76,6 +77,8 @@ class Hook(BaseHTTPRequestHandler):
             time.sleep(60)
         if "refuse" in key:
             answer = {"allow": False, "message": "virus found: Eicar-Test-Signature"}
+        elif "bigmeta" in key:
+            answer = {"allow": True, "metadata": {"big": "x" * 3000}}
         elif "meta" in key:
             answer = {"allow": True, "metadata": {"scanned": "clean", "scanner": "test-hook"}}
         else:

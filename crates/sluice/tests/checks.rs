@@ -831,6 +831,13 @@ async fn the_hook_allows_refuses_adds_metadata_and_times_out() {
     assert_eq!(meta.get("scanned").map(String::as_str), Some("clean"));
     assert_eq!(meta.get("scanner").map(String::as_str), Some("test-hook"));
 
+    // Metadata over S3's 2 KiB of user metadata cannot be stored: refused, nothing stored.
+    assert_rejected(
+        put(&ts, "bkt", "bigmeta.png", png(2, 2), "image/png").await,
+        "rejected by hook: the hook's metadata takes the object's user metadata over 2048 bytes",
+    );
+    assert_eq!(head_status(&ts, "bkt", "bigmeta.png").await, 404);
+
     // A hook slower than its timeout: refused (on_error defaults to refuse).
     let started = Instant::now();
     assert_rejected(

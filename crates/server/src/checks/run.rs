@@ -105,6 +105,7 @@ pub async fn verify(
         }
     }
     let mut added: Vec<(String, String)> = Vec::new();
+    let mut adder = "";
     for (name, profile) in &profiles {
         let Some(settings) = &profile.hook else {
             continue;
@@ -128,7 +129,12 @@ pub async fn verify(
             "check hook answered"
         );
         match verdict {
-            Ok(HookVerdict::Allow(metadata)) => added.extend(metadata),
+            Ok(HookVerdict::Allow(metadata)) => {
+                if !metadata.is_empty() {
+                    adder = name;
+                }
+                added.extend(metadata);
+            }
             Ok(HookVerdict::Refuse(message)) => return Err(rejected(name, "hook", &message)),
             Err(e) => match settings.on_error {
                 OnError::Refuse => return Err(rejected(name, "hook", &e.to_string())),
@@ -149,6 +155,18 @@ pub async fn verify(
         }
     }
     m.user_metadata.sort();
+    let total: usize = m.user_metadata.iter().map(|(k, v)| k.len() + v.len()).sum();
+    if total > crate::net::headers::MAX_USER_METADATA_BYTES {
+        // The object could not be stored with it; the hook asked for something S3 refuses.
+        return Err(rejected(
+            adder,
+            "hook",
+            &format!(
+                "the hook's metadata takes the object's user metadata over {} bytes",
+                crate::net::headers::MAX_USER_METADATA_BYTES
+            ),
+        ));
+    }
     Ok(Some(m))
 }
 
