@@ -1222,3 +1222,50 @@ async fn sigkill_while_verdicts_are_pending_commits_nothing() {
         assert_eq!(server.terminate(), Some(0));
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_multipart_bundles_profile_applies_at_completion() {
+    let ts = TestServer::start_with_bucket("bundle").await;
+    let (status, _) = admin(
+        &ts,
+        "PUT",
+        "checks/pngs",
+        &json!({"sniff": {"allow": ["image/png"]}}),
+    )
+    .await;
+    assert_eq!(status, 200);
+    for (key, body, ok) in [("evil.png", elf(), false), ("good.png", png(9, 9), true)] {
+        let (status, out) = mint(
+            &ts,
+            json!({"method": "PUT", "bucket": "bundle", "key": key, "checks": "pngs",
+                   "multipart": {"parts": 1}}),
+        )
+        .await;
+        assert_eq!(status, 200, "{out}");
+        let complete = out["complete_url"].as_str().unwrap();
+        assert!(complete.contains("x-sluice-checks=pngs"), "{complete}");
+        let r = http()
+            .put(out["parts"][0]["url"].as_str().unwrap())
+            .body(body)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 200, "the part is not checked on its own");
+        let etag = r.headers()["etag"].to_str().unwrap().to_string();
+        let xml = format!(
+            "<CompleteMultipartUpload><Part><PartNumber>1</PartNumber><ETag>{etag}</ETag></Part>\
+             </CompleteMultipartUpload>"
+        );
+        let r = http().post(complete).body(xml).send().await.unwrap();
+        let (status, text) = (r.status().as_u16(), r.text().await.unwrap());
+        if ok {
+            assert_eq!(status, 200, "{text}");
+            assert_eq!(head_status(&ts, "bundle", key).await, 200);
+        } else {
+            assert_eq!(status, 403, "{text}");
+            assert!(text.contains("<Code>UploadRejected</Code>"), "{text}");
+            assert!(text.contains("application/x-executable"), "{text}");
+            assert_eq!(head_status(&ts, "bundle", key).await, 404);
+        }
+    }
+}
