@@ -858,6 +858,27 @@ async fn the_hook_allows_refuses_adds_metadata_and_times_out() {
     put(&ts, "bkt", "broken.png", png(1, 1), "image/png")
         .await
         .unwrap();
+
+    // The metrics count verdicts and time the hook.
+    let m = ts.metrics().await;
+    let sample = |name: &str| common::sample_of(&m, name).unwrap_or_else(|| panic!("{name}: {m}"));
+    assert_eq!(
+        sample(r#"sluice_upload_checks_total{verdict="accepted"}"#),
+        3.0
+    );
+    assert_eq!(sample(r#"sluice_upload_checks_total{verdict="hook"}"#), 3.0);
+    assert_eq!(
+        sample(r#"sluice_upload_checks_total{verdict="sniff"}"#),
+        1.0
+    );
+    assert_eq!(
+        sample(r#"sluice_check_hook_seconds_count{outcome="error"}"#),
+        2.0
+    );
+    assert_eq!(
+        sample(r#"sluice_check_hook_seconds_count{outcome="refuse"}"#),
+        1.0
+    );
 }
 
 fn md5_of(data: &[u8]) -> [u8; 16] {

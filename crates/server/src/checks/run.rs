@@ -91,10 +91,33 @@ pub async fn verify(
     if profiles.is_empty() {
         return Ok(None);
     }
+    let verdict = run_profiles(ctx, meta, &profiles).await;
+    let check = |e: &S3Error| {
+        e.details
+            .iter()
+            .find(|(name, _)| *name == "Check")
+            .map(|(_, check)| match check.as_str() {
+                "sniff" => "sniff",
+                "image" => "image",
+                "hook" => "hook",
+                _ => "profile",
+            })
+            .unwrap_or("error")
+    };
+    crate::metrics::upload_checked(verdict.as_ref().map_or_else(check, |_| "accepted"));
+    verdict
+}
+
+/// Runs `profiles` on `meta`'s bytes (see [`verify`]).
+async fn run_profiles(
+    ctx: &RequestCtx<'_>,
+    meta: &ObjectMeta,
+    profiles: &[(String, std::sync::Arc<CheckProfile>)],
+) -> Result<Option<ObjectMeta>, S3Error> {
     let head = read_head(ctx, meta).await?;
     let sniffed = sniff::sniff(&head);
     let declared = meta.headers.content_type.as_deref();
-    for (name, profile) in &profiles {
+    for (name, profile) in profiles {
         if let Some(rules) = &profile.sniff {
             sniff::judge(rules, &sniffed, declared).map_err(|r| rejected(name, "sniff", &r))?;
         }
@@ -106,7 +129,7 @@ pub async fn verify(
     }
     let mut added: Vec<(String, String)> = Vec::new();
     let mut adder = "";
-    for (name, profile) in &profiles {
+    for (name, profile) in profiles {
         let Some(settings) = &profile.hook else {
             continue;
         };
@@ -119,6 +142,14 @@ pub async fn verify(
         let started = std::time::Instant::now();
         let verdict = hook::ask(settings, &id, &body).await;
         drop(pending);
+        crate::metrics::check_hook(
+            match &verdict {
+                Ok(HookVerdict::Allow(_)) => "allow",
+                Ok(HookVerdict::Refuse(_)) => "refuse",
+                Err(_) => "error",
+            },
+            started.elapsed().as_secs_f64(),
+        );
         tracing::info!(
             target: "sluice::audit",
             profile = name.as_str(),
