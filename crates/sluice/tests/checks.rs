@@ -859,18 +859,13 @@ async fn the_hook_allows_refuses_adds_metadata_and_times_out() {
         .await
         .unwrap();
 
-    // The metrics count verdicts and time the hook.
+    // The metrics count verdicts and time the hook. The recorder is process-wide and the other
+    // tests here run beside this one (in-process hooks only here): exact counts for the hook.
     let m = ts.metrics().await;
     let sample = |name: &str| common::sample_of(&m, name).unwrap_or_else(|| panic!("{name}: {m}"));
-    assert_eq!(
-        sample(r#"sluice_upload_checks_total{verdict="accepted"}"#),
-        3.0
-    );
+    assert!(sample(r#"sluice_upload_checks_total{verdict="accepted"}"#) >= 3.0);
+    assert!(sample(r#"sluice_upload_checks_total{verdict="sniff"}"#) >= 1.0);
     assert_eq!(sample(r#"sluice_upload_checks_total{verdict="hook"}"#), 3.0);
-    assert_eq!(
-        sample(r#"sluice_upload_checks_total{verdict="sniff"}"#),
-        1.0
-    );
     assert_eq!(
         sample(r#"sluice_check_hook_seconds_count{outcome="error"}"#),
         2.0
