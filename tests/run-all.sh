@@ -52,7 +52,7 @@ export SLUICE_REQUIRE_WEBHOOK=1
 echo "== cargo test --workspace"
 cargo test --workspace --locked
 
-echo "== web console in headless Chromium (Playwright)"
+echo "== web console and verified uploads in headless Chromium (Playwright)"
 bash tests/browser/run.sh
 
 echo "== microbenchmarks, quick mode (each runs once: they still build and run; no timing)"

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Browser tests of the web console: headless Debian chromium driven by playwright-core.
+# Browser tests of the web console and of verified uploads (checks.test.mjs): headless Debian
+# chromium driven by playwright-core.
 # Installs what is missing (chromium from apt when root, npm packages), builds nothing:
 # it expects the sluice binary at $SLUICE_BIN (default target/debug/sluice).
 set -euo pipefail
@@ -23,4 +24,5 @@ if [ ! -x "$SLUICE_BIN" ]; then
   echo "tests/browser: $SLUICE_BIN not found; build it first (cargo build -p sluice)" >&2
   exit 1
 fi
-exec node "$here/console.test.mjs"
+node "$here/console.test.mjs"
+exec node "$here/checks.test.mjs"

@@ -61,6 +61,9 @@ pub struct ServerConfig {
     /// Notification targets defined in the configuration file: (id, settings), written to the
     /// store at startup (the admin API defines more).
     pub notify_targets: Vec<(String, crate::notify::targets::TargetConfig)>,
+    /// Upload check profiles defined in the configuration file: (name, profile), written to the
+    /// store at startup (the admin API defines more and applies them to buckets).
+    pub check_profiles: Vec<(String, crate::checks::profile::CheckProfile)>,
 }
 
 impl ServerConfig {
@@ -90,6 +93,7 @@ impl ServerConfig {
             grant_reservation_lease: Duration::from_secs(600),
             notify_max_age: Duration::from_secs(24 * 3600),
             notify_targets: Vec::new(),
+            check_profiles: Vec::new(),
         }
     }
 }

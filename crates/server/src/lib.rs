@@ -6,6 +6,7 @@
 pub mod admin;
 pub mod auth;
 pub mod body;
+pub mod checks;
 pub mod clock;
 pub mod config;
 pub mod console;

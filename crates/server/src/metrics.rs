@@ -130,6 +130,17 @@ pub fn notify_emitted(target: &str, n: u64) {
     counter!("sluice_notify_events_emitted_total", "target" => target.to_string()).increment(n);
 }
 
+/// An upload's checks ended: `verdict` is `accepted`, or the check that refused it (`sniff`,
+/// `image`, `hook`, `profile`).
+pub fn upload_checked(verdict: &'static str) {
+    counter!("sluice_upload_checks_total", "verdict" => verdict).increment(1);
+}
+
+/// A check hook answered (or failed) after `seconds`; `outcome` is `allow`, `refuse` or `error`.
+pub fn check_hook(outcome: &'static str, seconds: f64) {
+    histogram!("sluice_check_hook_seconds", "outcome" => outcome).record(seconds);
+}
+
 /// An upload flushed its buffer early (quiet client or spent body budget).
 pub fn body_spill(buffered: usize) {
     counter!("sluice_body_spills_total").increment(1);

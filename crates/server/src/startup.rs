@@ -42,6 +42,9 @@ pub enum StartError {
     /// TLS certificate or key problem.
     #[error(transparent)]
     Tls(#[from] crate::net::tls::TlsError),
+    /// A check profile of the configuration file is invalid.
+    #[error(transparent)]
+    CheckProfile(#[from] crate::checks::configured::ConfiguredProfileError),
     /// A notification target of the configuration file is invalid.
     #[error("notification target {id}: {message}")]
     Target {
@@ -164,6 +167,8 @@ async fn start_inner(
     let lock = DataDirLock::acquire(&config.data_dir)?;
     let tls = check_tls_and_root(&config)?;
     let targets = configured_targets(&config)?;
+    let profiles =
+        crate::checks::configured::records(&config.check_profiles, Clock::system().now_ms())?;
     let (listener, local_addr) = bind(config.listen).await?;
     let console_listener = match config.console_listen {
         Some(addr) => Some(bind(addr).await?),
@@ -173,6 +178,12 @@ async fn start_inner(
     let grant_owner = crate::auth::grant_use::new_owner(&config.node_id);
     reclaim_earlier_reservations(&config, &*access, &grant_owner).await?;
     define_targets(&config, &*access, &targets).await?;
+    for p in &profiles {
+        access
+            .put_check_profile(p)
+            .await
+            .map_err(|source| storage_error(&config, source))?;
+    }
     let server_key = crate::auth::server_key::ServerKey::load_or_create(&config.data_dir)?;
     let (root, root_source) = load_or_create(
         &config.data_dir,
@@ -196,6 +207,8 @@ async fn start_inner(
         grant_owner,
         delivery_wake: Default::default(),
         notify_configs: Default::default(),
+        checks: Default::default(),
+        pending_reads: Default::default(),
         notify_backlogs: Default::default(),
     });
     crate::housekeeping::spawn(state.clone());

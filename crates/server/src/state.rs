@@ -40,6 +40,10 @@ pub struct AppState {
     pub notify_configs: crate::notify::config_cache::NotificationConfigCache,
     /// Each notification target's backlog as its worker last counted it, with its policy.
     pub notify_backlogs: crate::notify::backlog::Backlogs,
+    /// Upload check profiles and their bucket bindings, kept a moment.
+    pub checks: crate::checks::cache::ChecksCache,
+    /// Uncommitted uploads a check hook may read now.
+    pub pending_reads: crate::checks::pending::PendingReads,
 }
 
 impl AppState {

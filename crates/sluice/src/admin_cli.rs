@@ -29,6 +29,58 @@ pub enum AdminCommand {
     /// Notification targets (webhooks, NATS): create, list, delete.
     #[command(subcommand)]
     Target(TargetCommand),
+    /// Upload check profiles: set, list, show, delete, apply, unapply.
+    #[command(subcommand)]
+    Checks(ChecksCommand),
+}
+
+/// `sluice admin checks ...`.
+#[derive(Debug, Subcommand)]
+pub enum ChecksCommand {
+    /// Define (or replace) a check profile from a JSON file (`sniff`, `image`, `hook`); prints
+    /// it (and a hook's secret, generated when the file gives none).
+    Set {
+        /// Profile name (1-64 of A-Z a-z 0-9 . _ -).
+        name: String,
+        /// The profile, JSON.
+        file: PathBuf,
+    },
+    /// List profiles with where they apply.
+    List,
+    /// Show a profile and where it applies.
+    Show {
+        /// Profile name.
+        name: String,
+    },
+    /// Delete a profile (it stops applying everywhere).
+    Delete {
+        /// Profile name.
+        name: String,
+    },
+    /// Apply a profile to a bucket's uploads (under a key prefix).
+    Apply {
+        /// Profile name (not `profile`: that id is the global --profile flag).
+        #[arg(value_name = "PROFILE")]
+        name: String,
+        /// The bucket.
+        #[arg(long)]
+        bucket: String,
+        /// Only keys starting with this prefix (default: every key).
+        #[arg(long, default_value = "")]
+        prefix: String,
+    },
+    /// Stop applying a profile to a bucket (prefix).
+    Unapply {
+        /// Profile name (not `profile`: that id is the global --profile flag).
+        #[arg(value_name = "PROFILE")]
+        name: String,
+        /// The bucket.
+        #[arg(long)]
+        bucket: String,
+        /// The prefix it was applied with.
+        #[arg(long, default_value = "")]
+        prefix: String,
+    },
 }
 
 /// `sluice admin target ...`.

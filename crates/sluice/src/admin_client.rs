@@ -6,8 +6,8 @@ use sha2::{Digest, Sha256};
 use sluice_sigv4::{sign_headers_v4, uri_encode, SigningRequest};
 use time::OffsetDateTime;
 
-/// Path prefix of the admin API.
-const ADMIN_BASE: &str = "/_sluice/admin/v1";
+/// Path prefix of the admin API, from the server root.
+pub const ADMIN_BASE: &str = "/_sluice/admin/v1";
 
 /// Talks to one server as one identity.
 pub struct AdminClient {

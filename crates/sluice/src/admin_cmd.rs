@@ -1,7 +1,7 @@
 //! `sluice admin ...`: users, keys and policies over the admin API.
 
 use crate::admin_cli::{
-    AdminArgs, AdminCommand, KeyCommand, PolicyCommand, TargetCommand, UserCommand,
+    AdminArgs, AdminCommand, ChecksCommand, KeyCommand, PolicyCommand, TargetCommand, UserCommand,
 };
 use crate::admin_client::AdminClient;
 use crate::aws_profile::resolve;
@@ -17,6 +17,7 @@ pub async fn run(args: AdminArgs) -> Result<()> {
         AdminCommand::Key(c) => key(&client, c).await?,
         AdminCommand::Policy(c) => policy(&client, c).await?,
         AdminCommand::Target(c) => target(&client, c).await?,
+        AdminCommand::Checks(c) => checks(&client, c).await?,
     };
     println!("{}", serde_json::to_string_pretty(&answer)?);
     Ok(())
@@ -152,6 +153,46 @@ async fn target(client: &AdminClient, c: TargetCommand) -> Result<Value> {
         }
         TargetCommand::List => client.call("GET", &["targets"], None, None).await,
         TargetCommand::Delete { id } => client.call("DELETE", &["targets", &id], None, None).await,
+    }
+}
+
+async fn checks(client: &AdminClient, c: ChecksCommand) -> Result<Value> {
+    match c {
+        ChecksCommand::Set { name, file } => {
+            let doc = std::fs::read(&file)
+                .with_context(|| format!("cannot read profile file {}", file.display()))?;
+            client
+                .call("PUT", &["checks", &name], None, Some(doc))
+                .await
+        }
+        ChecksCommand::List => client.call("GET", &["checks"], None, None).await,
+        ChecksCommand::Show { name } => client.call("GET", &["checks", &name], None, None).await,
+        ChecksCommand::Delete { name } => {
+            client.call("DELETE", &["checks", &name], None, None).await
+        }
+        ChecksCommand::Apply {
+            name: profile,
+            bucket,
+            prefix,
+        } => {
+            let body = json!({ "bucket": bucket, "prefix": prefix });
+            client
+                .call("PUT", &["checks", &profile, "apply"], None, json_body(body))
+                .await
+        }
+        ChecksCommand::Unapply {
+            name: profile,
+            bucket,
+            prefix,
+        } => {
+            let path = format!(
+                "{}/checks/{}/apply",
+                crate::admin_client::ADMIN_BASE,
+                sluice_sigv4::uri_encode(&profile, true)
+            );
+            let query = [("bucket", bucket.as_str()), ("prefix", prefix.as_str())];
+            client.call_path("DELETE", &path, &query, None).await
+        }
     }
 }
 

@@ -192,6 +192,10 @@ pub struct PresignArgs {
     /// upload to the app's own record (signed x-sluice-payload).
     #[arg(long, requires = "notify")]
     pub payload: Option<String>,
+    /// Uploads through the URL must pass this check profile, in addition to the bucket's
+    /// (signed x-sluice-checks; see `sluice admin checks`).
+    #[arg(long, conflicts_with = "post")]
+    pub checks: Option<String>,
     /// The URL succeeds at most N times: registers a grant through the server's mint API
     /// (not offline; the grant id is printed on stderr, or in the JSON with --output json).
     #[arg(long, conflicts_with = "multipart")]

@@ -1,13 +1,13 @@
 //! `sluice presign` constraint flags (`--max-size`, `--min-size`, `--not-before`,
-//! `--source-ip`), turned into signed `x-sluice-*` query parameters or mint API fields.
+//! `--source-ip`, `--notify`, `--checks`), turned into signed `x-sluice-*` query parameters or mint API fields.
 
 use crate::cli::PresignArgs;
 use crate::size_arg::parse_size;
 use anyhow::{bail, Result};
 use serde_json::{json, Value};
 use sluice_server::auth::url_constraints::{
-    parse_cidrs, CONTENT_LENGTH_RANGE, CONTENT_TYPE, MAX_PAYLOAD, NOTIFY, NOT_BEFORE, PAYLOAD,
-    SOURCE_IP,
+    parse_cidrs, CHECKS, CONTENT_LENGTH_RANGE, CONTENT_TYPE, MAX_PAYLOAD, NOTIFY, NOT_BEFORE,
+    PAYLOAD, SOURCE_IP,
 };
 use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
@@ -22,6 +22,7 @@ pub struct Constraints {
     not_before: Option<String>,
     source_ip: Vec<String>,
     notify: Option<(String, Option<String>)>,
+    checks: Option<String>,
 }
 
 impl Constraints {
@@ -59,11 +60,17 @@ impl Constraints {
         if args.payload.as_ref().is_some_and(|p| p.len() > MAX_PAYLOAD) {
             bail!("--payload is longer than {MAX_PAYLOAD} bytes");
         }
+        if let Some(c) = &args.checks {
+            if sluice_server::checks::profile::validate_name(c).is_err() {
+                bail!("--checks `{c}`: a check profile name is 1-64 of A-Z a-z 0-9 . _ -");
+            }
+        }
         Ok(Constraints {
             size,
             not_before: args.not_before.clone(),
             source_ip: args.source_ip.clone(),
             notify: args.notify.clone().map(|t| (t, args.payload.clone())),
+            checks: args.checks.clone(),
         })
     }
 
@@ -88,6 +95,9 @@ impl Constraints {
                 q.push((PAYLOAD.to_string(), p.clone()));
             }
         }
+        if let Some(c) = &self.checks {
+            q.push((CHECKS.to_string(), c.clone()));
+        }
         q
     }
 
@@ -104,6 +114,9 @@ impl Constraints {
         }
         if let Some((target, payload)) = &self.notify {
             body["notify"] = json!({ "target": target, "payload": payload });
+        }
+        if let Some(c) = &self.checks {
+            body["checks"] = json!(c);
         }
     }
 }

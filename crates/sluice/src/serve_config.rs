@@ -52,6 +52,32 @@ pub struct FileConfig {
     pub tls_key: Option<PathBuf>,
     /// Upload notifications (`[notify]`, `[[notify.targets]]`).
     pub notify: Option<FileNotify>,
+    /// Upload check profiles (`[[checks.profiles]]`).
+    pub checks: Option<FileChecks>,
+}
+
+/// The `[checks]` table.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FileChecks {
+    /// Profiles defined at startup (`[[checks.profiles]]`: `name` and the profile's optional
+    /// `sniff`, `image` and `hook` tables, as in `docs/verified-uploads.md`).
+    #[serde(default)]
+    pub profiles: Vec<FileProfile>,
+}
+
+/// One `[[checks.profiles]]` entry.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FileProfile {
+    /// The profile's name.
+    pub name: String,
+    /// Content sniffing rules.
+    pub sniff: Option<sluice_server::checks::profile::SniffRules>,
+    /// Image limits.
+    pub image: Option<sluice_server::checks::profile::ImageLimits>,
+    /// The blocking hook (its `secret` is required here).
+    pub hook: Option<sluice_server::checks::profile::HookSettings>,
 }
 
 /// The `[notify]` table.
@@ -174,6 +200,10 @@ impl ServeSettings {
                 toml_str(t.kind())
             );
         }
+        for (name, _) in &c.check_profiles {
+            // Hook secrets are not printed: the profiles stay comments.
+            notify += &format!("# [[checks.profiles]] name = {}\n", toml_str(name));
+        }
         out + &crate::serve_cors::cors_toml(c.cors_default.as_ref()) + &notify
     }
 }
@@ -295,6 +325,16 @@ pub fn merge(args: ServeArgs) -> Result<ServeSettings> {
             .validate()
             .with_context(|| format!("[[notify.targets]] `{}`", t.id))?;
         cfg.notify_targets.push((t.id, t.target));
+    }
+    for p in file.checks.unwrap_or_default().profiles {
+        let profile = sluice_server::checks::profile::CheckProfile {
+            sniff: p.sniff,
+            image: p.image,
+            hook: p.hook,
+        };
+        sluice_server::checks::configured::records(&[(p.name.clone(), profile.clone())], 0)
+            .with_context(|| format!("[[checks.profiles]] `{}`", p.name))?;
+        cfg.check_profiles.push((p.name, profile));
     }
     let log_format = match args.log_format.or(file.log_format).as_deref() {
         None | Some("text") => LogFormat::Text,

@@ -12,7 +12,8 @@
 /// [`NoSuchBucket`](StoreError::NoSuchBucket), [`NoSuchKey`](StoreError::NoSuchKey),
 /// [`NoSuchUpload`](StoreError::NoSuchUpload), [`BlobMissing`](StoreError::BlobMissing),
 /// [`NoSuchUser`](StoreError::NoSuchUser), [`NoSuchAccessKey`](StoreError::NoSuchAccessKey),
-/// [`NoSuchPolicy`](StoreError::NoSuchPolicy). Failures of the backend itself map to
+/// [`NoSuchPolicy`](StoreError::NoSuchPolicy),
+/// [`NoSuchCheckProfile`](StoreError::NoSuchCheckProfile). Failures of the backend itself map to
 /// [`Backend`](StoreError::Backend) (metadata driver errors, including constraint violations
 /// such as an id that exists) or [`Io`](StoreError::Io) (files), with running out of space
 /// recognisable through [`StoreError::is_storage_full`]; a failed write left nothing behind
@@ -85,6 +86,9 @@ pub enum StoreError {
     /// The object does not exist.
     #[error("the object does not exist")]
     NoSuchKey,
+    /// The check profile does not exist.
+    #[error("the check profile does not exist")]
+    NoSuchCheckProfile,
     /// A conditional write's precondition did not hold when the write ran; nothing was
     /// written. `condition` names the header that failed (`If-None-Match` or `If-Match`).
     #[error("at least one of the pre-conditions you specified did not hold ({condition})")]

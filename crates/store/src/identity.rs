@@ -146,7 +146,7 @@ pub trait BucketAccessStore: Send + Sync + 'static {
 }
 
 /// The access contracts (identities, bucket access, grants, bucket CORS, notification targets
-/// and bucket notification documents), as one object the server holds.
+/// bucket notification documents and check profiles), as one object the server holds.
 pub trait AccessStore:
     IdentityStore
     + BucketAccessStore
@@ -154,6 +154,7 @@ pub trait AccessStore:
     + crate::BucketCorsStore
     + crate::NotifyTargetStore
     + crate::BucketNotificationStore
+    + crate::CheckProfileStore
 {
 }
 impl<
@@ -162,7 +163,8 @@ impl<
             + crate::grants::GrantStore
             + crate::BucketCorsStore
             + crate::NotifyTargetStore
-            + crate::BucketNotificationStore,
+            + crate::BucketNotificationStore
+            + crate::CheckProfileStore,
     > AccessStore for T
 {
 }

@@ -6,6 +6,8 @@
 //! - [`open_embedded`]: both backends on one data directory, ready to serve.
 //! - [`IdentityStore`] / [`BucketAccessStore`]: users, keys, policies, bucket policies and
 //!   canned ACLs, [`BucketCorsStore`]: bucket CORS rules; [`open`] opens them with the others, on one backend.
+//! - [`CheckProfileStore`] (part of [`AccessStore`]): upload check profiles and the buckets and
+//!   prefixes they apply to.
 //! - [`DataDirLock`]: the `DATA/lock` flock that keeps a second process out of a data dir.
 //! - [`TaskLeaseStore`] (part of every [`MetaStore`]): leases on named background tasks, so
 //!   that nodes sharing one metadata store run each sweep one at a time.
@@ -29,6 +31,7 @@
 
 mod blob;
 mod bucket_cors;
+mod checks;
 mod dir_lock;
 mod error;
 pub mod fault;
@@ -50,6 +53,7 @@ use std::sync::Arc;
 
 pub use blob::{BlobReader, BlobStore, BlobWriter};
 pub use bucket_cors::BucketCorsStore;
+pub use checks::{CheckBinding, CheckProfileRecord, CheckProfileStore};
 pub use dir_lock::{DataDirLock, DataDirLockError, LOCK_FILE_NAME};
 pub use error::StoreError;
 pub use grants::{

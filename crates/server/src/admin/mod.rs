@@ -1,10 +1,11 @@
-//! The admin REST API under `/_sluice/admin/v1/`: users, access keys, policies and notification
-//! targets.
+//! The admin REST API under `/_sluice/admin/v1/`: users, access keys, policies, notification
+//! targets and upload check profiles.
 //!
 //! SigV4 header authentication only; the caller must be root or hold `sluice:Admin`
 //! (checked by the normal authorization step, resource `arn:sluice:::admin`). JSON in and
 //! out; errors are `{"error": {"code": ..., "message": ...}}` with the HTTP status.
 
+pub mod checks;
 mod events;
 mod keys;
 mod policies;
@@ -89,6 +90,14 @@ pub async fn handle(
         (&Method::POST, ["events", "dead", "replay"]) => events::replay_dead(ctx).await,
         (&Method::DELETE, ["events", "dead"]) => events::purge_dead(ctx).await,
         (&Method::GET, ["events", "backlog"]) => events::backlog(ctx).await,
+        (&Method::GET, ["checks"]) => checks::list(ctx).await,
+        (&Method::GET, ["checks", name]) => checks::show(ctx, name).await,
+        (&Method::PUT, ["checks", name]) => checks::put(ctx, name, &read_json(body).await?).await,
+        (&Method::DELETE, ["checks", name]) => checks::delete(ctx, name).await,
+        (&Method::PUT, ["checks", name, "apply"]) => {
+            checks::apply(ctx, name, &read_json(body).await?).await
+        }
+        (&Method::DELETE, ["checks", name, "apply"]) => checks::unapply(ctx, name).await,
         (&Method::GET, ["targets"]) => targets::list(ctx).await,
         (&Method::GET, ["targets", id]) => targets::show(ctx, id).await,
         (&Method::PUT, ["targets", id]) => targets::put(ctx, id, &read_json(body).await?).await,
@@ -180,6 +189,11 @@ fn store_error(e: StoreError, subject: &str) -> S3Error {
         StoreError::NoSuchPolicy => {
             S3Error::new("NoSuchPolicy", 404, format!("no such policy: {subject}"))
         }
+        StoreError::NoSuchCheckProfile => S3Error::new(
+            "NoSuchCheckProfile",
+            404,
+            format!("no such check profile: {subject}"),
+        ),
         StoreError::NotAttached => S3Error::new(
             "PolicyNotAttached",
             404,

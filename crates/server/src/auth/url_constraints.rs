@@ -16,6 +16,8 @@
 //! * `x-sluice-grant=ID`: each use spends one of the grant's uses (see [`crate::auth::grant_use`]).
 //! * `x-sluice-notify=TARGET`: a write through the URL emits its event to that notification target,
 //!   whatever the bucket's configuration; `x-sluice-payload=STR` (at most 1 KiB) travels in the event.
+//! * `x-sluice-checks=PROFILE`: an upload through the URL must pass that check profile, in
+//!   addition to the bucket's (see [`crate::checks`]).
 //!
 //! An unknown `x-sluice-*` parameter is refused, so a URL minted for a newer server never
 //! silently loses a restriction on an older one.
@@ -41,6 +43,8 @@ pub const UPLOAD_SIZE_RANGE: &str = "x-sluice-upload-size-range";
 pub const GRANT: &str = "x-sluice-grant";
 /// Notification target of a per-URL receipt.
 pub const NOTIFY: &str = "x-sluice-notify";
+/// Check profile every upload through the URL must pass (in addition to the bucket's).
+pub const CHECKS: &str = "x-sluice-checks";
 /// The client payload a receipt carries.
 pub const PAYLOAD: &str = "x-sluice-payload";
 /// Longest client payload, in bytes.
@@ -144,6 +148,8 @@ pub struct UrlConstraints {
     pub notify: Option<String>,
     /// Client payload carried in that report.
     pub payload: Option<String>,
+    /// Check profile uploads through the URL must pass.
+    pub checks: Option<String>,
 }
 
 /// The facts about a request the constraints are checked against.
@@ -214,6 +220,11 @@ impl UrlConstraints {
                     crate::notify::targets::validate_id(value)
                         .map_err(|_| malformed(name, value, "a notification target id"))?;
                     c.notify = Some(value.clone());
+                }
+                CHECKS => {
+                    crate::checks::profile::validate_name(value)
+                        .map_err(|_| malformed(name, value, "a check profile name"))?;
+                    c.checks = Some(value.clone());
                 }
                 PAYLOAD => {
                     if value.len() > MAX_PAYLOAD {

@@ -172,6 +172,7 @@ fn mint_request(f: &Fields<'_>) -> Result<MintRequest, String> {
         conditions: None,
         key_starts_with: None,
         notify: None,
+        checks: None,
     })
 }
 

@@ -70,7 +70,8 @@ impl<'a> Written<'a> {
 }
 
 /// A presigned upload refused after its signature was accepted (URL constraints, size range,
-/// checksum, validation, permissions, a used-up grant): `sluice:Upload:Rejected` to the targets
+/// checksum, validation, permissions, a used-up grant), or any upload refused by its checks
+/// (`UploadRejected`, [`crate::checks`]): `sluice:Upload:Rejected` to the targets
 /// that ask for it. Server errors (5xx) are not the uploader's doing and emit nothing. Best
 /// effort: a failure to record it is logged, the refusal answered as it was.
 pub async fn upload_rejected(
@@ -83,8 +84,19 @@ pub async fn upload_rejected(
         Endpoint::PutObject { bucket, key }
         | Endpoint::UploadPart { bucket, key, .. }
         | Endpoint::CompleteMultipartUpload { bucket, key, .. } => (bucket, key),
+        Endpoint::CopyObject { bucket, key } if error.code == CHECKS_REJECTED => (bucket, key),
         _ => return,
     };
+    rejected(ctx, bucket, key, error).await;
+}
+
+/// The code of an upload refused by its checks ([`crate::checks`]).
+pub const CHECKS_REJECTED: &str = "UploadRejected";
+
+/// `sluice:Upload:Rejected` for an upload of `bucket`/`key` refused with `error` (also called by
+/// the POST form path, which has no S3 endpoint with a key). Best effort, as
+/// [`upload_rejected`].
+pub async fn rejected(ctx: &RequestCtx<'_>, bucket: &str, key: &str, error: &S3Error) {
     if error.status >= 500 {
         return;
     }

@@ -306,6 +306,7 @@ pub async fn put_object(
     let precondition = write_precondition(parts)?;
     // Early, so a body that cannot be stored is not streamed; the write decides (atomically).
     check_write_precondition(ctx, bucket, key, &precondition).await?;
+    crate::checks::run::refuse_early(ctx, bucket, key, headers.content_type.as_deref()).await?;
     let stored = store_body(ctx, body, &plan, MAX_PUT_SIZE).await?;
     let meta = ObjectMeta {
         bucket: bucket.to_string(),
@@ -328,7 +329,8 @@ pub async fn put_object(
     Ok(r)
 }
 
-/// Records an object whose blob is committed; frees the replaced object's blobs afterwards.
+/// Records an object whose blob is committed, once it passed its checks
+/// ([`crate::checks::run::verify`]); frees the replaced object's blobs afterwards.
 /// If the metadata commit fails the new blob is removed again.
 /// `event` is what it emits to notification targets (`s3:ObjectCreated:Post`, `:Copy`).
 pub async fn commit_object(
@@ -348,6 +350,19 @@ pub async fn commit_object_if(
     precondition: &WritePrecondition,
     event: &str,
 ) -> Result<(), S3Error> {
+    let verified;
+    let meta = match crate::checks::run::verify(ctx, meta).await {
+        Ok(None) => meta,
+        Ok(Some(with_metadata)) => {
+            verified = with_metadata;
+            &verified
+        }
+        Err(e) => {
+            // Refused (or the checks could not run): nothing references the new blob.
+            let _ = ctx.state.blobs.delete(&meta.blob).await;
+            return Err(e);
+        }
+    };
     let events = match crate::notify::emit::events_for(ctx, &Written::object(event, meta)).await {
         Ok(events) => events,
         Err(e) => {

@@ -152,7 +152,10 @@ async fn serve_request(
         log,
     )
     .await;
-    if let (Err(e), Some(_)) = (&result, presign_kind) {
+    // A presigned upload refused, or any upload refused by its checks: `sluice:Upload:Rejected`.
+    let rejected =
+        |e: &S3Error| presign_kind.is_some() || e.code == crate::notify::emit::CHECKS_REJECTED;
+    if let Some(e) = result.as_ref().err().filter(|e| rejected(e)) {
         let ctx = RequestCtx {
             state,
             parts,

@@ -159,7 +159,13 @@ pub async fn post_object(
         blob,
         parts: None,
     };
-    commit_object(&ctx, &meta, sluice_s3::event_record::OBJECT_CREATED_POST).await?;
+    let committed = commit_object(&ctx, &meta, sluice_s3::event_record::OBJECT_CREATED_POST).await;
+    if let Err(e) = &committed {
+        if e.code == crate::notify::emit::CHECKS_REJECTED {
+            crate::notify::emit::rejected(&ctx, bucket, &key, e).await;
+        }
+    }
+    committed?;
     crate::ops::acl::apply_requested_acl(&ctx, &endpoint, canned_acl).await?;
     Ok(success_response(parts, &fields, bucket, &key, &md5_hex))
 }

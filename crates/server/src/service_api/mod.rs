@@ -37,6 +37,9 @@ pub async fn dispatch(
         ("GET", "v1/events") => events::list(ctx).await,
         (_, "v1/events") => Err(ApiError::method_not_allowed(method)),
         ("POST", "v1/grants/revoke") => grants::revoke_bulk(ctx, body).await,
+        ("GET", p) if p.starts_with(crate::checks::pending::PATH_PREFIX) => Ok(
+            crate::checks::pending::serve(ctx, &p[crate::checks::pending::PATH_PREFIX.len()..]),
+        ),
         (_, p) if p.starts_with("v1/grants/") && p.len() > "v1/grants/".len() => {
             grants::handle(ctx, method, &p["v1/grants/".len()..]).await
         }

@@ -64,6 +64,9 @@ pub struct MintRequest {
     /// A receipt: `{"target": ID, "payload": "..."}`; writes through the URLs emit their event to
     /// that notification target, carrying the payload (at most 1 KiB).
     pub notify: Option<Value>,
+    /// A check profile every upload through the URLs must pass (in addition to the bucket's):
+    /// signed into them as `x-sluice-checks`; the profile must exist.
+    pub checks: Option<Value>,
 }
 
 /// How to split a multipart upload.
@@ -273,6 +276,7 @@ pub async fn mint_urls(
     let limits = parse_limits(req, &method, now, expires_in)?;
     authorize(ctx, action, req).await?;
     check_notify_target(ctx, &limits.constraints).await?;
+    check_profile_exists(ctx, &limits.constraints).await?;
     let expiry = Expiry::after(now, expires_in);
     let signer = Signer::new(ctx, creds, host, req, now, expires_in);
     match &limits.plan {
@@ -297,6 +301,24 @@ async fn check_notify_target(
         Ok(None) => Err(ApiError::bad_field(
             "notify",
             format!("no such notification target: {target}"),
+        )),
+        Err(e) => Err(ApiError::from(crate::ops::lookup::store_err(e))),
+    }
+}
+
+/// Stage 4: a URL's check profile must exist.
+async fn check_profile_exists(
+    ctx: &RequestCtx<'_>,
+    constraints: &MintConstraints,
+) -> Result<(), ApiError> {
+    let Some(name) = &constraints.checks else {
+        return Ok(());
+    };
+    match ctx.state.access.get_check_profile(name).await {
+        Ok(Some(_)) => Ok(()),
+        Ok(None) => Err(ApiError::bad_field(
+            "checks",
+            format!("no such check profile: {name}"),
         )),
         Err(e) => Err(ApiError::from(crate::ops::lookup::store_err(e))),
     }
@@ -378,6 +400,7 @@ fn parse_limits(
             not_before: req.not_before.as_ref(),
             source_ip: req.source_ip.as_ref(),
             notify: req.notify.as_ref(),
+            checks: req.checks.as_ref(),
         },
         method,
         now,

@@ -3,8 +3,8 @@
 
 use super::json_error::ApiError;
 use crate::auth::url_constraints::{
-    parse_cidrs, SizeRange, CONTENT_LENGTH_RANGE, CONTENT_TYPE, MAX_PAYLOAD, NOTIFY, NOT_BEFORE,
-    PAYLOAD, SOURCE_IP,
+    parse_cidrs, SizeRange, CHECKS, CONTENT_LENGTH_RANGE, CONTENT_TYPE, MAX_PAYLOAD, NOTIFY,
+    NOT_BEFORE, PAYLOAD, SOURCE_IP,
 };
 use serde_json::Value;
 use time::format_description::well_known::Rfc3339;
@@ -23,6 +23,8 @@ pub struct MintConstraints {
     pub notify: Option<String>,
     /// Client payload of the receipt.
     pub payload: Option<String>,
+    /// Check profile uploads through the URLs must pass.
+    pub checks: Option<String>,
 }
 
 /// The raw JSON fields.
@@ -36,6 +38,8 @@ pub struct ConstraintFields<'a> {
     pub source_ip: Option<&'a Value>,
     /// `notify`: `{"target": ID, "payload": STR?}`.
     pub notify: Option<&'a Value>,
+    /// `checks`: a check profile name.
+    pub checks: Option<&'a Value>,
 }
 
 fn size_range(v: &Value) -> Result<SizeRange, ApiError> {
@@ -135,6 +139,14 @@ impl MintConstraints {
             c.notify = Some(target);
             c.payload = payload;
         }
+        if let Some(v) = f.checks {
+            let name = v
+                .as_str()
+                .ok_or_else(|| ApiError::bad_field("checks", "must be a check profile name"))?;
+            crate::checks::profile::validate_name(name)
+                .map_err(|e| ApiError::bad_field("checks", e.to_string()))?;
+            c.checks = Some(name.to_string());
+        }
         Ok(c)
     }
 
@@ -167,6 +179,9 @@ impl MintConstraints {
         if let Some(p) = &self.payload {
             q.push((PAYLOAD.to_string(), p.clone()));
         }
+        if let Some(c) = &self.checks {
+            q.push((CHECKS.to_string(), c.clone()));
+        }
         q
     }
 
@@ -193,6 +208,7 @@ mod tests {
                 not_before: nb.as_ref(),
                 source_ip: ip.as_ref(),
                 notify: None,
+                checks: None,
             },
             "PUT",
             OffsetDateTime::UNIX_EPOCH,

@@ -42,6 +42,7 @@ pub async fn mint_post(
         || req.not_before.is_some()
         || req.source_ip.is_some()
         || req.notify.is_some()
+        || req.checks.is_some()
     {
         return Err(ApiError::bad_field(
             "method",

@@ -1,6 +1,7 @@
 //! Test harness: a real Sluice server on a loopback port, real clients talking to it.
 #![allow(dead_code)]
 
+pub mod checks;
 pub mod post_form;
 pub mod process;
 pub mod service_api;

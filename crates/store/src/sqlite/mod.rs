@@ -11,6 +11,7 @@ mod bucket_cors;
 mod bucket_documents;
 mod bucket_notifications;
 mod buckets;
+mod check_profiles;
 mod checkpointer;
 mod grants;
 mod group_commit;

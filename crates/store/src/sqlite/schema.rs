@@ -95,6 +95,8 @@ const MIGRATIONS: &[&str] = &[
     super::grants::EXPIRY_EVENT_MIGRATION,
     // 14: the receipt (notification target and payload) of a grant's URLs (sqlite/grants.rs).
     super::grants::RECEIPT_MIGRATION,
+    // 15: upload check profiles and their bucket/prefix bindings (sqlite/check_profiles.rs).
+    super::check_profiles::MIGRATION,
 ];
 
 /// The schema version this build writes.

@@ -167,6 +167,12 @@ pub async fn complete_multipart_upload(
         blob: manifest[0].blob.clone(),
         parts: Some(manifest),
     };
+    // The checks read the object as it would be committed (its first bytes across the parts).
+    // A refusal commits nothing and leaves the upload open: its parts are not visible, and
+    // are freed when the client aborts it or the stale-upload task does.
+    let object = crate::checks::run::verify(ctx, &object)
+        .await?
+        .unwrap_or(object);
     // The precondition is decided again inside the completion's transaction: that answer
     // stands. A failed one changes nothing; the upload stays open.
     let done = complete_with_events(ctx, upload_id, &object, &precondition).await?;
