@@ -277,3 +277,8 @@ fi
 if [ -z "${BENCH_SKIP_NOTIFY:-}" ]; then
   BENCH_SLUICE_BIN=$SLUICE_BIN BENCH_OUT=$OUT NOTIFY_N=$SMALL_N bash "$ROOT/bench/notify.sh"
 fi
+
+# Verified uploads: small PUTs with no checks, sniffing, and a loopback hook, interleaved in one run.
+if [ -z "${BENCH_SKIP_CHECKS:-}" ]; then
+  python3 "$ROOT/bench/checks.py" "$SLUICE_BIN" "${CHECKS_N:-2000}" 3 8 | tee -a "$OUT"
+fi
