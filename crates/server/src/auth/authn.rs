@@ -7,11 +7,13 @@
 //! the refusal names the real reason (`key disabled`, `key expired`, `unknown key`).
 
 use crate::auth::auth_error::{auth_error_to_s3, invalid_access_key_id};
+use crate::auth::mismatch_reason::explain_mismatch;
 use crate::state::AppState;
 use sluice_iam::{Policy, PolicyKind, Principal};
 use sluice_s3::S3Error;
 use sluice_sigv4::{
-    parse_auth, verify_owned, PayloadCheck, RequestView, VerifiedAuth, VerifyContext,
+    parse_auth, verify_owned, AuthError, AuthKind, PayloadCheck, RequestView, VerifiedAuth,
+    VerifyContext,
 };
 use std::sync::Arc;
 
@@ -214,8 +216,19 @@ pub async fn authenticate(
         v2_virtual_host_bucket: virtual_host_bucket,
         key_cache: &state.key_cache,
     };
-    let mut verified =
-        verify_owned(view, parsed, &owner.secret, &ctx).map_err(|e| auth_error_to_s3(&e))?;
+    let kind = parsed.kind();
+    let mut verified = match verify_owned(view, parsed, &owner.secret, &ctx) {
+        Ok(v) => v,
+        Err(e) => {
+            let mut err = auth_error_to_s3(&e);
+            if kind == AuthKind::QueryV4 && matches!(e, AuthError::SignatureDoesNotMatch(_)) {
+                if let Some(reason) = explain_mismatch(state, view, &owner.secret, &ctx, &mut err) {
+                    audit_mismatch(view, &owner.principal, &reason);
+                }
+            }
+            return Err(err);
+        }
+    };
     let payload = std::mem::replace(&mut verified.payload, PayloadCheck::Unsigned);
     Ok((
         Caller {
@@ -226,6 +239,25 @@ pub async fn authenticate(
         },
         payload,
     ))
+}
+
+/// The audit line of a presigned request refused with `SignatureDoesNotMatch`, with its likely
+/// cause and the grant its URL names, if any (so a grant's refusals can be traced).
+fn audit_mismatch(view: &RequestView<'_>, principal: &Principal, reason: &str) {
+    let query = sluice_s3::QueryParams::parse(view.raw_query);
+    let grant = query
+        .pairs()
+        .iter()
+        .find(|(n, _)| n.eq_ignore_ascii_case(crate::auth::url_constraints::GRANT))
+        .map(|(_, v)| v.as_str())
+        .unwrap_or_default();
+    tracing::info!(
+        target: "sluice::audit",
+        grant,
+        user = principal.display_name(),
+        reason,
+        "presigned request refused (answered SignatureDoesNotMatch)"
+    );
 }
 
 /// Authenticates a browser POST form by its policy signature: the signing key must be root's

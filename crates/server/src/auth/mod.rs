@@ -6,6 +6,7 @@ pub mod authn;
 pub mod authz;
 pub mod condition_context;
 pub mod grant_use;
+pub mod mismatch_reason;
 pub mod policy_cache;
 pub mod root_credentials;
 pub mod server_key;

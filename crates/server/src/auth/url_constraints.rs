@@ -261,16 +261,25 @@ impl UrlConstraints {
             }
         }
         if let Some(want) = &self.content_type {
-            if facts.content_type != Some(want.as_str()) {
-                return Err(denied(format!(
-                    "This presigned URL requires Content-Type: {want}"
-                )));
-            }
+            check_content_type(want, facts.content_type)?;
         }
         if let Some(range) = &self.size {
             range.check_declared(facts.declared_len)?;
         }
         Ok(())
+    }
+}
+
+/// Refuses a request whose `Content-Type` is not exactly `want` (403 AccessDenied naming both).
+pub fn check_content_type(want: &str, actual: Option<&str>) -> Result<(), S3Error> {
+    match actual {
+        Some(a) if a == want => Ok(()),
+        Some(a) => Err(denied(format!(
+            "This presigned URL requires Content-Type: {want} (the request sends {a})"
+        ))),
+        None => Err(denied(format!(
+            "This presigned URL requires Content-Type: {want} (the request sends none)"
+        ))),
     }
 }
 

@@ -5,6 +5,7 @@ use crate::auth::authn::{authenticate, Caller};
 use crate::body::body_in::read_small_body;
 use crate::net::headers::header;
 use crate::pipeline::access_log::{presigned_failure, LogFields};
+use crate::pipeline::constraints::check_content_type_first;
 use crate::state::AppState;
 use bytes::Bytes;
 use http::request::Parts;
@@ -66,6 +67,10 @@ pub(crate) async fn authenticate_request(
         raw_query: &raw_query,
         headers: &headers,
     };
+    if is_presigned(query) {
+        check_content_type_first(parts, query)
+            .inspect_err(|e| log.presigned_outcome = Some(presigned_failure(e)))?;
+    }
     let (caller, payload) = authenticate(state, &view, routed.virtual_host_bucket.as_deref())
         .await
         .inspect_err(|e| {
