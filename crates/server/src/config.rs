@@ -61,6 +61,12 @@ pub struct ServerConfig {
     /// Notification targets defined in the configuration file: (id, settings), written to the
     /// store at startup (the admin API defines more).
     pub notify_targets: Vec<(String, crate::notify::targets::TargetConfig)>,
+    /// Public URLs of the S3 endpoint (`--public-url`, repeatable): minted URLs name the first,
+    /// and a signature made for any of their hosts verifies. Empty: URLs name the caller's Host.
+    pub public_urls: Vec<crate::net::public_url::PublicUrl>,
+    /// Proxy addresses whose `X-Forwarded-Host` / `X-Forwarded-Proto` are honoured
+    /// (`--trust-forwarded`). Empty: the headers are ignored.
+    pub trust_forwarded: Vec<crate::auth::url_constraints::Cidr>,
 }
 
 impl ServerConfig {
@@ -90,7 +96,14 @@ impl ServerConfig {
             grant_reservation_lease: Duration::from_secs(600),
             notify_max_age: Duration::from_secs(24 * 3600),
             notify_targets: Vec::new(),
+            public_urls: Vec::new(),
+            trust_forwarded: Vec::new(),
         }
+    }
+
+    /// `host[:port]` of every public URL, in configuration order.
+    pub fn public_hosts(&self) -> Vec<String> {
+        self.public_urls.iter().map(|u| u.host.clone()).collect()
     }
 }
 

@@ -135,6 +135,25 @@ pub struct ServeArgs {
     /// Log format: text or json [default: text].
     #[arg(long, env = "SLUICE_LOG_FORMAT")]
     pub log_format: Option<String>,
+    /// Public URL of the S3 endpoint as clients reach it, e.g. https://uploads.example.com
+    /// (repeatable, or comma-separated: aliases). The mint API, POST forms and the console sign
+    /// for the first; a signature made for any of them verifies [default: the caller's Host].
+    #[arg(
+        long = "public-url",
+        env = "SLUICE_PUBLIC_URL",
+        value_name = "URL",
+        value_delimiter = ','
+    )]
+    pub public_url: Vec<String>,
+    /// Proxy addresses (CIDRs, repeatable or comma-separated) whose X-Forwarded-Host and
+    /// X-Forwarded-Proto are honoured [default: none, the headers are ignored].
+    #[arg(
+        long,
+        env = "SLUICE_TRUST_FORWARDED",
+        value_name = "CIDR",
+        value_delimiter = ','
+    )]
+    pub trust_forwarded: Vec<String>,
     /// Print the effective configuration (secrets masked) and exit.
     #[arg(long)]
     pub print_config: bool,

@@ -8,6 +8,7 @@
 
 use crate::auth::auth_error::{auth_error_to_s3, invalid_access_key_id};
 use crate::auth::mismatch_reason::explain_mismatch;
+use crate::auth::public_hosts::verify_for_public_hosts;
 use crate::state::AppState;
 use sluice_iam::{Policy, PolicyKind, Principal};
 use sluice_s3::S3Error;
@@ -217,7 +218,15 @@ pub async fn authenticate(
         key_cache: &state.key_cache,
     };
     let kind = parsed.kind();
-    let mut verified = match verify_owned(view, parsed, &owner.secret, &ctx) {
+    let result = match verify_owned(view, parsed, &owner.secret, &ctx) {
+        // A signature made for a configured public host (`--public-url`) verifies too.
+        Err(AuthError::SignatureDoesNotMatch(m)) => {
+            verify_for_public_hosts(state, view, &owner.secret, &ctx)
+                .ok_or(AuthError::SignatureDoesNotMatch(m))
+        }
+        other => other,
+    };
+    let mut verified = match result {
         Ok(v) => v,
         Err(e) => {
             let mut err = auth_error_to_s3(&e);

@@ -26,8 +26,7 @@ pub fn explain_mismatch(
 /// Hosts the URL may have been signed for: the configured public hosts, the forwarded host, and
 /// the loopback spellings of the request's own (`localhost`, `127.0.0.1`, `[::1]`, with its port).
 fn candidate_hosts(state: &AppState, view: &RequestView<'_>) -> Vec<String> {
-    let _ = state;
-    let mut hosts: Vec<String> = Vec::new();
+    let mut hosts: Vec<String> = state.config.public_hosts();
     if let Some(forwarded) = view.header_values("x-forwarded-host").next() {
         hosts.push(forwarded.trim().to_string());
     }

@@ -8,6 +8,7 @@ pub mod condition_context;
 pub mod grant_use;
 pub mod mismatch_reason;
 pub mod policy_cache;
+pub mod public_hosts;
 pub mod root_credentials;
 pub mod server_key;
 pub mod url_constraints;

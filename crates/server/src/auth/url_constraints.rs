@@ -117,6 +117,12 @@ impl Cidr {
     }
 }
 
+impl std::fmt::Display for Cidr {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}/{}", self.addr, self.prefix)
+    }
+}
+
 fn masked(v: u128, prefix: u8, bits: u8) -> u128 {
     if prefix == 0 {
         0

@@ -34,6 +34,7 @@ pub(crate) async fn authenticate_request(
     query: &QueryParams,
     routed: &Routed,
     log: &mut LogFields,
+    remote: std::net::SocketAddr,
 ) -> Result<Authenticated, S3Error> {
     let raw_path = parts.uri.path().to_string();
     let raw_query = parts.uri.query().unwrap_or("").to_string();
@@ -47,6 +48,12 @@ pub(crate) async fn authenticate_request(
             )
         })
         .collect();
+    // Behind a trusted proxy (`--trust-forwarded`) the request is judged for the host it forwarded.
+    if let Some(host) =
+        crate::net::public_url::trusted_forwarded_host(&state.config, parts, remote.ip())
+    {
+        headers = crate::auth::public_hosts::with_host(&headers, &host);
+    }
     let prefetched = match unread.as_mut() {
         Some(incoming) if needs_body_hash(&routed.endpoint, parts) => {
             let body =

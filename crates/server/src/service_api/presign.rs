@@ -6,7 +6,6 @@ use super::presign_constraints::{ConstraintFields, MintConstraints};
 use crate::auth::authz::require_allowed;
 use crate::auth::url_constraints::{GRANT, UPLOAD_SIZE_RANGE};
 use crate::body::body_in::BodyReader;
-use crate::net::headers::header;
 use crate::net::response::{self, ResponseBody};
 use crate::ops::lookup::require_bucket;
 use crate::ops::multipart::create::create_upload;
@@ -203,7 +202,12 @@ impl<'a> Signer<'a> {
     ) -> Self {
         Signer {
             creds,
-            scheme: crate::net::tls::s3_scheme(&ctx.state.config),
+            scheme: crate::net::public_url::scheme_for(
+                &ctx.state.config,
+                ctx.parts,
+                ctx.remote.ip(),
+                host,
+            ),
             host: host.to_string(),
             region: &ctx.state.config.region,
             now,
@@ -246,7 +250,8 @@ pub async fn mint(
     let raw = body.read_to_end(MAX_BODY).await?;
     let req: MintRequest = serde_json::from_slice(&raw)
         .map_err(|e| ApiError::bad_json(format!("request body: {e}")))?;
-    let host = header(ctx.parts, "host").unwrap_or("localhost").to_string();
+    let host =
+        crate::net::public_url::minting_base(&ctx.state.config, ctx.parts, ctx.remote.ip()).host;
     let out = mint_urls(ctx, creds, &host, &req).await?;
     Ok(response::json(200, &out))
 }
