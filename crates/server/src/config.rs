@@ -67,6 +67,9 @@ pub struct ServerConfig {
     /// Proxy addresses whose `X-Forwarded-Host` / `X-Forwarded-Proto` are honoured
     /// (`--trust-forwarded`). Empty: the headers are ignored.
     pub trust_forwarded: Vec<crate::auth::url_constraints::Cidr>,
+    /// Longest validity, in days, of URLs minted with a grant (`max_uses`) through the mint API
+    /// (`--max-grant-days`, default 30); other URLs keep SigV4's 7 days.
+    pub max_grant_days: u32,
 }
 
 impl ServerConfig {
@@ -98,6 +101,7 @@ impl ServerConfig {
             notify_targets: Vec::new(),
             public_urls: Vec::new(),
             trust_forwarded: Vec::new(),
+            max_grant_days: 30,
         }
     }
 

@@ -154,6 +154,10 @@ pub struct ServeArgs {
         value_delimiter = ','
     )]
     pub trust_forwarded: Vec<String>,
+    /// Longest validity, in days, of URLs minted with a grant (max_uses) through the mint API;
+    /// other URLs keep SigV4's 7 days [default: 30].
+    #[arg(long, env = "SLUICE_MAX_GRANT_DAYS", value_name = "DAYS")]
+    pub max_grant_days: Option<u32>,
     /// Print the effective configuration (secrets masked) and exit.
     #[arg(long)]
     pub print_config: bool,
@@ -168,7 +172,8 @@ pub struct PresignArgs {
     /// HTTP method the URL allows: PUT, GET, HEAD or DELETE.
     #[arg(long, default_value = "PUT")]
     pub method: String,
-    /// How long the URL stays valid: seconds or 90s, 5m, 1h, 7d (at most 7d).
+    /// How long the URL stays valid: seconds or 90s, 5m, 1h, 7d (at most 7d; with --max-uses up to
+    /// the server's max_grant_days, default 30d).
     #[arg(long, default_value = "300")]
     pub expires_in: String,
     /// Content-Type the upload must send (signed into the URL).

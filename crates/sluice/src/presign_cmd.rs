@@ -118,7 +118,14 @@ async fn mint_via_api(args: &PresignArgs) -> Result<serde_json::Value> {
     use crate::s3_client::{check, S3Client};
     use sha2::{Digest, Sha256};
     let method = args.method.to_ascii_uppercase();
-    let expires_in = parse_expires_in(&args.expires_in)?;
+    let expires_in = if args.max_uses.is_some() {
+        crate::duration_arg::parse_expires_in_up_to(
+            &args.expires_in,
+            crate::duration_arg::MAX_GRANT_SECONDS,
+        )?
+    } else {
+        parse_expires_in(&args.expires_in)?
+    };
     let (bucket, key) = parse_target(&args.target)?;
     let mut body = serde_json::json!({
         "method": method, "bucket": bucket, "key": key, "expires_in": expires_in,

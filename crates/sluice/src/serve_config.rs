@@ -56,6 +56,8 @@ pub struct FileConfig {
     pub public_url: Option<OneOrMany>,
     /// See `--trust-forwarded`: one CIDR or a list.
     pub trust_forwarded: Option<OneOrMany>,
+    /// See `--max-grant-days`.
+    pub max_grant_days: Option<u32>,
 }
 
 /// A TOML value given as one string or a list of them.
@@ -202,6 +204,7 @@ impl ServeSettings {
                 list(c.trust_forwarded.iter().map(|n| n.to_string()).collect())
             )
         });
+        line(format!("max_grant_days = {}", c.max_grant_days));
         line(format!(
             "log_format = {}",
             toml_str(match self.log_format {
@@ -350,6 +353,12 @@ pub fn merge(args: ServeArgs) -> Result<ServeSettings> {
                 "config key `trust_forwarded` (--trust-forwarded): `{n}` is not an address or CIDR like 10.0.0.0/8"
             ),
         }
+    }
+    if let Some(d) = args.max_grant_days.or(file.max_grant_days) {
+        if !(7..=366).contains(&d) {
+            bail!("config key `max_grant_days`: must be between 7 and 366");
+        }
+        cfg.max_grant_days = d;
     }
     let notify = file.notify.unwrap_or_default();
     if let Some(secs) = args.notify_max_age.or(notify.max_age) {

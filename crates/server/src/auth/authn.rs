@@ -216,6 +216,7 @@ pub async fn authenticate(
         allow_v2: state.config.allow_sigv2,
         v2_virtual_host_bucket: virtual_host_bucket,
         key_cache: &state.key_cache,
+        grant_expiry: crate::auth::grant_expiry::claimed_grant_expiry(state, view.raw_query),
     };
     let kind = parsed.kind();
     let result = match verify_owned(view, parsed, &owner.secret, &ctx) {
@@ -285,6 +286,7 @@ pub async fn authenticate_post_form(
         allow_v2: state.config.allow_sigv2,
         v2_virtual_host_bucket: None,
         key_cache: &state.key_cache,
+        grant_expiry: None,
     };
     let verified = sluice_sigv4::verify_post_policy(auth, &owner.secret, &ctx)
         .map_err(|e| auth_error_to_s3(&e))?;

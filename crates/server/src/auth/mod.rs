@@ -5,6 +5,7 @@ pub mod auth_error;
 pub mod authn;
 pub mod authz;
 pub mod condition_context;
+pub mod grant_expiry;
 pub mod grant_use;
 pub mod mismatch_reason;
 pub mod policy_cache;

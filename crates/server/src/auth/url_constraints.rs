@@ -39,6 +39,9 @@ pub const SOURCE_IP: &str = "x-sluice-source-ip";
 pub const UPLOAD_SIZE_RANGE: &str = "x-sluice-upload-size-range";
 /// Grant id parameter (a server-side use limit, see [`crate::auth::grant_use`]).
 pub const GRANT: &str = "x-sluice-grant";
+/// The end of validity of a grant URL valid longer than SigV4's 7 days (RFC 3339): honoured with
+/// `x-sluice-grant` only, while the grant lives (see `docs/presigned-urls.md`).
+pub const GRANT_EXPIRES: &str = "x-sluice-grant-expires";
 /// Notification target of a per-URL receipt.
 pub const NOTIFY: &str = "x-sluice-notify";
 /// The client payload a receipt carries.
@@ -146,6 +149,8 @@ pub struct UrlConstraints {
     pub source_ip: Option<Vec<Cidr>>,
     /// Grant whose uses this URL spends.
     pub grant: Option<String>,
+    /// The longer validity the URL claims with its grant (`x-sluice-grant-expires`).
+    pub grant_expires: Option<OffsetDateTime>,
     /// Notification target every write through the URL reports to.
     pub notify: Option<String>,
     /// Client payload carried in that report.
@@ -216,6 +221,12 @@ impl UrlConstraints {
                 }
                 CONTENT_TYPE => c.content_type = Some(value.clone()),
                 GRANT => c.grant = Some(value.clone()),
+                GRANT_EXPIRES => {
+                    c.grant_expires = Some(
+                        OffsetDateTime::parse(value, &Rfc3339)
+                            .map_err(|_| malformed(name, value, "an RFC 3339 timestamp"))?,
+                    );
+                }
                 NOTIFY => {
                     crate::notify::targets::validate_id(value)
                         .map_err(|_| malformed(name, value, "a notification target id"))?;
@@ -247,6 +258,15 @@ impl UrlConstraints {
                     ))
                 }
             }
+        }
+        if c.grant_expires.is_some() && c.grant.is_none() {
+            return Err(S3Error::new(
+                "AuthorizationQueryParametersError",
+                400,
+                format!(
+                    "{GRANT_EXPIRES} needs {GRANT}: only a grant's URL may live longer than 7 days"
+                ),
+            ));
         }
         Ok(c)
     }

@@ -4,7 +4,7 @@
 use super::json_error::ApiError;
 use super::presign_constraints::{ConstraintFields, MintConstraints};
 use crate::auth::authz::require_allowed;
-use crate::auth::url_constraints::{GRANT, UPLOAD_SIZE_RANGE};
+use crate::auth::url_constraints::{GRANT, GRANT_EXPIRES, UPLOAD_SIZE_RANGE};
 use crate::body::body_in::BodyReader;
 use crate::net::response::{self, ResponseBody};
 use crate::ops::lookup::require_bucket;
@@ -40,7 +40,7 @@ pub struct MintRequest {
     pub bucket: String,
     /// Key.
     pub key: String,
-    /// Seconds of validity (1..=604800, default 3600).
+    /// Seconds of validity (1..=604800, default 3600; with `max_uses` up to `max_grant_days`).
     pub expires_in: Option<u64>,
     /// Content-Type the upload must send (signed into the URL).
     pub content_type: Option<String>,
@@ -211,7 +211,8 @@ impl<'a> Signer<'a> {
             host: host.to_string(),
             region: &ctx.state.config.region,
             now,
-            expires_in,
+            // Longer grant URLs carry their expiry in `x-sluice-grant-expires`.
+            expires_in: expires_in.min(MAX_EXPIRES),
             path: encode_object_path(&req.bucket, &req.key),
         }
     }
@@ -270,7 +271,8 @@ pub async fn mint_urls(
 ) -> Result<Value, ApiError> {
     let method = req.method.to_ascii_uppercase();
     let action = action_of(&method)?;
-    let expires_in = check_target(req, &method)?;
+    let max_grant_secs = u64::from(ctx.state.config.max_grant_days).saturating_mul(86_400);
+    let expires_in = check_target(req, &method, max_grant_secs)?;
     if method == "POST" {
         return super::presign_post::mint_post(ctx, req, creds, host, expires_in).await;
     }
@@ -320,7 +322,8 @@ fn action_of(method: &str) -> Result<&'static str, ApiError> {
 }
 
 /// Stage 2: checks bucket, key, validity and Content-Type; returns the validity in seconds.
-fn check_target(req: &MintRequest, method: &str) -> Result<u64, ApiError> {
+/// With `max_uses`, the validity may reach `max_grant_secs` (`max_grant_days`).
+fn check_target(req: &MintRequest, method: &str, max_grant_secs: u64) -> Result<u64, ApiError> {
     if !is_routable_bucket_name(&req.bucket) {
         return Err(ApiError::bad_field("bucket", "is not a valid bucket name"));
     }
@@ -331,10 +334,18 @@ fn check_target(req: &MintRequest, method: &str) -> Result<u64, ApiError> {
         ));
     }
     let expires_in = req.expires_in.unwrap_or(DEFAULT_EXPIRES);
-    if !(1..=MAX_EXPIRES).contains(&expires_in) {
+    let max = if req.max_uses.is_some() {
+        max_grant_secs.max(MAX_EXPIRES)
+    } else {
+        MAX_EXPIRES
+    };
+    if !(1..=max).contains(&expires_in) {
+        let days = max_grant_secs / 86_400;
         return Err(ApiError::bad_field(
             "expires_in",
-            format!("must be between 1 and {MAX_EXPIRES} seconds"),
+            format!(
+                "must be between 1 and {max} seconds ({MAX_EXPIRES} without max_uses, {days} days with it)"
+            ),
         ));
     }
     if let Some(ct) = &req.content_type {
@@ -444,6 +455,8 @@ struct Expiry {
     at: String,
     /// Unix milliseconds.
     ms: i64,
+    /// Later than SigV4's 7 days: the grant's URLs carry it in `x-sluice-grant-expires`.
+    long: bool,
 }
 
 impl Expiry {
@@ -453,6 +466,7 @@ impl Expiry {
         Expiry {
             at: expiry.format(&Rfc3339).unwrap_or_default(),
             ms: (expiry.unix_timestamp_nanos() / 1_000_000) as i64,
+            long: expires_in > MAX_EXPIRES,
         }
     }
 }
@@ -500,6 +514,9 @@ async fn mint_single(
     let grant_id = create_grant(ctx, signer, req, method, limits, expiry).await?;
     if let Some(id) = &grant_id {
         query.push((GRANT.to_string(), id.clone()));
+        if expiry.long {
+            query.push((GRANT_EXPIRES.to_string(), expiry.at.clone()));
+        }
     }
     let signed_headers: Vec<(String, String)> = req
         .content_type
@@ -543,6 +560,7 @@ async fn mint_bundle(
         upload_id: &upload.upload_id,
         constraints: &limits.constraints,
         grant_id: grant_id.as_deref(),
+        grant_expires: expiry.long.then_some(expiry.at.as_str()),
     };
     let mut out = json!({
             "upload_id": upload.upload_id,
@@ -565,6 +583,8 @@ struct BundleQuery<'a> {
     upload_id: &'a str,
     constraints: &'a MintConstraints,
     grant_id: Option<&'a str>,
+    /// `x-sluice-grant-expires` of a grant bundle living longer than 7 days.
+    grant_expires: Option<&'a str>,
 }
 
 impl BundleQuery<'_> {
@@ -585,6 +605,9 @@ impl BundleQuery<'_> {
         }
         if let Some(g) = self.grant_id {
             q.push((GRANT.to_string(), g.to_string()));
+            if let Some(t) = self.grant_expires {
+                q.push((GRANT_EXPIRES.to_string(), t.to_string()));
+            }
         }
         q
     }
