@@ -186,6 +186,11 @@ pub struct PresignArgs {
     /// bundle {upload_id, parts:[{part_number,url}], complete_url, abort_url, expires_at}.
     #[arg(long)]
     pub multipart: bool,
+    /// Resume the open multipart upload UPLOAD_ID: a fresh bundle (JSON) with URLs for the parts
+    /// not yet uploaded (of --multipart --parts/--size when given, else the gaps and the next
+    /// part), complete and abort, minted by the server's mint API.
+    #[arg(long, value_name = "UPLOAD_ID")]
+    pub resume: Option<String>,
     /// With --multipart: number of parts.
     #[arg(long, requires = "multipart")]
     pub parts: Option<u32>,

@@ -75,6 +75,9 @@ pub struct MultipartSpec {
     pub size: Option<u64>,
     /// Part size in bytes (default 8 MiB when `size` is given).
     pub part_size: Option<u64>,
+    /// Resume this open upload instead of creating one: URLs for the parts not yet uploaded
+    /// (of the `parts` / `size` plan when given, else the gaps and the next part).
+    pub upload_id: Option<String>,
 }
 
 /// A planned part: number and, when sizes are known, its byte range.
@@ -424,6 +427,10 @@ fn plan_bundle(
     if method != "PUT" {
         return Err(ApiError::bad_field("multipart", "only applies to PUT"));
     }
+    if spec.upload_id.is_some() && spec.parts.is_none() && spec.size.is_none() {
+        // Resuming without a plan: the parts to sign follow from those uploaded.
+        return Ok(Vec::new());
+    }
     if let (Some(total), Some(range)) = (spec.size, constraints.size) {
         if !(range.min..=range.max).contains(&total) {
             return Err(ApiError::bad_field(
@@ -552,21 +559,34 @@ async fn mint_bundle(
         content_type: req.content_type.clone(),
         ..Default::default()
     };
-    let upload = create_upload(ctx, &req.bucket, &req.key, headers, Vec::new(), None, None).await?;
+    let resume = req.multipart.as_ref().and_then(|m| m.upload_id.as_deref());
+    let (upload_id, parts, uploaded) = match resume {
+        Some(id) => {
+            let done =
+                super::presign_resume::uploaded_parts(ctx, &req.bucket, &req.key, id).await?;
+            let todo = super::presign_resume::remaining(parts, &done);
+            (id.to_string(), todo, Some(done))
+        }
+        None => {
+            let upload =
+                create_upload(ctx, &req.bucket, &req.key, headers, Vec::new(), None, None).await?;
+            (upload.upload_id, parts.to_vec(), None)
+        }
+    };
     // One grant covers the whole bundle: any of its URLs dies when it is revoked, and a
     // successful CompleteMultipartUpload spends a use (see `grant_use`).
     let grant_id = create_grant(ctx, signer, req, MULTIPART_GRANT_METHOD, limits, expiry).await?;
     let query = BundleQuery {
-        upload_id: &upload.upload_id,
+        upload_id: &upload_id,
         constraints: &limits.constraints,
         grant_id: grant_id.as_deref(),
         grant_expires: expiry.long.then_some(expiry.at.as_str()),
     };
     let mut out = json!({
-            "upload_id": upload.upload_id,
+            "upload_id": upload_id,
             "bucket": req.bucket,
             "key": req.key,
-            "parts": sign_parts(signer, &query, parts),
+            "parts": sign_parts(signer, &query, &parts),
             "complete_url": signer.url("POST", &query.build(None), &[]),
             "abort_url": signer.url("DELETE", &query.build(None), &[]),
             "list_parts_url": signer.url("GET", &query.build(None), &[]),
@@ -574,6 +594,9 @@ async fn mint_bundle(
     });
     if let Some(g) = grant_id {
         out["id"] = json!(g);
+    }
+    if let Some(done) = uploaded {
+        out["uploaded_parts"] = done.iter().map(|p| p.to_json()).collect();
     }
     Ok(out)
 }
@@ -638,6 +661,7 @@ mod tests {
             parts,
             size,
             part_size,
+            upload_id: None,
         }
     }
 
