@@ -322,3 +322,43 @@ async fn correct_requests_still_work_and_header_auth_keeps_aws_message() {
     );
     ts.stop().await;
 }
+
+/// A URL whose signature holds but whose `x-sluice-content-type` refuses the request still
+/// reports `sluice:Upload:Rejected` to its receipt target: the wanted type's message replaces a
+/// signature mismatch only, it does not skip the signature.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_wrong_type_on_a_url_whose_signature_holds_is_still_an_upload_rejection() {
+    let ts = setup().await;
+    let path = encode_object_path("diag", "typed");
+    let query = vec![
+        ("x-sluice-content-type".to_string(), "image/png".to_string()),
+        ("x-sluice-notify".to_string(), "feed".to_string()),
+    ];
+    // The constraint without the signed header: the signature verifies.
+    let url = signed_url(&ts, "PUT", &ts.host(), &path, &[], &query, REGION);
+    let (status, code, message) = refusal(
+        http()
+            .put(&url)
+            .header("content-type", "text/plain")
+            .body("x")
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!((status, code.as_str()), (403, "AccessDenied"));
+    assert_eq!(
+        message,
+        "This presigned URL requires Content-Type: image/png (the request sends text/plain)"
+    );
+    let (status, feed) = common::service_api::api(&ts, "GET", "/_sluice/v1/events?after=0").await;
+    assert_eq!(status, 200, "{feed}");
+    let names: Vec<&str> = feed["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|e| e["eventName"].as_str())
+        .collect();
+    assert_eq!(names, vec!["sluice:Upload:Rejected"], "{feed}");
+    ts.stop().await;
+}

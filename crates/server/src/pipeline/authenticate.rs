@@ -5,7 +5,7 @@ use crate::auth::authn::{authenticate, Caller};
 use crate::body::body_in::read_small_body;
 use crate::net::headers::header;
 use crate::pipeline::access_log::{presigned_failure, LogFields};
-use crate::pipeline::constraints::check_content_type_first;
+use crate::pipeline::constraints::check_wanted_content_type;
 use crate::state::AppState;
 use bytes::Bytes;
 use http::request::Parts;
@@ -74,16 +74,20 @@ pub(crate) async fn authenticate_request(
         raw_query: &raw_query,
         headers: &headers,
     };
-    if is_presigned(query) {
-        check_content_type_first(parts, query)
-            .inspect_err(|e| log.presigned_outcome = Some(presigned_failure(e)))?;
-    }
     let (caller, payload) = authenticate(state, &view, routed.virtual_host_bucket.as_deref())
         .await
-        .inspect_err(|e| {
-            if is_presigned(query) {
-                log.presigned_outcome = Some(presigned_failure(e));
+        .map_err(|e| {
+            if !is_presigned(query) {
+                return e;
             }
+            // A wrong Content-Type fails a URL that signs the header: the URL's
+            // x-sluice-content-type says which type it wants.
+            let e = match check_wanted_content_type(parts, query) {
+                Err(wanted) if e.code == "SignatureDoesNotMatch" => wanted,
+                _ => e,
+            };
+            log.presigned_outcome = Some(presigned_failure(&e));
+            e
         })?;
     log.auth = caller.auth_type();
     log.access_key = caller.access_key_id().unwrap_or_default().to_string();

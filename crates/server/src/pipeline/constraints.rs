@@ -39,10 +39,11 @@ pub(crate) fn check_url_constraints(
     Ok(constraints)
 }
 
-/// A presigned URL's `x-sluice-content-type`, checked before its signature so that a wrong
-/// `Content-Type` gets its own message rather than `SignatureDoesNotMatch` (the mint API also
-/// signs the header). Unsigned until the signature is checked, it can only refuse.
-pub(crate) fn check_content_type_first(parts: &Parts, query: &QueryParams) -> Result<(), S3Error> {
+/// A presigned URL's `x-sluice-content-type` against the request's `Content-Type`, for a URL
+/// whose signature failed: a wrong type then gets its own message rather than
+/// `SignatureDoesNotMatch` (the mint API signs the header too, so a wrong type fails the
+/// signature). A URL whose signature verifies meets the same check among its constraints.
+pub(crate) fn check_wanted_content_type(parts: &Parts, query: &QueryParams) -> Result<(), S3Error> {
     match query
         .pairs()
         .iter()
