@@ -34,6 +34,7 @@ pub fn verify_context(cache: &SigningKeyCache) -> VerifyContext<'_> {
         allow_v2: true,
         v2_virtual_host_bucket: None,
         key_cache: cache,
+        grant_expiry: None,
     }
 }
 

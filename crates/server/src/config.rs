@@ -64,6 +64,15 @@ pub struct ServerConfig {
     /// Upload check profiles defined in the configuration file: (name, profile), written to the
     /// store at startup (the admin API defines more and applies them to buckets).
     pub check_profiles: Vec<(String, crate::checks::profile::CheckProfile)>,
+    /// Public URLs of the S3 endpoint (`--public-url`, repeatable): minted URLs name the first,
+    /// and a signature made for any of their hosts verifies. Empty: URLs name the caller's Host.
+    pub public_urls: Vec<crate::net::public_url::PublicUrl>,
+    /// Proxy addresses whose `X-Forwarded-Host` / `X-Forwarded-Proto` are honoured
+    /// (`--trust-forwarded`). Empty: the headers are ignored.
+    pub trust_forwarded: Vec<crate::auth::url_constraints::Cidr>,
+    /// Longest validity, in days, of URLs minted with a grant (`max_uses`) through the mint API
+    /// (`--max-grant-days`, default 30); other URLs keep SigV4's 7 days.
+    pub max_grant_days: u32,
 }
 
 impl ServerConfig {
@@ -94,7 +103,15 @@ impl ServerConfig {
             notify_max_age: Duration::from_secs(24 * 3600),
             notify_targets: Vec::new(),
             check_profiles: Vec::new(),
+            public_urls: Vec::new(),
+            trust_forwarded: Vec::new(),
+            max_grant_days: 30,
         }
+    }
+
+    /// `host[:port]` of every public URL, in configuration order.
+    pub fn public_hosts(&self) -> Vec<String> {
+        self.public_urls.iter().map(|u| u.host.clone()).collect()
     }
 }
 

@@ -32,6 +32,7 @@ fn bench(c: &mut Criterion) {
         allow_v2: true,
         v2_virtual_host_bucket: None,
         key_cache: &cache,
+        grant_expiry: None,
     };
     let creds = creds();
     let query = presign_v4(

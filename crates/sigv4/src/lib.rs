@@ -44,6 +44,7 @@ mod chunked;
 mod chunked_signer;
 mod crypto;
 mod datetime;
+mod diagnose;
 mod encoding;
 mod error;
 mod header_auth;
@@ -74,6 +75,7 @@ pub use chunked_signer::{
 pub use datetime::{
     format_amz_date, format_date_stamp, format_http_date, parse_amz_date, parse_http_date,
 };
+pub use diagnose::{diagnose_presigned_mismatch, DiagnoseHints, MismatchCause};
 pub use encoding::{encode_object_path, percent_decode, uri_encode, uri_encode_bytes};
 pub use error::{AuthError, SignatureMismatch};
 pub use payload::{

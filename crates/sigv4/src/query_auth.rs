@@ -44,11 +44,15 @@ pub(crate) fn verify_query_v4(
 
     let request_time = query.amz_date;
     let expires_in = i64::try_from(query.expires_in).unwrap_or(i64::MAX);
-    let expires_at = request_time
+    let signed_expiry = request_time
         .checked_add(Duration::seconds(expires_in))
         .ok_or_else(|| {
             AuthError::AuthorizationQueryParametersError("X-Amz-Expires is out of range".to_owned())
         })?;
+    let expires_at = match ctx.grant_expiry {
+        Some(later) if later > signed_expiry => later,
+        _ => signed_expiry,
+    };
     let skew = Duration::try_from(ctx.max_skew).unwrap_or(Duration::MAX);
     let not_before = ctx.now.checked_add(skew);
     if not_before.is_some_and(|limit| request_time > limit) {
@@ -171,6 +175,7 @@ mod tests {
             allow_v2: false,
             v2_virtual_host_bucket: None,
             key_cache: &cache,
+            grant_expiry: None,
         };
         let req = view(&query);
         let auth = parse_auth(&req).unwrap().unwrap();

@@ -32,6 +32,12 @@ pub struct VerifyContext<'a> {
     pub v2_virtual_host_bucket: Option<&'a str>,
     /// Cache of derived signing keys.
     pub key_cache: &'a SigningKeyCache,
+    /// For a presigned URL backed by a server-side grant: the later end of validity the URL
+    /// claims in a signed query parameter (Sluice's `x-sluice-grant-expires`), used instead of
+    /// `X-Amz-Date + X-Amz-Expires` when later. The server reads it from the query before the
+    /// signature is checked; the signature covers every query parameter, so a forged value fails
+    /// it. `None` everywhere else.
+    pub grant_expiry: Option<OffsetDateTime>,
 }
 
 /// A successfully authenticated request.

@@ -135,6 +135,29 @@ pub struct ServeArgs {
     /// Log format: text or json [default: text].
     #[arg(long, env = "SLUICE_LOG_FORMAT")]
     pub log_format: Option<String>,
+    /// Public URL of the S3 endpoint as clients reach it, e.g. https://uploads.example.com
+    /// (repeatable, or comma-separated: aliases). The mint API, POST forms and the console sign
+    /// for the first; a signature made for any of them verifies [default: the caller's Host].
+    #[arg(
+        long = "public-url",
+        env = "SLUICE_PUBLIC_URL",
+        value_name = "URL",
+        value_delimiter = ','
+    )]
+    pub public_url: Vec<String>,
+    /// Proxy addresses (CIDRs, repeatable or comma-separated) whose X-Forwarded-Host and
+    /// X-Forwarded-Proto are honoured [default: none, the headers are ignored].
+    #[arg(
+        long,
+        env = "SLUICE_TRUST_FORWARDED",
+        value_name = "CIDR",
+        value_delimiter = ','
+    )]
+    pub trust_forwarded: Vec<String>,
+    /// Longest validity, in days, of URLs minted with a grant (max_uses) through the mint API;
+    /// other URLs keep SigV4's 7 days [default: 30].
+    #[arg(long, env = "SLUICE_MAX_GRANT_DAYS", value_name = "DAYS")]
+    pub max_grant_days: Option<u32>,
     /// Print the effective configuration (secrets masked) and exit.
     #[arg(long)]
     pub print_config: bool,
@@ -149,7 +172,8 @@ pub struct PresignArgs {
     /// HTTP method the URL allows: PUT, GET, HEAD or DELETE.
     #[arg(long, default_value = "PUT")]
     pub method: String,
-    /// How long the URL stays valid: seconds or 90s, 5m, 1h, 7d (at most 7d).
+    /// How long the URL stays valid: seconds or 90s, 5m, 1h, 7d (at most 7d; with --max-uses up to
+    /// the server's max_grant_days, default 30d).
     #[arg(long, default_value = "300")]
     pub expires_in: String,
     /// Content-Type the upload must send (signed into the URL).
@@ -162,6 +186,11 @@ pub struct PresignArgs {
     /// bundle {upload_id, parts:[{part_number,url}], complete_url, abort_url, expires_at}.
     #[arg(long)]
     pub multipart: bool,
+    /// Resume the open multipart upload UPLOAD_ID: a fresh bundle (JSON) with URLs for the parts
+    /// not yet uploaded (of --multipart --parts/--size when given, else the gaps and the next
+    /// part), complete and abort, minted by the server's mint API.
+    #[arg(long, value_name = "UPLOAD_ID")]
+    pub resume: Option<String>,
     /// With --multipart: number of parts.
     #[arg(long, requires = "multipart")]
     pub parts: Option<u32>,

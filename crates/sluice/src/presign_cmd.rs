@@ -57,8 +57,8 @@ pub fn presigned_url(args: &PresignArgs, now: OffsetDateTime) -> Result<(String,
 /// Runs the command. A single URL (offline, or with `--max-uses` from the mint API) is printed
 /// alone unless `--output json`; `--multipart` (the bundle) and `--post` (the form) print JSON.
 pub fn run(args: PresignArgs) -> Result<()> {
-    let structured = if args.multipart {
-        Some("--multipart prints a bundle with one URL per part")
+    let structured = if args.multipart || args.resume.is_some() {
+        Some("--multipart and --resume print a bundle with one URL per part")
     } else if args.post || args.method.eq_ignore_ascii_case("POST") {
         Some("--post prints a form (a URL and its fields)")
     } else {
@@ -73,7 +73,7 @@ pub fn run(args: PresignArgs) -> Result<()> {
         println!("{}", serde_json::to_string_pretty(&form)?);
         return Ok(());
     }
-    if args.multipart || args.max_uses.is_some() {
+    if args.multipart || args.max_uses.is_some() || args.resume.is_some() {
         let rt = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()?;
@@ -118,7 +118,14 @@ async fn mint_via_api(args: &PresignArgs) -> Result<serde_json::Value> {
     use crate::s3_client::{check, S3Client};
     use sha2::{Digest, Sha256};
     let method = args.method.to_ascii_uppercase();
-    let expires_in = parse_expires_in(&args.expires_in)?;
+    let expires_in = if args.max_uses.is_some() {
+        crate::duration_arg::parse_expires_in_up_to(
+            &args.expires_in,
+            crate::duration_arg::MAX_GRANT_SECONDS,
+        )?
+    } else {
+        parse_expires_in(&args.expires_in)?
+    };
     let (bucket, key) = parse_target(&args.target)?;
     let mut body = serde_json::json!({
         "method": method, "bucket": bucket, "key": key, "expires_in": expires_in,
@@ -126,9 +133,9 @@ async fn mint_via_api(args: &PresignArgs) -> Result<serde_json::Value> {
     if let Some(n) = args.max_uses {
         body["max_uses"] = serde_json::json!(n);
     }
-    if args.multipart {
+    if args.multipart || args.resume.is_some() {
         if method != "PUT" {
-            bail!("--multipart presigns uploads: use --method PUT");
+            bail!("--multipart and --resume presign uploads: use --method PUT");
         }
         body["multipart"] = multipart_spec(args)?;
     }
@@ -157,7 +164,7 @@ async fn mint_via_api(args: &PresignArgs) -> Result<serde_json::Value> {
 
 /// The `multipart` field of the mint request.
 fn multipart_spec(args: &PresignArgs) -> Result<serde_json::Value> {
-    Ok(match (args.parts, &args.size) {
+    let mut spec = match (args.parts, &args.size) {
         (Some(n), None) => serde_json::json!({ "parts": n }),
         (None, Some(size)) => {
             let mut m = serde_json::json!({ "size": crate::size_arg::parse_size(size)? });
@@ -166,6 +173,11 @@ fn multipart_spec(args: &PresignArgs) -> Result<serde_json::Value> {
             }
             m
         }
+        (None, None) if args.resume.is_some() => serde_json::json!({}),
         _ => bail!("--multipart needs exactly one of --parts N or --size BYTES"),
-    })
+    };
+    if let Some(id) = &args.resume {
+        spec["upload_id"] = serde_json::json!(id);
+    }
+    Ok(spec)
 }

@@ -54,6 +54,32 @@ pub struct FileConfig {
     pub notify: Option<FileNotify>,
     /// Upload check profiles (`[[checks.profiles]]`).
     pub checks: Option<FileChecks>,
+    /// See `--public-url`: one URL or a list.
+    pub public_url: Option<OneOrMany>,
+    /// See `--trust-forwarded`: one CIDR or a list.
+    pub trust_forwarded: Option<OneOrMany>,
+    /// See `--max-grant-days`.
+    pub max_grant_days: Option<u32>,
+}
+
+/// A TOML value given as one string or a list of them.
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+pub enum OneOrMany {
+    /// `key = "a"`.
+    One(String),
+    /// `key = ["a", "b"]`.
+    Many(Vec<String>),
+}
+
+impl OneOrMany {
+    /// The values, in order.
+    pub fn into_vec(self) -> Vec<String> {
+        match self {
+            OneOrMany::One(s) => vec![s],
+            OneOrMany::Many(v) => v,
+        }
+    }
 }
 
 /// The `[checks]` table.
@@ -184,6 +210,27 @@ impl ServeSettings {
             }
             _ => line("# tls_cert, tls_key: not set (plain HTTP)".to_string()),
         }
+        let list = |items: Vec<String>| {
+            let quoted: Vec<String> = items.iter().map(|s| toml_str(s)).collect();
+            format!("[{}]", quoted.join(", "))
+        };
+        line(if c.public_urls.is_empty() {
+            "# public_url: not set (URLs name the caller's Host)".to_string()
+        } else {
+            format!(
+                "public_url = {}",
+                list(c.public_urls.iter().map(|u| u.base()).collect())
+            )
+        });
+        line(if c.trust_forwarded.is_empty() {
+            "# trust_forwarded: not set (X-Forwarded-* ignored)".to_string()
+        } else {
+            format!(
+                "trust_forwarded = {}",
+                list(c.trust_forwarded.iter().map(|n| n.to_string()).collect())
+            )
+        });
+        line(format!("max_grant_days = {}", c.max_grant_days));
         line(format!(
             "log_format = {}",
             toml_str(match self.log_format {
@@ -310,6 +357,38 @@ pub fn merge(args: ServeArgs) -> Result<ServeSettings> {
     cfg.tls_key = args.tls_key.or(file.tls_key);
     if cfg.tls_cert.is_some() != cfg.tls_key.is_some() {
         bail!("TLS needs both `tls_cert` and `tls_key` (--tls-cert and --tls-key)");
+    }
+    let public = if args.public_url.is_empty() {
+        file.public_url.map(OneOrMany::into_vec).unwrap_or_default()
+    } else {
+        args.public_url
+    };
+    for u in public.iter().filter(|u| !u.trim().is_empty()) {
+        cfg.public_urls.push(
+            sluice_server::net::public_url::PublicUrl::parse(u)
+                .with_context(|| "config key `public_url` (--public-url)")?,
+        );
+    }
+    let trusted = if args.trust_forwarded.is_empty() {
+        file.trust_forwarded
+            .map(OneOrMany::into_vec)
+            .unwrap_or_default()
+    } else {
+        args.trust_forwarded
+    };
+    for n in trusted.iter().filter(|n| !n.trim().is_empty()) {
+        match sluice_server::auth::url_constraints::Cidr::parse(n) {
+            Some(net) => cfg.trust_forwarded.push(net),
+            None => bail!(
+                "config key `trust_forwarded` (--trust-forwarded): `{n}` is not an address or CIDR like 10.0.0.0/8"
+            ),
+        }
+    }
+    if let Some(d) = args.max_grant_days.or(file.max_grant_days) {
+        if !(7..=366).contains(&d) {
+            bail!("config key `max_grant_days`: must be between 7 and 366");
+        }
+        cfg.max_grant_days = d;
     }
     let notify = file.notify.unwrap_or_default();
     if let Some(secs) = args.notify_max_age.or(notify.max_age) {

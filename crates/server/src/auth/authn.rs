@@ -7,11 +7,14 @@
 //! the refusal names the real reason (`key disabled`, `key expired`, `unknown key`).
 
 use crate::auth::auth_error::{auth_error_to_s3, invalid_access_key_id};
+use crate::auth::mismatch_reason::explain_mismatch;
+use crate::auth::public_hosts::verify_for_public_hosts;
 use crate::state::AppState;
 use sluice_iam::{Policy, PolicyKind, Principal};
 use sluice_s3::S3Error;
 use sluice_sigv4::{
-    parse_auth, verify_owned, PayloadCheck, RequestView, VerifiedAuth, VerifyContext,
+    parse_auth, verify_owned, AuthError, AuthKind, PayloadCheck, RequestView, VerifiedAuth,
+    VerifyContext,
 };
 use std::sync::Arc;
 
@@ -213,9 +216,29 @@ pub async fn authenticate(
         allow_v2: state.config.allow_sigv2,
         v2_virtual_host_bucket: virtual_host_bucket,
         key_cache: &state.key_cache,
+        grant_expiry: crate::auth::grant_expiry::claimed_grant_expiry(state, view.raw_query),
     };
-    let mut verified =
-        verify_owned(view, parsed, &owner.secret, &ctx).map_err(|e| auth_error_to_s3(&e))?;
+    let kind = parsed.kind();
+    let result = match verify_owned(view, parsed, &owner.secret, &ctx) {
+        // A signature made for a configured public host (`--public-url`) verifies too.
+        Err(AuthError::SignatureDoesNotMatch(m)) => {
+            verify_for_public_hosts(state, view, &owner.secret, &ctx)
+                .ok_or(AuthError::SignatureDoesNotMatch(m))
+        }
+        other => other,
+    };
+    let mut verified = match result {
+        Ok(v) => v,
+        Err(e) => {
+            let mut err = auth_error_to_s3(&e);
+            if kind == AuthKind::QueryV4 && matches!(e, AuthError::SignatureDoesNotMatch(_)) {
+                if let Some(reason) = explain_mismatch(state, view, &owner.secret, &ctx, &mut err) {
+                    audit_mismatch(view, &owner.principal, &reason);
+                }
+            }
+            return Err(err);
+        }
+    };
     let payload = std::mem::replace(&mut verified.payload, PayloadCheck::Unsigned);
     Ok((
         Caller {
@@ -226,6 +249,25 @@ pub async fn authenticate(
         },
         payload,
     ))
+}
+
+/// The audit line of a presigned request refused with `SignatureDoesNotMatch`, with its likely
+/// cause and the grant its URL names, if any (so a grant's refusals can be traced).
+fn audit_mismatch(view: &RequestView<'_>, principal: &Principal, reason: &str) {
+    let query = sluice_s3::QueryParams::parse(view.raw_query);
+    let grant = query
+        .pairs()
+        .iter()
+        .find(|(n, _)| n.eq_ignore_ascii_case(crate::auth::url_constraints::GRANT))
+        .map(|(_, v)| v.as_str())
+        .unwrap_or_default();
+    tracing::info!(
+        target: "sluice::audit",
+        grant,
+        user = principal.display_name(),
+        reason,
+        "presigned request refused (answered SignatureDoesNotMatch)"
+    );
 }
 
 /// Authenticates a browser POST form by its policy signature: the signing key must be root's
@@ -244,6 +286,7 @@ pub async fn authenticate_post_form(
         allow_v2: state.config.allow_sigv2,
         v2_virtual_host_bucket: None,
         key_cache: &state.key_cache,
+        grant_expiry: None,
     };
     let verified = sluice_sigv4::verify_post_policy(auth, &owner.secret, &ctx)
         .map_err(|e| auth_error_to_s3(&e))?;

@@ -41,6 +41,9 @@ pub const SOURCE_IP: &str = "x-sluice-source-ip";
 pub const UPLOAD_SIZE_RANGE: &str = "x-sluice-upload-size-range";
 /// Grant id parameter (a server-side use limit, see [`crate::auth::grant_use`]).
 pub const GRANT: &str = "x-sluice-grant";
+/// The end of validity of a grant URL valid longer than SigV4's 7 days (RFC 3339): honoured with
+/// `x-sluice-grant` only, while the grant lives (see `docs/presigned-urls.md`).
+pub const GRANT_EXPIRES: &str = "x-sluice-grant-expires";
 /// Notification target of a per-URL receipt.
 pub const NOTIFY: &str = "x-sluice-notify";
 /// Check profile every upload through the URL must pass (in addition to the bucket's).
@@ -121,6 +124,12 @@ impl Cidr {
     }
 }
 
+impl std::fmt::Display for Cidr {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}/{}", self.addr, self.prefix)
+    }
+}
+
 fn masked(v: u128, prefix: u8, bits: u8) -> u128 {
     if prefix == 0 {
         0
@@ -144,6 +153,8 @@ pub struct UrlConstraints {
     pub source_ip: Option<Vec<Cidr>>,
     /// Grant whose uses this URL spends.
     pub grant: Option<String>,
+    /// The longer validity the URL claims with its grant (`x-sluice-grant-expires`).
+    pub grant_expires: Option<OffsetDateTime>,
     /// Notification target every write through the URL reports to.
     pub notify: Option<String>,
     /// Client payload carried in that report.
@@ -216,6 +227,12 @@ impl UrlConstraints {
                 }
                 CONTENT_TYPE => c.content_type = Some(value.clone()),
                 GRANT => c.grant = Some(value.clone()),
+                GRANT_EXPIRES => {
+                    c.grant_expires = Some(
+                        OffsetDateTime::parse(value, &Rfc3339)
+                            .map_err(|_| malformed(name, value, "an RFC 3339 timestamp"))?,
+                    );
+                }
                 NOTIFY => {
                     crate::notify::targets::validate_id(value)
                         .map_err(|_| malformed(name, value, "a notification target id"))?;
@@ -253,6 +270,15 @@ impl UrlConstraints {
                 }
             }
         }
+        if c.grant_expires.is_some() && c.grant.is_none() {
+            return Err(S3Error::new(
+                "AuthorizationQueryParametersError",
+                400,
+                format!(
+                    "{GRANT_EXPIRES} needs {GRANT}: only a grant's URL may live longer than 7 days"
+                ),
+            ));
+        }
         Ok(c)
     }
 
@@ -272,16 +298,25 @@ impl UrlConstraints {
             }
         }
         if let Some(want) = &self.content_type {
-            if facts.content_type != Some(want.as_str()) {
-                return Err(denied(format!(
-                    "This presigned URL requires Content-Type: {want}"
-                )));
-            }
+            check_content_type(want, facts.content_type)?;
         }
         if let Some(range) = &self.size {
             range.check_declared(facts.declared_len)?;
         }
         Ok(())
+    }
+}
+
+/// Refuses a request whose `Content-Type` is not exactly `want` (403 AccessDenied naming both).
+pub fn check_content_type(want: &str, actual: Option<&str>) -> Result<(), S3Error> {
+    match actual {
+        Some(a) if a == want => Ok(()),
+        Some(a) => Err(denied(format!(
+            "This presigned URL requires Content-Type: {want} (the request sends {a})"
+        ))),
+        None => Err(denied(format!(
+            "This presigned URL requires Content-Type: {want} (the request sends none)"
+        ))),
     }
 }
 

@@ -95,6 +95,9 @@ pub fn check_csrf(acting: &Acting, token: &str) -> Result<(), Page> {
 /// `host:port` of the S3 listener as the browser must reach it: its bound address, or, when
 /// it listens on every interface, the host the browser used for the console with the S3 port.
 pub fn s3_authority(console: &ConsoleState, req: &ConsoleRequest) -> String {
+    if let Some(public) = console.app.config.public_urls.first() {
+        return public.host.clone();
+    }
     let addr = console.s3_addr;
     if !addr.ip().is_unspecified() {
         return addr.to_string();

@@ -105,11 +105,12 @@ impl Page {
                 r
             }
         };
+        let authority = super::acting::s3_authority(console, req);
         let csp = format!(
             "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
              connect-src 'self' {}://{}; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
-            crate::net::tls::s3_scheme(&console.app.config),
-            super::acting::s3_authority(console, req)
+            crate::net::public_url::scheme_for_host(&console.app.config, &authority),
+            authority
         );
         for (name, value) in [
             ("content-security-policy", csp.as_str()),

@@ -55,6 +55,7 @@ pub async fn mint_upload(
             parts: None,
             size: Some(size),
             part_size: Some(PART_SIZE),
+            upload_id: None,
         }),
         // For a bundle this bounds every part and the completed upload as a whole.
         content_length_range: Some(json!([size, size])),

@@ -4,6 +4,7 @@
 pub mod accept;
 pub mod cors;
 pub mod headers;
+pub mod public_url;
 pub mod request_id;
 pub mod request_limits;
 pub mod response;

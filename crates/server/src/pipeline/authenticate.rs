@@ -5,6 +5,7 @@ use crate::auth::authn::{authenticate, Caller};
 use crate::body::body_in::read_small_body;
 use crate::net::headers::header;
 use crate::pipeline::access_log::{presigned_failure, LogFields};
+use crate::pipeline::constraints::check_wanted_content_type;
 use crate::state::AppState;
 use bytes::Bytes;
 use http::request::Parts;
@@ -33,6 +34,7 @@ pub(crate) async fn authenticate_request(
     query: &QueryParams,
     routed: &Routed,
     log: &mut LogFields,
+    remote: std::net::SocketAddr,
 ) -> Result<Authenticated, S3Error> {
     let raw_path = parts.uri.path().to_string();
     let raw_query = parts.uri.query().unwrap_or("").to_string();
@@ -46,6 +48,12 @@ pub(crate) async fn authenticate_request(
             )
         })
         .collect();
+    // Behind a trusted proxy (`--trust-forwarded`) the request is judged for the host it forwarded.
+    if let Some(host) =
+        crate::net::public_url::trusted_forwarded_host(&state.config, parts, remote.ip())
+    {
+        headers = crate::auth::public_hosts::with_host(&headers, &host);
+    }
     let prefetched = match unread.as_mut() {
         Some(incoming) if needs_body_hash(&routed.endpoint, parts) => {
             let body =
@@ -68,10 +76,18 @@ pub(crate) async fn authenticate_request(
     };
     let (caller, payload) = authenticate(state, &view, routed.virtual_host_bucket.as_deref())
         .await
-        .inspect_err(|e| {
-            if is_presigned(query) {
-                log.presigned_outcome = Some(presigned_failure(e));
+        .map_err(|e| {
+            if !is_presigned(query) {
+                return e;
             }
+            // A wrong Content-Type fails a URL that signs the header: the URL's
+            // x-sluice-content-type says which type it wants.
+            let e = match check_wanted_content_type(parts, query) {
+                Err(wanted) if e.code == "SignatureDoesNotMatch" => wanted,
+                _ => e,
+            };
+            log.presigned_outcome = Some(presigned_failure(&e));
+            e
         })?;
     log.auth = caller.auth_type();
     log.access_key = caller.access_key_id().unwrap_or_default().to_string();

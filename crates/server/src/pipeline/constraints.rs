@@ -1,7 +1,9 @@
 //! Stage 3, URL constraints: the signed `x-sluice-*` conditions of a presigned URL (content type, size,
 //! network, grant), checked before authorization; the body size range is enforced later, while it streams.
 
-use crate::auth::url_constraints::{RequestFacts, UrlConstraints};
+use crate::auth::url_constraints::{
+    check_content_type, RequestFacts, UrlConstraints, CONTENT_TYPE,
+};
 use crate::net::headers::header;
 use crate::state::AppState;
 use http::request::Parts;
@@ -35,6 +37,21 @@ pub(crate) fn check_url_constraints(
         declared_len,
     })?;
     Ok(constraints)
+}
+
+/// A presigned URL's `x-sluice-content-type` against the request's `Content-Type`, for a URL
+/// whose signature failed: a wrong type then gets its own message rather than
+/// `SignatureDoesNotMatch` (the mint API signs the header too, so a wrong type fails the
+/// signature). A URL whose signature verifies meets the same check among its constraints.
+pub(crate) fn check_wanted_content_type(parts: &Parts, query: &QueryParams) -> Result<(), S3Error> {
+    match query
+        .pairs()
+        .iter()
+        .find(|(n, _)| n.eq_ignore_ascii_case(CONTENT_TYPE))
+    {
+        Some((_, want)) => check_content_type(want, header(parts, "content-type")),
+        None => Ok(()),
+    }
 }
 
 /// The payload length the client announced: `x-amz-decoded-content-length` for aws-chunked

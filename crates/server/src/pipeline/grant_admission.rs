@@ -20,6 +20,11 @@ pub(crate) async fn admit_grant(
     let Some(id) = &constraints.grant else {
         return Ok(None);
     };
+    if let Some(claimed) = constraints.grant_expires {
+        check_grant_lifetime(state, id, claimed)
+            .await
+            .inspect_err(|e| log.presigned_outcome = Some(presigned_failure(e)))?;
+    }
     let spends = !matches!(
         endpoint,
         Endpoint::UploadPart { .. }
@@ -35,6 +40,22 @@ pub(crate) async fn admit_grant(
         crate::auth::grant_use::admit(state, id, &log.access_key, remote.ip(), spends).await
     };
     admitted.inspect_err(|e| log.presigned_outcome = Some(presigned_failure(e)))
+}
+
+/// A URL living longer than 7 days may not outlive its grant (admission refuses unknown grants).
+async fn check_grant_lifetime(
+    state: &AppState,
+    id: &str,
+    claimed: time::OffsetDateTime,
+) -> Result<(), S3Error> {
+    let grant = state.access.get_grant(id).await.map_err(|e| {
+        tracing::error!(error = %e, "grant store failed");
+        S3Error::internal_error()
+    })?;
+    match grant {
+        Some(g) => crate::auth::grant_expiry::check_within_grant(claimed, g.expiry_ms()),
+        None => Ok(()),
+    }
 }
 
 /// Whether `endpoint` completes an upload that already completed (to the same bucket and key) recently

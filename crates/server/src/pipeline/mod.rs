@@ -127,7 +127,8 @@ async fn serve_request(
 
     // 2. Authenticate.
     let authed =
-        authenticate::authenticate_request(state, parts, unread, &query, &routed, log).await?;
+        authenticate::authenticate_request(state, parts, unread, &query, &routed, log, remote)
+            .await?;
     let parts = &*parts;
     let authenticate::Authenticated {
         caller,

@@ -8,6 +8,7 @@ pub mod json_error;
 pub mod presign;
 pub mod presign_constraints;
 pub mod presign_post;
+pub mod presign_resume;
 
 use crate::body::body_in::BodyReader;
 use crate::net::response::ResponseBody;

@@ -4,9 +4,8 @@
 use super::json_error::ApiError;
 use super::presign_constraints::{ConstraintFields, MintConstraints};
 use crate::auth::authz::require_allowed;
-use crate::auth::url_constraints::{GRANT, UPLOAD_SIZE_RANGE};
+use crate::auth::url_constraints::{GRANT, GRANT_EXPIRES, UPLOAD_SIZE_RANGE};
 use crate::body::body_in::BodyReader;
-use crate::net::headers::header;
 use crate::net::response::{self, ResponseBody};
 use crate::ops::lookup::require_bucket;
 use crate::ops::multipart::create::create_upload;
@@ -41,7 +40,7 @@ pub struct MintRequest {
     pub bucket: String,
     /// Key.
     pub key: String,
-    /// Seconds of validity (1..=604800, default 3600).
+    /// Seconds of validity (1..=604800, default 3600; with `max_uses` up to `max_grant_days`).
     pub expires_in: Option<u64>,
     /// Content-Type the upload must send (signed into the URL).
     pub content_type: Option<String>,
@@ -79,6 +78,9 @@ pub struct MultipartSpec {
     pub size: Option<u64>,
     /// Part size in bytes (default 8 MiB when `size` is given).
     pub part_size: Option<u64>,
+    /// Resume this open upload instead of creating one: URLs for the parts not yet uploaded
+    /// (of the `parts` / `size` plan when given, else the gaps and the next part).
+    pub upload_id: Option<String>,
 }
 
 /// A planned part: number and, when sizes are known, its byte range.
@@ -206,11 +208,17 @@ impl<'a> Signer<'a> {
     ) -> Self {
         Signer {
             creds,
-            scheme: crate::net::tls::s3_scheme(&ctx.state.config),
+            scheme: crate::net::public_url::scheme_for(
+                &ctx.state.config,
+                ctx.parts,
+                ctx.remote.ip(),
+                host,
+            ),
             host: host.to_string(),
             region: &ctx.state.config.region,
             now,
-            expires_in,
+            // Longer grant URLs carry their expiry in `x-sluice-grant-expires`.
+            expires_in: expires_in.min(MAX_EXPIRES),
             path: encode_object_path(&req.bucket, &req.key),
         }
     }
@@ -249,7 +257,8 @@ pub async fn mint(
     let raw = body.read_to_end(MAX_BODY).await?;
     let req: MintRequest = serde_json::from_slice(&raw)
         .map_err(|e| ApiError::bad_json(format!("request body: {e}")))?;
-    let host = header(ctx.parts, "host").unwrap_or("localhost").to_string();
+    let host =
+        crate::net::public_url::minting_base(&ctx.state.config, ctx.parts, ctx.remote.ip()).host;
     let out = mint_urls(ctx, creds, &host, &req).await?;
     Ok(response::json(200, &out))
 }
@@ -268,7 +277,8 @@ pub async fn mint_urls(
 ) -> Result<Value, ApiError> {
     let method = req.method.to_ascii_uppercase();
     let action = action_of(&method)?;
-    let expires_in = check_target(req, &method)?;
+    let max_grant_secs = u64::from(ctx.state.config.max_grant_days).saturating_mul(86_400);
+    let expires_in = check_target(req, &method, max_grant_secs)?;
     if method == "POST" {
         return super::presign_post::mint_post(ctx, req, creds, host, expires_in).await;
     }
@@ -337,7 +347,8 @@ fn action_of(method: &str) -> Result<&'static str, ApiError> {
 }
 
 /// Stage 2: checks bucket, key, validity and Content-Type; returns the validity in seconds.
-fn check_target(req: &MintRequest, method: &str) -> Result<u64, ApiError> {
+/// With `max_uses`, the validity may reach `max_grant_secs` (`max_grant_days`).
+fn check_target(req: &MintRequest, method: &str, max_grant_secs: u64) -> Result<u64, ApiError> {
     if !is_routable_bucket_name(&req.bucket) {
         return Err(ApiError::bad_field("bucket", "is not a valid bucket name"));
     }
@@ -348,10 +359,18 @@ fn check_target(req: &MintRequest, method: &str) -> Result<u64, ApiError> {
         ));
     }
     let expires_in = req.expires_in.unwrap_or(DEFAULT_EXPIRES);
-    if !(1..=MAX_EXPIRES).contains(&expires_in) {
+    let max = if req.max_uses.is_some() {
+        max_grant_secs.max(MAX_EXPIRES)
+    } else {
+        MAX_EXPIRES
+    };
+    if !(1..=max).contains(&expires_in) {
+        let days = max_grant_secs / 86_400;
         return Err(ApiError::bad_field(
             "expires_in",
-            format!("must be between 1 and {MAX_EXPIRES} seconds"),
+            format!(
+                "must be between 1 and {max} seconds ({MAX_EXPIRES} without max_uses, {days} days with it)"
+            ),
         ));
     }
     if let Some(ct) = &req.content_type {
@@ -431,6 +450,10 @@ fn plan_bundle(
     if method != "PUT" {
         return Err(ApiError::bad_field("multipart", "only applies to PUT"));
     }
+    if spec.upload_id.is_some() && spec.parts.is_none() && spec.size.is_none() {
+        // Resuming without a plan: the parts to sign follow from those uploaded.
+        return Ok(Vec::new());
+    }
     if let (Some(total), Some(range)) = (spec.size, constraints.size) {
         if !(range.min..=range.max).contains(&total) {
             return Err(ApiError::bad_field(
@@ -462,6 +485,8 @@ struct Expiry {
     at: String,
     /// Unix milliseconds.
     ms: i64,
+    /// Later than SigV4's 7 days: the grant's URLs carry it in `x-sluice-grant-expires`.
+    long: bool,
 }
 
 impl Expiry {
@@ -471,6 +496,7 @@ impl Expiry {
         Expiry {
             at: expiry.format(&Rfc3339).unwrap_or_default(),
             ms: (expiry.unix_timestamp_nanos() / 1_000_000) as i64,
+            long: expires_in > MAX_EXPIRES,
         }
     }
 }
@@ -518,6 +544,9 @@ async fn mint_single(
     let grant_id = create_grant(ctx, signer, req, method, limits, expiry).await?;
     if let Some(id) = &grant_id {
         query.push((GRANT.to_string(), id.clone()));
+        if expiry.long {
+            query.push((GRANT_EXPIRES.to_string(), expiry.at.clone()));
+        }
     }
     let signed_headers: Vec<(String, String)> = req
         .content_type
@@ -553,20 +582,34 @@ async fn mint_bundle(
         content_type: req.content_type.clone(),
         ..Default::default()
     };
-    let upload = create_upload(ctx, &req.bucket, &req.key, headers, Vec::new(), None, None).await?;
+    let resume = req.multipart.as_ref().and_then(|m| m.upload_id.as_deref());
+    let (upload_id, parts, uploaded) = match resume {
+        Some(id) => {
+            let done =
+                super::presign_resume::uploaded_parts(ctx, &req.bucket, &req.key, id).await?;
+            let todo = super::presign_resume::remaining(parts, &done);
+            (id.to_string(), todo, Some(done))
+        }
+        None => {
+            let upload =
+                create_upload(ctx, &req.bucket, &req.key, headers, Vec::new(), None, None).await?;
+            (upload.upload_id, parts.to_vec(), None)
+        }
+    };
     // One grant covers the whole bundle: any of its URLs dies when it is revoked, and a
     // successful CompleteMultipartUpload spends a use (see `grant_use`).
     let grant_id = create_grant(ctx, signer, req, MULTIPART_GRANT_METHOD, limits, expiry).await?;
     let query = BundleQuery {
-        upload_id: &upload.upload_id,
+        upload_id: &upload_id,
         constraints: &limits.constraints,
         grant_id: grant_id.as_deref(),
+        grant_expires: expiry.long.then_some(expiry.at.as_str()),
     };
     let mut out = json!({
-            "upload_id": upload.upload_id,
+            "upload_id": upload_id,
             "bucket": req.bucket,
             "key": req.key,
-            "parts": sign_parts(signer, &query, parts),
+            "parts": sign_parts(signer, &query, &parts),
             "complete_url": signer.url("POST", &query.build(None), &[]),
             "abort_url": signer.url("DELETE", &query.build(None), &[]),
             "list_parts_url": signer.url("GET", &query.build(None), &[]),
@@ -574,6 +617,9 @@ async fn mint_bundle(
     });
     if let Some(g) = grant_id {
         out["id"] = json!(g);
+    }
+    if let Some(done) = uploaded {
+        out["uploaded_parts"] = done.iter().map(|p| p.to_json()).collect();
     }
     Ok(out)
 }
@@ -583,6 +629,8 @@ struct BundleQuery<'a> {
     upload_id: &'a str,
     constraints: &'a MintConstraints,
     grant_id: Option<&'a str>,
+    /// `x-sluice-grant-expires` of a grant bundle living longer than 7 days.
+    grant_expires: Option<&'a str>,
 }
 
 impl BundleQuery<'_> {
@@ -603,6 +651,9 @@ impl BundleQuery<'_> {
         }
         if let Some(g) = self.grant_id {
             q.push((GRANT.to_string(), g.to_string()));
+            if let Some(t) = self.grant_expires {
+                q.push((GRANT_EXPIRES.to_string(), t.to_string()));
+            }
         }
         q
     }
@@ -633,6 +684,7 @@ mod tests {
             parts,
             size,
             part_size,
+            upload_id: None,
         }
     }
 

@@ -116,7 +116,16 @@ pub async fn mint_post(
     let map: serde_json::Map<String, Value> =
         fields.into_iter().map(|(k, v)| (k, json!(v))).collect();
     Ok(json!({
-        "url": format!("http://{host}/{}", req.bucket),
+        "url": format!(
+            "{}://{host}/{}",
+            crate::net::public_url::scheme_for(
+                &ctx.state.config,
+                ctx.parts,
+                ctx.remote.ip(),
+                host
+            ),
+            req.bucket
+        ),
         "method": "POST",
         "fields": map,
         "expires_at": expires_at,

@@ -79,6 +79,7 @@ impl Server {
             allow_v2: self.allow_v2,
             v2_virtual_host_bucket: self.vhost_bucket.as_deref(),
             key_cache: &self.cache,
+            grant_expiry: None,
         }
     }
 
