@@ -7,14 +7,17 @@ pub const KNOWN_ACTIONS: &[&str] = &[
     "s3:DeleteBucket",
     "s3:DeleteBucketPolicy",
     "s3:DeleteObject",
+    "s3:DeleteObjectTagging",
     "s3:DeleteObjectVersion",
     "s3:GetBucketAcl",
     "s3:GetBucketCORS",
     "s3:GetBucketLocation",
     "s3:GetBucketPolicy",
+    "s3:GetBucketTagging",
     "s3:GetBucketVersioning",
     "s3:GetObject",
     "s3:GetObjectAcl",
+    "s3:GetObjectTagging",
     "s3:GetObjectVersion",
     "s3:ListAllMyBuckets",
     "s3:ListBucket",
@@ -24,8 +27,10 @@ pub const KNOWN_ACTIONS: &[&str] = &[
     "s3:PutBucketAcl",
     "s3:PutBucketCORS",
     "s3:PutBucketPolicy",
+    "s3:PutBucketTagging",
     "s3:PutObject",
     "s3:PutObjectAcl",
+    "s3:PutObjectTagging",
     "sluice:Admin",
 ];
 
@@ -68,6 +73,9 @@ mod tests {
             "sluice:*",
             "sluice:Admin",
             "s3:?utObject",
+            // Known since issue 26 (tagging).
+            "s3:PutObjectTagging",
+            "s3:GetBucketTagging",
         ] {
             assert!(validate_action(ok).is_ok(), "{ok}");
         }
@@ -77,7 +85,7 @@ mod tests {
             "ec2:*",
             "s3:GetObjekt",
             ":GetObject",
-            "s3:PutObjectTagging",
+            "s3:PutLifecycleConfiguration",
         ] {
             assert_eq!(validate_action(bad), Err(bad.to_string()), "{bad}");
         }

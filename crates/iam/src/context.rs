@@ -26,6 +26,12 @@ pub mod keys {
     pub const CONTENT_SHA256: &str = "s3:x-amz-content-sha256";
     /// Name of the calling user.
     pub const USERNAME: &str = "aws:username";
+    /// `s3:RequestObjectTag/<key>`: the value of a tag the request gives the object.
+    pub const REQUEST_OBJECT_TAG_PREFIX: &str = "s3:RequestObjectTag/";
+    /// The keys of every tag the request gives the object (multi-valued).
+    pub const REQUEST_OBJECT_TAG_KEYS: &str = "s3:RequestObjectTagKeys";
+    /// `s3:ExistingObjectTag/<key>`: the value of a tag the object has now.
+    pub const EXISTING_OBJECT_TAG_PREFIX: &str = "s3:ExistingObjectTag/";
 }
 
 /// Condition key -> values for one request. Keys are matched case-insensitively.

@@ -95,11 +95,23 @@ pub enum Endpoint {
     GetBucketNotificationConfiguration { bucket: String },
     /// `PUT /bucket?notification`
     PutBucketNotificationConfiguration { bucket: String },
+    /// `PUT /bucket/key?tagging`
+    PutObjectTagging { bucket: String, key: String },
+    /// `GET /bucket/key?tagging`
+    GetObjectTagging { bucket: String, key: String },
+    /// `DELETE /bucket/key?tagging`
+    DeleteObjectTagging { bucket: String, key: String },
+    /// `PUT /bucket?tagging`
+    PutBucketTagging { bucket: String },
+    /// `GET /bucket?tagging`
+    GetBucketTagging { bucket: String },
+    /// `DELETE /bucket?tagging`
+    DeleteBucketTagging { bucket: String },
     /// `OPTIONS /bucket[/key]`: a CORS preflight, answered without authentication.
     CorsPreflight { bucket: String, key: Option<String> },
     /// A Sluice service path under `/_sluice/`: the rest of the path after the prefix.
     Service { path: String },
-    /// A bucket or object sub-resource Sluice does not implement (`?cors`, `?tagging`, ...).
+    /// A bucket or object sub-resource Sluice does not implement (`?lifecycle`, `?website`, ...).
     Unsupported {
         bucket: Option<String>,
         key: Option<String>,
@@ -150,6 +162,12 @@ impl Endpoint {
             Endpoint::PutBucketNotificationConfiguration { .. } => {
                 "PutBucketNotificationConfiguration"
             }
+            Endpoint::PutObjectTagging { .. } => "PutObjectTagging",
+            Endpoint::GetObjectTagging { .. } => "GetObjectTagging",
+            Endpoint::DeleteObjectTagging { .. } => "DeleteObjectTagging",
+            Endpoint::PutBucketTagging { .. } => "PutBucketTagging",
+            Endpoint::GetBucketTagging { .. } => "GetBucketTagging",
+            Endpoint::DeleteBucketTagging { .. } => "DeleteBucketTagging",
             Endpoint::CorsPreflight { .. } => "PreflightRequest",
             Endpoint::Service { .. } => "Service",
             Endpoint::Unsupported { .. } => "Unsupported",
@@ -192,6 +210,14 @@ impl Endpoint {
             Endpoint::GetBucketCors { .. } => "s3:GetBucketCORS",
             Endpoint::GetBucketNotificationConfiguration { .. } => "s3:GetBucketNotification",
             Endpoint::PutBucketNotificationConfiguration { .. } => "s3:PutBucketNotification",
+            Endpoint::PutObjectTagging { .. } => "s3:PutObjectTagging",
+            Endpoint::GetObjectTagging { .. } => "s3:GetObjectTagging",
+            Endpoint::DeleteObjectTagging { .. } => "s3:DeleteObjectTagging",
+            // AWS: DeleteBucketTagging needs s3:PutBucketTagging.
+            Endpoint::PutBucketTagging { .. } | Endpoint::DeleteBucketTagging { .. } => {
+                "s3:PutBucketTagging"
+            }
+            Endpoint::GetBucketTagging { .. } => "s3:GetBucketTagging",
             Endpoint::CorsPreflight { .. } => "s3:PreflightRequest",
             Endpoint::Service { path } if path.starts_with("admin/") => "sluice:Admin",
             Endpoint::Service { .. } => "sluice:Service",
@@ -237,6 +263,12 @@ impl Endpoint {
             | Endpoint::GetBucketNotificationConfiguration { bucket }
             | Endpoint::PutBucketNotificationConfiguration { bucket }
             | Endpoint::CorsPreflight { bucket, .. }
+            | Endpoint::PutObjectTagging { bucket, .. }
+            | Endpoint::GetObjectTagging { bucket, .. }
+            | Endpoint::DeleteObjectTagging { bucket, .. }
+            | Endpoint::PutBucketTagging { bucket }
+            | Endpoint::GetBucketTagging { bucket }
+            | Endpoint::DeleteBucketTagging { bucket }
             | Endpoint::GetObjectAcl { bucket, .. }
             | Endpoint::PutObjectAcl { bucket, .. } => Some(bucket),
         }
@@ -260,7 +292,10 @@ impl Endpoint {
             | Endpoint::AbortMultipartUpload { key, .. }
             | Endpoint::ListParts { key, .. }
             | Endpoint::GetObjectAcl { key, .. }
-            | Endpoint::PutObjectAcl { key, .. } => Some(key),
+            | Endpoint::PutObjectAcl { key, .. }
+            | Endpoint::PutObjectTagging { key, .. }
+            | Endpoint::GetObjectTagging { key, .. }
+            | Endpoint::DeleteObjectTagging { key, .. } => Some(key),
             _ => None,
         }
     }

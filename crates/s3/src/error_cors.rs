@@ -3,6 +3,12 @@
 use crate::error::S3Error;
 
 impl S3Error {
+    /// 404 NoSuchTagSet (GetBucketTagging on a bucket without tags).
+    pub fn no_such_tag_set(bucket: &str) -> Self {
+        S3Error::new("NoSuchTagSet", 404, "The TagSet does not exist")
+            .with_detail("BucketName", bucket)
+    }
+
     /// 404 NoSuchCORSConfiguration (GetBucketCors on a bucket without rules).
     pub fn no_such_cors_configuration(bucket: &str) -> Self {
         S3Error::new(

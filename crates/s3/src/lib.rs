@@ -14,6 +14,8 @@ pub mod event_record;
 pub mod query;
 pub mod route;
 mod route_access;
+mod route_tagging;
+pub mod tagging;
 pub mod unsupported_headers;
 pub mod xml;
 pub mod xml_writer;

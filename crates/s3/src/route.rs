@@ -39,9 +39,8 @@ pub struct Routed {
 }
 
 /// Sub-resources Sluice recognises but does not implement yet.
-const UNSUPPORTED_SUBRESOURCES: [&str; 23] = [
+const UNSUPPORTED_SUBRESOURCES: [&str; 22] = [
     "policyStatus",
-    "tagging",
     "lifecycle",
     "website",
     "logging",
@@ -149,6 +148,9 @@ fn bucket_endpoint(input: &RouteInput<'_>, bucket: String) -> Result<Endpoint, S
     if let Some(e) = crate::route_access::access_endpoint(input.method, &bucket, None, q) {
         return e;
     }
+    if let Some(e) = crate::route_tagging::tagging_endpoint(input.method, &bucket, None, q) {
+        return e;
+    }
     if q.has("notification") {
         return match input.method {
             "GET" => Ok(Endpoint::GetBucketNotificationConfiguration { bucket }),
@@ -210,6 +212,9 @@ fn object_endpoint(
 ) -> Result<Endpoint, S3Error> {
     let q = input.query;
     if let Some(e) = crate::route_access::access_endpoint(input.method, &bucket, Some(&key), q) {
+        return e;
+    }
+    if let Some(e) = crate::route_tagging::tagging_endpoint(input.method, &bucket, Some(&key), q) {
         return e;
     }
     // `?notification` is a bucket sub-resource only.
@@ -388,8 +393,15 @@ mod tests {
             r("PATCH", "h", "/b1/k", None).unwrap_err().code,
             "MethodNotAllowed"
         );
-        let e = r("GET", "h", "/b1?tagging", None).unwrap().endpoint;
+        let e = r("GET", "h", "/b1?lifecycle", None).unwrap().endpoint;
         assert!(matches!(e, Endpoint::Unsupported { .. }));
+        let e = r("GET", "h", "/b1?tagging", None).unwrap().endpoint;
+        assert_eq!(
+            e,
+            Endpoint::GetBucketTagging {
+                bucket: "b1".into()
+            }
+        );
         let e = r("GET", "h", "/b1?cors", None).unwrap().endpoint;
         assert_eq!(
             e,

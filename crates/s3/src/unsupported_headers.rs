@@ -1,5 +1,5 @@
 //! Request headers that ask for S3 features Sluice does not have (object lock, SSE-C, SSE-KMS, storage classes
-//! other than STANDARD, object tagging, website redirects, ACL grants). A request carrying one is refused with
+//! other than STANDARD, website redirects, ACL grants). A request carrying one is refused with
 //! AWS's answer for it instead of being stored as if the feature had been applied.
 
 use crate::endpoint::Endpoint;
@@ -166,7 +166,7 @@ fn check_new_object(name: &str, value: &str) -> Result<(), S3Error> {
                 .with_detail("StorageClassRequested", class))
             }
         }
-        "x-amz-website-redirect-location" | "x-amz-tagging" => Err(not_implemented(name)),
+        "x-amz-website-redirect-location" => Err(not_implemented(name)),
         _ if SSE_C.contains(&name) || SSE_KMS.contains(&name) || GRANTS.contains(&name) => {
             Err(not_implemented(name))
         }
@@ -199,6 +199,8 @@ mod tests {
         assert_eq!(code(&put(), "x-amz-storage-class", "STANDARD"), None);
         assert_eq!(code(&put(), "x-amz-server-side-encryption", "AES256"), None);
         assert_eq!(code(&put(), "x-amz-meta-tagging", "x"), None);
+        // Tagging is supported (issue 26).
+        assert_eq!(code(&put(), "x-amz-tagging", "a=b"), None);
         assert_eq!(code(&put(), "content-type", "text/plain"), None);
         let bucket = Endpoint::CreateBucket { bucket: "b".into() };
         assert_eq!(
@@ -225,7 +227,7 @@ mod tests {
         );
         assert_eq!(code(&put(), "x-amz-object-lock-mode", "COMPLIANCE"), bad);
         assert_eq!(code(&put(), "x-amz-object-lock-legal-hold", "ON"), bad);
-        assert_eq!(code(&put(), "x-amz-tagging", "a=b"), ni);
+        assert_eq!(code(&put(), "x-amz-website-redirect-location", "/x"), ni);
         assert_eq!(code(&put(), "x-amz-grant-read", "id=x"), ni);
         assert_eq!(
             code(

@@ -1,5 +1,5 @@
 //! Requests that ask for S3 features Sluice lacks (object lock, SSE-C, SSE-KMS, storage classes other than
-//! STANDARD, tagging, website redirects, ACL grants) are refused with AWS's error, never stored as if the
+//! STANDARD, website redirects, ACL grants) are refused with AWS's error, never stored as if the
 //! feature applied. Driven with the AWS SDK, which sends each setting as AWS documents it.
 
 mod common;
@@ -117,7 +117,6 @@ async fn put_object_with_unsupported_settings_is_refused_and_stores_nothing() {
             "InvalidStorageClass",
             400,
         ),
-        ("tagging", put().tagging("case=1"), "NotImplemented", 501),
         (
             "website redirect",
             put().website_redirect_location("/elsewhere"),
@@ -311,8 +310,7 @@ async fn configuration_calls_for_missing_features_answer_not_implemented() {
         ObjectLockLegalHold, ObjectLockRetention, ObjectLockRetentionMode, Payer,
         ReplicationConfiguration, ReplicationRule, ReplicationRuleStatus,
         RequestPaymentConfiguration, ServerSideEncryptionByDefault,
-        ServerSideEncryptionConfiguration, ServerSideEncryptionRule, Tag, Tagging,
-        WebsiteConfiguration,
+        ServerSideEncryptionConfiguration, ServerSideEncryptionRule, WebsiteConfiguration,
     };
     let ts = TestServer::start_with_bucket("lacks").await;
     let s3 = ts.sdk();
@@ -322,10 +320,6 @@ async fn configuration_calls_for_missing_features_answer_not_implemented() {
         .body(ByteStream::from_static(b"x"))
         .send()
         .await
-        .unwrap();
-    let tagging = Tagging::builder()
-        .tag_set(Tag::builder().key("k").value("v").build().unwrap())
-        .build()
         .unwrap();
     let mut codes: Vec<(&str, Option<String>, Option<u16>)> = Vec::new();
     macro_rules! sweep {
@@ -457,19 +451,6 @@ async fn configuration_calls_for_missing_features_answer_not_implemented() {
                     .unwrap()
             )
     );
-    sweep!(
-        "PutBucketTagging",
-        s3.put_bucket_tagging()
-            .bucket("lacks")
-            .tagging(tagging.clone())
-    );
-    sweep!(
-        "PutObjectTagging",
-        s3.put_object_tagging()
-            .bucket("lacks")
-            .key("obj")
-            .tagging(tagging)
-    );
     for (what, code, status) in codes {
         assert_eq!(code.as_deref(), Some("NotImplemented"), "{what}");
         assert_eq!(status, Some(501), "{what}");
@@ -482,7 +463,6 @@ async fn post_form_fields_asking_for_missing_features_are_refused() {
     use common::post_form::{error_of, object, post, signed_form, start, BUCKET};
     use serde_json::{json, Map, Value};
     let ts = start().await;
-    let tagging = "<Tagging><TagSet><Tag><Key>k</Key><Value>v</Value></Tag></TagSet></Tagging>";
     let cases = [
         ("x-amz-storage-class", "GLACIER", "NotImplemented", 501),
         ("x-amz-storage-class", "NOPE", "InvalidStorageClass", 400),
@@ -492,7 +472,6 @@ async fn post_form_fields_asking_for_missing_features_are_refused() {
             "NotImplemented",
             501,
         ),
-        ("tagging", tagging, "NotImplemented", 501),
         (
             "x-amz-website-redirect-location",
             "/x",

@@ -42,6 +42,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         checksums: Checksums::default(),
         blob,
         parts: None,
+        tags: Vec::new(),
     });
     let start = Instant::now();
     const WIDTH: usize = 256;

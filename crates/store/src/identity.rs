@@ -146,7 +146,7 @@ pub trait BucketAccessStore: Send + Sync + 'static {
 }
 
 /// The access contracts (identities, bucket access, grants, bucket CORS, notification targets
-/// bucket notification documents and check profiles), as one object the server holds.
+/// bucket notification documents, check profiles and tagging), as one object the server holds.
 pub trait AccessStore:
     IdentityStore
     + BucketAccessStore
@@ -155,6 +155,7 @@ pub trait AccessStore:
     + crate::NotifyTargetStore
     + crate::BucketNotificationStore
     + crate::CheckProfileStore
+    + crate::TaggingStore
 {
 }
 impl<
@@ -164,7 +165,8 @@ impl<
             + crate::BucketCorsStore
             + crate::NotifyTargetStore
             + crate::BucketNotificationStore
-            + crate::CheckProfileStore,
+            + crate::CheckProfileStore
+            + crate::TaggingStore,
     > AccessStore for T
 {
 }

@@ -6,6 +6,7 @@
 //! - [`open_embedded`]: both backends on one data directory, ready to serve.
 //! - [`IdentityStore`] / [`BucketAccessStore`]: users, keys, policies, bucket policies and
 //!   canned ACLs, [`BucketCorsStore`]: bucket CORS rules; [`open`] opens them with the others, on one backend.
+//! - [`TaggingStore`] (part of [`AccessStore`]): object tag sets and bucket tagging documents.
 //! - [`CheckProfileStore`] (part of [`AccessStore`]): upload check profiles and the buckets and
 //!   prefixes they apply to.
 //! - [`DataDirLock`]: the `DATA/lock` flock that keeps a second process out of a data dir.
@@ -45,6 +46,7 @@ mod notify;
 mod orphans;
 mod outbox;
 mod sqlite;
+mod tagging;
 mod task_lease;
 mod tiered_blob;
 
@@ -74,6 +76,7 @@ pub use orphans::sweep_orphans;
 pub use outbox::{DeadLetter, OutboxEntry, OutboxEvent, OutboxStore};
 pub use sqlite::schema::SCHEMA_VERSION;
 pub use sqlite::{SqliteMetaStore, META_FILE_NAME};
+pub use tagging::TaggingStore;
 pub use task_lease::TaskLeaseStore;
 pub use tiered_blob::{TieredBlobStore, DEFAULT_INLINE_MAX, INLINE_MAX_LIMIT};
 

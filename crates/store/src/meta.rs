@@ -73,7 +73,7 @@ pub struct ListPage {
 ///   by `put_object_if` / `put_part`, in their transaction (see [`crate::BlobWriter::commit`]).
 /// - **Cascades.** `delete_bucket` refuses a bucket with objects; with the bucket go, in its
 ///   transaction, its open multipart uploads and their parts, its completed-upload records, its
-///   bucket policy, canned ACL, CORS document and notification document. Replacing or deleting
+///   bucket policy, canned ACL, CORS document, notification document and tagging document. Replacing or deleting
 ///   an object deletes its object ACL. Grants naming the bucket or key are not touched (they
 ///   lapse at their expiry); nor are the bucket's outbox entries, dead letters and event
 ///   sequence (the entries are still delivered; a bucket created again with the name continues

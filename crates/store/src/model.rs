@@ -133,6 +133,8 @@ pub struct ObjectMeta {
     pub blob: BlobRef,
     /// Multipart manifest, if the object was assembled from parts.
     pub parts: Option<Vec<PartInfo>>,
+    /// Object tags (S3 tagging), key/value pairs in the order they were given; empty when none.
+    pub tags: Vec<(String, String)>,
 }
 
 impl ObjectMeta {

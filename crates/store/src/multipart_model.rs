@@ -25,6 +25,8 @@ pub struct UploadMeta {
     pub checksum_type: Option<String>,
     /// Canned ACL (`x-amz-acl` at creation) the completed object gets, when not private.
     pub acl: Option<String>,
+    /// Tags (`x-amz-tagging` at creation) the completed object gets.
+    pub tags: Vec<(String, String)>,
 }
 
 /// One uploaded part of an open upload.

@@ -165,6 +165,7 @@ fn upload(id: &str, key: &str) -> UploadMeta {
         checksum_algorithm: None,
         checksum_type: None,
         acl: None,
+        tags: Vec::new(),
     }
 }
 

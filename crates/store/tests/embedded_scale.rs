@@ -23,7 +23,7 @@ async fn delimiter_listing_over_large_bucket_is_fast() {
         let mut stmt = tx
             .prepare(
                 "INSERT INTO objects VALUES ('b', ?1, 1, 'e', 0, '{}', '[]', '{}', \
-                 '00000000000000000000000000000000', NULL)",
+                 '00000000000000000000000000000000', NULL, NULL)",
             )
             .unwrap();
         for p in 0..3 {

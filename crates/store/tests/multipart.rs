@@ -19,6 +19,7 @@ fn upload(id: &str, bucket: &str, key: &str, created_ms: i64) -> UploadMeta {
         checksum_algorithm: Some("CRC32".into()),
         checksum_type: None,
         acl: None,
+        tags: Vec::new(),
     }
 }
 

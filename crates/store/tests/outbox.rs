@@ -45,6 +45,7 @@ fn upload(id: &str, bucket: &str, key: &str) -> UploadMeta {
         checksum_algorithm: None,
         checksum_type: None,
         acl: None,
+        tags: Vec::new(),
     }
 }
 

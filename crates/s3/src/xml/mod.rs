@@ -11,6 +11,7 @@ mod multipart;
 mod notification;
 mod post_response;
 mod request_bodies;
+mod tagging;
 mod timefmt;
 mod tree;
 
@@ -47,6 +48,7 @@ pub use post_response::post_response_xml;
 pub use request_bodies::{
     parse_create_bucket_configuration, parse_delete_request, DeleteRequest, ObjectIdentifier,
 };
+pub use tagging::{parse_tagging, tagging_xml};
 pub use timefmt::{http_date, iso8601_millis};
 
 #[cfg(test)]

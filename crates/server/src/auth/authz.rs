@@ -57,8 +57,12 @@ pub async fn require_endpoint_allowed(input: &AuthzInput<'_>) -> Result<(), S3Er
         Endpoint::DeleteObjects { .. } => return Ok(()),
         // Sluice's own service APIs other than admin authorize each call themselves.
         Endpoint::Service { path } if !path.starts_with("admin/") => return Ok(()),
+        // Judged in the handler once the body's tags are known (`s3:RequestObjectTag/<k>`):
+        // see [`require_endpoint_allowed_with_tags`].
+        Endpoint::PutObjectTagging { .. } => return Ok(()),
         _ => {}
     }
+    let header_tags = header_tags(endpoint, input.parts);
     let target = Target {
         action: endpoint.action(),
         bucket: endpoint.bucket(),
@@ -68,8 +72,35 @@ pub async fn require_endpoint_allowed(input: &AuthzInput<'_>) -> Result<(), S3Er
             endpoint,
             Endpoint::CreateBucket { .. } | Endpoint::Service { .. }
         ),
+        request_tags: header_tags.as_deref(),
     };
     check(input, &target).await
+}
+
+/// [`require_endpoint_allowed`] for PutObjectTagging, with the tags of its body as the
+/// request's tags (`s3:RequestObjectTag/<key>`, `s3:RequestObjectTagKeys`).
+pub async fn require_endpoint_allowed_with_tags(
+    ctx: &RequestCtx<'_>,
+    endpoint: &Endpoint,
+    tags: &[(String, String)],
+) -> Result<(), S3Error> {
+    let input = AuthzInput {
+        state: ctx.state,
+        caller: ctx.caller,
+        endpoint: Some(endpoint),
+        query: ctx.query,
+        parts: ctx.parts,
+        remote: ctx.remote,
+    };
+    let target = Target {
+        action: endpoint.action(),
+        bucket: endpoint.bucket(),
+        key: endpoint.key(),
+        resource: endpoint_resource(endpoint),
+        bucket_scoped: true,
+        request_tags: Some(tags),
+    };
+    check(&input, &target).await
 }
 
 /// Fails with 403 AccessDenied unless the caller may perform `action` on the bucket or
@@ -95,6 +126,7 @@ pub async fn require_allowed(
         key,
         resource: resource_arn(bucket, key),
         bucket_scoped: bucket.is_some(),
+        request_tags: None,
     };
     check(&input, &target).await
 }
@@ -115,6 +147,7 @@ pub async fn require_admin(ctx: &RequestCtx<'_>) -> Result<(), S3Error> {
         key: None,
         resource: ADMIN_RESOURCE.to_string(),
         bucket_scoped: false,
+        request_tags: None,
     };
     check(&input, &target).await
 }
@@ -128,14 +161,28 @@ pub async fn require_allowed_on_action(
     let Some(endpoint) = input.endpoint else {
         return Err(S3Error::access_denied());
     };
+    let header_tags = header_tags(endpoint, input.parts);
     let target = Target {
         action,
         bucket: endpoint.bucket(),
         key: endpoint.key(),
         resource: endpoint_resource(endpoint),
         bucket_scoped: !matches!(endpoint, Endpoint::CreateBucket { .. }),
+        request_tags: header_tags.as_deref(),
     };
     check(input, &target).await
+}
+
+/// The tags a new object's `x-amz-tagging` gives it, for the tag condition keys (a bad header
+/// is refused by the handler). CopyObject's count whatever its directive: a policy on them
+/// judges what the request asks for.
+fn header_tags(endpoint: &Endpoint, parts: &Parts) -> Option<Vec<(String, String)>> {
+    match endpoint {
+        Endpoint::PutObject { .. }
+        | Endpoint::CreateMultipartUpload { .. }
+        | Endpoint::CopyObject { .. } => crate::ops::tagging::header_tags(parts).ok(),
+        _ => None,
+    }
 }
 
 /// What is being accessed.
@@ -146,7 +193,20 @@ struct Target<'a> {
     resource: String,
     /// Whether the bucket's policy and ACL apply (not for CreateBucket or the admin API).
     bucket_scoped: bool,
+    /// The tags the request gives the object, if it gives any (`s3:RequestObjectTag/<k>`).
+    request_tags: Option<&'a [(String, String)]>,
 }
+
+/// Actions whose policies may test the object's current tags (`s3:ExistingObjectTag/<k>`), as
+/// AWS lists them.
+const EXISTING_TAG_ACTIONS: [&str; 6] = [
+    "s3:GetObject",
+    "s3:GetObjectAcl",
+    "s3:PutObjectAcl",
+    "s3:GetObjectTagging",
+    "s3:PutObjectTagging",
+    "s3:DeleteObjectTagging",
+];
 
 /// Whether the caller may perform `action` on the bucket or object, judged as
 /// [`require_allowed`] judges it, without an audit line for a deny: for filtering what a caller
@@ -171,6 +231,7 @@ pub async fn is_allowed(
         key: Some(key),
         resource: resource_arn(Some(bucket), Some(key)),
         bucket_scoped: true,
+        request_tags: None,
     };
     Ok(judge(&input, &target).await?.is_ok())
 }
@@ -218,6 +279,16 @@ async fn judge(input: &AuthzInput<'_>, target: &Target<'_>) -> Result<Result<(),
             policy: policy.as_ref(),
         })
         .collect();
+    let existing_tags = match (target.bucket, target.key) {
+        (Some(bucket), Some(key)) if EXISTING_TAG_ACTIONS.contains(&action) => input
+            .state
+            .meta
+            .get_object(bucket, key)
+            .await
+            .map_err(internal)?
+            .map(|m| m.tags),
+        _ => None,
+    };
     let context = condition_context::build(
         input.state,
         caller,
@@ -225,6 +296,10 @@ async fn judge(input: &AuthzInput<'_>, target: &Target<'_>) -> Result<Result<(),
         input.query,
         input.parts,
         input.remote,
+        &condition_context::TagFacts {
+            request: target.request_tags,
+            existing: existing_tags.as_deref(),
+        },
     );
     let evaluation = authorize(
         &AccessRequest {

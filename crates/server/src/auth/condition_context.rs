@@ -11,7 +11,18 @@ use sluice_s3::{Endpoint, QueryParams};
 use sluice_sigv4::{AuthKind, SignatureVersion};
 use std::net::SocketAddr;
 
-/// Builds the condition context for `caller` doing `endpoint` (list keys only for listings).
+/// The tags a request's condition keys describe.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct TagFacts<'a> {
+    /// Tags the request gives the object (`x-amz-tagging`, PutObjectTagging's body):
+    /// `s3:RequestObjectTag/<key>` and `s3:RequestObjectTagKeys`.
+    pub request: Option<&'a [(String, String)]>,
+    /// Tags of the object as stored: `s3:ExistingObjectTag/<key>`.
+    pub existing: Option<&'a [(String, String)]>,
+}
+
+/// Builds the condition context for `caller` doing `endpoint` (list keys only for listings,
+/// tag keys from `tags`).
 pub fn build(
     state: &AppState,
     caller: &Caller,
@@ -19,6 +30,7 @@ pub fn build(
     query: &QueryParams,
     parts: &Parts,
     remote: SocketAddr,
+    tags: &TagFacts<'_>,
 ) -> ConditionContext {
     let now_ms = state.clock.now_ms();
     let mut ctx = ConditionContext::new();
@@ -77,6 +89,24 @@ pub fn build(
                 ctx.set(key, v);
             }
         }
+    }
+    if let Some(request) = tags.request {
+        for (k, v) in request {
+            ctx.set(
+                &format!("{}{k}", keys::REQUEST_OBJECT_TAG_PREFIX),
+                v.as_str(),
+            );
+        }
+        ctx.set_many(
+            keys::REQUEST_OBJECT_TAG_KEYS,
+            request.iter().map(|(k, _)| k.clone()).collect(),
+        );
+    }
+    for (k, v) in tags.existing.unwrap_or_default() {
+        ctx.set(
+            &format!("{}{k}", keys::EXISTING_OBJECT_TAG_PREFIX),
+            v.as_str(),
+        );
     }
     ctx
 }

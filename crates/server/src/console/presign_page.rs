@@ -173,6 +173,7 @@ fn mint_request(f: &Fields<'_>) -> Result<MintRequest, String> {
         key_starts_with: None,
         notify: None,
         checks: None,
+        tagging: None,
     })
 }
 

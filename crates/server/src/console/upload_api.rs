@@ -66,6 +66,7 @@ pub async fn mint_upload(
         key_starts_with: None,
         notify: None,
         checks: None,
+        tagging: None,
     };
     let mut out = mint_urls(ctx, creds, s3_host, &request).await?;
     out["kind"] = json!(if multipart { "multipart" } else { "put" });

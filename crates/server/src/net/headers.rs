@@ -109,6 +109,9 @@ pub fn write_object_headers(resp: &mut Response<ResponseBody>, meta: &ObjectMeta
     for (k, v) in &meta.user_metadata {
         set_header(resp, &format!("x-amz-meta-{k}"), v);
     }
+    if !meta.tags.is_empty() {
+        set_header(resp, "x-amz-tagging-count", &meta.tags.len().to_string());
+    }
     if let Some(parts) = &meta.parts {
         set_header(resp, "x-amz-mp-parts-count", &parts.len().to_string());
     }

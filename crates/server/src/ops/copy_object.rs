@@ -1,4 +1,4 @@
-//! CopyObject: server-side copy with the COPY / REPLACE metadata directive.
+//! CopyObject: server-side copy with the COPY / REPLACE metadata and tagging directives.
 
 use crate::auth::authz::require_allowed;
 use crate::body::checksum::{stored_algorithm, BodyHasher, ChecksumAlgorithm};
@@ -64,6 +64,24 @@ pub async fn copy_object(
         Some("REPLACE") => true,
         Some(_) => return Err(S3Error::invalid_argument("Unknown metadata directive.")),
     };
+    let replace_tags = match header(ctx.parts, "x-amz-tagging-directive").map(str::trim) {
+        None | Some("COPY") => false,
+        Some("REPLACE") => true,
+        Some(v) => {
+            return Err(S3Error::invalid_argument_named(
+                "Unknown tagging directive.",
+                "x-amz-tagging-directive",
+                v,
+            ))
+        }
+    };
+    // With REPLACE the object gets the header's tags (none without it); with COPY the
+    // header is ignored, as AWS does.
+    let new_tags = if replace_tags {
+        Some(crate::ops::tagging::header_tags(ctx.parts)?)
+    } else {
+        None
+    };
     let algorithm = match header(ctx.parts, "x-amz-checksum-algorithm") {
         Some(a) => Some(ChecksumAlgorithm::from_name(a).ok_or_else(|| {
             S3Error::invalid_request("Checksum algorithm provided is unsupported.")
@@ -72,6 +90,27 @@ pub async fn copy_object(
     };
     let src = load_object(ctx, &source.bucket, &source.key).await?;
     evaluate_read_conditions(ctx.parts, &src, "x-amz-copy-source-")?;
+    let tags = match new_tags {
+        Some(tags) => {
+            if !tags.is_empty() {
+                require_allowed(ctx, "s3:PutObjectTagging", Some(bucket), Some(key)).await?;
+            }
+            tags
+        }
+        None => {
+            // Copying the source's tags reads them: AWS asks for s3:GetObjectTagging on it.
+            if !src.tags.is_empty() {
+                require_allowed(
+                    ctx,
+                    "s3:GetObjectTagging",
+                    Some(&source.bucket),
+                    Some(&source.key),
+                )
+                .await?;
+            }
+            src.tags.clone()
+        }
+    };
     if source.bucket == bucket && source.key == key && !replace && algorithm.is_none() {
         return Err(S3Error::invalid_request(
             "This copy request is illegal because it is trying to copy an object to itself without changing the object's metadata, storage class, website redirect location or encryption attributes.",
@@ -105,6 +144,7 @@ pub async fn copy_object(
         checksums,
         blob,
         parts: None,
+        tags,
     };
     commit_object(ctx, &meta, sluice_s3::event_record::OBJECT_CREATED_COPY).await?;
     let doc = CopyObjectResult {

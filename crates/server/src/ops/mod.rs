@@ -16,6 +16,7 @@ pub mod lookup;
 pub mod multipart;
 pub mod notification;
 pub mod put_object;
+pub mod tagging;
 
 use crate::body::body_in::BodyReader;
 use crate::net::response::ResponseBody;
@@ -119,6 +120,22 @@ pub async fn dispatch(
         }
         Endpoint::PutBucketNotificationConfiguration { bucket } => {
             notification::put_bucket_notification(ctx, bucket, body).await
+        }
+        Endpoint::PutObjectTagging { bucket, key } => {
+            tagging::put_object_tagging(ctx, bucket, key, body).await
+        }
+        Endpoint::GetObjectTagging { bucket, key } => {
+            tagging::get_object_tagging(ctx, bucket, key).await
+        }
+        Endpoint::DeleteObjectTagging { bucket, key } => {
+            tagging::delete_object_tagging(ctx, bucket, key).await
+        }
+        Endpoint::PutBucketTagging { bucket } => {
+            tagging::put_bucket_tagging(ctx, bucket, body).await
+        }
+        Endpoint::GetBucketTagging { bucket } => tagging::get_bucket_tagging(ctx, bucket).await,
+        Endpoint::DeleteBucketTagging { bucket } => {
+            tagging::delete_bucket_tagging(ctx, bucket).await
         }
         Endpoint::CorsPreflight { bucket, .. } => {
             crate::net::cors::preflight(ctx.state, ctx.parts, Some(bucket)).await

@@ -302,6 +302,7 @@ pub async fn put_object(
     let plan = integrity_plan(parts)?;
     let headers = standard_headers(parts);
     let user_metadata = user_metadata(parts)?;
+    let tags = crate::ops::tagging::header_tags(parts)?;
     require_bucket(ctx, bucket).await?;
     let precondition = write_precondition(parts)?;
     // Early, so a body that cannot be stored is not streamed; the write decides (atomically).
@@ -319,6 +320,7 @@ pub async fn put_object(
         checksums: stored.checksums,
         blob: stored.blob.clone(),
         parts: None,
+        tags,
     };
     commit_object_if(ctx, &meta, &precondition, OBJECT_CREATED_PUT).await?;
     let mut r = response::empty(200);

@@ -231,6 +231,7 @@ async fn serve_authenticated(
         log.presigned_outcome = Some("accepted");
     }
     let canned_acl = crate::ops::acl::requested_acl(&authz).await?;
+    crate::ops::tagging::require_tagging_permission(&authz).await?;
 
     // 5. Admit the grant.
     let grant_use =

@@ -124,6 +124,7 @@ pub async fn post_object(
     require_endpoint_allowed(&authz).await?;
     refuse_unsupported_fields(&endpoint, &fields.values)?;
     let canned_acl = crate::ops::acl::requested_acl(&authz).await?;
+    crate::ops::tagging::require_tagging_permission(&authz).await?;
     let ctx = RequestCtx {
         state,
         parts: &object_parts,
@@ -134,6 +135,7 @@ pub async fn post_object(
     require_bucket(&ctx, bucket).await?;
     let headers = standard_headers(&object_parts);
     let user_metadata = user_metadata(&object_parts)?;
+    let tags = crate::ops::tagging::header_tags(&object_parts)?;
 
     let mut writer = state.blobs.create().await.map_err(store_err)?;
     let streamed = stream_file(&mut form, &mut *writer, range).await;
@@ -158,6 +160,7 @@ pub async fn post_object(
         checksums,
         blob,
         parts: None,
+        tags,
     };
     let committed = commit_object(&ctx, &meta, sluice_s3::event_record::OBJECT_CREATED_POST).await;
     if let Err(e) = &committed {
@@ -205,9 +208,7 @@ async fn stream_file(
     Ok((size, hex::encode(digests.md5), checksum))
 }
 
-/// A request head carrying the form's object headers (`Content-Type`, `x-amz-meta-*`, the
-/// canned `acl` as `x-amz-acl`, ...), so PutObject's header readers and ACL checks apply.
-/// Form fields that ask for what Sluice lacks (storage classes, SSE-KMS / SSE-C, tagging, object lock,
+/// Form fields that ask for what Sluice lacks (storage classes, SSE-KMS / SSE-C, object lock,
 /// website redirects) are refused as the same headers of a PutObject are.
 fn refuse_unsupported_fields(
     endpoint: &Endpoint,
@@ -215,15 +216,7 @@ fn refuse_unsupported_fields(
 ) -> Result<(), S3Error> {
     let named: Vec<(String, &str)> = fields
         .iter()
-        .map(|(name, value)| {
-            let lower = name.to_ascii_lowercase();
-            let name = if lower == "tagging" {
-                "x-amz-tagging".to_string()
-            } else {
-                lower
-            };
-            (name, value.as_str())
-        })
+        .map(|(name, value)| (name.to_ascii_lowercase(), value.as_str()))
         .collect();
     sluice_s3::unsupported_headers::refuse_unsupported_headers(
         endpoint,
@@ -231,6 +224,9 @@ fn refuse_unsupported_fields(
     )
 }
 
+/// A request head carrying the form's object headers (`Content-Type`, `x-amz-meta-*`, the
+/// canned `acl` as `x-amz-acl`, the `tagging` document as `x-amz-tagging`, ...), so
+/// PutObject's header readers, ACL and tagging checks apply.
 fn object_request_parts(parts: &Parts, fields: &[(String, String)]) -> Result<Parts, S3Error> {
     let mut b = http::Request::builder()
         .method(http::Method::PUT)
@@ -240,7 +236,18 @@ fn object_request_parts(parts: &Parts, fields: &[(String, String)]) -> Result<Pa
     }
     for (name, value) in fields {
         let lower = name.to_ascii_lowercase();
-        let target = if lower == "acl" {
+        let target = if lower == "tagging" {
+            // AWS's form field is a `Tagging` XML document; carried on as the header's query
+            // form, so PutObject's tag readers and the tag condition keys apply.
+            let tags = sluice_s3::xml::parse_tagging(
+                value.as_bytes(),
+                sluice_s3::tagging::TagTarget::Object,
+            )?;
+            let query = sluice_s3::tagging::tagging_query(&tags);
+            let v = http::HeaderValue::from_str(&query).map_err(|_| S3Error::malformed_xml())?;
+            b = b.header(sluice_s3::tagging::TAGGING_HEADER, v);
+            continue;
+        } else if lower == "acl" {
             "x-amz-acl".to_string()
         } else if HEADER_FIELDS.contains(&lower.as_str()) || lower.starts_with("x-amz-meta-") {
             lower

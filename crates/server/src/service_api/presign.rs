@@ -8,7 +8,7 @@ use crate::auth::url_constraints::{GRANT, GRANT_EXPIRES, UPLOAD_SIZE_RANGE};
 use crate::body::body_in::BodyReader;
 use crate::net::response::{self, ResponseBody};
 use crate::ops::lookup::require_bucket;
-use crate::ops::multipart::create::create_upload;
+use crate::ops::multipart::create::{create_upload, UploadSettings};
 use crate::ops::multipart::{MAX_PART_NUMBER, MAX_PART_SIZE, MIN_PART_SIZE};
 use crate::request_ctx::RequestCtx;
 
@@ -66,6 +66,10 @@ pub struct MintRequest {
     /// A check profile every upload through the URLs must pass (in addition to the bucket's):
     /// signed into them as `x-sluice-checks`; the profile must exist.
     pub checks: Option<Value>,
+    /// PUT: tags the uploaded object gets, `{"k": "v"}` or `"k=v&k2=v2"` (signed into the URL
+    /// as `x-amz-tagging`; a multipart bundle's upload keeps them). See `presign_tagging`.
+    #[serde(default)]
+    pub tagging: Option<Value>,
 }
 
 /// How to split a multipart upload.
@@ -284,14 +288,22 @@ pub async fn mint_urls(
     }
     let now = ctx.state.clock.now();
     let limits = parse_limits(req, &method, now, expires_in)?;
+    let tags = super::presign_tagging::mint_tags(req, &method)?;
     authorize(ctx, action, req).await?;
+    super::presign_tagging::authorize_tags(ctx, req, tags.as_ref()).await?;
     check_notify_target(ctx, &limits.constraints).await?;
     check_profile_exists(ctx, &limits.constraints).await?;
     let expiry = Expiry::after(now, expires_in);
     let signer = Signer::new(ctx, creds, host, req, now, expires_in);
     match &limits.plan {
-        None => mint_single(ctx, &signer, req, &method, &limits, &expiry).await,
-        Some(parts) => mint_bundle(ctx, &signer, req, parts, &limits, &expiry).await,
+        None => {
+            let tagging = super::presign_tagging::tagging_param(tags.as_ref());
+            mint_single(ctx, &signer, req, &method, &limits, &expiry, tagging).await
+        }
+        Some(parts) => {
+            let tags = tags.unwrap_or_default();
+            mint_bundle(ctx, &signer, req, parts, &limits, &expiry, tags).await
+        }
     }
 }
 
@@ -538,9 +550,11 @@ async fn mint_single(
     method: &str,
     limits: &Limits,
     expiry: &Expiry,
+    tagging: Option<(String, String)>,
 ) -> Result<Value, ApiError> {
     let constraints = &limits.constraints;
     let mut query = constraints.query(constraints.size, req.content_type.as_deref());
+    query.extend(tagging);
     let grant_id = create_grant(ctx, signer, req, method, limits, expiry).await?;
     if let Some(id) = &grant_id {
         query.push((GRANT.to_string(), id.clone()));
@@ -577,6 +591,7 @@ async fn mint_bundle(
     parts: &[PlannedPart],
     limits: &Limits,
     expiry: &Expiry,
+    tags: Vec<(String, String)>,
 ) -> Result<Value, ApiError> {
     let headers = StandardHeaders {
         content_type: req.content_type.clone(),
@@ -591,8 +606,12 @@ async fn mint_bundle(
             (id.to_string(), todo, Some(done))
         }
         None => {
-            let upload =
-                create_upload(ctx, &req.bucket, &req.key, headers, Vec::new(), None, None).await?;
+            let settings = UploadSettings {
+                headers,
+                tags,
+                ..Default::default()
+            };
+            let upload = create_upload(ctx, &req.bucket, &req.key, settings).await?;
             (upload.upload_id, parts.to_vec(), None)
         }
     };

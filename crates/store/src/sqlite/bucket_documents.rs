@@ -1,5 +1,5 @@
 //! One document per bucket in a `(bucket PRIMARY KEY, document)` table: bucket policies and
-//! bucket CORS and notification configurations share this code.
+//! bucket CORS, notification and tagging configurations share this code.
 
 use rusqlite::OptionalExtension;
 
@@ -15,6 +15,8 @@ pub(super) enum BucketDocs {
     Cors,
     /// `bucket_notifications` (outbox migration).
     Notifications,
+    /// `bucket_tagging` (tagging migration).
+    Tagging,
 }
 
 impl BucketDocs {
@@ -25,6 +27,7 @@ impl BucketDocs {
             BucketDocs::Notifications => {
                 "SELECT document FROM bucket_notifications WHERE bucket = ?1"
             }
+            BucketDocs::Tagging => "SELECT document FROM bucket_tagging WHERE bucket = ?1",
         }
     }
 
@@ -42,6 +45,10 @@ impl BucketDocs {
                 "INSERT INTO bucket_notifications (bucket, document) VALUES (?1, ?2) \
                  ON CONFLICT(bucket) DO UPDATE SET document = excluded.document"
             }
+            BucketDocs::Tagging => {
+                "INSERT INTO bucket_tagging (bucket, document) VALUES (?1, ?2) \
+                 ON CONFLICT(bucket) DO UPDATE SET document = excluded.document"
+            }
         }
     }
 
@@ -50,6 +57,7 @@ impl BucketDocs {
             BucketDocs::Policies => "DELETE FROM bucket_policies WHERE bucket = ?1",
             BucketDocs::Cors => "DELETE FROM bucket_cors WHERE bucket = ?1",
             BucketDocs::Notifications => "DELETE FROM bucket_notifications WHERE bucket = ?1",
+            BucketDocs::Tagging => "DELETE FROM bucket_tagging WHERE bucket = ?1",
         }
     }
 }

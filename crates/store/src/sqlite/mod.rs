@@ -23,6 +23,7 @@ mod outbox;
 pub mod schema;
 mod small_blobs;
 mod staged_blobs;
+mod tagging;
 mod task_leases;
 mod wal_sync;
 

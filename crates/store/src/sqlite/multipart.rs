@@ -28,7 +28,7 @@ pub(super) const COMPLETED_MIGRATION: &str = r#"
 pub(super) const UPLOAD_ACL_MIGRATION: &str = "ALTER TABLE multipart_uploads ADD COLUMN acl TEXT;";
 
 const UPLOAD_COLUMNS: &str = "upload_id, bucket, key, created_ms, initiator, headers, \
-                              user_metadata, checksum_algorithm, checksum_type, acl";
+                              user_metadata, checksum_algorithm, checksum_type, acl, tags";
 const PART_COLUMNS: &str = "upload_id, part_number, size, etag, blob, checksums, last_modified_ms";
 
 fn json<T: serde::Serialize>(v: &T) -> Result<String, StoreError> {
@@ -52,6 +52,7 @@ fn row_to_upload(r: &Row<'_>) -> Result<UploadMeta, StoreError> {
         checksum_algorithm: r.get(7)?,
         checksum_type: r.get(8)?,
         acl: r.get(9)?,
+        tags: super::objects::tags_from_column(r.get(10)?)?,
     })
 }
 
@@ -74,7 +75,7 @@ pub(super) fn create(conn: &mut Connection, u: &UploadMeta) -> Result<(), StoreE
         return Err(StoreError::NoSuchBucket);
     }
     tx.prepare_cached(&format!(
-        "INSERT INTO multipart_uploads ({UPLOAD_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)"
+        "INSERT INTO multipart_uploads ({UPLOAD_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)"
     ))?
     .execute(params![
         u.upload_id,
@@ -87,6 +88,7 @@ pub(super) fn create(conn: &mut Connection, u: &UploadMeta) -> Result<(), StoreE
         u.checksum_algorithm,
         u.checksum_type,
         u.acl,
+        super::objects::tags_json(&u.tags)?,
     ])?;
     tx.commit()?;
     Ok(())

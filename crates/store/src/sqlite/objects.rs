@@ -10,7 +10,7 @@ use crate::outbox::OutboxEvent;
 
 /// Column list every object SELECT uses, in the order [`row_to_object`] decodes.
 pub(super) const OBJECT_COLUMNS: &str = "bucket, key, size, etag, last_modified_ms, headers, \
-                                         user_metadata, checksums, blob, parts";
+                                         user_metadata, checksums, blob, parts, tags";
 
 /// Decodes a row selected with [`OBJECT_COLUMNS`].
 pub(super) fn row_to_object(r: &Row<'_>) -> Result<ObjectMeta, StoreError> {
@@ -21,6 +21,7 @@ pub(super) fn row_to_object(r: &Row<'_>) -> Result<ObjectMeta, StoreError> {
     let size = u64::try_from(size)
         .map_err(|_| StoreError::Corrupt(format!("negative size {size} for key {key:?}")))?;
     let parts: Option<String> = r.get(9)?;
+    let tags: Option<String> = r.get(10)?;
     Ok(ObjectMeta {
         bucket: r.get(0)?,
         size,
@@ -31,6 +32,7 @@ pub(super) fn row_to_object(r: &Row<'_>) -> Result<ObjectMeta, StoreError> {
         checksums: from_json(&r.get::<_, String>(7)?, "checksums")?,
         blob: BlobRef(r.get(8)?),
         parts: parts.map(|p| from_json(&p, "parts")).transpose()?,
+        tags: tags_from_column(tags)?,
         key,
     })
 }
@@ -41,6 +43,25 @@ fn from_json<T: serde::de::DeserializeOwned>(s: &str, what: &str) -> Result<T, S
 
 fn to_json<T: serde::Serialize>(v: &T) -> Result<String, StoreError> {
     serde_json::to_string(v).map_err(|e| StoreError::Corrupt(format!("cannot encode JSON: {e}")))
+}
+
+/// Tags as stored: `NULL` when there are none, a JSON array of pairs otherwise.
+pub(super) fn tags_json(tags: &[(String, String)]) -> Result<Option<String>, StoreError> {
+    if tags.is_empty() {
+        Ok(None)
+    } else {
+        to_json(&tags).map(Some)
+    }
+}
+
+/// Decodes a `tags` column written by [`tags_json`].
+pub(super) fn tags_from_column(
+    column: Option<String>,
+) -> Result<Vec<(String, String)>, StoreError> {
+    Ok(column
+        .map(|t| from_json(&t, "tags"))
+        .transpose()?
+        .unwrap_or_default())
 }
 
 fn size_as_i64(size: u64) -> Result<i64, StoreError> {
@@ -90,6 +111,7 @@ pub(super) fn put_in_tx(
     let user_metadata = to_json(&m.user_metadata)?;
     let checksums = to_json(&m.checksums)?;
     let parts = m.parts.as_ref().map(to_json).transpose()?;
+    let tags = tags_json(&m.tags)?;
     if !buckets::exists(tx, &m.bucket)? {
         return Err(StoreError::NoSuchBucket);
     }
@@ -99,8 +121,8 @@ pub(super) fn put_in_tx(
     let old = remove_row(tx, &m.bucket, &m.key)?;
     tx.prepare_cached(
         "INSERT INTO objects (bucket, key, size, etag, last_modified_ms, headers, \
-         user_metadata, checksums, blob, parts) \
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+         user_metadata, checksums, blob, parts, tags) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
     )?
     .execute(params![
         m.bucket,
@@ -113,6 +135,7 @@ pub(super) fn put_in_tx(
         checksums,
         m.blob.0,
         parts,
+        tags,
     ])?;
     if let Some(parts) = &m.parts {
         let mut stmt = tx.prepare_cached(

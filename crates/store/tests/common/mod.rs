@@ -87,6 +87,7 @@ pub fn object(bucket: &str, key: &str, size: u64) -> ObjectMeta {
         },
         blob: BlobRef::random(),
         parts: None,
+        tags: Vec::new(),
     }
 }
 

@@ -166,6 +166,7 @@ pub async fn complete_multipart_upload(
         checksums,
         blob: manifest[0].blob.clone(),
         parts: Some(manifest),
+        tags: upload.tags.clone(),
     };
     // The checks read the object as it would be committed (its first bytes across the parts).
     // A refusal commits nothing and leaves the upload open: its parts are not visible, and

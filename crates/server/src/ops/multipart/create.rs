@@ -29,16 +29,35 @@ pub fn new_upload_id() -> String {
     }
 }
 
+/// What the completed object of a new upload gets, besides its bytes.
+#[derive(Debug, Default)]
+pub struct UploadSettings {
+    /// Standard headers.
+    pub headers: sluice_store::StandardHeaders,
+    /// User metadata.
+    pub metadata: Vec<(String, String)>,
+    /// Checksum algorithm and type declared at creation.
+    pub checksum: Option<(ChecksumAlgorithm, ChecksumType)>,
+    /// Canned ACL (stored when not private).
+    pub acl: Option<CannedAcl>,
+    /// Tags.
+    pub tags: Vec<(String, String)>,
+}
+
 /// Creates an upload record and returns it (shared by the S3 call and the mint API).
 pub async fn create_upload(
     ctx: &RequestCtx<'_>,
     bucket: &str,
     key: &str,
-    headers: sluice_store::StandardHeaders,
-    metadata: Vec<(String, String)>,
-    checksum: Option<(ChecksumAlgorithm, ChecksumType)>,
-    acl: Option<CannedAcl>,
+    settings: UploadSettings,
 ) -> Result<UploadMeta, S3Error> {
+    let UploadSettings {
+        headers,
+        metadata,
+        checksum,
+        acl,
+        tags,
+    } = settings;
     require_bucket(ctx, bucket).await?;
     let upload = UploadMeta {
         upload_id: new_upload_id(),
@@ -57,6 +76,7 @@ pub async fn create_upload(
         acl: acl
             .filter(|a| *a != CannedAcl::Private)
             .map(|a| a.as_str().to_string()),
+        tags,
     };
     ctx.state
         .meta
@@ -108,17 +128,16 @@ pub async fn create_multipart_upload(
             Some((a, k))
         }
     };
-    let upload = create_upload(
-        ctx,
-        bucket,
-        key,
-        standard_headers(ctx.parts),
-        user_metadata(ctx.parts)?,
+    let settings = UploadSettings {
+        headers: standard_headers(ctx.parts),
+        metadata: user_metadata(ctx.parts)?,
         checksum,
         // Checked against s3:PutObjectAcl before the handler ran (`acl::requested_acl`).
-        crate::ops::acl::canned_acl_header(ctx.parts)?,
-    )
-    .await?;
+        acl: crate::ops::acl::canned_acl_header(ctx.parts)?,
+        // Checked against s3:PutObjectTagging before the handler ran.
+        tags: crate::ops::tagging::header_tags(ctx.parts)?,
+    };
+    let upload = create_upload(ctx, bucket, key, settings).await?;
     let mut r = response::xml(initiate_result_xml(bucket, key, &upload.upload_id));
     if let Some((a, k)) = checksum {
         set_header(&mut r, "x-amz-checksum-algorithm", a.name());
