@@ -188,6 +188,7 @@ REGRESSIONS=(
   "python $VENV/bin/python $HERE/regressions/mint_botocore_sigv4auth.py"
   "python $VENV/bin/python $HERE/regressions/boto3_list_encoding.py"
   "python $VENV/bin/python $HERE/regressions/awscli_notifications.py"
+  "python $VENV/bin/python $HERE/regressions/boto3_tagging.py"
   "node   node $HERE/node/mint_aws4.mjs"
 )
 : >"$OUT/results/regressions.txt"
