@@ -17,6 +17,7 @@ pub const KNOWN_ACTIONS: &[&str] = &[
     "s3:GetBucketVersioning",
     "s3:GetObject",
     "s3:GetObjectAcl",
+    "s3:GetObjectAttributes",
     "s3:GetObjectTagging",
     "s3:GetObjectVersion",
     "s3:ListAllMyBuckets",

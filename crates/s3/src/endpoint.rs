@@ -95,6 +95,8 @@ pub enum Endpoint {
     GetBucketNotificationConfiguration { bucket: String },
     /// `PUT /bucket?notification`
     PutBucketNotificationConfiguration { bucket: String },
+    /// `GET /bucket/key?attributes`
+    GetObjectAttributes { bucket: String, key: String },
     /// `PUT /bucket/key?tagging`
     PutObjectTagging { bucket: String, key: String },
     /// `GET /bucket/key?tagging`
@@ -162,6 +164,7 @@ impl Endpoint {
             Endpoint::PutBucketNotificationConfiguration { .. } => {
                 "PutBucketNotificationConfiguration"
             }
+            Endpoint::GetObjectAttributes { .. } => "GetObjectAttributes",
             Endpoint::PutObjectTagging { .. } => "PutObjectTagging",
             Endpoint::GetObjectTagging { .. } => "GetObjectTagging",
             Endpoint::DeleteObjectTagging { .. } => "DeleteObjectTagging",
@@ -210,6 +213,7 @@ impl Endpoint {
             Endpoint::GetBucketCors { .. } => "s3:GetBucketCORS",
             Endpoint::GetBucketNotificationConfiguration { .. } => "s3:GetBucketNotification",
             Endpoint::PutBucketNotificationConfiguration { .. } => "s3:PutBucketNotification",
+            Endpoint::GetObjectAttributes { .. } => "s3:GetObjectAttributes",
             Endpoint::PutObjectTagging { .. } => "s3:PutObjectTagging",
             Endpoint::GetObjectTagging { .. } => "s3:GetObjectTagging",
             Endpoint::DeleteObjectTagging { .. } => "s3:DeleteObjectTagging",
@@ -263,6 +267,7 @@ impl Endpoint {
             | Endpoint::GetBucketNotificationConfiguration { bucket }
             | Endpoint::PutBucketNotificationConfiguration { bucket }
             | Endpoint::CorsPreflight { bucket, .. }
+            | Endpoint::GetObjectAttributes { bucket, .. }
             | Endpoint::PutObjectTagging { bucket, .. }
             | Endpoint::GetObjectTagging { bucket, .. }
             | Endpoint::DeleteObjectTagging { bucket, .. }
@@ -293,6 +298,7 @@ impl Endpoint {
             | Endpoint::ListParts { key, .. }
             | Endpoint::GetObjectAcl { key, .. }
             | Endpoint::PutObjectAcl { key, .. }
+            | Endpoint::GetObjectAttributes { key, .. }
             | Endpoint::PutObjectTagging { key, .. }
             | Endpoint::GetObjectTagging { key, .. }
             | Endpoint::DeleteObjectTagging { key, .. } => Some(key),

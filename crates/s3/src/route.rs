@@ -217,6 +217,9 @@ fn object_endpoint(
     if let Some(e) = crate::route_tagging::tagging_endpoint(input.method, &bucket, Some(&key), q) {
         return e;
     }
+    if q.has("attributes") && input.method == "GET" {
+        return Ok(Endpoint::GetObjectAttributes { bucket, key });
+    }
     // `?notification` is a bucket sub-resource only.
     let subresource = if q.has("notification") {
         Some("notification".to_string())
@@ -394,6 +397,16 @@ mod tests {
             "MethodNotAllowed"
         );
         let e = r("GET", "h", "/b1?lifecycle", None).unwrap().endpoint;
+        assert!(matches!(e, Endpoint::Unsupported { .. }));
+        let e = r("GET", "h", "/b1/k?attributes", None).unwrap().endpoint;
+        assert_eq!(
+            e,
+            Endpoint::GetObjectAttributes {
+                bucket: "b1".into(),
+                key: "k".into()
+            }
+        );
+        let e = r("PUT", "h", "/b1/k?attributes", None).unwrap().endpoint;
         assert!(matches!(e, Endpoint::Unsupported { .. }));
         let e = r("GET", "h", "/b1?tagging", None).unwrap().endpoint;
         assert_eq!(

@@ -1,6 +1,7 @@
 //! S3 XML documents: responses Sluice writes and request bodies it reads.
 
 mod acl;
+mod attributes;
 mod copy;
 mod cors;
 mod delete;
@@ -30,6 +31,7 @@ pub(crate) fn from_body(body: &[u8], root: &str) -> Result<tree::Element, S3Erro
 }
 
 pub use acl::access_control_policy_xml;
+pub use attributes::{AttributesPart, ObjectAttributes, ObjectPartsPage};
 pub use copy::CopyObjectResult;
 pub use cors::{cors_configuration_xml, parse_cors_configuration};
 pub use delete::{DeleteError, DeleteResult};

@@ -2,6 +2,7 @@
 //! pipeline routes the admin and `/_sluice/` JSON APIs itself).
 
 pub mod acl;
+pub mod attributes;
 pub mod body_check;
 pub mod bucket_policy;
 pub mod buckets;
@@ -120,6 +121,9 @@ pub async fn dispatch(
         }
         Endpoint::PutBucketNotificationConfiguration { bucket } => {
             notification::put_bucket_notification(ctx, bucket, body).await
+        }
+        Endpoint::GetObjectAttributes { bucket, key } => {
+            attributes::get_object_attributes(ctx, bucket, key).await
         }
         Endpoint::PutObjectTagging { bucket, key } => {
             tagging::put_object_tagging(ctx, bucket, key, body).await
