@@ -85,6 +85,12 @@ mod tests {
                 parse_notification_configuration(body).unwrap_err().code,
                 "MalformedXML"
             );
+            assert_eq!(
+                parse_tagging(body, crate::tagging::TagTarget::Object)
+                    .unwrap_err()
+                    .code,
+                "MalformedXML"
+            );
         }
         let with_dtd = br#"<?xml version="1.0"?><!DOCTYPE d [<!ENTITY e "x">]><Delete><Object><Key>&e;</Key></Object></Delete>"#;
         assert_eq!(

@@ -64,6 +64,11 @@ mod tests {
         let tags = vec![
             ("a b".to_string(), " v ".to_string()),
             ("k".to_string(), String::new()),
+            ("ws".to_string(), "a\r\nb\tc\u{3000}".to_string()),
+            (
+                "amp&<>".replace(['&', '<', '>'], "+"),
+                "x&y".replace('&', "@"),
+            ),
         ];
         let doc = tagging_xml(&tags);
         assert_eq!(
