@@ -97,9 +97,8 @@ const MIGRATIONS: &[&str] = &[
     super::grants::RECEIPT_MIGRATION,
     // 15: upload check profiles and their bucket/prefix bindings (sqlite/check_profiles.rs).
     super::check_profiles::MIGRATION,
-    // 17: object tags (objects.tags, multipart_uploads.tags) and bucket tagging documents
-    // (sqlite/tagging.rs). Number 16 is the tus uploads migration, developed in parallel: when
-    // both are merged, 16 goes before this one.
+    // 16: object tags (objects.tags, multipart_uploads.tags) and bucket tagging documents
+    // (sqlite/tagging.rs).
     super::tagging::MIGRATION,
 ];
 

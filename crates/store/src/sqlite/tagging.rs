@@ -9,8 +9,7 @@ use super::SqliteMetaStore;
 use crate::error::StoreError;
 use crate::tagging::TaggingStore;
 
-/// The tagging migration (one step of `schema::MIGRATIONS`): numbered 17; 16 is the tus
-/// uploads migration developed beside it.
+/// Migration 16 (one step of `schema::MIGRATIONS`): object and upload tags, bucket tagging.
 pub(crate) const MIGRATION: &str = r#"
     ALTER TABLE objects ADD COLUMN tags TEXT;
     ALTER TABLE multipart_uploads ADD COLUMN tags TEXT;
