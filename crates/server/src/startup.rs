@@ -165,6 +165,7 @@ async fn start_inner(
     wrap: Option<StoreWrapper>,
 ) -> Result<RunningServer, StartError> {
     let lock = DataDirLock::acquire(&config.data_dir)?;
+    let started_at = std::time::SystemTime::now();
     let tls = check_tls_and_root(&config)?;
     let targets = configured_targets(&config)?;
     let profiles =
@@ -210,6 +211,7 @@ async fn start_inner(
         checks: Default::default(),
         pending_reads: Default::default(),
         notify_backlogs: Default::default(),
+        started_at,
     });
     crate::housekeeping::spawn(state.clone());
     crate::notify::delivery::spawn(state.clone());

@@ -44,6 +44,9 @@ pub struct AppState {
     pub checks: crate::checks::cache::ChecksCache,
     /// Uncommitted uploads a check hook may read now.
     pub pending_reads: crate::checks::pending::PendingReads,
+    /// Wall-clock time at which this process took the data dir's lock: every blob last written
+    /// before it was written by an earlier process.
+    pub started_at: std::time::SystemTime,
 }
 
 impl AppState {

@@ -190,7 +190,9 @@ async fn sigkill_while_verdicts_are_pending_commits_nothing() {
                         .bucket("crash")
                         .key(&key)
                         .metadata("mode", "hang")
-                        .body(ByteStream::from(format!("new {round}").into_bytes()))
+                        // Larger than the inline limit: a blob file of its own, written
+                        // before the checks run.
+                        .body(ByteStream::from(vec![b'0' + round as u8; 200 * 1024]))
                         .send()
                         .await;
                     if r.is_ok() {
@@ -217,6 +219,17 @@ async fn sigkill_while_verdicts_are_pending_commits_nothing() {
         );
 
         let server = ServerProcess::start(&args, &ROOT_ENV);
+        // The killed uploads' blobs are gone after the first sweep of the restarted server
+        // (written before it started, however recently): only the old versions' remain.
+        let started = Instant::now();
+        while common::stored_blobs(&data) != UPLOADS {
+            assert!(
+                started.elapsed() < Duration::from_secs(20),
+                "round {round}: {} blobs stored, {UPLOADS} referenced",
+                common::stored_blobs(&data)
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
         let s3 = common::sdk_at(server.addr, common::ACCESS_KEY, common::SECRET_KEY);
         let listed = s3.list_objects_v2().bucket("crash").send().await.unwrap();
         let keys: Vec<&str> = listed.contents().iter().filter_map(|o| o.key()).collect();
