@@ -7,7 +7,7 @@ usage: python3 bench/checks.py SLUICE_BIN [N_PER_ROUND] [ROUNDS] [CONCURRENCY]
 Starts `SLUICE_BIN serve` on a fresh data dir and a hook server in this process, defines the
 profiles with the CLI, mints one presigned PUT URL per (bucket, worker) with `sluice presign`
 (each worker overwrites its own key), then runs ROUNDS rounds; each round PUTs N_PER_ROUND
-4 KiB PNG-headed bodies to each bucket in turn. Prints req/s per bucket (sum over rounds),
+4 KiB PNG-headed bodies to each bucket in turn (each round starting with the next bucket). Prints req/s per bucket (sum over rounds),
 the sniff/plain ratio, and p50/p99 latency per bucket.
 """
 
@@ -85,25 +85,39 @@ def main():
             cli("admin", "checks", "apply", name, "--bucket", name)
         urls = {b: [cli("presign", "--method", "PUT", "--expires-in", "1h", f"s3://{b}/w{i}")
                     for i in range(CONC)] for b in ["plain", "sniffed", "hooked"]}
-        totals = {b: [0, 0.0, []] for b in urls}
-        for _ in range(ROUNDS):
-            for b in urls:
+        totals = {b: [0, 0.0, [], 0.0] for b in urls}
+        names = list(urls)
+        for r in range(ROUNDS):
+            # Each round starts with another bucket, so no bucket always follows the same one.
+            for b in names[r % len(names):] + names[:r % len(names)]:
+                cpu0 = server_cpu_s(server.pid)
                 took, lat = run(urls[b], N)
+                totals[b][3] += server_cpu_s(server.pid) - cpu0
                 totals[b][0] += N
                 totals[b][1] += took
                 totals[b][2].extend(lat)
         rows = {}
-        for b, (n, took, lat) in totals.items():
+        for b, (n, took, lat, cpu) in totals.items():
             lat.sort()
-            rows[b] = (n / took, lat[len(lat) // 2] * 1000, lat[int(len(lat) * 0.99)] * 1000)
-            print(f"{b:8} {rows[b][0]:8.0f} req/s  p50 {rows[b][1]:6.2f} ms  p99 {rows[b][2]:6.2f} ms")
+            rows[b] = (n / took, lat[len(lat) // 2] * 1000, lat[int(len(lat) * 0.99)] * 1000, cpu / n * 1e6)
+            print(f"{b:8} {rows[b][0]:8.0f} req/s  p50 {rows[b][1]:6.2f} ms  p99 {rows[b][2]:6.2f} ms"
+                  f"  server CPU {rows[b][3]:6.0f} us/PUT")
         print(f"sniff/plain throughput ratio: {rows['sniffed'][0] / rows['plain'][0]:.2f}x")
+        print(f"sniff/plain server CPU per PUT: {rows['sniffed'][3] / rows['plain'][3]:.2f}x "
+              f"({rows['sniffed'][3] - rows['plain'][3]:+.0f} us)")
         print(f"hook added latency: p50 {rows['hooked'][1] - rows['plain'][1]:+.2f} ms, "
               f"p99 {rows['hooked'][2] - rows['plain'][2]:+.2f} ms")
     finally:
         server.terminate()
         server.wait()
         shutil.rmtree(data, ignore_errors=True)
+
+
+def server_cpu_s(pid):
+    """The server process's CPU time so far (user + system), seconds, from /proc/PID/stat."""
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def create_buckets(port):
