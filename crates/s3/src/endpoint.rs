@@ -99,6 +99,12 @@ pub enum Endpoint {
     CorsPreflight { bucket: String, key: Option<String> },
     /// A Sluice service path under `/_sluice/`: the rest of the path after the prefix.
     Service { path: String },
+    /// `POST /_sluice/tus/{bucket}/{key}`: creates a tus resumable upload of that object (the key may
+    /// hold `${filename}`, filled from `Upload-Metadata`), authorized as a PutObject.
+    TusCreate { bucket: String, key: String },
+    /// `/_sluice/tus/u/{token}`: a tus upload, addressed by its capability token (HEAD, PATCH,
+    /// DELETE; the token is the credential).
+    TusUpload { token: String },
     /// A bucket or object sub-resource Sluice does not implement (`?cors`, `?tagging`, ...).
     Unsupported {
         bucket: Option<String>,
@@ -152,6 +158,8 @@ impl Endpoint {
             }
             Endpoint::CorsPreflight { .. } => "PreflightRequest",
             Endpoint::Service { .. } => "Service",
+            Endpoint::TusCreate { .. } => "TusCreate",
+            Endpoint::TusUpload { .. } => "TusUpload",
             Endpoint::Unsupported { .. } => "Unsupported",
         }
     }
@@ -175,7 +183,9 @@ impl Endpoint {
             | Endpoint::UploadPart { .. }
             | Endpoint::UploadPartCopy { .. }
             | Endpoint::CompleteMultipartUpload { .. }
-            | Endpoint::PostObject { .. } => "s3:PutObject",
+            | Endpoint::PostObject { .. }
+            | Endpoint::TusCreate { .. }
+            | Endpoint::TusUpload { .. } => "s3:PutObject",
             Endpoint::GetObject { .. } | Endpoint::HeadObject { .. } => "s3:GetObject",
             Endpoint::AbortMultipartUpload { .. } => "s3:AbortMultipartUpload",
             Endpoint::ListParts { .. } => "s3:ListMultipartUploadParts",
@@ -202,7 +212,7 @@ impl Endpoint {
     /// The bucket this operation addresses, if any.
     pub fn bucket(&self) -> Option<&str> {
         match self {
-            Endpoint::ListBuckets | Endpoint::Service { .. } => None,
+            Endpoint::ListBuckets | Endpoint::Service { .. } | Endpoint::TusUpload { .. } => None,
             Endpoint::Unsupported { bucket, .. } => bucket.as_deref(),
             Endpoint::CreateBucket { bucket }
             | Endpoint::HeadBucket { bucket }
@@ -232,6 +242,7 @@ impl Endpoint {
             | Endpoint::PutBucketAcl { bucket }
             | Endpoint::PutBucketCors { bucket }
             | Endpoint::PostObject { bucket }
+            | Endpoint::TusCreate { bucket, .. }
             | Endpoint::GetBucketCors { bucket }
             | Endpoint::DeleteBucketCors { bucket }
             | Endpoint::GetBucketNotificationConfiguration { bucket }
@@ -260,7 +271,8 @@ impl Endpoint {
             | Endpoint::AbortMultipartUpload { key, .. }
             | Endpoint::ListParts { key, .. }
             | Endpoint::GetObjectAcl { key, .. }
-            | Endpoint::PutObjectAcl { key, .. } => Some(key),
+            | Endpoint::PutObjectAcl { key, .. }
+            | Endpoint::TusCreate { key, .. } => Some(key),
             _ => None,
         }
     }

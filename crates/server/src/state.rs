@@ -44,6 +44,8 @@ pub struct AppState {
     pub checks: crate::checks::cache::ChecksCache,
     /// Uncommitted uploads a check hook may read now.
     pub pending_reads: crate::checks::pending::PendingReads,
+    /// The tus uploads a request is writing now (one writer per upload).
+    pub tus_locks: crate::tus::upload_locks::UploadLocks,
 }
 
 impl AppState {

@@ -24,6 +24,7 @@ pub mod schema;
 mod small_blobs;
 mod staged_blobs;
 mod task_leases;
+mod tus_uploads;
 mod wal_sync;
 
 use std::path::{Path, PathBuf};

@@ -97,6 +97,8 @@ const MIGRATIONS: &[&str] = &[
     super::grants::RECEIPT_MIGRATION,
     // 15: upload check profiles and their bucket/prefix bindings (sqlite/check_profiles.rs).
     super::check_profiles::MIGRATION,
+    // 16: the tus state of resumable uploads, deleted with their multipart upload (sqlite/tus_uploads.rs).
+    super::tus_uploads::MIGRATION,
 ];
 
 /// The schema version this build writes.
