@@ -573,3 +573,39 @@ async fn resumes_after_a_restart_and_after_a_cut_connection() {
     assert!(got == body, "bytes differ");
     assert_eq!(etag, md5_etag(&body));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cli_presign_tus_mints_a_creation_url() {
+    let ts = TestServer::start_with_bucket("tus").await;
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_sluice"))
+        .args([
+            "presign",
+            "--tus",
+            "--max-size",
+            "10",
+            "--max-uses",
+            "1",
+            "s3://tus/cli.bin",
+        ])
+        .env_remove("AWS_PROFILE")
+        .env_remove("AWS_SESSION_TOKEN")
+        .env("HOME", "/nonexistent-home")
+        .env("AWS_ACCESS_KEY_ID", common::ACCESS_KEY)
+        .env("AWS_SECRET_ACCESS_KEY", common::SECRET_KEY)
+        .env("AWS_REGION", common::REGION)
+        .env("AWS_ENDPOINT_URL", ts.endpoint())
+        .output()
+        .expect("run sluice presign");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{err}");
+    let url = String::from_utf8_lossy(&out.stdout).trim().to_string();
+    assert!(url.contains("/_sluice/tus/tus/cli.bin?"), "{url}");
+    assert!(err.contains("grant id: "), "{err}");
+    let r = send("POST", &url, &[TUS, ("upload-length", "11")], Vec::new()).await;
+    assert_eq!(r.status, 413, "--max-size bounds Upload-Length: {}", r.body);
+    let loc = create(&url, 4, "").await;
+    assert_eq!(patch(&loc, 0, b"abcd", &[]).await.status, 204);
+    let r = send("POST", &url, &[TUS, ("upload-length", "4")], Vec::new()).await;
+    assert_eq!(r.status, 403, "the one creation is spent: {}", r.body);
+    assert_eq!(get_object(&ts, "tus", "cli.bin").await.0, b"abcd");
+}
