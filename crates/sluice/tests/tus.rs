@@ -609,3 +609,35 @@ async fn cli_presign_tus_mints_a_creation_url() {
     assert_eq!(r.status, 403, "the one creation is spent: {}", r.body);
     assert_eq!(get_object(&ts, "tus", "cli.bin").await.0, b"abcd");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn receipts_fire_and_a_revoked_grant_stops_the_upload() {
+    use common::service_api::api;
+    let ts = TestServer::start_with_bucket("tus").await;
+    let (status, out) = mint(
+        &ts,
+        json!({"method":"TUS","bucket":"tus","key":"receipt.bin","max_uses":2,
+               "notify":{"target":"feed","payload":"order-1"}}),
+    )
+    .await;
+    assert_eq!(status, 200, "{out}");
+    let url = out["url"].as_str().unwrap();
+    let grant = out["id"].as_str().unwrap().to_string();
+    let loc = create(url, 5, "").await;
+    assert_eq!(patch(&loc, 0, b"hello", &[]).await.status, 204);
+    let (status, events) = api(&ts, "GET", "/_sluice/v1/events?bucket=tus").await;
+    assert_eq!(status, 200, "{events}");
+    let text = events.to_string();
+    assert!(text.contains("ObjectCreated:Put"), "{text}");
+    assert!(text.contains("order-1"), "the URL's payload: {text}");
+    assert!(text.contains(&grant), "the grant id: {text}");
+
+    // The second upload of the grant: revoked half-way, its URL stops working.
+    let loc = create(url, 10, "").await;
+    assert_eq!(patch(&loc, 0, b"01234", &[]).await.status, 204);
+    let (status, _) = api(&ts, "DELETE", &format!("/_sluice/v1/grants/{grant}")).await;
+    assert!(status == 200 || status == 204, "{status}");
+    let r = patch(&loc, 5, b"56789", &[]).await;
+    assert_eq!(r.status, 403, "{}", r.body);
+    assert_eq!(head(&loc).await.status, 403);
+}

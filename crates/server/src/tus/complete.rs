@@ -11,7 +11,7 @@ use crate::state::AppState;
 use http::request::Parts;
 use sluice_iam::Principal;
 use sluice_s3::{QueryParams, S3Error};
-use sluice_sigv4::{AuthKind, PayloadCheck, SignatureVersion, VerifiedAuth};
+use sluice_sigv4::AuthKind;
 use sluice_store::{BlobWriter, Checksums, ObjectMeta, TusUpload, UploadMeta};
 use std::net::SocketAddr;
 
@@ -27,6 +27,7 @@ pub async fn finish(
     remote: SocketAddr,
     upload: &UploadMeta,
     tus: &TusUpload,
+    caller: &Caller,
 ) -> Result<String, S3Error> {
     let records = state
         .meta
@@ -58,12 +59,11 @@ pub async fn finish(
         parts: None,
     };
     let query = QueryParams::parse(&tus.constraints);
-    let caller = signer(state, tus);
     let ctx = RequestCtx {
         state,
         parts,
         query: &query,
-        caller: &caller,
+        caller,
         remote,
     };
     let committed = commit_object(&ctx, &meta, sluice_s3::event_record::OBJECT_CREATED_PUT).await;
@@ -126,27 +126,24 @@ async fn copy_parts(
     Ok((size, hex::encode(digests.md5), crc))
 }
 
-/// The caller the commit runs as: the creation URL's signer, presigned, so the URL's signed
+/// The caller an upload's requests and its commit run as: the creation URL's signer, re-read from
+/// the identity store now (so a disabled, deleted or expired key, or a detached policy, takes
+/// effect on the next request), presigned when the creation URL was, so the URL's signed
 /// constraints (`x-sluice-checks`, `-notify`, `-payload`, `-grant`) apply as they would to a PUT.
-fn signer(state: &AppState, tus: &TusUpload) -> Caller {
-    let auth = (!tus.access_key.is_empty()).then(|| VerifiedAuth {
-        access_key_id: tus.access_key.clone(),
-        kind: if tus.constraints.is_empty() {
-            AuthKind::HeaderV4
-        } else {
-            AuthKind::QueryV4
-        },
-        signature_version: SignatureVersion::V4,
-        request_time: state.clock.now(),
-        expires_at: None,
-        signed_headers: Vec::new(),
-        security_token: None,
-        payload: PayloadCheck::Unsigned,
-    });
-    Caller {
-        principal: Principal::Anonymous,
-        auth,
-        policies: Vec::new(),
-        signing_secret: None,
+pub async fn signer(state: &AppState, tus: &TusUpload) -> Result<Caller, S3Error> {
+    if tus.access_key.is_empty() {
+        return Ok(Caller {
+            principal: Principal::Anonymous,
+            auth: None,
+            policies: Vec::new(),
+            signing_secret: None,
+        });
     }
+    let mut caller = crate::auth::authn::session_caller(state, &tus.access_key).await?;
+    if !tus.constraints.is_empty() {
+        if let Some(auth) = caller.auth.as_mut() {
+            auth.kind = AuthKind::QueryV4;
+        }
+    }
+    Ok(caller)
 }

@@ -233,7 +233,7 @@ async fn upload_with_creation(
         offset = Some(append(ctx.state, &upload.upload_id, 1, body, &limits).await?);
     }
     if tus.length.is_some() && tus.length == Some(offset.unwrap_or(0)) {
-        super::complete::finish(ctx.state, ctx.parts, ctx.remote, upload, tus).await?;
+        super::complete::finish(ctx.state, ctx.parts, ctx.remote, upload, tus, ctx.caller).await?;
     }
     Ok(offset)
 }

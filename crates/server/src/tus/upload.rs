@@ -5,12 +5,15 @@ use super::create::size_bounds;
 use super::protocol::{self, expired, no_such_upload, offset_mismatch, too_large};
 use super::write::{append, progress, AppendLimits};
 use super::OFFSET_OCTET_STREAM;
+use crate::auth::authn::Caller;
+use crate::auth::authz::require_allowed;
 use crate::auth::url_constraints::{entity_too_small, UrlConstraints};
 use crate::body::body_in::BodyReader;
 use crate::net::headers::header;
 use crate::net::response::{self, set_header, ResponseBody};
 use crate::ops::lookup::store_err;
 use crate::pipeline::access_log::LogFields;
+use crate::request_ctx::RequestCtx;
 use crate::state::AppState;
 use http::request::Parts;
 use http::Response;
@@ -23,10 +26,11 @@ use std::net::SocketAddr;
 /// Most bytes of a refused PATCH body read and discarded, so the client reads the error.
 const MAX_DRAIN: u64 = 8 << 20;
 
-/// An open upload found by its token.
+/// An open upload found by its token, with the caller it acts as.
 struct Found {
     tus: TusUpload,
     upload: UploadMeta,
+    caller: Caller,
 }
 
 /// The request on an upload URL.
@@ -55,6 +59,7 @@ pub(crate) async fn serve(
     if req.state.clock.now_ms() >= found.tus.expires_ms {
         return Err(expired());
     }
+    still_allowed(&req, &found).await?;
     let mut resp = match req.parts.method {
         http::Method::HEAD => head(&req, &found).await?,
         http::Method::PATCH => patch(&req, &found, unread).await?,
@@ -89,7 +94,44 @@ async fn lookup(state: &AppState, token: &str) -> Result<Found, S3Error> {
         .await
         .map_err(store_err)?
         .ok_or_else(no_such_upload)?;
-    Ok(Found { tus, upload })
+    let caller = super::complete::signer(state, &tus).await?;
+    Ok(Found {
+        tus,
+        upload,
+        caller,
+    })
+}
+
+/// Permissions are read when a request arrives: the signer may still PutObject the key, and the
+/// creation URL's grant is not revoked (403 otherwise).
+async fn still_allowed(req: &UploadRequest<'_>, found: &Found) -> Result<(), S3Error> {
+    let query = QueryParams::parse("");
+    let ctx = RequestCtx {
+        state: req.state,
+        parts: req.parts,
+        query: &query,
+        caller: &found.caller,
+        remote: req.remote,
+    };
+    let (bucket, key) = (&found.upload.bucket, &found.upload.key);
+    require_allowed(&ctx, "s3:PutObject", Some(bucket), Some(key)).await?;
+    let Some(grant) = constraints(&found.tus)?.grant else {
+        return Ok(());
+    };
+    match req
+        .state
+        .access
+        .get_grant(&grant)
+        .await
+        .map_err(store_err)?
+    {
+        Some(g) if g.revoked_ms.is_none() => Ok(()),
+        _ => Err(S3Error::new(
+            "AccessDenied",
+            403,
+            "This upload's grant was revoked",
+        )),
+    }
 }
 
 /// The URL constraints the creation URL carried.
@@ -103,8 +145,11 @@ async fn head(req: &UploadRequest<'_>, found: &Found) -> Result<Response<Respons
     let at = progress(req.state, &found.upload.upload_id).await?;
     if found.tus.length == Some(at.offset) {
         if let Some(_lock) = req.state.tus_locks.try_lock(&found.upload.upload_id) {
-            super::complete::finish(req.state, req.parts, req.remote, &found.upload, &found.tus)
-                .await?;
+            let f = found;
+            super::complete::finish(
+                req.state, req.parts, req.remote, &f.upload, &f.tus, &f.caller,
+            )
+            .await?;
         }
     }
     let mut resp = response::empty(200);
@@ -203,8 +248,15 @@ async fn patch(
     let offset = at.offset + appended;
     let mut resp = response::empty(204);
     if length == Some(offset) {
-        let etag = super::complete::finish(req.state, parts, req.remote, &found.upload, &found.tus)
-            .await?;
+        let etag = super::complete::finish(
+            req.state,
+            parts,
+            req.remote,
+            &found.upload,
+            &found.tus,
+            &found.caller,
+        )
+        .await?;
         set_header(&mut resp, "etag", &format!("\"{etag}\""));
     }
     set_header(&mut resp, "upload-offset", &offset.to_string());
