@@ -641,3 +641,32 @@ async fn receipts_fire_and_a_revoked_grant_stops_the_upload() {
     assert_eq!(r.status, 403, "{}", r.body);
     assert_eq!(head(&loc).await.status, 403);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_urls_check_profile_runs_before_the_commit() {
+    use common::checks::{admin, elf, png};
+    let ts = TestServer::start_with_bucket("tus").await;
+    let doc = json!({"sniff": {"allow": ["image/png"]}});
+    let (status, answer) = admin(&ts, "PUT", "checks/pngs", &doc).await;
+    assert_eq!(status, 200, "{answer}");
+    let url = mint_tus(&ts, json!({"bucket":"tus","key":"pic.png","checks":"pngs"})).await;
+    assert!(url.contains("x-sluice-checks=pngs"), "{url}");
+    let bad = elf();
+    let loc = create(&url, bad.len() as u64, "").await;
+    let r = patch(&loc, 0, &bad, &[]).await;
+    assert_eq!(r.status, 403, "{}", r.body);
+    assert!(r.body.contains("<Code>UploadRejected</Code>"), "{}", r.body);
+    assert_eq!(head(&loc).await.status, 404, "the refused upload is gone");
+    let missing = ts
+        .sdk()
+        .head_object()
+        .bucket("tus")
+        .key("pic.png")
+        .send()
+        .await;
+    assert!(missing.is_err(), "nothing committed");
+    let good = png(2, 2);
+    let loc = create(&url, good.len() as u64, "").await;
+    assert_eq!(patch(&loc, 0, &good, &[]).await.status, 204);
+    assert!(get_object(&ts, "tus", "pic.png").await.0 == good);
+}
