@@ -670,3 +670,16 @@ async fn the_urls_check_profile_runs_before_the_commit() {
     assert_eq!(patch(&loc, 0, &good, &[]).await.status, 204);
     assert!(get_object(&ts, "tus", "pic.png").await.0 == good);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_empty_upload_is_committed_at_creation() {
+    let ts = TestServer::start_with_bucket("tus").await;
+    let url = mint_tus(&ts, json!({"bucket":"tus","key":"empty.txt"})).await;
+    let md = meta(&[("filetype", "text/plain")]);
+    let loc = create(&url, 0, &md).await;
+    let (got, etag, ct) = get_object(&ts, "tus", "empty.txt").await;
+    assert!(got.is_empty());
+    assert_eq!(etag, md5_etag(b""));
+    assert_eq!(ct, "text/plain");
+    assert_eq!(head(&loc).await.status, 404);
+}

@@ -9,8 +9,8 @@
 //! - **The upload** (`HEAD`, `PATCH`, `DELETE` on the `Location`, [`upload`]): no other
 //!   credentials. Each PATCH streams into one blob that becomes the next part once durable;
 //!   the offset a HEAD reports is the sum of the durable parts. When the last byte arrives
-//!   ([`complete`]) the parts are read once through the hashers into one blob and committed
-//!   exactly as a PUT would be (MD5 ETag, CRC64NVME, checks, events).
+//!   ([`complete`]) the parts are read once through the hashers and committed as the object (MD5
+//!   ETag and CRC64NVME as a PUT's, checks, events), in one transaction with the upload's removal.
 //! - **Discovery** (`OPTIONS`, [`cors`]): the tus headers, and permissive CORS (the URLs are
 //!   bearer capabilities; no cookie or ambient credential is involved).
 //!
