@@ -285,5 +285,5 @@ fi
 
 # Resumable uploads: one large file through tus (8 MiB PATCHes) against one presigned PUT, interleaved.
 if [ -z "${BENCH_SKIP_TUS:-}" ]; then
-  python3 "$ROOT/bench/tus.py" "$SLUICE_BIN" "${TUS_MIB:-1024}" 2 8 | tee -a "$OUT"
+  python3 "$ROOT/bench/tus.py" "$SLUICE_BIN" "${TUS_MIB:-$BIG_MIB}" 2 8 | tee -a "$OUT"
 fi
