@@ -1,10 +1,13 @@
-// Resumable uploads in headless Chromium (issue 24): a page on another origin uploads a file with
-// tus-js-client (its browser build, the engine of Uppy's @uppy/tus) through a creation URL from
-// `sluice presign --tus`, in 1 MiB PATCHes; the upload is aborted mid-way (the connection cut), the
-// page reloaded, and the upload found again from the browser's stored fingerprint and resumed from
-// the offset the server reports. The object then reads back byte-exact with its MD5 ETag and
-// Content-Type. Starts the real `sluice` binary (SLUICE_BIN, default target/debug/sluice); needs
-// tests/tus/node_modules (npm ci in tests/tus). Exits non-zero on any failure.
+// Resumable uploads in headless Chromium (issue 24), from a page on another origin, through creation
+// URLs from `sluice presign --tus`:
+// - tus-js-client (its browser build) in 1 MiB PATCHes; the upload is aborted mid-way (the
+//   connection cut), the page reloaded, and the upload found again from the browser's stored
+//   fingerprint and resumed from the offset the server reports;
+// - Uppy with @uppy/tus (the `uppy` bundle), the creation URL handed to the file in a preprocessor
+//   as docs/resumable-uploads.md shows; paused mid-upload (the PATCH aborted) and resumed.
+// Each object then reads back byte-exact with its MD5 ETag and Content-Type. Starts the real
+// `sluice` binary (SLUICE_BIN, default target/debug/sluice); needs tests/tus/node_modules (npm ci in
+// tests/tus). Exits non-zero on any failure.
 
 import { chromium } from 'playwright-core';
 import { spawn, execFileSync } from 'node:child_process';
@@ -20,6 +23,7 @@ const here = path.dirname(fileURLToPath(import.meta.url));
 const repo = path.resolve(here, '..', '..');
 const bin = process.env.SLUICE_BIN || path.join(repo, 'target', 'debug', 'sluice');
 const tusJs = path.join(repo, 'tests', 'tus', 'node_modules', 'tus-js-client', 'dist', 'tus.min.js');
+const uppyJs = path.join(here, 'node_modules', 'uppy', 'dist', 'uppy.min.js');
 const AK = 'AKIDBROWSERTUS000001';
 const SK = 'browser/tus/secret/0123456789abcdefghijk';
 const SIZE = 6 * 1024 * 1024;
@@ -88,9 +92,47 @@ const pageUpload = ({ endpoint, size, abortAt, resume }) => new Promise((resolve
   });
 });
 
+// Runs in the page: Uppy + @uppy/tus uploads the same file; paused (its PATCH aborted) past 2 MiB
+// and resumed 300 ms later.
+const uppyUpload = ({ endpoint, size }) => new Promise((resolve, reject) => {
+  const b = new Uint8Array(size);
+  let x = 2463534242;
+  for (let i = 0; i < size; i++) { x ^= x << 13; x >>>= 0; x ^= x >>> 17; x ^= x << 5; x >>>= 0; b[i] = x & 255; }
+  const { Uppy, Tus } = window.Uppy;
+  const uppy = new Uppy({ autoProceed: false });
+  uppy.use(Tus, { endpoint: 'about:blank', chunkSize: 1024 * 1024, retryDelays: [0, 500, 1000] });
+  uppy.addPreProcessor(async (ids) => { for (const id of ids) uppy.setFileState(id, { tus: { endpoint } }); });
+  const id = uppy.addFile({ name: 'uppy.bin', type: 'video/mp4', data: new Blob([b], { type: 'video/mp4' }) });
+  let paused = false;
+  uppy.on('upload-progress', (_file, p) => {
+    if (!paused && p.bytesUploaded >= 2 * 1024 * 1024) {
+      paused = true;
+      uppy.pauseResume(id);
+      setTimeout(() => uppy.pauseResume(id), 300);
+    }
+  });
+  uppy.upload().then((result) => resolve({
+    ok: result.successful.length === 1, paused,
+    failed: result.failed.map((f) => String(f.error)), url: result.successful[0]?.uploadURL,
+  }), reject);
+});
+
+async function verify(s3Origin, key, type) {
+  const get = cli(s3Origin, ['presign', '--method', 'GET', `s3://media/${key}`]);
+  const r = await fetch(get);
+  check(r.status === 200, `GET ${key}: ${r.status}`);
+  const got = new Uint8Array(await r.arrayBuffer());
+  const want = bytes();
+  check(got.length === want.length && Buffer.compare(Buffer.from(got), Buffer.from(want)) === 0, `${key} byte-exact`);
+  const md5 = createHash('md5').update(want).digest('hex');
+  check(r.headers.get('etag') === `"${md5}"`, `${key} MD5 ETag: ${r.headers.get('etag')}`);
+  check(r.headers.get('content-type') === type, `${key} Content-Type: ${r.headers.get('content-type')}`);
+}
+
 async function main() {
   check(fs.existsSync(bin), `sluice binary not found at ${bin}`);
   check(fs.existsSync(tusJs), `${tusJs} missing (npm ci in tests/tus)`);
+  check(fs.existsSync(uppyJs), `${uppyJs} missing (npm ci in tests/browser)`);
   const [s3Port, pagePort] = [await freePort(), await freePort()];
   const pageOrigin = `http://127.0.0.1:${pagePort}`;
   const s3Origin = `http://127.0.0.1:${s3Port}`;
@@ -104,10 +146,10 @@ async function main() {
   await waitFor(`${s3Origin}/_sluice/health/live`);
 
   const page = '<!doctype html><html><head><meta charset="utf-8"><title>tus</title>'
-    + '<script src="/tus.min.js"></script></head><body></body></html>';
-  const script = fs.readFileSync(tusJs);
+    + '<script src="/tus.min.js"></script><script src="/uppy.min.js"></script></head><body></body></html>';
+  const scripts = { '/tus.min.js': fs.readFileSync(tusJs), '/uppy.min.js': fs.readFileSync(uppyJs) };
   const server = http.createServer((req, res) => {
-    if (req.url === '/tus.min.js') { res.writeHead(200, { 'content-type': 'text/javascript' }); res.end(script); return; }
+    if (scripts[req.url]) { res.writeHead(200, { 'content-type': 'text/javascript' }); res.end(scripts[req.url]); return; }
     res.writeHead(200, { 'content-type': 'text/html' }); res.end(page);
   });
   cleanups.push(() => new Promise((r) => server.close(r)));
@@ -142,15 +184,15 @@ async function main() {
   log(`resumed: ${JSON.stringify(second)}`);
   check(second.done && second.url === first.url, 'the same upload finished');
 
-  const get = cli(s3Origin, ['presign', '--method', 'GET', 's3://media/browser/clip.bin']);
-  const r = await fetch(get);
-  check(r.status === 200, `GET: ${r.status}`);
-  const got = new Uint8Array(await r.arrayBuffer());
-  const want = bytes();
-  check(got.length === want.length && Buffer.compare(Buffer.from(got), Buffer.from(want)) === 0, 'byte-exact');
-  const md5 = createHash('md5').update(want).digest('hex');
-  check(r.headers.get('etag') === `"${md5}"`, `MD5 ETag: ${r.headers.get('etag')}`);
-  check(r.headers.get('content-type') === 'video/mp4', `Content-Type: ${r.headers.get('content-type')}`);
+  await verify(s3Origin, 'browser/clip.bin', 'video/mp4');
+
+  // Uppy with @uppy/tus, paused and resumed mid-upload.
+  const uppyEndpoint = cli(s3Origin, ['presign', '--tus', '--expires-in', '1h', '--max-uses', '1',
+    's3://media/uppy/${filename}']);
+  const third = await tab.evaluate(uppyUpload, { endpoint: uppyEndpoint, size: SIZE });
+  log(`uppy: ${JSON.stringify(third)}`);
+  check(third.ok && third.paused && third.url.includes('/_sluice/tus/u/'), 'Uppy paused, resumed and finished');
+  await verify(s3Origin, 'uppy/uppy.bin', 'video/mp4');
   log('ok');
 }
 
