@@ -327,9 +327,26 @@ async fn creation_with_upload_defer_length_and_filename_key() {
     let (got, _, _) = get_object(&ts, "tus", "drop/later.bin").await;
     assert!(got == body);
 
-    // `${filename}` without a filename: refused.
-    let r = send("POST", &url, &[TUS, ("upload-length", "5")], Vec::new()).await;
+    // `${filename}` without a filename: refused, and a page on another origin reads why.
+    let r = send(
+        "POST",
+        &url,
+        &[
+            TUS,
+            ("upload-length", "5"),
+            ("origin", "https://app.example"),
+        ],
+        Vec::new(),
+    )
+    .await;
     assert_eq!(r.status, 400, "{}", r.body);
+    assert!(
+        r.body.contains("<Code>InvalidArgument</Code>"),
+        "{}",
+        r.body
+    );
+    assert_eq!(r.h("access-control-allow-origin"), Some("*"));
+    assert_eq!(r.h("tus-resumable"), Some("1.0.0"));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

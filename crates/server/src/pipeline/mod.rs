@@ -66,7 +66,7 @@ pub async fn handle_request(
             }
         }
     };
-    if crate::tus::is_tus_path(parts.uri.path()) {
+    if crate::tus::is_tus_operation(log.operation) {
         crate::tus::cors::add_headers(&parts, &mut resp);
         crate::tus::protocol::set_resumable(&mut resp);
     } else {
@@ -115,9 +115,12 @@ async fn serve_request(
 
     // 1. Route.
     let routed = route_request(state, parts, &query);
-    if parts.method == http::Method::OPTIONS && crate::tus::is_tus_path(parts.uri.path()) {
+    let tus_path = routed
+        .as_ref()
+        .is_ok_and(|r| crate::tus::is_tus_endpoint(&r.endpoint));
+    if parts.method == http::Method::OPTIONS && tus_path {
         // tus discovery (and a browser's preflight): the same answer for every tus path.
-        log.operation = "TusOptions";
+        log.operation = crate::tus::TUS_OPTIONS;
         return Ok(crate::tus::cors::options(parts));
     }
     if parts.method == http::Method::OPTIONS {
@@ -128,6 +131,7 @@ async fn serve_request(
         return crate::net::cors::preflight(state, parts, bucket).await;
     }
     let mut routed = routed?;
+    log.set_endpoint(&routed.endpoint);
     if matches!(routed.endpoint, Endpoint::TusCreate { .. }) {
         // A creation URL for `${filename}`: the key the upload will have, before it is judged.
         let endpoint = std::mem::replace(&mut routed.endpoint, Endpoint::ListBuckets);

@@ -40,12 +40,24 @@ pub const TUS_MAX_SIZE: u64 = 5 * 1024 * 1024 * 1024 * 1024;
 pub const OFFSET_OCTET_STREAM: &str = "application/offset+octet-stream";
 /// Path prefix of upload capabilities.
 pub const UPLOAD_PATH: &str = "/_sluice/tus/u/";
-/// Path prefix of everything tus.
-pub const TUS_PREFIX: &str = "/_sluice/tus/";
 /// How long an upload created without an expiring URL (header-signed) stays open unfinished.
 pub const DEFAULT_EXPIRY_MS: i64 = 24 * 3600 * 1000;
 
-/// Whether a request path is under `/_sluice/tus/`.
-pub fn is_tus_path(path: &str) -> bool {
-    path.starts_with(TUS_PREFIX)
+/// Whether a routed request is tus's: a creation, an upload, or another path under
+/// `/_sluice/tus/` (the discovery).
+pub fn is_tus_endpoint(endpoint: &sluice_s3::Endpoint) -> bool {
+    use sluice_s3::Endpoint;
+    match endpoint {
+        Endpoint::TusCreate { .. } | Endpoint::TusUpload { .. } => true,
+        Endpoint::Service { path } => path.starts_with(sluice_s3::route::TUS_PATH),
+        _ => false,
+    }
 }
+
+/// Whether the access log's operation is tus's (its answers get the tus CORS headers).
+pub fn is_tus_operation(operation: &str) -> bool {
+    matches!(operation, "TusCreate" | "TusUpload" | TUS_OPTIONS)
+}
+
+/// The operation name of an OPTIONS under `/_sluice/tus/`.
+pub const TUS_OPTIONS: &str = "TusOptions";
