@@ -282,3 +282,8 @@ fi
 if [ -z "${BENCH_SKIP_CHECKS:-}" ]; then
   python3 "$ROOT/bench/checks.py" "$SLUICE_BIN" "${CHECKS_N:-2000}" 3 8 | tee -a "$OUT"
 fi
+
+# Resumable uploads: one large file through tus (8 MiB PATCHes) against one presigned PUT, interleaved.
+if [ -z "${BENCH_SKIP_TUS:-}" ]; then
+  python3 "$ROOT/bench/tus.py" "$SLUICE_BIN" "${TUS_MIB:-$BIG_MIB}" 2 8 | tee -a "$OUT"
+fi

@@ -49,6 +49,20 @@ target/notify-venv/bin/python -c 'from standardwebhooks.webhooks import Webhook'
 export SLUICE_WEBHOOK_PYTHON=$PWD/target/notify-venv/bin/python
 export SLUICE_REQUIRE_WEBHOOK=1
 
+# The resumable-upload tests (crates/sluice/tests/tus_clients.rs) drive real tus clients: tuspy from PyPI in a
+# venv and tus-js-client from npm (tests/tus/package.json, locked), both pinned.
+echo "== tus clients (tuspy, tus-js-client), for the resumable-upload tests"
+if [ ! -x target/tus-venv/bin/python ]; then
+  rm -rf target/tus-venv
+  python3 -m venv target/tus-venv
+fi
+target/tus-venv/bin/python -m pip install -q --disable-pip-version-check 'tuspy==1.1.0'
+target/tus-venv/bin/python -c 'import tusclient.client'
+export SLUICE_TUS_PYTHON=$PWD/target/tus-venv/bin/python
+export SLUICE_REQUIRE_TUSPY=1
+(cd tests/tus && npm ci --no-audit --no-fund --silent)
+export SLUICE_REQUIRE_TUS_JS=1
+
 echo "== cargo test --workspace"
 cargo test --workspace --locked
 

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Browser tests of the web console and of verified uploads (checks.test.mjs): headless Debian
+# Browser tests of the web console, of verified uploads (checks.test.mjs) and of tus resumable uploads
+# (tus.test.mjs, tus-js-client from tests/tus): headless Debian
 # chromium driven by playwright-core.
 # Installs what is missing (chromium from apt when root, npm packages), builds nothing:
 # it expects the sluice binary at $SLUICE_BIN (default target/debug/sluice).
@@ -24,5 +25,9 @@ if [ ! -x "$SLUICE_BIN" ]; then
   echo "tests/browser: $SLUICE_BIN not found; build it first (cargo build -p sluice)" >&2
   exit 1
 fi
+if [ ! -d "$repo/tests/tus/node_modules/tus-js-client" ]; then
+  (cd "$repo/tests/tus" && npm ci --no-audit --no-fund --silent)
+fi
 node "$here/console.test.mjs"
-exec node "$here/checks.test.mjs"
+node "$here/checks.test.mjs"
+exec node "$here/tus.test.mjs"

@@ -113,6 +113,12 @@ pub enum Endpoint {
     CorsPreflight { bucket: String, key: Option<String> },
     /// A Sluice service path under `/_sluice/`: the rest of the path after the prefix.
     Service { path: String },
+    /// `POST /_sluice/tus/{bucket}/{key}`: creates a tus resumable upload of that object (the key may
+    /// hold `${filename}`, filled from `Upload-Metadata`), authorized as a PutObject.
+    TusCreate { bucket: String, key: String },
+    /// `/_sluice/tus/u/{token}`: a tus upload, addressed by its capability token (HEAD, PATCH,
+    /// DELETE; the token is the credential).
+    TusUpload { token: String },
     /// A bucket or object sub-resource Sluice does not implement (`?lifecycle`, `?website`, ...).
     Unsupported {
         bucket: Option<String>,
@@ -173,6 +179,8 @@ impl Endpoint {
             Endpoint::DeleteBucketTagging { .. } => "DeleteBucketTagging",
             Endpoint::CorsPreflight { .. } => "PreflightRequest",
             Endpoint::Service { .. } => "Service",
+            Endpoint::TusCreate { .. } => "TusCreate",
+            Endpoint::TusUpload { .. } => "TusUpload",
             Endpoint::Unsupported { .. } => "Unsupported",
         }
     }
@@ -196,7 +204,9 @@ impl Endpoint {
             | Endpoint::UploadPart { .. }
             | Endpoint::UploadPartCopy { .. }
             | Endpoint::CompleteMultipartUpload { .. }
-            | Endpoint::PostObject { .. } => "s3:PutObject",
+            | Endpoint::PostObject { .. }
+            | Endpoint::TusCreate { .. }
+            | Endpoint::TusUpload { .. } => "s3:PutObject",
             Endpoint::GetObject { .. } | Endpoint::HeadObject { .. } => "s3:GetObject",
             Endpoint::AbortMultipartUpload { .. } => "s3:AbortMultipartUpload",
             Endpoint::ListParts { .. } => "s3:ListMultipartUploadParts",
@@ -232,7 +242,7 @@ impl Endpoint {
     /// The bucket this operation addresses, if any.
     pub fn bucket(&self) -> Option<&str> {
         match self {
-            Endpoint::ListBuckets | Endpoint::Service { .. } => None,
+            Endpoint::ListBuckets | Endpoint::Service { .. } | Endpoint::TusUpload { .. } => None,
             Endpoint::Unsupported { bucket, .. } => bucket.as_deref(),
             Endpoint::CreateBucket { bucket }
             | Endpoint::HeadBucket { bucket }
@@ -262,6 +272,7 @@ impl Endpoint {
             | Endpoint::PutBucketAcl { bucket }
             | Endpoint::PutBucketCors { bucket }
             | Endpoint::PostObject { bucket }
+            | Endpoint::TusCreate { bucket, .. }
             | Endpoint::GetBucketCors { bucket }
             | Endpoint::DeleteBucketCors { bucket }
             | Endpoint::GetBucketNotificationConfiguration { bucket }
@@ -301,7 +312,8 @@ impl Endpoint {
             | Endpoint::GetObjectAttributes { key, .. }
             | Endpoint::PutObjectTagging { key, .. }
             | Endpoint::GetObjectTagging { key, .. }
-            | Endpoint::DeleteObjectTagging { key, .. } => Some(key),
+            | Endpoint::DeleteObjectTagging { key, .. }
+            | Endpoint::TusCreate { key, .. } => Some(key),
             _ => None,
         }
     }

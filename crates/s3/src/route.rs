@@ -70,6 +70,12 @@ pub fn route(input: &RouteInput<'_>) -> Result<Routed, S3Error> {
         .domain
         .and_then(|d| virtual_host_bucket(input.host, d));
     if vhost_bucket.is_none() && input.raw_path.starts_with(SERVICE_PREFIX) {
+        if let Some(endpoint) = tus_endpoint(&input.raw_path[SERVICE_PREFIX.len()..])? {
+            return Ok(Routed {
+                endpoint,
+                virtual_host_bucket: None,
+            });
+        }
         return Ok(Routed {
             endpoint: Endpoint::Service {
                 path: input.raw_path[SERVICE_PREFIX.len()..].to_string(),
@@ -122,6 +128,38 @@ fn virtual_host_bucket(host: Option<&str>, domain: &str) -> Option<String> {
     let prefix = host.strip_suffix(&domain.to_ascii_lowercase())?;
     let bucket = prefix.strip_suffix('.')?;
     (!bucket.is_empty()).then(|| bucket.to_string())
+}
+
+/// The path of the tus endpoint under `/_sluice/`.
+pub const TUS_PATH: &str = "tus/";
+/// The path of tus uploads (by token) under `/_sluice/`.
+pub const TUS_UPLOAD_PATH: &str = "tus/u/";
+
+/// A tus path under `/_sluice/` (`rest`): `tus/u/TOKEN` an upload, `tus/BUCKET/KEY` a creation;
+/// `None` for any other service path (`tus/` itself included: the tus discovery).
+fn tus_endpoint(rest: &str) -> Result<Option<Endpoint>, S3Error> {
+    if let Some(token) = rest.strip_prefix(TUS_UPLOAD_PATH) {
+        return Ok(Some(Endpoint::TusUpload {
+            token: token.to_string(),
+        }));
+    }
+    let Some(target) = rest.strip_prefix(TUS_PATH) else {
+        return Ok(None);
+    };
+    let Some((bucket, key)) = target.split_once('/') else {
+        return Ok(None);
+    };
+    let key = decode_path(key)?;
+    if !is_routable_bucket_name(bucket) || key.is_empty() {
+        return Ok(None);
+    }
+    if key.len() > MAX_KEY_BYTES {
+        return Err(S3Error::key_too_long());
+    }
+    Ok(Some(Endpoint::TusCreate {
+        bucket: bucket.to_string(),
+        key,
+    }))
 }
 
 fn decode_path(raw: &str) -> Result<String, S3Error> {
@@ -368,6 +406,36 @@ mod tests {
             e,
             Endpoint::ListObjects {
                 bucket: "b1".into()
+            }
+        );
+    }
+
+    #[test]
+    fn tus_paths() {
+        let e = |p: &str| r("POST", "localhost", p, None).unwrap().endpoint;
+        assert_eq!(
+            e("/_sluice/tus/b1/dir/%24%7Bfilename%7D"),
+            Endpoint::TusCreate {
+                bucket: "b1".into(),
+                key: "dir/${filename}".into()
+            }
+        );
+        assert_eq!(
+            e("/_sluice/tus/u/abc"),
+            Endpoint::TusUpload {
+                token: "abc".into()
+            }
+        );
+        assert_eq!(
+            e("/_sluice/tus/"),
+            Endpoint::Service {
+                path: "tus/".into()
+            }
+        );
+        assert_eq!(
+            e("/_sluice/tus/b1/"),
+            Endpoint::Service {
+                path: "tus/b1/".into()
             }
         );
     }

@@ -21,6 +21,7 @@ pub mod request_ctx;
 pub mod service_api;
 pub mod startup;
 pub mod state;
+pub mod tus;
 
 pub use auth::root_credentials::{RootCredentials, RootSource};
 pub use clock::Clock;

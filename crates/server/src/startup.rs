@@ -210,6 +210,7 @@ async fn start_inner(
         notify_configs: Default::default(),
         checks: Default::default(),
         pending_reads: Default::default(),
+        tus_locks: Default::default(),
         notify_backlogs: Default::default(),
         started_at,
     });

@@ -47,6 +47,8 @@ pub struct AppState {
     /// Wall-clock time at which this process took the data dir's lock: every blob last written
     /// before it was written by an earlier process.
     pub started_at: std::time::SystemTime,
+    /// The tus uploads a request is writing now (one writer per upload).
+    pub tus_locks: crate::tus::upload_locks::UploadLocks,
 }
 
 impl AppState {

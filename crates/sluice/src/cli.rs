@@ -241,6 +241,12 @@ pub struct PresignArgs {
     /// With --post: the form may use any key starting with this prefix (starts-with condition).
     #[arg(long, requires = "post")]
     pub key_starts_with: Option<String>,
+    /// Mint a tus creation URL (the server's mint API, `"method": "TUS"`) to hand to a tus client
+    /// (tus-js-client, Uppy's @uppy/tus, tuspy): one POST creating a resumable upload of the key
+    /// (which may hold ${filename}); --max-size/--min-size bound its Upload-Length, --max-uses
+    /// counts creations.
+    #[arg(long, conflicts_with_all = ["multipart", "post", "resume"])]
+    pub tus: bool,
     /// The object, as s3://BUCKET/KEY.
     pub target: String,
 }

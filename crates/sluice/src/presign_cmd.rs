@@ -73,7 +73,7 @@ pub fn run(args: PresignArgs) -> Result<()> {
         println!("{}", serde_json::to_string_pretty(&form)?);
         return Ok(());
     }
-    if args.multipart || args.max_uses.is_some() || args.resume.is_some() {
+    if args.tus || args.multipart || args.max_uses.is_some() || args.resume.is_some() {
         let rt = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()?;
@@ -112,12 +112,17 @@ pub fn run(args: PresignArgs) -> Result<()> {
     Ok(())
 }
 
-/// Asks the server's mint API for a whole multipart upload (the upload must be created there)
-/// or, with `--max-uses`, for a use-limited URL (the grant is recorded there).
+/// Asks the server's mint API for a whole multipart upload (the upload must be created there),
+/// a tus creation URL (`--tus`) or, with `--max-uses`, for a use-limited URL (the grant is
+/// recorded there).
 async fn mint_via_api(args: &PresignArgs) -> Result<serde_json::Value> {
     use crate::s3_client::{check, S3Client};
     use sha2::{Digest, Sha256};
-    let method = args.method.to_ascii_uppercase();
+    let method = if args.tus {
+        "TUS".to_string()
+    } else {
+        args.method.to_ascii_uppercase()
+    };
     let expires_in = if args.max_uses.is_some() {
         crate::duration_arg::parse_expires_in_up_to(
             &args.expires_in,

@@ -576,6 +576,7 @@ async fn housekeeping_tasks_run_only_under_their_lease() {
         "completed-uploads",
         "grant-expiry-events",
         "expired-grants",
+        "tus-uploads",
         "orphan-blobs",
         "event-feed",
     ];

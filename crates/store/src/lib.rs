@@ -17,6 +17,8 @@
 //!   a delivery worker, with dead letters. [`NotifyTargetStore`] (the targets) and
 //!   [`BucketNotificationStore`] (each bucket's `NotificationConfiguration`) are part of
 //!   [`AccessStore`].
+//! - [`TusUploadStore`] (part of every [`MetaStore`]): the tus protocol state of resumable
+//!   uploads, whose bytes are the parts of a multipart upload.
 //! - [`sweep_orphans`]: background garbage collection of unreferenced blobs.
 //! - [`fault`]: wrappers that fail chosen operations on command (tests only).
 //!
@@ -49,6 +51,7 @@ mod sqlite;
 mod tagging;
 mod task_lease;
 mod tiered_blob;
+mod tus;
 
 use std::path::Path;
 use std::sync::Arc;
@@ -79,6 +82,7 @@ pub use sqlite::{SqliteMetaStore, META_FILE_NAME};
 pub use tagging::TaggingStore;
 pub use task_lease::TaskLeaseStore;
 pub use tiered_blob::{TieredBlobStore, DEFAULT_INLINE_MAX, INLINE_MAX_LIMIT};
+pub use tus::{TusUpload, TusUploadStore};
 
 /// Where the stores live and how they are opened. One backend today (embedded: SQLite metadata
 /// and local files in one data dir); the next backends add variants.

@@ -90,7 +90,9 @@ pub struct ListPage {
 ///   [`StoreError::Backend`] is a failure of the backend itself (`storage_full` when it ran
 ///   out of space; nothing was written), [`StoreError::Corrupt`] stored data it cannot decode.
 #[async_trait]
-pub trait MetaStore: TaskLeaseStore + OutboxStore + Send + Sync + 'static {
+pub trait MetaStore:
+    TaskLeaseStore + OutboxStore + crate::tus::TusUploadStore + Send + Sync + 'static
+{
     /// Creates a bucket; [`StoreError::BucketExists`] if the name is taken.
     async fn create_bucket(&self, b: &BucketMeta) -> Result<(), StoreError>;
 

@@ -92,7 +92,7 @@ async fn migrates_a_v11_database_to_the_outbox_schema() {
              ALTER TABLE grants DROP COLUMN expiry_notified; \
              ALTER TABLE grants DROP COLUMN notify_target; \
              ALTER TABLE grants DROP COLUMN notify_payload; \
-             DROP TABLE check_bindings; DROP TABLE check_profiles; \
+             DROP TABLE tus_uploads; DROP TABLE check_bindings; DROP TABLE check_profiles; \
              ALTER TABLE objects DROP COLUMN tags; \
              ALTER TABLE multipart_uploads DROP COLUMN tags; DROP TABLE bucket_tagging; \
              PRAGMA user_version = 11;",
@@ -104,7 +104,7 @@ async fn migrates_a_v11_database_to_the_outbox_schema() {
     let version: u32 = conn
         .query_row("PRAGMA user_version", [], |r| r.get(0))
         .unwrap();
-    assert_eq!((version, SCHEMA_VERSION), (16, 16));
+    assert_eq!((version, SCHEMA_VERSION), (17, 17));
     assert_eq!(meta.get_object("b", "old").await.unwrap(), Some(obj));
     let event = OutboxEvent {
         target: "t".into(),
@@ -154,7 +154,7 @@ async fn migration_13_reports_only_grants_made_after_it() {
             "ALTER TABLE grants DROP COLUMN expiry_notified; \
              ALTER TABLE grants DROP COLUMN notify_target; \
              ALTER TABLE grants DROP COLUMN notify_payload; \
-             DROP TABLE check_bindings; DROP TABLE check_profiles; \
+             DROP TABLE tus_uploads; DROP TABLE check_bindings; DROP TABLE check_profiles; \
              ALTER TABLE objects DROP COLUMN tags; \
              ALTER TABLE multipart_uploads DROP COLUMN tags; DROP TABLE bucket_tagging; PRAGMA user_version = 12;",
         )
@@ -203,7 +203,7 @@ async fn migration_14_keeps_a_grants_receipt() {
         conn.execute_batch(
             "ALTER TABLE grants DROP COLUMN notify_target; \
              ALTER TABLE grants DROP COLUMN notify_payload; \
-             DROP TABLE check_bindings; DROP TABLE check_profiles; \
+             DROP TABLE tus_uploads; DROP TABLE check_bindings; DROP TABLE check_profiles; \
              ALTER TABLE objects DROP COLUMN tags; \
              ALTER TABLE multipart_uploads DROP COLUMN tags; DROP TABLE bucket_tagging; PRAGMA user_version = 13;",
         )

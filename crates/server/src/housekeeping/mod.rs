@@ -7,6 +7,7 @@
 
 pub mod completed_uploads;
 pub mod expired_grants;
+pub mod expired_tus_uploads;
 pub mod grant_expiry_events;
 pub mod orphan_blobs;
 pub mod stale_uploads;
@@ -33,6 +34,8 @@ pub enum Task {
     GrantExpiryEvents,
     /// [`expired_grants`]: releases lapsed reservations, deletes expired grants.
     ExpiredGrants,
+    /// [`expired_tus_uploads`]: aborts tus uploads past their `Upload-Expires`.
+    TusUploads,
     /// [`orphan_blobs`]: removes blobs nothing references (after the others, which free blobs).
     OrphanBlobs,
     /// [`crate::notify::feed::prune`]: drops pull-feed events older than `notify_max_age`.
@@ -41,11 +44,12 @@ pub enum Task {
 
 impl Task {
     /// Every task, in the order they run.
-    pub const ALL: [Task; 6] = [
+    pub const ALL: [Task; 7] = [
         Task::StaleUploads,
         Task::CompletedUploads,
         Task::GrantExpiryEvents,
         Task::ExpiredGrants,
+        Task::TusUploads,
         Task::OrphanBlobs,
         Task::EventFeed,
     ];
@@ -57,6 +61,7 @@ impl Task {
             Task::CompletedUploads => "completed-uploads",
             Task::GrantExpiryEvents => "grant-expiry-events",
             Task::ExpiredGrants => "expired-grants",
+            Task::TusUploads => "tus-uploads",
             Task::OrphanBlobs => "orphan-blobs",
             Task::EventFeed => "event-feed",
         }
@@ -69,6 +74,7 @@ impl Task {
             Task::CompletedUploads => completed_uploads::sweep(state).await?,
             Task::GrantExpiryEvents => grant_expiry_events::sweep(state).await?,
             Task::ExpiredGrants => expired_grants::sweep(state).await?,
+            Task::TusUploads => expired_tus_uploads::sweep(state).await?,
             Task::OrphanBlobs => orphan_blobs::sweep(state).await? as u64,
             Task::EventFeed => crate::notify::feed::prune(state).await?,
         };
@@ -126,6 +132,7 @@ pub async fn run_now(
     completed_uploads::sweep(state).await?;
     grant_expiry_events::sweep(state).await?;
     expired_grants::sweep(state).await?;
+    expired_tus_uploads::sweep(state).await?;
     let removed = orphan_blobs::sweep_older_than(state, orphan_cutoff).await?;
     Ok((aborted, removed))
 }

@@ -145,6 +145,8 @@ pub async fn dispatch(
             crate::net::cors::preflight(ctx.state, ctx.parts, Some(bucket)).await
         }
         // Routed to the admin and `/_sluice/` JSON APIs by the pipeline, never here.
-        Endpoint::Service { .. } => Err(S3Error::not_implemented()),
+        Endpoint::Service { .. } | Endpoint::TusCreate { .. } | Endpoint::TusUpload { .. } => {
+            Err(S3Error::not_implemented())
+        }
     }
 }

@@ -11,15 +11,22 @@ use sluice_s3::{QueryParams, S3Error};
 use sluice_sigv4::{AuthKind, PayloadCheck};
 use std::net::SocketAddr;
 
+/// What the URL constraints are judged against besides the connection.
+pub(crate) struct Facts {
+    /// The Content-Type the upload declares (the header; a tus creation's metadata `filetype`).
+    pub(crate) content_type: Option<String>,
+    /// The payload length declared up front, if any.
+    pub(crate) declared_len: Option<u64>,
+}
+
 /// Checks the signed `x-sluice-*` constraints of a presigned URL; returns them (the body size
 /// range is still to be enforced while the body streams, the grant's use to be reserved).
 pub(crate) fn check_url_constraints(
     state: &AppState,
-    parts: &Parts,
     query: &QueryParams,
     kind: AuthKind,
     remote: SocketAddr,
-    declared_len: Option<u64>,
+    facts: &Facts,
 ) -> Result<UrlConstraints, S3Error> {
     let constraints = UrlConstraints::from_query(query)?;
     if kind == AuthKind::QueryV2 && constraints != UrlConstraints::default() {
@@ -33,8 +40,8 @@ pub(crate) fn check_url_constraints(
     constraints.check(&RequestFacts {
         now: state.clock.now(),
         remote: remote.ip(),
-        content_type: header(parts, "content-type"),
-        declared_len,
+        content_type: facts.content_type.as_deref(),
+        declared_len: facts.declared_len,
     })?;
     Ok(constraints)
 }

@@ -20,6 +20,9 @@ pub(crate) async fn dispatch(
             crate::admin::handle(ctx, path, body).await?
         }
         Endpoint::Service { path } => crate::service_api::dispatch(ctx, path, body).await,
+        Endpoint::TusCreate { bucket, key } => {
+            crate::tus::create::create(ctx, bucket, key, body).await?
+        }
         _ => crate::ops::dispatch(ctx, endpoint, body).await?,
     };
     crate::ops::acl::apply_requested_acl(ctx, endpoint, canned_acl).await?;

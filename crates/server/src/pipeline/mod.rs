@@ -66,7 +66,12 @@ pub async fn handle_request(
             }
         }
     };
-    crate::net::cors::add_response_headers(state, &parts, &log.bucket, &mut resp).await;
+    if crate::tus::is_tus_operation(log.operation) {
+        crate::tus::cors::add_headers(&parts, &mut resp);
+        crate::tus::protocol::set_resumable(&mut resp);
+    } else {
+        crate::net::cors::add_response_headers(state, &parts, &log.bucket, &mut resp).await;
+    }
     set_header(&mut resp, "x-amz-request-id", &request_id);
     set_header(&mut resp, "x-amz-id-2", &request_id);
     set_header(&mut resp, "server", "Sluice");
@@ -110,6 +115,14 @@ async fn serve_request(
 
     // 1. Route.
     let routed = route_request(state, parts, &query);
+    let tus_path = routed
+        .as_ref()
+        .is_ok_and(|r| crate::tus::is_tus_endpoint(&r.endpoint));
+    if parts.method == http::Method::OPTIONS && tus_path {
+        // tus discovery (and a browser's preflight): the same answer for every tus path.
+        log.operation = crate::tus::TUS_OPTIONS;
+        return Ok(crate::tus::cors::options(parts));
+    }
     if parts.method == http::Method::OPTIONS {
         // CORS preflight: answered from the rules, without authentication.
         let bucket = routed.as_ref().ok().and_then(|r| r.endpoint.bucket());
@@ -117,11 +130,28 @@ async fn serve_request(
         log.bucket = bucket.unwrap_or_default().to_string();
         return crate::net::cors::preflight(state, parts, bucket).await;
     }
-    let routed = routed?;
+    let mut routed = routed?;
+    log.set_endpoint(&routed.endpoint);
+    if matches!(routed.endpoint, Endpoint::TusCreate { .. }) {
+        // A creation URL for `${filename}`: the key the upload will have, before it is judged.
+        let endpoint = std::mem::replace(&mut routed.endpoint, Endpoint::ListBuckets);
+        routed.endpoint = crate::tus::create::fill_filename(endpoint, parts)?;
+    }
     let endpoint = &routed.endpoint;
     log.set_endpoint(endpoint);
     if let Endpoint::PostObject { bucket } = endpoint {
         return post_form_upload(state, parts, unread, bucket, remote, log).await;
+    }
+    if let Endpoint::TusUpload { token } = endpoint {
+        // The token in the path is the credential: no signature to check.
+        log.auth = "tus";
+        let req = crate::tus::upload::UploadRequest {
+            state,
+            parts,
+            token,
+            remote,
+        };
+        return crate::tus::upload::serve(req, unread, log).await;
     }
     log.json_errors = crate::admin::is_admin_endpoint(endpoint);
 
@@ -202,13 +232,25 @@ async fn serve_authenticated(
         remote,
     } = a;
     let declared_len = constraints::declared_payload_length(parts, &payload)?;
+    // A tus creation's body is not the object: its URL's content type is judged against the
+    // metadata's `filetype`, its size range by the handler against `Upload-Length`.
+    let tus_creation = matches!(endpoint, Endpoint::TusCreate { .. });
+    let facts = if tus_creation {
+        constraints::Facts {
+            content_type: crate::tus::create::declared_content_type(parts),
+            declared_len: None,
+        }
+    } else {
+        constraints::Facts {
+            content_type: crate::net::headers::header(parts, "content-type").map(str::to_string),
+            declared_len,
+        }
+    };
 
     // 3. URL constraints.
     let constraints = match presigned_by.kind {
-        Some(kind) => {
-            constraints::check_url_constraints(state, parts, query, kind, remote, declared_len)
-                .inspect_err(|e| log.presigned_outcome = Some(access_log::presigned_failure(e)))?
-        }
+        Some(kind) => constraints::check_url_constraints(state, query, kind, remote, &facts)
+            .inspect_err(|e| log.presigned_outcome = Some(access_log::presigned_failure(e)))?,
         None => Default::default(),
     };
 
@@ -242,7 +284,7 @@ async fn serve_authenticated(
     let mut body = BodyReader::new(body, payload, declared_len)
         .with_idle_timeout(state.config.body_idle_timeout)
         .with_budget(&state.body_budget);
-    if let Some(range) = constraints.size {
+    if let Some(range) = constraints.size.filter(|_| !tus_creation) {
         body.limit_size(range);
     }
     if let Some(prefetched) = prefetched {

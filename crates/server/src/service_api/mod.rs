@@ -10,6 +10,7 @@ pub mod presign_constraints;
 pub mod presign_post;
 pub mod presign_resume;
 pub mod presign_tagging;
+pub mod presign_tus;
 
 use crate::body::body_in::BodyReader;
 use crate::net::response::ResponseBody;

@@ -34,7 +34,7 @@ const MAX_EXPIRES: u64 = 604_800;
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct MintRequest {
-    /// PUT, GET, HEAD or DELETE.
+    /// PUT, GET, HEAD, DELETE, POST (a form) or TUS (a tus creation URL).
     pub method: String,
     /// Bucket.
     pub bucket: String,
@@ -190,14 +190,16 @@ fn caller_credentials(ctx: &RequestCtx<'_>) -> Result<Credentials, ApiError> {
     })
 }
 
-struct Signer<'a> {
-    creds: Credentials,
+/// Signs the URLs of one mint.
+pub(super) struct Signer<'a> {
+    pub(super) creds: Credentials,
     scheme: &'static str,
     host: String,
     region: &'a str,
     now: time::OffsetDateTime,
     expires_in: u64,
-    path: String,
+    /// The (encoded) path the URLs name.
+    pub(super) path: String,
 }
 
 impl<'a> Signer<'a> {
@@ -228,7 +230,7 @@ impl<'a> Signer<'a> {
     }
 
     /// A presigned URL for `method` with `query` and the signed `headers`.
-    fn url(
+    pub(super) fn url(
         &self,
         method: &str,
         query: &[(String, String)],
@@ -294,7 +296,14 @@ pub async fn mint_urls(
     check_notify_target(ctx, &limits.constraints).await?;
     check_profile_exists(ctx, &limits.constraints).await?;
     let expiry = Expiry::after(now, expires_in);
-    let signer = Signer::new(ctx, creds, host, req, now, expires_in);
+    let mut signer = Signer::new(ctx, creds, host, req, now, expires_in);
+    if method == "TUS" {
+        if limits.plan.is_some() {
+            return Err(ApiError::bad_field("multipart", "does not apply to TUS"));
+        }
+        signer.path = format!("/_sluice/tus{}", signer.path);
+        return super::presign_tus::mint_tus(ctx, &signer, req, &limits, &expiry).await;
+    }
     match &limits.plan {
         None => {
             let tagging = super::presign_tagging::tagging_param(tags.as_ref());
@@ -350,10 +359,10 @@ async fn check_profile_exists(
 fn action_of(method: &str) -> Result<&'static str, ApiError> {
     match action_for(method) {
         Some(a) => Ok(a),
-        None if method == "POST" => Ok("s3:PutObject"),
+        None if method == "POST" || method == "TUS" => Ok("s3:PutObject"),
         None => Err(ApiError::bad_field(
             "method",
-            "must be PUT, POST, GET, HEAD or DELETE",
+            "must be PUT, POST, TUS, GET, HEAD or DELETE",
         )),
     }
 }
@@ -392,10 +401,10 @@ fn check_target(req: &MintRequest, method: &str, max_grant_secs: u64) -> Result<
                 "is not a valid header value",
             ));
         }
-        if method != "PUT" && method != "POST" {
+        if method != "PUT" && method != "POST" && method != "TUS" {
             return Err(ApiError::bad_field(
                 "content_type",
-                "only applies to PUT and POST",
+                "only applies to PUT, POST and TUS",
             ));
         }
     }
@@ -403,13 +412,13 @@ fn check_target(req: &MintRequest, method: &str, max_grant_secs: u64) -> Result<
 }
 
 /// What the URLs of a (non-POST) mint are limited to.
-struct Limits {
+pub(super) struct Limits {
     /// URL constraints (size range, not-before, source networks).
-    constraints: MintConstraints,
+    pub(super) constraints: MintConstraints,
     /// Uses allowed, when a grant is asked for.
-    max_uses: Option<u64>,
+    pub(super) max_uses: Option<u64>,
     /// The parts of a multipart bundle; `None` for a single URL.
-    plan: Option<Vec<PlannedPart>>,
+    pub(super) plan: Option<Vec<PlannedPart>>,
 }
 
 /// Stage 3: parses the URL constraints, `max_uses` and the multipart plan of a non-POST mint.
@@ -492,13 +501,13 @@ async fn authorize(ctx: &RequestCtx<'_>, action: &str, req: &MintRequest) -> Res
 }
 
 /// When the minted URLs expire, as the answer shows it and as a grant stores it.
-struct Expiry {
+pub(super) struct Expiry {
     /// RFC 3339.
-    at: String,
+    pub(super) at: String,
     /// Unix milliseconds.
-    ms: i64,
+    pub(super) ms: i64,
     /// Later than SigV4's 7 days: the grant's URLs carry it in `x-sluice-grant-expires`.
-    long: bool,
+    pub(super) long: bool,
 }
 
 impl Expiry {
@@ -514,7 +523,7 @@ impl Expiry {
 }
 
 /// Stage 6 (when `max_uses` is given): stores the grant the URLs carry; returns its id.
-async fn create_grant(
+pub(super) async fn create_grant(
     ctx: &RequestCtx<'_>,
     signer: &Signer<'_>,
     req: &MintRequest,

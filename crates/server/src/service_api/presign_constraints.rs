@@ -93,10 +93,10 @@ impl MintConstraints {
     ) -> Result<MintConstraints, ApiError> {
         let mut c = MintConstraints::default();
         if let Some(v) = f.content_length_range {
-            if method != "PUT" {
+            if method != "PUT" && method != "TUS" {
                 return Err(ApiError::bad_field(
                     "content_length_range",
-                    "only applies to PUT",
+                    "only applies to PUT and TUS",
                 ));
             }
             c.size = Some(size_range(v)?);

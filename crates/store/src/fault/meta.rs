@@ -294,3 +294,36 @@ impl OutboxStore for FaultyMetaStore {
         self.inner.outbox_targets().await
     }
 }
+
+/// tus state: creation and the length are writes a plan fails; reads go through.
+#[async_trait]
+impl crate::tus::TusUploadStore for FaultyMetaStore {
+    async fn create_tus_upload(
+        &self,
+        upload: &UploadMeta,
+        tus: &crate::tus::TusUpload,
+    ) -> Result<(), StoreError> {
+        self.commit()?;
+        self.inner.create_tus_upload(upload, tus).await
+    }
+
+    async fn get_tus_upload(
+        &self,
+        token_hash: &str,
+    ) -> Result<Option<crate::tus::TusUpload>, StoreError> {
+        self.inner.get_tus_upload(token_hash).await
+    }
+
+    async fn set_tus_length(&self, upload_id: &str, length: u64) -> Result<bool, StoreError> {
+        self.commit()?;
+        self.inner.set_tus_length(upload_id, length).await
+    }
+
+    async fn expired_tus_uploads(
+        &self,
+        before_ms: i64,
+        max: usize,
+    ) -> Result<Vec<crate::tus::TusUpload>, StoreError> {
+        self.inner.expired_tus_uploads(before_ms, max).await
+    }
+}

@@ -25,6 +25,7 @@ mod small_blobs;
 mod staged_blobs;
 mod tagging;
 mod task_leases;
+mod tus_uploads;
 mod wal_sync;
 
 use std::path::{Path, PathBuf};

@@ -100,6 +100,8 @@ const MIGRATIONS: &[&str] = &[
     // 16: object tags (objects.tags, multipart_uploads.tags) and bucket tagging documents
     // (sqlite/tagging.rs).
     super::tagging::MIGRATION,
+    // 17: the tus state of resumable uploads, deleted with their multipart upload (sqlite/tus_uploads.rs).
+    super::tus_uploads::MIGRATION,
 ];
 
 /// The schema version this build writes.
