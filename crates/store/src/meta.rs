@@ -220,6 +220,17 @@ pub trait MetaStore:
         max: usize,
     ) -> Result<Vec<PartRecord>, StoreError>;
 
+    /// The total size and the highest part number of an upload's parts, read in one snapshot
+    /// (`(0, 0)` when it has none or is unknown). What a resumable upload's offset is; a backend
+    /// should answer it without reading every part's record.
+    async fn upload_extent(&self, upload_id: &str) -> Result<(u64, u32), StoreError> {
+        let parts = self.list_parts(upload_id, 0, usize::MAX).await?;
+        Ok((
+            parts.iter().map(|p| p.size).sum(),
+            parts.iter().map(|p| p.part_number).max().unwrap_or(0),
+        ))
+    }
+
     /// Completes an upload: in one transaction the upload and its parts disappear, the
     /// object (whose `parts` manifest names the parts used) is written and a
     /// [`CompletedUploadRecord`] of the completion is kept. [`StoreError::NoSuchUpload`] if the

@@ -67,6 +67,10 @@ async fn parts_replace_complete_and_free() {
     );
     assert_eq!(listed[1].blob, p2b.blob);
     assert_eq!(m.list_parts("u1", 1, 1).await.unwrap()[0].part_number, 2);
+    // The extent: total size and highest part number, the replaced part counted once.
+    let total: u64 = listed.iter().map(|p| p.size).sum();
+    assert_eq!(m.upload_extent("u1").await.unwrap(), (total, 3));
+    assert_eq!(m.upload_extent("nope").await.unwrap(), (0, 0));
     // Part blobs of open uploads are in use (the orphan sweep must keep them).
     assert_eq!(
         m.blob_in_use(&[p1.blob.clone(), p2.blob.clone()])

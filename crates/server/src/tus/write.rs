@@ -20,17 +20,15 @@ pub struct Progress {
     pub parts: u32,
 }
 
-/// The upload's durable offset: the sum of its parts.
+/// The upload's durable offset: the sum of its parts (summed by the store, so a PATCH costs
+/// the same however many came before it).
 pub async fn progress(state: &AppState, upload_id: &str) -> Result<Progress, S3Error> {
-    let parts = state
+    let (offset, parts) = state
         .meta
-        .list_parts(upload_id, 0, usize::MAX)
+        .upload_extent(upload_id)
         .await
         .map_err(store_err)?;
-    Ok(Progress {
-        offset: parts.iter().map(|p| p.size).sum(),
-        parts: parts.iter().map(|p| p.part_number).max().unwrap_or(0),
-    })
+    Ok(Progress { offset, parts })
 }
 
 /// What one append is allowed.

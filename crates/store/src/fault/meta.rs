@@ -120,6 +120,10 @@ impl MetaStore for FaultyMetaStore {
         self.inner.list_parts(upload_id, after_part, max).await
     }
 
+    async fn upload_extent(&self, upload_id: &str) -> Result<(u64, u32), StoreError> {
+        self.inner.upload_extent(upload_id).await
+    }
+
     async fn complete_upload_with_events(
         &self,
         upload_id: &str,

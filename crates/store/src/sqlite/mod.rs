@@ -368,6 +368,23 @@ impl MetaStore for SqliteMetaStore {
             .await
     }
 
+    async fn upload_extent(&self, upload_id: &str) -> Result<(u64, u32), StoreError> {
+        let id = upload_id.to_owned();
+        self.read(move |c| {
+            let (size, last): (i64, i64) = c
+                .prepare_cached(
+                    "SELECT COALESCE(SUM(size), 0), COALESCE(MAX(part_number), 0) \
+                     FROM multipart_parts WHERE upload_id = ?1",
+                )?
+                .query_row([&id], |r| Ok((r.get(0)?, r.get(1)?)))?;
+            Ok((
+                u64::try_from(size).unwrap_or(0),
+                u32::try_from(last).unwrap_or(0),
+            ))
+        })
+        .await
+    }
+
     async fn complete_upload_with_events(
         &self,
         upload_id: &str,
