@@ -194,6 +194,7 @@ async fn start_inner(
     crate::metrics::init();
     let clock = Clock::system();
     let body_budget = crate::body::body_budget::BodyBudget::new(config.max_inflight_body_bytes);
+    let (shutdown, shutdown_rx) = watch::channel(false);
     let state = Arc::new(AppState {
         config,
         meta,
@@ -213,10 +214,10 @@ async fn start_inner(
         tus_locks: Default::default(),
         notify_backlogs: Default::default(),
         started_at,
+        stopping: shutdown_rx.clone(),
     });
     crate::housekeeping::spawn(state.clone());
     crate::notify::delivery::spawn(state.clone());
-    let (shutdown, shutdown_rx) = watch::channel(false);
     let console_addr = console_listener.as_ref().map(|(_, addr)| *addr);
     let console_task = console_listener.map(|(l, _)| {
         let console = Arc::new(crate::console::ConsoleState::new(state.clone(), local_addr));

@@ -47,6 +47,9 @@ pub struct AppState {
     /// Wall-clock time at which this process took the data dir's lock: every blob last written
     /// before it was written by an earlier process.
     pub started_at: std::time::SystemTime,
+    /// Turns true when the server starts to shut down: long polls answer at once instead of
+    /// holding the graceful drain up.
+    pub stopping: tokio::sync::watch::Receiver<bool>,
     /// The tus uploads a request is writing now (one writer per upload).
     pub tus_locks: crate::tus::upload_locks::UploadLocks,
 }

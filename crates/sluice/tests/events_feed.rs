@@ -540,3 +540,29 @@ async fn an_unused_grant_reports_its_expiry_to_its_receipt_target() {
         .any(|r| r["eventName"] == "ObjectCreated:Put" && r["sluice"]["payload"] == "user-43"));
     ts.stop().await;
 }
+
+/// A long poll in flight answers when the server shuts down, instead of holding the graceful
+/// drain up to its deadline.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_long_poll_does_not_hold_up_shutdown() {
+    let ts = TestServer::start_with_bucket("quiet").await;
+    let (_, cursor) = page(&events(&ts, "after=now").await);
+    let endpoint_ts = &ts;
+    let poll = async move { events(endpoint_ts, &format!("after={cursor}&wait=60")).await };
+    let stop = async {
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        let trigger = ts.server.as_ref().expect("running").shutdown_trigger();
+        let began = Instant::now();
+        let _ = trigger.send(true);
+        began
+    };
+    let (answer, began) = tokio::join!(poll, stop);
+    let (none, _) = page(&answer);
+    assert!(none.is_empty());
+    assert!(
+        began.elapsed() < Duration::from_secs(10),
+        "the poll held the shutdown for {:?}",
+        began.elapsed()
+    );
+    ts.stop().await;
+}

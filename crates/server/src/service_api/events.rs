@@ -87,13 +87,15 @@ pub async fn list(ctx: &RequestCtx<'_>) -> Result<Response<ResponseBody>, ApiErr
         None => ctx.state.meta.outbox_last_id().await.map_err(internal)?,
     };
     let deadline = tokio::time::Instant::now() + q.wait;
+    let mut stopping = ctx.state.stopping.clone();
+    let mut stopped = *stopping.borrow();
     loop {
         // Registered before the read, so an event committed after it wakes this poll.
         let wake = ctx.state.delivery_wake.notified();
         let (events, scanned_to) = visible_after(ctx, &q, cursor).await?;
         cursor = scanned_to;
         let now = tokio::time::Instant::now();
-        if !events.is_empty() || now >= deadline {
+        if !events.is_empty() || now >= deadline || stopped {
             return Ok(response::json(
                 200,
                 &json!({ "events": events, "cursor": cursor.to_string() }),
@@ -102,6 +104,11 @@ pub async fn list(ctx: &RequestCtx<'_>) -> Result<Response<ResponseBody>, ApiErr
         tokio::select! {
             _ = wake => {}
             _ = tokio::time::sleep_until(deadline) => {}
+            // A shutdown answers what there is (the drain would otherwise wait for the deadline);
+            // so does a server whose shutdown handle is gone.
+            changed = stopping.changed() => {
+                stopped = changed.is_err() || *stopping.borrow();
+            }
         }
     }
 }
