@@ -127,7 +127,10 @@ pub fn validate_tags(tags: &[(String, String)], target: TagTarget) -> Result<(),
                 "The TagValue you have provided is too long, max 256",
             ));
         }
-        if key.len() >= 4 && key[..4].eq_ignore_ascii_case("aws:") {
+        if key
+            .get(..4)
+            .is_some_and(|prefix| prefix.eq_ignore_ascii_case("aws:"))
+        {
             return Err(match target {
                 TagTarget::Object => invalid_tag("Your TagKey cannot be prefixed with aws:"),
                 TagTarget::Bucket => {
@@ -156,6 +159,19 @@ mod tests {
 
     fn code(r: Result<TagSet, S3Error>) -> String {
         r.err().map(|e| e.code.to_string()).unwrap_or_default()
+    }
+
+    #[test]
+    fn a_key_with_a_multibyte_character_near_its_start_is_judged_not_sliced() {
+        // Found by the xml_bodies fuzz target: byte 4 fell inside a three-byte character.
+        let tags = vec![("n \u{fefb} ur ur".to_string(), String::new())];
+        assert!(validate_tags(&tags, TagTarget::Object).is_ok());
+        assert!(parse_tagging_header("n+%EF%BB%BB+ur+ur").is_ok());
+        let aws = vec![("AWS:x".to_string(), String::new())];
+        assert_eq!(
+            code(Err(validate_tags(&aws, TagTarget::Object).unwrap_err())),
+            "InvalidTag"
+        );
     }
 
     #[test]
